@@ -1,0 +1,122 @@
+/**
+ * One error family for everything Warden answers on the wire. The `code` is the exact
+ * OAuth / RFC 9449 error value; `status` is the HTTP status it maps to. One function
+ * (`toErrorResponse` in `challenge.ts`) turns any of these into a response.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-5.2
+ */
+
+/** Wire error codes Warden emits. */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce'
+  | 'temporarily_unavailable'
+  | 'server_error'
+  | 'invalid_grant'
+  | 'invalid_client'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'access_denied'
+  | 'unsupported_response_type'
+  | 'invalid_redirect_uri'
+  | 'invalid_client_metadata';
+
+/** Options shared by every {@link OAuthError}. */
+export interface OAuthErrorOptions {
+  /** Extra response headers (e.g. `DPoP-Nonce`, `Retry-After`). */
+  headers?: Record<string, string>;
+  /** Scopes to advertise in the challenge (`insufficient_scope`). */
+  scope?: readonly string[];
+  /** The underlying cause; never serialised to the wire or logs verbatim. */
+  cause?: unknown;
+}
+
+/**
+ * Base class: a stable wire `code`, an HTTP `status`, and a developer-facing
+ * `description` that must never echo a token, proof or secret.
+ */
+export class OAuthError extends Error {
+  /** The wire error code (`error=` in challenges, `error` in JSON bodies). */
+  readonly code: OAuthErrorCode;
+  /** HTTP status this error answers with. */
+  readonly status: number;
+  /** Human-readable, secret-free explanation (`error_description`). */
+  readonly description: string;
+  /** Extra response headers. */
+  readonly headers: Record<string, string>;
+  /** Scopes to advertise, when relevant. */
+  readonly scope: readonly string[] | undefined;
+
+  constructor(code: OAuthErrorCode, status: number, description: string, options: OAuthErrorOptions = {}) {
+    super(description, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.description = description;
+    this.headers = options.headers ?? {};
+    this.scope = options.scope;
+  }
+}
+
+/** 400 `invalid_request`: malformed request (RFC 6750 §3.1). */
+export class InvalidRequestError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_request', 400, description, options);
+  }
+}
+
+/** 401 `invalid_token`: expired, revoked, malformed or otherwise invalid access token (RFC 6750 §3.1). */
+export class InvalidTokenError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_token', 401, description, options);
+  }
+}
+
+/** 403 `insufficient_scope` (RFC 6750 §3.1); `scope` lists every scope the request needs. */
+export class InsufficientScopeError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('insufficient_scope', 403, description, options);
+  }
+}
+
+/** 401 `invalid_dpop_proof` (RFC 9449 §7.1). At the token endpoint it is a 400 (RFC 9449 §5). */
+export class InvalidDpopProofError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions & { status?: number }) {
+    super('invalid_dpop_proof', options?.status ?? 401, description, options);
+  }
+}
+
+/** 401 `use_dpop_nonce` with a fresh `DPoP-Nonce` header (RFC 9449 §9). */
+export class UseDpopNonceError extends OAuthError {
+  constructor(description: string, nonce: string, options?: OAuthErrorOptions & { status?: number }) {
+    super('use_dpop_nonce', options?.status ?? 401, description, {
+      ...options,
+      headers: { ...options?.headers, 'DPoP-Nonce': nonce },
+    });
+  }
+}
+
+/**
+ * 503 `temporarily_unavailable`: a store or issuer a check needs is unreachable. Warden fails
+ * closed: the request is refused, never waved through.
+ */
+export class TemporarilyUnavailableError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions & { retryAfterSeconds?: number }) {
+    super('temporarily_unavailable', 503, description, {
+      ...options,
+      headers: { 'Retry-After': String(options?.retryAfterSeconds ?? 1), ...options?.headers },
+    });
+  }
+}
+
+/** True for any Warden wire error. */
+export function isOAuthError(value: unknown): value is OAuthError {
+  return value instanceof OAuthError;
+}

@@ -1,0 +1,42 @@
+/**
+ * Store contracts. Atomicity is part of each contract: every backend (memory, redis, ...)
+ * passes the same conformance suite.
+ */
+
+/**
+ * Remembers DPoP proof `jti`s (keyed with the key thumbprint) so that a proof is accepted once.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-11.1
+ */
+export interface ReplayStore {
+  /**
+   * Atomically claims `key` for `ttlSeconds`. Resolves `true` exactly once per live key across
+   * every caller sharing the store (every instance, for shared backends), `false` if the key was
+   * already claimed and has not expired.
+   *
+   * Rejects with {@link StoreUnavailableError} when the backend cannot answer (connection lost,
+   * memory store at capacity): callers must fail closed.
+   */
+  claim(key: string, ttlSeconds: number): Promise<boolean>;
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
+
+/** A store could not answer. Resource-server checks turn this into 503 + `Retry-After`. */
+export class StoreUnavailableError extends Error {
+  /** Seconds a client should wait before retrying. */
+  readonly retryAfterSeconds: number;
+  constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'StoreUnavailableError';
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  }
+}
+
+/**
+ * Answers whether an access token (by `jti`) has been revoked. Optional check after the gauntlet.
+ * Rejects with {@link StoreUnavailableError} when it cannot answer.
+ */
+export interface RevocationList {
+  isRevoked(jti: string): Promise<boolean>;
+}
