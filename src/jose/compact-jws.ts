@@ -1,0 +1,76 @@
+import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { ALGORITHMS, keyFitsAlgorithm, verifyKeyInput } from './algorithms.js';
+
+/** A decoded (not yet verified) JWS in compact serialisation. */
+export interface DecodedJws {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  /** ASCII bytes of `base64url(header) "." base64url(payload)`. */
+  signingInput: Buffer;
+  signature: Buffer;
+}
+
+/** Why a compact JWS could not be decoded. */
+export class JwsFormatError extends Error {
+  override name = 'JwsFormatError';
+}
+
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Decodes a compact JWS (RFC 7515 §7.1) strictly: three base64url parts (no padding), JSON
+ * objects for header and payload, no `crit` members Warden does not understand (§4.1.11).
+ * Does not verify anything: callers must call {@link verifyJwsSignature} before trusting it.
+ */
+export function decodeCompactJws(value: string): DecodedJws {
+  const first = value.indexOf('.');
+  const second = first < 0 ? -1 : value.indexOf('.', first + 1);
+  if (first <= 0 || second <= first + 1 || value.indexOf('.', second + 1) !== -1 || second === value.length - 1) {
+    throw new JwsFormatError('not a compact JWS (expected three non-empty dot-separated parts)');
+  }
+  const h = value.slice(0, first);
+  const p = value.slice(first + 1, second);
+  const s = value.slice(second + 1);
+  if (!B64URL.test(h) || !B64URL.test(p) || !B64URL.test(s)) {
+    throw new JwsFormatError('JWS parts must be unpadded base64url');
+  }
+  const header = parseJsonObject(h, 'header');
+  const payload = parseJsonObject(p, 'payload');
+  if (header.crit !== undefined) throw new JwsFormatError('unsupported "crit" header parameter');
+  return {
+    header,
+    payload,
+    signingInput: Buffer.from(value.slice(0, second), 'ascii'),
+    signature: Buffer.from(s, 'base64url'),
+  };
+}
+
+function parseJsonObject(part: string, what: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  } catch {
+    throw new JwsFormatError(`JWS ${what} is not valid JSON`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new JwsFormatError(`JWS ${what} must be a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * Verifies a JWS signature with node:crypto. Returns false (never throws) for an unknown alg,
+ * a key of the wrong family/curve/size for the alg, a wrong-length signature, or a bad signature.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7518#section-3
+ */
+export function verifyJwsSignature(alg: string, key: KeyObject, signingInput: Buffer, signature: Buffer): boolean {
+  const spec = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined;
+  if (spec === undefined || !keyFitsAlgorithm(key, spec)) return false;
+  if (spec.signatureLength !== undefined && signature.length !== spec.signatureLength) return false;
+  try {
+    return cryptoVerify(spec.hash, signingInput, verifyKeyInput(key, spec), signature);
+  } catch {
+    return false;
+  }
+}

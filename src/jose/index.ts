@@ -1,0 +1,9 @@
+/**
+ * `mcp-warden/jose`: trust material for verifying access tokens — JWK import and key sources.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7517
+ */
+export type { KeySource, VerificationKey } from './key-source.js';
+export { importPublicJwk, UnusableJwkError } from './import-jwk.js';
+export { createLocalKeySource, type LocalKeySource, type SkippedJwk } from './local-key-source.js';
+export { createRemoteKeySource, type RemoteKeySourceOptions } from './remote-key-source.js';

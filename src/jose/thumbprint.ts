@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The members RFC 7638 §3.2 hashes, per key type, in lexicographic order.
+ * @see https://www.rfc-editor.org/rfc/rfc7638#section-3.2
+ */
+const REQUIRED_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  EC: ['crv', 'kty', 'x', 'y'],
+  RSA: ['e', 'kty', 'n'],
+  OKP: ['crv', 'kty', 'x'],
+};
+
+/** Error for a JWK that has no RFC 7638 thumbprint. */
+export class ThumbprintError extends Error {
+  override name = 'ThumbprintError';
+}
+
+/**
+ * RFC 7638 JWK SHA-256 thumbprint, base64url-encoded. Only the required public members count,
+ * so the same public key always yields the same thumbprint whatever else the JWK carries.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7638#section-3
+ */
+export function jwkThumbprint(jwk: Readonly<Record<string, unknown>>): string {
+  const kty = jwk.kty;
+  const members = typeof kty === 'string' && Object.hasOwn(REQUIRED_MEMBERS, kty) ? REQUIRED_MEMBERS[kty] : undefined;
+  if (members === undefined) throw new ThumbprintError('unsupported or missing "kty"');
+  let json = '{';
+  for (let i = 0; i < members.length; i++) {
+    const name = members[i] as string;
+    const value = jwk[name];
+    if (typeof value !== 'string' || value.length === 0) throw new ThumbprintError(`JWK member "${name}" must be a non-empty string`);
+    json += `${i === 0 ? '' : ','}"${name}":${JSON.stringify(value)}`;
+  }
+  json += '}';
+  return createHash('sha256').update(json).digest('base64url');
+}
+
+/**
+ * `ath`: base64url(SHA-256(ASCII(access token))).
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
+ */
+export function accessTokenHash(accessToken: string): string {
+  return createHash('sha256').update(accessToken, 'ascii').digest('base64url');
+}
