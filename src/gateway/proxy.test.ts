@@ -1,0 +1,602 @@
+import { randomUUID } from 'node:crypto';
+import http, { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { WardenAuthInfo } from '../resource-server/types.js';
+import { createGatewayProxy, type GatewayProxy, type GatewayProxyOptions } from './index.js';
+
+const AUTH: WardenAuthInfo = {
+  token: 'access-token-never-forwarded',
+  clientId: 'client-abc',
+  scopes: ['mcp:tools', 'mcp:admin'],
+  expiresAt: 1_900_000_000,
+  extra: { subject: 'alice', jkt: 'jkt-thumbprint', issuer: 'http://127.0.0.1', tokenType: 'DPoP' },
+};
+
+// ---- harness -------------------------------------------------------------------------------
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+async function listen(server: Server | NetServer): Promise<number> {
+  // Track raw sockets too, so a plain net server (no closeAllConnections) can be shut promptly.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      }),
+  );
+  return (server.address() as AddressInfo).port;
+}
+
+interface Received {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** An upstream that records what it received and answers with a fixed JSON body. */
+async function recordingUpstream(): Promise<{ port: number; received: Received[] }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'mcp-session-id': 'sess-1',
+        connection: 'keep-alive, x-upstream-hop',
+        'x-upstream-hop': 'should not reach the client',
+        'keep-alive': 'timeout=5',
+        'proxy-authenticate': 'Basic realm="upstream-proxy"',
+        'www-authenticate': 'Bearer realm="upstream"',
+        'set-cookie': ['a=1', 'b=2'],
+      });
+      res.end('{"jsonrpc":"2.0","id":1,"result":{}}');
+    });
+  });
+  return { port: await listen(server), received };
+}
+
+interface FrontOptions {
+  auth?: WardenAuthInfo;
+  /** Read the body first, like the auth layer does, and hand it to the proxy. */
+  readBody?: boolean;
+}
+
+/** Stands in for the resource-server layer: attaches `req.auth`, optionally pre-reads the body. */
+async function front(options: GatewayProxyOptions, front: FrontOptions = {}): Promise<{ port: number; proxy: GatewayProxy }> {
+  const proxy = createGatewayProxy(options);
+  cleanups.push(() => proxy.close());
+  const server = createServer((req: IncomingMessage & { auth?: WardenAuthInfo }, res: ServerResponse) => {
+    if (front.auth !== undefined) req.auth = front.auth;
+    if (!front.readBody) {
+      proxy(req, res);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => proxy(req, res, Buffer.concat(chunks)));
+  });
+  return { port: await listen(server), proxy };
+}
+
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+function send(
+  port: number,
+  init: { method?: string; path?: string; headers?: http.OutgoingHttpHeaders; body?: string | string[] },
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, method: init.method ?? 'POST', path: init.path ?? '/mcp', headers: init.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    // An array is sent chunk by chunk (chunked transfer coding), exercising the piped path.
+    for (const part of Array.isArray(init.body) ? init.body : init.body === undefined ? [] : [init.body]) req.write(part);
+    req.end();
+  });
+}
+
+/** Resolves when the next chunk arrives on a stream; the test decides what happens next. */
+function nextChunk(stream: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => stream.once('data', (c: Buffer) => resolve(c.toString())));
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+const JSON_RPC_CALL = '{"jsonrpc":"2.0","id":42,"method":"tools/call","params":{"name":"echo","arguments":{"text":"hi"}}}';
+
+// ---- (a) what crosses the gateway --------------------------------------------------------------
+
+describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-hop)', () => {
+  const hostile = {
+    authorization: 'DPoP access-token-never-forwarded',
+    dpop: 'eyJ0eXAiOiJkcG9wK2p3dCJ9.proof.sig',
+    'x-warden-client-id': 'mallory',
+    'x-warden-subject': 'root',
+    'x-warden-scopes': 'mcp:admin',
+    'x-warden-jkt': 'forged',
+    'x-warden-anything': 'forged',
+    'x-forwarded-user': 'root',
+    'x-forwarded-email': 'root@example.com',
+    'x-forwarded-preferred-username': 'root',
+    'x-auth-request-user': 'root',
+    'x-auth-request-email': 'root@example.com',
+    'x-remote-user': 'root',
+    'remote-user': 'root',
+    'x-user': 'root',
+    'x-user-id': '0',
+    'x-client-id': 'mallory',
+    forwarded: 'for=1.2.3.4;host=evil.example',
+    'x-forwarded-host': 'evil.example',
+    'x-forwarded-proto': 'https',
+    'x-forwarded-for': '203.0.113.7',
+    connection: 'keep-alive, x-custom-hop',
+    'x-custom-hop': 'named in Connection',
+    'keep-alive': 'timeout=30',
+    'proxy-authorization': 'Basic cHJveHk6c2VjcmV0',
+    te: 'trailers',
+    upgrade: 'h2c',
+    'accept-encoding': 'gzip, br',
+    accept: 'application/json, text/event-stream',
+    'content-type': 'application/json',
+    'mcp-session-id': 'sess-1',
+    'mcp-protocol-version': '2025-06-18',
+    'last-event-id': 'evt-9',
+    'x-app-header': 'kept',
+  };
+
+  it.each([
+    ['pre-read body', true],
+    ['piped body', false],
+  ])('strips credentials, forged identity and hop-by-hop headers; adds trusted identity (%s)', async (_label, readBody) => {
+    const upstream = await recordingUpstream();
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/upstream/mcp`, mountPath: '/mcp' }, { auth: AUTH, readBody });
+    const reply = await send(port, { path: '/mcp?a=1&b=two%20words', headers: hostile, body: JSON_RPC_CALL });
+    expect(reply.status).toBe(200);
+
+    const got = upstream.received[0];
+    expect(got).toBeDefined();
+    if (got === undefined) return;
+    expect(got.method).toBe('POST');
+    expect(got.url).toBe('/upstream/mcp?a=1&b=two%20words');
+    expect(got.body).toBe(JSON_RPC_CALL);
+    if (readBody) {
+      // The proxy re-frames a body it was handed with an exact Content-Length.
+      expect(got.headers['content-length']).toBe(String(Buffer.byteLength(JSON_RPC_CALL)));
+      expect(got.headers['transfer-encoding']).toBeUndefined();
+    } else {
+      // The client sent chunked; transfer coding is hop-by-hop, so the proxy re-chunks.
+      expect(got.headers['transfer-encoding']).toBe('chunked');
+    }
+    for (const name of [
+      'authorization', 'dpop', 'x-warden-anything', 'x-forwarded-user', 'x-forwarded-email',
+      'x-forwarded-preferred-username', 'x-auth-request-user', 'x-auth-request-email', 'x-remote-user',
+      'remote-user', 'x-user', 'x-user-id', 'x-client-id', 'forwarded', 'x-custom-hop', 'keep-alive',
+      'proxy-authorization', 'te', 'upgrade',
+    ]) {
+      expect(got.headers[name], name).toBeUndefined();
+    }
+    expect(JSON.stringify(got.headers)).not.toContain('access-token-never-forwarded');
+    expect(got.headers['x-warden-client-id']).toBe('client-abc');
+    expect(got.headers['x-warden-subject']).toBe('alice');
+    expect(got.headers['x-warden-scopes']).toBe('mcp:tools mcp:admin');
+    expect(got.headers['x-warden-jkt']).toBe('jkt-thumbprint');
+    expect(got.headers.host).toBe(`127.0.0.1:${upstream.port}`);
+    expect(got.headers['x-forwarded-host']).toBe(`127.0.0.1:${port}`);
+    expect(got.headers['x-forwarded-proto']).toBe('http');
+    expect(got.headers['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+    expect(got.headers['accept-encoding']).toBe('identity');
+    expect(got.headers.accept).toBe('application/json, text/event-stream');
+    expect(got.headers['content-type']).toBe('application/json');
+    expect(got.headers['mcp-session-id']).toBe('sess-1');
+    expect(got.headers['mcp-protocol-version']).toBe('2025-06-18');
+    expect(got.headers['last-event-id']).toBe('evt-9');
+    expect(got.headers['x-app-header']).toBe('kept');
+  });
+
+  it('streams a chunked request body through intact when the auth layer did not read it', async () => {
+    const upstream = await recordingUpstream();
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' }, { auth: AUTH });
+    const parts = [JSON_RPC_CALL.slice(0, 10), JSON_RPC_CALL.slice(10, 50), JSON_RPC_CALL.slice(50)];
+    await send(port, { headers: { 'content-type': 'application/json' }, body: parts });
+    expect(upstream.received[0]?.body).toBe(JSON_RPC_CALL);
+  });
+
+  it('sends an empty body (Content-Length: 0) when the stream was drained but no body was handed over', async () => {
+    const upstream = await recordingUpstream();
+    const proxy = createGatewayProxy({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' });
+    cleanups.push(() => proxy.close());
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => proxy(req, res));
+    });
+    const port = await listen(server);
+    const reply = await send(port, { headers: { 'content-type': 'application/json' }, body: JSON_RPC_CALL });
+    expect(reply.status).toBe(200);
+    expect(upstream.received[0]?.headers['content-length']).toBe('0');
+    expect(upstream.received[0]?.body).toBe('');
+  });
+
+  it('adds no identity headers when identityHeaders is false, and still strips forged ones', async () => {
+    const upstream = await recordingUpstream();
+    const { port } = await front(
+      { upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp', identityHeaders: false },
+      { auth: AUTH, readBody: true },
+    );
+    await send(port, { headers: { 'x-warden-client-id': 'mallory', 'x-user': 'root' }, body: '{}' });
+    const headers = upstream.received[0]?.headers ?? {};
+    expect(Object.keys(headers).filter((h) => h.startsWith('x-warden-') || h === 'x-user')).toEqual([]);
+  });
+
+  it('adds no identity headers without req.auth', async () => {
+    const upstream = await recordingUpstream();
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' });
+    await send(port, { method: 'GET', headers: { 'x-warden-subject': 'root' } });
+    expect(Object.keys(upstream.received[0]?.headers ?? {}).filter((h) => h.startsWith('x-warden-'))).toEqual([]);
+  });
+
+  it('omits X-Warden-Jkt and X-Warden-Subject when the token has none; percent-encodes non-ASCII values', async () => {
+    const upstream = await recordingUpstream();
+    const auth: WardenAuthInfo = { ...AUTH, clientId: 'café%1\r\nx-injected: 1', extra: { issuer: 'i', tokenType: 'Bearer' } };
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' }, { auth, readBody: true });
+    expect((await send(port, { body: '{}' })).status).toBe(200);
+    const headers = upstream.received[0]?.headers ?? {};
+    expect(headers['x-warden-jkt']).toBeUndefined();
+    expect(headers['x-warden-subject']).toBeUndefined();
+    expect(headers['x-injected']).toBeUndefined();
+    expect(decodeURIComponent(String(headers['x-warden-client-id']))).toBe(auth.clientId);
+  });
+
+  it('uses the configured public base URL for X-Forwarded-Proto/Host', async () => {
+    const upstream = await recordingUpstream();
+    const { port } = await front({
+      upstream: `http://127.0.0.1:${upstream.port}/mcp`,
+      mountPath: '/mcp',
+      publicBaseUrl: 'https://mcp.example.com',
+    });
+    await send(port, { method: 'GET', headers: { host: 'attacker.example' } });
+    expect(upstream.received[0]?.headers['x-forwarded-proto']).toBe('https');
+    expect(upstream.received[0]?.headers['x-forwarded-host']).toBe('mcp.example.com');
+  });
+});
+
+describe('path mapping', () => {
+  it.each([
+    ['/mcp', '/upstream/v1'],
+    ['/mcp/', '/upstream/v1/'],
+    ['/mcp/sub/x?y=1', '/upstream/v1/sub/x?y=1'],
+  ])('%s → %s', async (path, expected) => {
+    const upstream = await recordingUpstream();
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/upstream/v1`, mountPath: '/mcp' });
+    await send(port, { method: 'GET', path });
+    expect(upstream.received[0]?.url).toBe(expected);
+  });
+
+  it('merges a query on the upstream URL with the request query', async () => {
+    const upstream = await recordingUpstream();
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/u?key=k1`, mountPath: '/mcp' });
+    await send(port, { method: 'GET', path: '/mcp?x=2' });
+    expect(upstream.received[0]?.url).toBe('/u?key=k1&x=2');
+  });
+
+  it('maps everything under a root mount', async () => {
+    const upstream = await recordingUpstream();
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/`, mountPath: '/' });
+    await send(port, { method: 'GET', path: '/a/b' });
+    expect(upstream.received[0]?.url).toBe('/a/b');
+  });
+
+  it.each(['/mcpx', '/other', '/mcp/../admin', '/mcp/%2e%2e/admin', '/mcp/..%2Fadmin', '/mcp/a%5Cb', '//evil.example/mcp'])(
+    'refuses %s with 404 and never contacts the upstream',
+    async (path) => {
+      const upstream = await recordingUpstream();
+      const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' });
+      const reply = await send(port, { method: 'GET', path });
+      expect(reply.status).toBe(404);
+      expect(JSON.parse(reply.body)).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'not found' } });
+      expect(upstream.received).toEqual([]);
+    },
+  );
+});
+
+describe('response headers', () => {
+  it('passes end-to-end headers (Mcp-Session-Id, Set-Cookie, WWW-Authenticate) and drops hop-by-hop ones', async () => {
+    const upstream = await recordingUpstream();
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' });
+    const reply = await send(port, { method: 'GET' });
+    expect(reply.headers['mcp-session-id']).toBe('sess-1');
+    expect(reply.headers['content-type']).toBe('application/json');
+    expect(reply.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect(reply.headers['www-authenticate']).toBe('Bearer realm="upstream"');
+    expect(reply.headers['x-upstream-hop']).toBeUndefined();
+    expect(reply.headers['proxy-authenticate']).toBeUndefined();
+    expect(reply.body).toBe('{"jsonrpc":"2.0","id":1,"result":{}}');
+  });
+});
+
+// ---- (b) SSE streams unbuffered, (c) client abort reaches the upstream ----------------------------
+
+describe('Server-Sent Events', () => {
+  it('delivers the first event to the client before the upstream has finished (unbuffered)', async () => {
+    const release = deferred();
+    let upstreamFinished = false;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.write('event: message\ndata: {"n":1}\n\n');
+      void release.promise.then(() => {
+        res.end('event: message\ndata: {"n":2}\n\n');
+        upstreamFinished = true;
+      });
+    });
+    const upstreamPort = await listen(server);
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstreamPort}/mcp`, mountPath: '/mcp' }, { auth: AUTH });
+
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/mcp', headers: { accept: 'text/event-stream' }, agent: false }, resolve).on('error', reject);
+    });
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    const first = await nextChunk(res);
+    expect(first).toContain('data: {"n":1}');
+    expect(upstreamFinished).toBe(false);
+
+    let rest = '';
+    res.on('data', (c: Buffer) => (rest += c.toString()));
+    const ended = new Promise<void>((resolve) => res.on('end', resolve));
+    release.resolve();
+    await ended;
+    expect(rest).toContain('data: {"n":2}');
+  });
+
+  it('aborts the upstream request when the client disconnects mid-stream', async () => {
+    const upstreamClosed = deferred();
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n');
+      res.on('close', upstreamClosed.resolve);
+      req.resume();
+    });
+    const upstreamPort = await listen(server);
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstreamPort}/mcp`, mountPath: '/mcp' });
+
+    const clientReq = http.get({ host: '127.0.0.1', port, path: '/mcp', agent: false });
+    clientReq.on('error', () => undefined);
+    const res = await new Promise<IncomingMessage>((resolve) => clientReq.on('response', resolve));
+    res.on('error', () => undefined);
+    await nextChunk(res);
+    clientReq.destroy();
+    await upstreamClosed.promise;
+  });
+
+  it('aborts the upstream request when the client disconnects before the upstream answered', async () => {
+    const upstreamGotRequest = deferred();
+    const upstreamClosed = deferred();
+    const server = createServer((req, res) => {
+      res.on('close', upstreamClosed.resolve);
+      req.resume();
+      upstreamGotRequest.resolve();
+    });
+    const upstreamPort = await listen(server);
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstreamPort}/mcp`, mountPath: '/mcp' }, { readBody: true });
+
+    const clientReq = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/mcp', agent: false });
+    clientReq.on('error', () => undefined);
+    clientReq.end(JSON_RPC_CALL);
+    await upstreamGotRequest.promise;
+    clientReq.destroy();
+    await upstreamClosed.promise;
+  });
+
+  it('truncates (destroys) the client response when the upstream dies mid-stream', async () => {
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: first\n\n');
+      setTimeout(() => req.socket.destroy(), 20);
+    });
+    const upstreamPort = await listen(server);
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstreamPort}/mcp`, mountPath: '/mcp' });
+
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/mcp', agent: false }, resolve).on('error', reject);
+    });
+    res.on('error', () => undefined);
+    res.resume();
+    await new Promise<void>((resolve) => res.on('close', resolve));
+    expect(res.complete).toBe(false);
+  });
+});
+
+// ---- (d) upstream failures --------------------------------------------------------------------
+
+describe('upstream failures answer 502 with a JSON-RPC error and leave the process healthy', () => {
+  async function deadPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+
+  it('connection refused → 502 carrying the request id, no internal details', async () => {
+    const dead = await deadPort();
+    const { port } = await front({ upstream: `http://127.0.0.1:${dead}/mcp`, mountPath: '/mcp' }, { auth: AUTH, readBody: true });
+    const reply = await send(port, { headers: { 'content-type': 'application/json' }, body: JSON_RPC_CALL });
+    expect(reply.status).toBe(502);
+    expect(reply.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(reply.body)).toEqual({
+      jsonrpc: '2.0',
+      id: 42,
+      error: { code: -32603, message: 'upstream MCP server unreachable' },
+    });
+    expect(reply.body).not.toContain(String(dead));
+    expect(reply.body).not.toContain('ECONNREFUSED');
+
+    // The server is still fine: a second request (no body → id null) is answered the same way.
+    const again = await send(port, { method: 'GET' });
+    expect(again.status).toBe(502);
+    expect(JSON.parse(again.body)).toMatchObject({ id: null });
+  });
+
+  it('connect timeout (TLS handshake never completes) → 502, promptly', async () => {
+    // The TCP connect succeeds but the peer never speaks TLS: the connect phase of an https
+    // upstream includes the handshake, so the timeout must fire.
+    const silent = createNetServer((socket) => socket.resume());
+    const silentPort = await listen(silent);
+    const { port } = await front({ upstream: `https://127.0.0.1:${silentPort}/mcp`, mountPath: '/mcp', connectTimeoutMs: 150 });
+    const started = Date.now();
+    const reply = await send(port, { method: 'GET' });
+    expect(reply.status).toBe(502);
+    expect(JSON.parse(reply.body)).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32603, message: 'upstream MCP server unreachable' },
+    });
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('an upstream that speaks garbage → 502', async () => {
+    const garbage = createNetServer((socket) => socket.resume().end('this is not HTTP\r\n\r\n'));
+    const upstreamPort = await listen(garbage);
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstreamPort}/mcp`, mountPath: '/mcp' }, { readBody: true });
+    const reply = await send(port, { body: '[{"jsonrpc":"2.0","id":1,"method":"ping"}]' });
+    expect(reply.status).toBe(502);
+    expect(JSON.parse(reply.body)).toMatchObject({ id: null, error: { code: -32603 } });
+  });
+});
+
+describe('options are validated at set-up', () => {
+  it.each<[string, GatewayProxyOptions]>([
+    ['relative upstream', { upstream: '/mcp', mountPath: '/mcp' }],
+    ['non-http upstream', { upstream: 'ftp://example.com/mcp', mountPath: '/mcp' }],
+    ['credentials in upstream', { upstream: 'http://user:pw@example.com/mcp', mountPath: '/mcp' }],
+    ['fragment in upstream', { upstream: 'http://example.com/mcp#x', mountPath: '/mcp' }],
+    ['relative mountPath', { upstream: 'http://example.com/mcp', mountPath: 'mcp' }],
+    ['mountPath with query', { upstream: 'http://example.com/mcp', mountPath: '/mcp?x=1' }],
+    ['mountPath with dot segments', { upstream: 'http://example.com/mcp', mountPath: '/a/../mcp' }],
+    ['zero timeout', { upstream: 'http://example.com/mcp', mountPath: '/mcp', connectTimeoutMs: 0 }],
+    ['bad publicBaseUrl', { upstream: 'http://example.com/mcp', mountPath: '/mcp', publicBaseUrl: 'example.com' }],
+  ])('%s throws a TypeError', (_label, options) => {
+    expect(() => createGatewayProxy(options)).toThrow(TypeError);
+  });
+
+  it('does not echo upstream credentials in the error', () => {
+    expect(() => createGatewayProxy({ upstream: 'http://user:hunter2@example.com/', mountPath: '/' })).toThrow(
+      /^(?!.*hunter2).*$/,
+    );
+  });
+});
+
+// ---- (e) end to end with the official SDK on both sides ---------------------------------------------
+
+describe('end to end: v1 SDK client → gateway → stateful v1 SDK McpServer (SSE responses)', () => {
+  it('initializes, calls a tool, receives on the GET stream, and terminates the session', async () => {
+    const seen: Array<{ method: string; sessionId: string | undefined }> = [];
+    const transports = new Map<string, StreamableHTTPServerTransport>();
+    const mcpServers: McpServer[] = [];
+    const getStreamOpen = deferred();
+
+    const upstream = createServer((req, res) => {
+      const sessionId = typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined;
+      seen.push({ method: req.method ?? '', sessionId });
+      const existing = sessionId === undefined ? undefined : transports.get(sessionId);
+      if (existing !== undefined) {
+        void existing.handleRequest(req, res);
+        if (req.method === 'GET') getStreamOpen.resolve();
+        return;
+      }
+      if (req.method !== 'POST' || sessionId !== undefined) {
+        res.writeHead(404).end();
+        return;
+      }
+      const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        enableJsonResponse: false,
+        onsessioninitialized: (id) => void transports.set(id, transport),
+      });
+      const server = new McpServer({ name: 'upstream', version: '1.0.0' });
+      mcpServers.push(server);
+      server.registerTool('identity', { description: 'Shows what the gateway told us' }, (extra) => ({
+        content: [
+          {
+            type: 'text',
+            text: JSON.stringify({
+              clientId: extra.requestInfo?.headers['x-warden-client-id'],
+              scopes: extra.requestInfo?.headers['x-warden-scopes'],
+              authorization: extra.requestInfo?.headers['authorization'] ?? null,
+            }),
+          },
+        ],
+      }));
+      void server.connect(transport).then(() => transport.handleRequest(req, res));
+    });
+    const upstreamPort = await listen(upstream);
+    cleanups.push(async () => {
+      for (const s of mcpServers) await s.close();
+    });
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstreamPort}/mcp`, mountPath: '/mcp' }, { auth: AUTH, readBody: true });
+
+    const client = new Client({ name: 'e2e', version: '1.0.0' });
+    const listChanged = deferred();
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => listChanged.resolve());
+    const transport = new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`), {
+      requestInit: { headers: { authorization: 'Bearer access-token-never-forwarded' } },
+    });
+    await client.connect(transport);
+    const sessionId = transport.sessionId;
+    expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
+
+    const result = await client.callTool({ name: 'identity', arguments: {} });
+    const content = result.content as Array<{ type: string; text: string }>;
+    expect(JSON.parse(content[0]?.text ?? '')).toEqual({
+      clientId: 'client-abc',
+      scopes: 'mcp:tools mcp:admin',
+      authorization: null,
+    });
+
+    // The standalone GET stream flows through the gateway: a server notification arrives on it.
+    // Notifications sent before the stream is registered are dropped, so repeat until one lands.
+    await getStreamOpen.promise;
+    const resend = setInterval(() => mcpServers[0]?.sendToolListChanged(), 50);
+    mcpServers[0]?.sendToolListChanged();
+    await listChanged.promise.finally(() => clearInterval(resend));
+
+    await transport.terminateSession();
+    expect(transport.sessionId).toBeUndefined();
+    await client.close();
+
+    expect(seen.some((s) => s.method === 'GET' && s.sessionId === sessionId)).toBe(true);
+    expect(seen.some((s) => s.method === 'DELETE' && s.sessionId === sessionId)).toBe(true);
+    expect(seen.filter((s) => s.method === 'POST' && s.sessionId === sessionId).length).toBeGreaterThanOrEqual(2);
+  });
+});
