@@ -15,10 +15,24 @@ export interface ReplayStore {
    * already claimed and has not expired.
    *
    * Rejects with {@link StoreUnavailableError} when the backend cannot answer (connection lost,
-   * memory store at capacity): callers must fail closed.
+   * command timed out, memory store at capacity, store closed): callers must fail closed. A
+   * rejected claim may still have been recorded (a timed-out write can land later), so a retry
+   * of that key may resolve `false`; no key ever resolves `true` twice while live.
+   *
+   * Rejects with `TypeError` — a caller bug, not an outage — when `key` is not a non-empty
+   * string of at most 1024 characters or `ttlSeconds` is not a finite number in (0, 86400].
+   * Fractional TTLs are rounded up to whole milliseconds; a key expires exactly `ttl` after its
+   * winning claim, and losing claims neither extend nor shorten it.
+   *
+   * @param key - `<jwk thumbprint>:<jti>` for DPoP proofs (RFC 7638 thumbprint of the proof key).
+   * @param ttlSeconds - How long the key must be remembered: the proof `iat` window plus skew.
+   * @see https://www.rfc-editor.org/rfc/rfc9449#section-11.1
    */
   claim(key: string, ttlSeconds: number): Promise<boolean>;
-  /** Releases connections and timers. */
+  /**
+   * Releases connections (and anything else that keeps the process alive). Idempotent; later
+   * claims reject with {@link StoreUnavailableError}.
+   */
   close(): Promise<void>;
 }
 
