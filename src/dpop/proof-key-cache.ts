@@ -1,0 +1,77 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { jwkThumbprint } from '../jose/thumbprint.js';
+
+/** Private or symmetric JWK members that must never appear in a proof's `jwk` (RFC 9449 §4.3 step 7). */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+const PUBLIC_MEMBERS: Readonly<Record<string, readonly string[]>> = {
+  EC: ['crv', 'x', 'y'],
+  RSA: ['n', 'e'],
+  OKP: ['crv', 'x'],
+};
+
+/** A proof key: its thumbprint and the imported public key. */
+export interface ProofKey {
+  jkt: string;
+  key: KeyObject;
+}
+
+/** Why a proof `jwk` was refused. */
+export class ProofKeyError extends Error {
+  override name = 'ProofKeyError';
+}
+
+/**
+ * Imports DPoP proof keys, cached by RFC 7638 thumbprint. The thumbprint covers every member
+ * that defines the public key, so a cache hit is the same key; importing costs about as much as
+ * an ES256 verify, and a client reuses its key for every request.
+ * Bounded: the oldest entry goes when full (a miss only costs a re-import).
+ */
+export class ProofKeyCache {
+  readonly #max: number;
+  readonly #entries = new Map<string, KeyObject>();
+
+  constructor(maxEntries = 10_000) {
+    this.#max = maxEntries;
+  }
+
+  /** Validates `jwk` as a public asymmetric key and returns it with its thumbprint. */
+  resolve(jwk: unknown): ProofKey {
+    if (jwk === null || typeof jwk !== 'object' || Array.isArray(jwk)) throw new ProofKeyError('"jwk" header must be a JSON object');
+    const record = jwk as Record<string, unknown>;
+    for (const member of PRIVATE_MEMBERS) {
+      if (Object.hasOwn(record, member)) throw new ProofKeyError('"jwk" must be a public key (it contains private key material)');
+    }
+    const kty = record.kty;
+    const members = typeof kty === 'string' && Object.hasOwn(PUBLIC_MEMBERS, kty) ? PUBLIC_MEMBERS[kty] : undefined;
+    if (members === undefined) throw new ProofKeyError('"jwk" must be an EC, RSA or OKP public key');
+    let jkt: string;
+    try {
+      jkt = jwkThumbprint(record);
+    } catch (error) {
+      throw new ProofKeyError(`"jwk" is malformed: ${(error as Error).message}`);
+    }
+    const cached = this.#entries.get(jkt);
+    if (cached !== undefined) return { jkt, key: cached };
+
+    // Import only the public members into a fresh object: no extra members, no prototype tricks.
+    const clean: Record<string, string> = { kty: kty as string };
+    for (const m of members) {
+      const v = record[m];
+      if (typeof v !== 'string' || !/^[A-Za-z0-9_-]+$/.test(v)) throw new ProofKeyError(`"jwk" member "${m}" must be base64url`);
+      clean[m] = v;
+    }
+    let key: KeyObject;
+    try {
+      key = createPublicKey({ key: clean, format: 'jwk' });
+    } catch {
+      throw new ProofKeyError('"jwk" is not a valid public key');
+    }
+    if (this.#entries.size >= this.#max) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
+    this.#entries.set(jkt, key);
+    return { jkt, key };
+  }
+}
