@@ -1,0 +1,45 @@
+import type { IncomingMessage } from 'node:http';
+
+/** The request body exceeded the configured cap. */
+export class BodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+}
+
+/**
+ * Reads a node request body up to `maxBytes`. Requests without a body (GET, DELETE, or no
+ * content) resolve to an empty buffer without waiting.
+ */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const length = req.headers['content-length'];
+  if (length !== undefined && Number(length) > maxBytes) throw new BodyTooLargeError('body too large');
+  if ((req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE') && length === undefined && req.headers['transfer-encoding'] === undefined) {
+    return Buffer.alloc(0);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new BodyTooLargeError('body too large');
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+}
+
+/** Parses a JSON body when the content type says JSON; undefined otherwise or when malformed. */
+export function parseJsonIfJson(contentType: string | undefined, raw: Buffer): unknown {
+  if (raw.length === 0 || contentType === undefined || !/^application\/(.+\+)?json\b/i.test(contentType.trim())) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** 413 answer for an oversized body, JSON so MCP clients show it. */
+export function payloadTooLarge(maxBytes: number): { status: number; headers: Record<string, string>; body: string } {
+  return {
+    status: 413,
+    headers: { 'Content-Type': 'application/json', Connection: 'close' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32600, message: `request body exceeds ${maxBytes} bytes` } }),
+  };
+}

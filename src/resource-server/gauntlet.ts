@@ -1,0 +1,182 @@
+import { timingSafeEqual } from 'node:crypto';
+import { verifyProof } from '../dpop/verify-proof.js';
+import { ProofKeyCache } from '../dpop/proof-key-cache.js';
+import { accessTokenHash } from '../jose/thumbprint.js';
+import { normaliseClaims, verifyAccessToken, type AccessTokenClaims } from '../jose/verify-access-token.js';
+import { canonicalResourceUri, expectedHtu } from '../oauth/canonical-uri.js';
+import { InsufficientScopeError, InvalidDpopProofError, InvalidTokenError, isOAuthError, TemporarilyUnavailableError, type OAuthError } from '../oauth/errors.js';
+import { missingScopes } from '../oauth/scope.js';
+import { StoreUnavailableError } from '../stores/contracts.js';
+import { parseJsonBody, viewRpc, type RpcView } from './json-rpc.js';
+import type { ResolvedOptions } from './options.js';
+import { readCredentials } from './request-shape.js';
+import { failure, type FailureContext } from './respond.js';
+import type { VerifyRequest, VerifyResult, WardenAuthInfo } from './types.js';
+
+const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * The request gauntlet of DESIGN.md, run in full on every request:
+ * 1 shape, 2 access token, 3 audience, 4 proof, 5 binding, then authorization (scopes,
+ * revocation) and last 6 replay — so that a request failing any check never consumes a `jti`.
+ */
+export class Gauntlet {
+  readonly #o: Readonly<ResolvedOptions>;
+  readonly #proofKeys = new ProofKeyCache();
+  readonly #htuCache = new Map<string, string | undefined>();
+
+  constructor(options: Readonly<ResolvedOptions>) {
+    this.#o = options;
+  }
+
+  /** Runs every check; never throws. */
+  async verify(request: VerifyRequest): Promise<VerifyResult> {
+    const o = this.#o;
+    const rpc = viewRpc(parseJsonBody(request.body));
+    const scopes = this.#requiredScopes(rpc);
+    const context: FailureContext = { scheme: undefined, scopes, rpc };
+    try {
+      // 1. Shape.
+      const credentials = readCredentials(request, o);
+      if (credentials.kind === 'none') return failure(o, undefined, context);
+      context.scheme = credentials.scheme;
+      const { token, scheme, proof } = credentials;
+
+      // 2–3. Access token and audience.
+      const now = o.now();
+      const claims = await this.#verifyToken(token, now);
+      if (!this.#audienceMatches(claims.aud)) {
+        throw new InvalidTokenError(`access token audience does not include this resource; expected ${o.resource} (RFC 8707)`);
+      }
+
+      // 4–5. Proof and binding, per DPoP mode.
+      const responseHeaders: Record<string, string> = {};
+      let proofResult: { jkt: string; jti: string } | undefined;
+      if (scheme === 'Bearer') {
+        if (claims.jkt !== undefined) throw new InvalidTokenError('access token is DPoP-bound: present it with the DPoP scheme and a DPoP proof (RFC 9449 §7.2)');
+        if (o.dpop === 'required') throw new InvalidTokenError('this resource requires DPoP-bound access tokens');
+      } else {
+        if (o.dpop === 'disabled') throw new InvalidTokenError('DPoP is not enabled for this resource; use a Bearer token');
+        if (claims.jkt === undefined) throw new InvalidTokenError('access token is not DPoP-bound (no cnf.jkt) but was sent with the DPoP scheme (RFC 9449 §7.1)');
+        if (proof === undefined) throw new InvalidDpopProofError('DPoP proof missing: send a DPoP header with every request (RFC 9449 §7.1)');
+        const verified = verifyProof(proof, {
+          method: request.method.toUpperCase(),
+          htu: this.#htu(request.url),
+          accessToken: token,
+          ath: accessTokenHash(token),
+          algorithms: o.dpopAlgorithms,
+          maxAgeSeconds: o.proofMaxAge,
+          skewSeconds: o.skew,
+          now,
+          ...(o.nonce === undefined ? {} : { nonce: o.nonce }),
+          keys: this.#proofKeys,
+        });
+        if (!constantTimeEquals(verified.jkt, claims.jkt)) {
+          throw new InvalidDpopProofError("DPoP proof key does not match the access token's cnf.jkt (RFC 9449 §6.1)");
+        }
+        if (verified.nonceStale && o.nonce !== undefined) responseHeaders['DPoP-Nonce'] = o.nonce.manager.current();
+        proofResult = verified;
+      }
+
+      // Authorization: every scope this request needs.
+      const missing = missingScopes(claims.scopes, scopes);
+      if (missing.length > 0) {
+        throw new InsufficientScopeError(`this request needs scope ${scopes.join(' ')}; the token lacks ${missing.join(' ')}`, { scope: scopes });
+      }
+      if (o.revocation !== undefined) {
+        if (claims.jti === undefined) throw new InvalidTokenError('access token has no "jti", so its revocation cannot be checked');
+        if (await o.revocation.isRevoked(claims.jti)) throw new InvalidTokenError('access token has been revoked');
+      }
+
+      // 6. Replay: claimed last, atomically, keyed with the thumbprint.
+      if (proofResult !== undefined) {
+        const fresh = await o.replayStore.claim(`${proofResult.jkt}:${proofResult.jti}`, o.replayTtl);
+        if (!fresh) throw new InvalidDpopProofError('DPoP proof has already been used (replay); sign a fresh proof for every request');
+      }
+
+      return { ok: true, auth: this.#authInfo(token, scheme, claims), headers: responseHeaders };
+    } catch (error) {
+      return failure(o, toOAuthError(error), context);
+    }
+  }
+
+  #requiredScopes(rpc: RpcView): readonly string[] {
+    const o = this.#o;
+    if (rpc.toolNames.length === 0 || o.toolScopes.size === 0) return o.defaultScopes;
+    const all = new Set(o.defaultScopes);
+    for (const name of rpc.toolNames) for (const s of o.toolScopes.get(name) ?? []) all.add(s);
+    return [...all];
+  }
+
+  async #verifyToken(token: string, now: number): Promise<AccessTokenClaims> {
+    const o = this.#o;
+    if (o.keys !== undefined && (o.introspection === undefined || JWS_SHAPE.test(token))) {
+      return verifyAccessToken(token, {
+        keys: o.keys,
+        issuer: o.issuer,
+        algorithms: o.tokenAlgorithms,
+        tokenTypes: o.tokenTypes,
+        skewSeconds: o.skew,
+        now,
+      });
+    }
+    if (o.introspection === undefined) throw new InvalidTokenError('no way to verify this token');
+    const result = await o.introspection.introspect(token);
+    if (!result.active) throw new InvalidTokenError('access token is not active (RFC 7662)');
+    if (result.iss !== undefined && result.iss !== o.issuer) throw new InvalidTokenError(`access token issuer is not the trusted issuer ${o.issuer}`);
+    if (result.exp !== undefined && now - o.skew >= result.exp) throw new InvalidTokenError('access token has expired');
+    if (result.nbf !== undefined && result.nbf > now + o.skew) throw new InvalidTokenError('access token is not valid yet ("nbf")');
+    return normaliseClaims(result as unknown as Record<string, unknown>, o.issuer, result.exp ?? Number.POSITIVE_INFINITY);
+  }
+
+  #audienceMatches(audiences: readonly string[]): boolean {
+    const resource = this.#o.resource;
+    for (const aud of audiences) if (aud === resource) return true;
+    for (const aud of audiences) {
+      try {
+        if (canonicalResourceUri(aud) === resource) return true;
+      } catch {
+        // Not a URI: cannot name this resource.
+      }
+    }
+    return false;
+  }
+
+  #htu(url: string): string {
+    // Bounded memo: an MCP endpoint sees a handful of distinct URLs.
+    const cache = this.#htuCache;
+    let htu = cache.get(url);
+    if (htu === undefined && !cache.has(url)) {
+      htu = expectedHtu(this.#o.publicOrigin, url);
+      if (cache.size >= 1024) cache.clear();
+      cache.set(url, htu);
+    }
+    if (htu === undefined) throw new InvalidDpopProofError('request URL cannot be matched against "htu"');
+    return htu;
+  }
+
+  #authInfo(token: string, scheme: 'Bearer' | 'DPoP', claims: AccessTokenClaims): WardenAuthInfo {
+    const extra: WardenAuthInfo['extra'] = { issuer: claims.iss, tokenType: scheme };
+    if (claims.sub !== undefined) extra.subject = claims.sub;
+    if (claims.jkt !== undefined) extra.jkt = claims.jkt;
+    if (claims.jti !== undefined) extra.jti = claims.jti;
+    const auth: WardenAuthInfo = { token, clientId: claims.clientId, scopes: claims.scopes, resource: this.#o.resourceUrl, extra };
+    if (Number.isFinite(claims.exp)) auth.expiresAt = claims.exp;
+    return auth;
+  }
+}
+
+function constantTimeEquals(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Maps anything thrown inside the gauntlet to a wire error; unknown errors fail closed as 503. */
+function toOAuthError(error: unknown): OAuthError {
+  if (isOAuthError(error)) return error;
+  if (error instanceof StoreUnavailableError) {
+    return new TemporarilyUnavailableError('a store this check needs is unreachable; retry shortly', { retryAfterSeconds: error.retryAfterSeconds, cause: error });
+  }
+  return new TemporarilyUnavailableError('the request could not be verified; retry shortly', { cause: error });
+}

@@ -1,0 +1,16 @@
+export { createResourceServer, type ResourceServer } from './create-resource-server.js';
+export type { AuthenticatedHandler, AuthenticatedRequest } from './adapters/node.js';
+export type { ExpressLikeRequest, NextFunction } from './adapters/express.js';
+export type { WardenHonoEnv } from './adapters/hono.js';
+export type { ProtectedResourceMetadata } from './metadata.js';
+export type {
+  AsymmetricAlg,
+  DpopMode,
+  PublicJwk,
+  ResourceServerOptions,
+  ScopePolicy,
+  TrustOptions,
+  VerifyRequest,
+  VerifyResult,
+  WardenAuthInfo,
+} from './types.js';

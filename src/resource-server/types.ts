@@ -1,0 +1,157 @@
+import type { ReplayStore, RevocationList } from '../stores/contracts.js';
+
+/** DPoP enforcement per resource: progressive rollout. */
+export type DpopMode = 'disabled' | 'allowed' | 'required';
+
+/** Asymmetric JWS algorithms Warden verifies (never `none`, never HMAC). */
+export type AsymmetricAlg =
+  | 'ES256' | 'ES384' | 'ES512'
+  | 'RS256' | 'RS384' | 'RS512'
+  | 'PS256' | 'PS384' | 'PS512'
+  | 'EdDSA' | 'Ed25519';
+
+/** A public JSON Web Key (RFC 7517). */
+export interface PublicJwk {
+  kty: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+  n?: string;
+  e?: string;
+  [member: string]: unknown;
+}
+
+/** Where access-token signing keys (or token validity) come from. */
+export type TrustOptions = {
+  /** Expected `iss`, compared byte for byte. */
+  issuer: string;
+  /** Signing algorithms accepted for access tokens. Default: every asymmetric alg. */
+  algorithms?: readonly AsymmetricAlg[];
+  /** Accepted JOSE `typ` values. Default `['at+jwt', 'application/at+jwt']` (RFC 9068 §4). */
+  tokenTypes?: readonly string[];
+} & (
+  | { jwks: { keys: readonly PublicJwk[] }; jwksUri?: never; introspection?: never }
+  | {
+      jwksUri: string;
+      jwks?: never;
+      introspection?: never;
+      /** Minimum seconds between refetches triggered by an unknown `kid`. Default 30. */
+      refetchIntervalSeconds?: number;
+      /** Seconds a fetched JWKS is fresh. Default 300. */
+      cacheMaxAgeSeconds?: number;
+      /** Per-request timeout for the JWKS fetch. Default 5000 ms. */
+      timeoutMs?: number;
+      /** Injected fetch (tests). Default global fetch. */
+      fetch?: typeof fetch;
+    }
+  | {
+      /** RFC 7662 introspection for opaque tokens. */
+      introspection: {
+        endpoint: string;
+        clientId: string;
+        clientSecret: string;
+        /** Upper bound on caching an active result (never beyond the token's `exp`). Default 60 s. */
+        cacheMaxSeconds?: number;
+        timeoutMs?: number;
+        fetch?: typeof fetch;
+      };
+      /** Optional: JWT tokens are still verified locally with these keys. */
+      jwks?: { keys: readonly PublicJwk[] };
+      jwksUri?: never;
+    }
+);
+
+/** Scope policy: default scopes for every request, plus per-tool requirements for `tools/call`. */
+export interface ScopePolicy {
+  default?: readonly string[];
+  tools?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Options of {@link createResourceServer}; validated at construction. */
+export interface ResourceServerOptions {
+  /** Canonical URI of this MCP server (RFC 8707 / MCP): the `aud` tokens must carry. */
+  resource: string;
+  /** Authorization server issuers advertised in RFC 9728 metadata. Default `[trust.issuer]`. */
+  authorizationServers?: readonly string[];
+  trust: TrustOptions;
+  /** Default `'allowed'`. */
+  dpop?: DpopMode;
+  /** DPoP proof algorithms accepted. Default ES256, ES384, ES512, EdDSA, RS256, PS256. */
+  dpopAlgorithms?: readonly AsymmetricAlg[];
+  /** Stateless server nonces (RFC 9449 §9). */
+  nonce?: {
+    /** Shared secret (≥ 32 bytes) so every instance accepts every instance's nonces. */
+    secret: string | Uint8Array;
+    /** Require a nonce in every proof. Default true when `nonce` is set. */
+    required?: boolean;
+    /** Length of a nonce slot; current and previous slots are valid. Default 60 s. */
+    slotSeconds?: number;
+  };
+  /** Where proof `jti`s are claimed. Default: a bounded in-memory store. */
+  replayStore?: ReplayStore;
+  /** Optional deny-list of revoked access-token `jti`s. */
+  revocation?: RevocationList;
+  scopes?: ScopePolicy;
+  /** Allowed clock skew for `exp`/`nbf`/`iat` and proof `iat`. Default 30 s. */
+  clockSkewSeconds?: number;
+  /** Maximum age of a DPoP proof (`iat` window). Default 60 s. */
+  proofMaxAgeSeconds?: number;
+  /**
+   * Public base URL clients use (scheme + host + optional port). `htu` is built from it and the
+   * request path — never from `Host` or `X-Forwarded-*`. Default: the origin of `resource`.
+   */
+  publicBaseUrl?: string;
+  limits?: {
+    /** Max bytes of the Authorization header. Default 8192. */
+    maxAuthorizationBytes?: number;
+    /** Max bytes of the DPoP header. Default 8192. */
+    maxProofBytes?: number;
+    /** Max request body bytes the adapters read for scope evaluation. Default 4 MiB. */
+    maxBodyBytes?: number;
+  };
+  /** RFC 9728 extras. */
+  resourceName?: string;
+  resourceDocumentation?: string;
+  /** Clock (seconds since epoch), for tests. */
+  now?: () => number;
+}
+
+/** Request as the core sees it: plain values, no framework. */
+export interface VerifyRequest {
+  method: string;
+  /** Request URL: absolute, or path + query. Only the path and query are used. */
+  url: string;
+  /** Headers: node `headersDistinct`-style record, a plain record, or Web `Headers`. */
+  headers: Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
+  /** Parsed JSON body (or raw string/bytes) — needed for `tools/call` scope evaluation. */
+  body?: unknown;
+}
+
+/**
+ * Auth info handed to MCP tool handlers: the shape of the official SDK's `AuthInfo`
+ * (v1 `@modelcontextprotocol/sdk` and v2 `@modelcontextprotocol/server`).
+ */
+export interface WardenAuthInfo {
+  token: string;
+  clientId: string;
+  scopes: string[];
+  /** Seconds since epoch. */
+  expiresAt?: number;
+  resource?: URL;
+  extra: {
+    subject?: string;
+    /** RFC 7638 thumbprint of the DPoP key the token is bound to. */
+    jkt?: string;
+    issuer: string;
+    jti?: string;
+    tokenType: 'Bearer' | 'DPoP';
+  };
+}
+
+/** Outcome of {@link ResourceServer.verify}. */
+export type VerifyResult =
+  | { ok: true; auth: WardenAuthInfo; headers: Record<string, string> }
+  | { ok: false; status: number; headers: Record<string, string>; body: string };
