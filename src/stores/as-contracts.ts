@@ -1,0 +1,212 @@
+/**
+ * Authorization-server store contracts. Atomicity is part of each contract; every backend
+ * (memory, sqlite, ...) passes the same conformance suite (`as-stores.conformance.ts`).
+ * Secrets (codes, refresh tokens, client secrets) are stored only as hashes: callers pass
+ * `sha256` digests (base64url) as keys, never plaintext.
+ * All times are seconds since the epoch.
+ */
+
+/** An authorization code, keyed by the SHA-256 of the code. */
+export interface AuthorizationCodeRecord {
+  codeHash: string;
+  clientId: string;
+  redirectUri: string;
+  /** Canonical resource URI the code (and its tokens) are bound to (RFC 8707). */
+  resource: string;
+  scopes: string[];
+  subject: string;
+  codeChallenge: string;
+  /** RFC 9449 §10: thumbprint the token request's proof key must match. */
+  dpopJkt?: string;
+  /** Grant (refresh family) id that redeeming this code creates. */
+  grantId: string;
+  authTime: number;
+  expiresAt: number;
+}
+
+/** Result of {@link CodeStore.consume}. */
+export type ConsumeResult =
+  | { state: 'fresh'; code: AuthorizationCodeRecord }
+  /** Redeemed before: the caller revokes everything the first redemption issued (RFC 9700 §4.5.3). */
+  | { state: 'reused'; code: AuthorizationCodeRecord }
+  | { state: 'unknown' };
+
+export interface CodeStore {
+  save(code: AuthorizationCodeRecord): Promise<void>;
+  /** Atomically marks the code used. Exactly one concurrent caller gets `fresh`. Expired codes are `unknown`. */
+  consume(codeHash: string, now: number): Promise<ConsumeResult>;
+}
+
+/** A grant: one user's (or client's) authorization, the root of one refresh-token family. */
+export interface GrantRecord {
+  grantId: string;
+  clientId: string;
+  subject: string;
+  scopes: string[];
+  resources: string[];
+  /** DPoP key the family is bound to (public clients using DPoP). */
+  jkt?: string;
+  createdAt: number;
+  /** Absolute end of the family, if any. */
+  expiresAt?: number;
+  revokedAt?: number;
+}
+
+/** One refresh token of a family, keyed by the SHA-256 of the token. */
+export interface RefreshTokenRecord {
+  tokenHash: string;
+  grantId: string;
+  /** 0 for the first token of the family, +1 per rotation. */
+  generation: number;
+  scopes: string[];
+  resources: string[];
+  jkt?: string;
+  issuedAt: number;
+  expiresAt: number;
+  /** Set once rotated. */
+  rotatedAt?: number;
+  successorHash?: string;
+  /** Fingerprint of the request that rotated it (client, DPoP key, parameters): a retry of the same request may replay the successor. */
+  rotationFingerprint?: string;
+}
+
+/** Result of {@link GrantStore.rotateRefreshToken}. */
+export type RotateResult =
+  | { state: 'rotated'; previous: RefreshTokenRecord; grant: GrantRecord }
+  /** Already rotated by the same request within the grace window: hand out the same successor again. */
+  | { state: 'retry'; previous: RefreshTokenRecord; successor: RefreshTokenRecord; grant: GrantRecord }
+  /** Already rotated otherwise: reuse. The store has revoked the family. */
+  | { state: 'reused'; grantId: string }
+  | { state: 'unknown' }
+  | { state: 'expired' }
+  | { state: 'revoked' };
+
+export interface GrantStore {
+  createGrant(grant: GrantRecord): Promise<void>;
+  getGrant(grantId: string): Promise<GrantRecord | undefined>;
+  /** Saves the first refresh token of a family (or any token that is not a rotation). */
+  saveRefreshToken(token: RefreshTokenRecord): Promise<void>;
+  getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  /**
+   * Compare-and-swap rotation: if `tokenHash` is the family's current, unexpired, unrotated token,
+   * atomically mark it rotated (with `fingerprint`) and store `successor`. Exactly one of any
+   * number of concurrent callers gets `rotated`. A later call with the same `fingerprint` within
+   * `graceSeconds` of the rotation gets `retry` with the stored successor; any other call on a
+   * rotated token gets `reused` and the whole family is revoked (RFC 9700 §4.14.2).
+   */
+  rotateRefreshToken(input: { tokenHash: string; successor: RefreshTokenRecord; fingerprint: string; graceSeconds: number; now: number }): Promise<RotateResult>;
+  /** Revokes the grant, all its refresh tokens and (via the deny-list) its recorded access tokens. Idempotent. */
+  revokeGrant(grantId: string, now: number): Promise<void>;
+  /** Records an access token issued under a grant, so revoking the grant can deny it. */
+  recordAccessToken(grantId: string, jti: string, expiresAt: number): Promise<void>;
+  /** Puts an access-token `jti` on the deny-list until it expires. */
+  denyAccessToken(jti: string, expiresAt: number): Promise<void>;
+  /** True if `jti` is on the deny-list (and not yet expired). */
+  isAccessTokenDenied(jti: string, now: number): Promise<boolean>;
+  /** Deletes expired codes, tokens and deny-list entries. Returns how many rows went. */
+  purgeExpired(now: number): Promise<number>;
+}
+
+/** A registered or configured OAuth client. */
+export interface ClientRecord {
+  clientId: string;
+  /** scrypt hash of the secret (confidential clients); absent for public clients. */
+  secretHash?: string;
+  tokenEndpointAuthMethod: 'none' | 'client_secret_basic' | 'client_secret_post';
+  redirectUris: string[];
+  grantTypes: string[];
+  responseTypes: string[];
+  clientName?: string;
+  clientUri?: string;
+  logoUri?: string;
+  scope?: string;
+  /** 'registered' (RFC 7591), 'configured' (config file), 'metadata-document' (CIMD, cached). */
+  source: 'registered' | 'configured' | 'metadata-document';
+  createdAt: number;
+  /** For cached metadata documents: when to refetch. */
+  expiresAt?: number;
+}
+
+export interface ClientStore {
+  get(clientId: string): Promise<ClientRecord | undefined>;
+  /** Inserts or replaces. */
+  put(client: ClientRecord): Promise<void>;
+  delete(clientId: string): Promise<void>;
+}
+
+/** A local user of the embedded login. */
+export interface UserRecord {
+  username: string;
+  /** scrypt hash (see `authorization-server/password.ts`). */
+  passwordHash: string;
+  createdAt: number;
+}
+
+export interface UserStore {
+  get(username: string): Promise<UserRecord | undefined>;
+  put(user: UserRecord): Promise<void>;
+  delete(username: string): Promise<boolean>;
+  list(): Promise<string[]>;
+}
+
+/** A remembered consent: this user let this client have these scopes at this resource. */
+export interface ConsentRecord {
+  subject: string;
+  clientId: string;
+  resource: string;
+  scopes: string[];
+  grantedAt: number;
+}
+
+export interface ConsentStore {
+  get(subject: string, clientId: string, resource: string): Promise<ConsentRecord | undefined>;
+  /** Inserts or widens (union of scopes). */
+  put(consent: ConsentRecord): Promise<void>;
+  revoke(subject: string, clientId: string): Promise<number>;
+  list(subject: string): Promise<ConsentRecord[]>;
+}
+
+/** Short-lived, single-use state (pending authorization requests across the login/consent pages). */
+export interface InteractionStore {
+  /** Stores `data` under `id` until `expiresAt`. */
+  put(id: string, data: unknown, expiresAt: number): Promise<void>;
+  /** Reads without consuming (to render a page). Expired → undefined. */
+  get(id: string, now: number): Promise<unknown | undefined>;
+  /** Atomically reads and deletes: exactly one caller gets the data. */
+  take(id: string, now: number): Promise<unknown | undefined>;
+}
+
+/** A signing key: private JWK kept in the store; the public part is published in the JWKS. */
+export interface SigningKeyRecord {
+  kid: string;
+  alg: 'ES256' | 'EdDSA';
+  privateJwk: Record<string, unknown>;
+  publicJwk: Record<string, unknown>;
+  /** next: published, not yet signing. current: signing. retired: published until `retireAfter`. */
+  state: 'next' | 'current' | 'retired';
+  createdAt: number;
+  retireAfter?: number;
+}
+
+export interface KeyStore {
+  list(): Promise<SigningKeyRecord[]>;
+  put(key: SigningKeyRecord): Promise<void>;
+  delete(kid: string): Promise<void>;
+  /**
+   * Atomically: current → retired (retireAfter), next → current, and `newNext` becomes next.
+   * Keeps exactly one current key.
+   */
+  rotate(input: { newNext: SigningKeyRecord; retireAfter: number }): Promise<void>;
+}
+
+/** Everything the authorization server persists. */
+export interface AuthorizationServerStores {
+  codes: CodeStore;
+  grants: GrantStore;
+  clients: ClientStore;
+  users: UserStore;
+  consents: ConsentStore;
+  interactions: InteractionStore;
+  keys: KeyStore;
+  close(): Promise<void>;
+}
