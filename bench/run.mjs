@@ -1,0 +1,179 @@
+// `npm run bench`: requests/second of the RS gauntlet (DPoP-bound JWT + a fresh proof per request)
+// for several node:http servers, measured side by side in one run and reported as ratios.
+// See bench/README.md. Options (env): BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_ONLY,
+// BENCH_WARMUP_SECONDS, WARDEN_BENCH_REDIS_URL.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { checkVariant } from './lib/correctness.mjs';
+import { createChildren, freePort, redisReachable } from './lib/processes.mjs';
+import { ecThumbprint, generateEs256, mintAccessToken } from './lib/jwt.mjs';
+import { ISSUER, MCP_PATH, toolsCallBody } from './lib/shared.mjs';
+import { markdownReport } from './lib/report.mjs';
+
+const fatal = (msg) => {
+  process.stderr.write(`bench: ${msg}\n`);
+  process.exit(2);
+};
+const num = (name, fallback) => {
+  const v = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(v) || v <= 0) fatal(`${name} must be a positive number, got ${process.env[name]}`);
+  return v;
+};
+const options = {
+  rounds: Math.round(num('BENCH_ROUNDS', 3)),
+  seconds: num('BENCH_SECONDS', 3),
+  concurrency: Math.round(num('BENCH_CONCURRENCY', 32)),
+  warmupSeconds: num('BENCH_WARMUP_SECONDS', 1.5),
+  redisUrl: process.env.WARDEN_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+};
+const MAX_PROOFS = 600_000;
+
+/** What each variant checks decides what the correctness gate expects of it. */
+const VARIANTS = [
+  { name: 'bare', checks: 'none', note: 'no checks (physical limit of this harness)' },
+  { name: 'minimal', checks: 'full', note: 'node:crypto, keys cached by thumbprint' },
+  {
+    name: 'minimal-token-cache', script: 'minimal', config: { tokenCache: true }, checks: 'full',
+    note: 'minimal + verified access tokens cached by token string (proof still verified every request)',
+  },
+  { name: 'jose-naive', checks: 'full', note: 'jose jwtVerify + EmbeddedJWK, no caching' },
+  { name: 'oauth4webapi', checks: 'no-replay', note: 'validateJwtAccessToken; no replay store' },
+  { name: 'warden-memory', checks: 'full', note: 'Warden node adapter, memory replay store' },
+  { name: 'warden-redis', checks: 'full', note: 'Warden node adapter, Redis replay store', redis: true },
+];
+
+const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+if (only) {
+  const unknown = only.filter((n) => !VARIANTS.some((v) => v.name === n));
+  if (unknown.length) fatal(`BENCH_ONLY: unknown variant(s) ${unknown.join(', ')}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
+}
+const selected = VARIANTS.filter((v) => !only || only.includes(v.name)).map((v) => ({ ...v, rates: [], issues: [] }));
+
+const log = (msg) => process.stderr.write(`${msg}\n`);
+const children = createChildren();
+const startedAt = performance.now();
+const loadStart = os.loadavg()[0];
+
+async function main() {
+  log(`bench: ${selected.length} variants × ${options.rounds} rounds × ${options.seconds} s, concurrency ${options.concurrency}` +
+    (children.pinned ? ', servers on core 1, load on core 0' : ', taskset not found: not pinned'));
+
+  // One issuer key and one client (DPoP) key per run; servers receive public keys only.
+  const issuerKey = generateEs256('bench-issuer-1');
+  const clientKey = generateEs256();
+  const jkt = ecThumbprint(clientKey.publicJwk);
+  const jwks = { keys: [issuerKey.publicJwk] };
+
+  const load = await children.spawn('load', 'load.mjs', 0, {});
+  await load.next('ready', 10_000);
+
+  let seq = 0;
+  const runLoad = async (v, seconds, proofs, reuse) => {
+    load.child.send({
+      type: 'run', id: ++seq, port: v.port, path: MCP_PATH, htu: v.resource, token: v.token,
+      body: toolsCallBody(), seconds, concurrency: options.concurrency, proofs, reuse,
+      clientPrivateJwk: clientKey.privateJwk, clientPublicJwk: clientKey.publicJwk,
+    });
+    const r = await load.next('result', seconds * 1000 + 120_000);
+    return { ...r, rate: r.ok / (r.elapsedMs / 1000) };
+  };
+
+  // Start, check and warm up the servers one at a time; they then idle while others run.
+  for (const v of selected) {
+    if (v.redis && !(await redisReachable(options.redisUrl))) {
+      v.skipped = `Redis unreachable at ${options.redisUrl} (set WARDEN_BENCH_REDIS_URL)`;
+      log(`bench: ${v.name}: skipped — ${v.skipped}`);
+      continue;
+    }
+    v.port = await freePort();
+    v.resource = `http://127.0.0.1:${v.port}${MCP_PATH}`;
+    v.token = mintAccessToken({ issuer: ISSUER, resource: v.resource, kid: issuerKey.publicJwk.kid, privateKey: issuerKey.privateKey, jkt });
+    const config = { port: v.port, publicUrl: `http://127.0.0.1:${v.port}`, resource: v.resource, issuer: ISSUER, jwks, redisUrl: options.redisUrl };
+    Object.assign(config, v.config);
+    const server = await children.spawn(v.name, `servers/${v.script ?? v.name}.mjs`, 1, { BENCH_SERVER_CONFIG: JSON.stringify(config) });
+    const hello = await server.next(['ready', 'unavailable'], 30_000).catch((err) => ({ type: 'unavailable', reason: err.message }));
+    if (hello.type !== 'ready') {
+      v.skipped = hello.reason;
+      log(`bench: ${v.name}: skipped — ${v.skipped}`);
+      server.kill();
+      continue;
+    }
+    v.server = server;
+    const verdict = await checkVariant(v, { issuerKey, clientKey, jkt, jwks });
+    v.correctness = verdict;
+    if (!verdict.ok) {
+      v.skipped = `failed correctness gate: ${verdict.failures.join('; ')}`;
+      log(`bench: ${v.name}: EXCLUDED — ${v.skipped}`);
+      server.kill();
+      continue;
+    }
+    const warm = await runLoad(v, options.warmupSeconds, v.checks === 'none' ? 2_000 : 40_000, v.checks === 'none');
+    v.estimate = warm.rate;
+    log(`bench: ${v.name}: ready on :${v.port}, correctness ok (${verdict.summary}), warm-up ${Math.round(warm.rate)} req/s`);
+  }
+
+  const live = selected.filter((v) => !v.skipped);
+  for (let round = 0; round < options.rounds; round++) {
+    // Rotate the order each round so no variant always runs first or last.
+    const order = live.map((_, i) => live[(i + round) % live.length]);
+    for (const v of order) {
+      const reuse = v.checks === 'none';
+      // Pools are sized from the best rate seen so far, with room for a faster round (JIT, neighbours).
+      const proofs = reuse ? 2_000 : Math.min(MAX_PROOFS, Math.ceil(v.estimate * options.seconds * 1.6) + 4 * options.concurrency);
+      const r = await runLoad(v, options.seconds, proofs, reuse);
+      v.rates[round] = r.rate;
+      v.estimate = Math.max(v.estimate, r.rate);
+      const bad = r.counted - r.ok;
+      if (bad > 0) v.issues.push(`round ${round + 1}: ${bad} non-200 (${JSON.stringify(r.statuses)})`);
+      if (r.errors > 0) v.issues.push(`round ${round + 1}: ${r.errors} socket errors (${r.firstError})`);
+      if (r.exhausted && r.elapsedMs < options.seconds * 900) v.issues.push(`round ${round + 1}: proof pool ran out at ${(r.elapsedMs / 1000).toFixed(1)} s`);
+      log(`bench: round ${round + 1}/${options.rounds} ${v.name.padEnd(14)} ${Math.round(r.rate).toString().padStart(7)} req/s` +
+        `  (${r.ok} ok in ${(r.elapsedMs / 1000).toFixed(2)} s; ` +
+        (reuse ? `one ${proofs}-proof pool reused: no checks)` : `${proofs} fresh proofs signed in ${Math.round(r.genMs)} ms beforehand)`));
+    }
+  }
+
+  const report = markdownReport(selected, {
+    ...options,
+    node: process.version,
+    openssl: process.versions.openssl,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    pinned: children.pinned,
+    versions: { jose: pkgVersion('jose'), oauth4webapi: pkgVersion('oauth4webapi') },
+    totalSeconds: (performance.now() - startedAt) / 1000,
+    loadStart,
+    loadEnd: os.loadavg()[0],
+  });
+  process.stdout.write(`${report}\n`);
+  const dir = new URL('./results/', import.meta.url);
+  await mkdir(dir, { recursive: true });
+  await writeFile(new URL('latest.md', dir), `${report}\n`);
+  log(`bench: written to bench/results/latest.md`);
+}
+
+function pkgVersion(name) {
+  try {
+    return JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const shutdown = (code) => {
+  children.killAll();
+  process.exit(code);
+};
+process.on('SIGINT', () => shutdown(130));
+process.on('SIGTERM', () => shutdown(143));
+process.on('exit', () => children.killAll());
+
+main().then(
+  () => shutdown(0),
+  (err) => {
+    log(`bench: failed: ${err?.stack ?? err}`);
+    shutdown(1);
+  },
+);
