@@ -126,7 +126,8 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
   let nonce: ResolvedOptions['nonce'];
   if (options.nonce !== undefined) {
     try {
-      const nonceOptions: Parameters<typeof createNonceManager>[0] = { secret: options.nonce.secret, context: resource };
+      // Bound to the origin, not the resource: clients (MCP SDK v2) keep one nonce per origin.
+      const nonceOptions: Parameters<typeof createNonceManager>[0] = { secret: options.nonce.secret, context: publicOrigin };
       if (options.nonce.slotSeconds !== undefined) nonceOptions.slotSeconds = options.nonce.slotSeconds;
       if (options.now !== undefined) nonceOptions.now = options.now;
       nonce = { manager: createNonceManager(nonceOptions), required: options.nonce.required ?? true };

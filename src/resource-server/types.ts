@@ -83,7 +83,11 @@ export interface ResourceServerOptions {
   dpopAlgorithms?: readonly AsymmetricAlg[];
   /** Stateless server nonces (RFC 9449 §9). */
   nonce?: {
-    /** Shared secret (≥ 32 bytes) so every instance accepts every instance's nonces. */
+    /**
+     * Shared secret (≥ 32 bytes) so every instance accepts every instance's nonces. Nonces are bound
+     * to the public origin: resources on one origin (and an authorization server there using the
+     * same secret) accept each other's nonces, as clients keep one nonce per origin.
+     */
     secret: string | Uint8Array;
     /** Require a nonce in every proof. Default true when `nonce` is set. */
     required?: boolean;
