@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+/**
+ * The `warden` executable. Exit codes: 0 success (and after a graceful SIGINT/SIGTERM shutdown),
+ * 1 start-up or usage failure, 2 invalid configuration. Failures print a message that says what
+ * to change — never a stack trace (set WARDEN_DEBUG=1 for one).
+ */
+import { ConfigError } from '../config/errors.js';
+import { redactString } from '../observability/logger.js';
+import { StackStartError } from '../server/stack.js';
+import { createProgram } from './program.js';
+import { UsageError } from './token.js';
+
+// Distinct from 1 so scripts can tell "fix the config" from "could not start".
+const EXIT_CONFIG = 2;
+
+try {
+  await createProgram().parseAsync(process.argv);
+} catch (error) {
+  const debug = process.env['WARDEN_DEBUG'] === '1';
+  if (error instanceof ConfigError) {
+    process.stderr.write(`warden: ${error.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  const known = error instanceof StackStartError || error instanceof UsageError;
+  // Driver errors may quote what they were given; never print a credential.
+  const message = redactString(error instanceof Error ? error.message : String(error));
+  process.stderr.write(`warden: ${known ? '' : 'unexpected error: '}${message}\n`);
+  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,33 @@
+/**
+ * Runs a stack until SIGINT/SIGTERM, then shuts it down gracefully and exits 0. Shared by
+ * `warden serve` and `warden start`.
+ */
+import type { WardenConfig } from '../config/defaults.js';
+import { createLogger } from '../observability/logger.js';
+import { startStack, type RunningStack } from '../server/stack.js';
+
+/** Starts the stack and installs the signal handlers. */
+export async function runStack(config: WardenConfig, stateDir: string): Promise<RunningStack> {
+  const logger = createLogger();
+  const stack = await startStack(config, { stateDir, logger });
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second signal means "now": skip the drain.
+      logger.warn('forced exit', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info('shutting down', { signal });
+    stack.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return stack;
+}

@@ -1,0 +1,19 @@
+/**
+ * A configuration that cannot be used. Its message lists every problem, one per line, each
+ * starting with the key path (`resources[0].dpop: ...`) so the operator knows what to change.
+ * Never carries a secret value: validators describe the problem, not the offending secret.
+ */
+export class ConfigError extends Error {
+  /** Each problem, `"<key path>: <what is wrong>"`. */
+  readonly issues: readonly string[];
+  /** The file (or `"built-in configuration"`) the problems were found in. */
+  readonly source: string;
+
+  constructor(source: string, issues: readonly string[]) {
+    const list = issues.map((issue) => `  - ${issue}`).join('\n');
+    super(`invalid configuration (${source}):\n${list}`);
+    this.name = 'ConfigError';
+    this.source = source;
+    this.issues = Object.freeze([...issues]);
+  }
+}

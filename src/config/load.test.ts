@@ -1,0 +1,345 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { builtinConfig } from './builtin.js';
+import { CONFIG_DEFAULTS, withListenPort } from './defaults.js';
+import { ConfigError } from './errors.js';
+import { loadConfigFile, parseConfigText, resolveConfig } from './load.js';
+
+const demo = { name: 'demo', path: '/mcp', upstream: 'builtin:demo' };
+const noEnv = { env: {} };
+
+/** The issues of the ConfigError `fn` throws. */
+function issuesOf(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).issues;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const YAML_CONFIG = `
+publicUrl: https://mcp.example.com
+listen: { host: 0.0.0.0, port: 8080 }
+issuer: https://auth.example.com
+storage: { kind: postgres, url: "postgres://warden:pw@db/warden" }
+replay:  { kind: redis, url: "redis://cache:6379" }
+nonce: { secret: "0123456789abcdef0123456789abcdef", required: false }
+authorizationServer: { enabled: false }
+resources:
+  - name: demo
+    path: /mcp
+    upstream: builtin:demo
+    dpop: required
+    scopes: { default: [mcp:tools], tools: { admin_reset: [mcp:admin] } }
+    tokenLifetimeSeconds: 300
+  - name: files
+    path: /files/mcp
+    upstream: http://127.0.0.1:9000/mcp
+    trust:
+      issuer: https://idp.example.com
+      jwksUri: https://idp.example.com/jwks
+`;
+
+describe('config files', () => {
+  it('reads YAML', () => {
+    const config = parseConfigText(YAML_CONFIG, { ...noEnv, source: 'warden.yaml' });
+    expect(config.publicUrl).toBe('https://mcp.example.com');
+    expect(config.listen).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(config.issuer).toBe('https://auth.example.com');
+    expect(config.storage).toEqual({ kind: 'postgres', url: 'postgres://warden:pw@db/warden' });
+    expect(config.replay).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
+    expect(config.nonce).toEqual({ secret: '0123456789abcdef0123456789abcdef', required: false });
+    expect(config.authorizationServer).toEqual({ enabled: false });
+    expect(config.resources[0]).toMatchObject({
+      name: 'demo',
+      canonicalUri: 'https://mcp.example.com/mcp',
+      routePath: '/mcp',
+      dpop: 'required',
+      scopes: { default: ['mcp:tools'], tools: { admin_reset: ['mcp:admin'] } },
+      tokenLifetimeSeconds: 300,
+    });
+    expect(config.resources[1]).toMatchObject({
+      name: 'files',
+      canonicalUri: 'https://mcp.example.com/files/mcp',
+      upstream: 'http://127.0.0.1:9000/mcp',
+      trust: { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/jwks' },
+    });
+  });
+
+  it('reads JSON, by extension and by content', async () => {
+    const json = JSON.stringify({ publicUrl: 'https://mcp.example.com', resources: [demo] });
+    expect(parseConfigText(json, { ...noEnv, source: 'warden.json' }).resources[0]!.canonicalUri).toBe('https://mcp.example.com/mcp');
+    expect(parseConfigText(json, { ...noEnv, source: 'warden.conf' }).publicUrl).toBe('https://mcp.example.com');
+    const dir = await mkdtemp(join(tmpdir(), 'warden-config-'));
+    await writeFile(join(dir, 'warden.json'), json);
+    expect((await loadConfigFile(join(dir, 'warden.json'), noEnv)).resources).toHaveLength(1);
+  });
+
+  it('reports syntax errors with their location', () => {
+    expect(issuesOf(() => parseConfigText('{"resources": [}', { ...noEnv, source: 'w.json' }))[0]).toMatch(/^not valid JSON/);
+    expect(issuesOf(() => parseConfigText('resources: [', { ...noEnv, source: 'w.yaml' }))[0]).toMatch(/^not valid YAML: .*line 1/);
+    expect(issuesOf(() => parseConfigText('a: 1\na: 2\n', { ...noEnv, source: 'w.yaml' }))[0]).toMatch(/^not valid YAML: .*unique/i);
+  });
+
+  it('reports a missing file as something to fix, not a crash', async () => {
+    await expect(loadConfigFile('/nonexistent/warden.yaml', noEnv)).rejects.toThrow(/file not found: check the --config path/);
+  });
+
+  it('rejects a top level that is not a mapping', () => {
+    expect(issuesOf(() => parseConfigText('- a\n- b\n', noEnv))).toEqual(['(top level): expected a mapping of keys, got a list']);
+  });
+});
+
+describe('defaults', () => {
+  it('fills every default of an empty configuration', () => {
+    const config = resolveConfig({}, noEnv);
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 4000 });
+    expect(config.publicUrl).toBe('http://localhost:4000');
+    expect(config.publicOrigin).toBe('http://localhost:4000');
+    expect(config.issuer).toBe('http://localhost:4000');
+    expect(config.storage).toEqual({ kind: 'sqlite', path: '.warden/warden.db' });
+    expect(config.replay).toEqual({ kind: 'memory' });
+    expect(config.nonce).toBeUndefined();
+    expect(config.authorizationServer).toEqual({ enabled: true });
+    expect(config.resources).toEqual([]);
+    expect(config.defaulted).toEqual({ publicUrl: true, issuer: true });
+  });
+
+  it('derives publicUrl from listen.port, and issuer from publicUrl', () => {
+    const config = resolveConfig({ listen: { port: 5000 } }, noEnv);
+    expect(config.publicUrl).toBe('http://localhost:5000');
+    expect(config.issuer).toBe('http://localhost:5000');
+    expect(resolveConfig({ publicUrl: 'https://x.example/' }, noEnv).issuer).toBe('https://x.example');
+  });
+
+  it('defaults a resource: dpop allowed, lifetime 600 s, scopes and trust left to the upstream and our issuer', () => {
+    const [resource] = resolveConfig({ resources: [demo] }, noEnv).resources;
+    expect(resource).toEqual({
+      name: 'demo',
+      path: '/mcp',
+      routePath: '/mcp',
+      canonicalUri: 'http://localhost:4000/mcp',
+      upstream: 'builtin:demo',
+      dpop: CONFIG_DEFAULTS.dpop,
+      tokenLifetimeSeconds: 600,
+    });
+    expect(resource!.dpop).toBe('allowed');
+  });
+
+  it('completes a partial scope policy', () => {
+    const [resource] = resolveConfig({ resources: [{ ...demo, scopes: { tools: { x: ['a'] } } }] }, noEnv).resources;
+    expect(resource!.scopes).toEqual({ default: [], tools: { x: ['a'] } });
+  });
+
+  it('defaults the sqlite path, and nonce.required to true', () => {
+    const config = resolveConfig({ storage: { kind: 'sqlite' }, nonce: { secret: 'x'.repeat(32) } }, noEnv);
+    expect(config.storage).toEqual({ kind: 'sqlite', path: '.warden/warden.db' });
+    expect(config.nonce).toEqual({ secret: 'x'.repeat(32), required: true });
+  });
+
+  it('keeps memory storage and a replay capacity as given', () => {
+    const config = resolveConfig({ storage: { kind: 'memory' }, replay: { kind: 'memory', capacity: 10 } }, noEnv);
+    expect(config.storage).toEqual({ kind: 'memory' });
+    expect(config.replay).toEqual({ kind: 'memory', capacity: 10 });
+  });
+
+  it('joins a publicUrl path prefix and the resource path (MCP canonical URI)', () => {
+    const config = resolveConfig({ publicUrl: 'HTTPS://MCP.Example.com:443/warden/', resources: [demo] }, noEnv);
+    expect(config.publicUrl).toBe('https://mcp.example.com/warden');
+    expect(config.publicOrigin).toBe('https://mcp.example.com');
+    expect(config.resources[0]!.canonicalUri).toBe('https://mcp.example.com/warden/mcp');
+    expect(config.resources[0]!.routePath).toBe('/warden/mcp');
+  });
+
+  it('makes derived URLs follow the real port, and keeps given ones', () => {
+    const derived = withListenPort(resolveConfig({ listen: { port: 0 }, resources: [demo] }, noEnv), 43210);
+    expect(derived.publicUrl).toBe('http://localhost:43210');
+    expect(derived.issuer).toBe('http://localhost:43210');
+    expect(derived.resources[0]!.canonicalUri).toBe('http://localhost:43210/mcp');
+    const given = withListenPort(resolveConfig({ publicUrl: 'https://a.example', resources: [demo] }, noEnv), 43210);
+    expect(given.publicUrl).toBe('https://a.example');
+    expect(given.listen.port).toBe(43210);
+    expect(Object.isFrozen(derived.resources[0])).toBe(true);
+  });
+
+  it('turns trust variants into resource-server trust options', () => {
+    const jwk = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y' };
+    const trust = (t: object) => resolveConfig({ resources: [{ ...demo, trust: t }] }, noEnv).resources[0]!.trust;
+    expect(trust({ issuer: 'https://i.example', jwks: { keys: [jwk] } })).toEqual({ issuer: 'https://i.example', jwks: { keys: [jwk] } });
+    const introspection = { endpoint: 'https://i.example/introspect', clientId: 'rs', clientSecret: 's' };
+    expect(trust({ issuer: 'https://i.example', introspection })).toEqual({ issuer: 'https://i.example', introspection });
+    expect(trust({ issuer: 'https://i.example', jwksUri: 'http://127.0.0.1:9/jwks', algorithms: ['ES256'] })).toEqual({
+      issuer: 'https://i.example',
+      jwksUri: 'http://127.0.0.1:9/jwks',
+      algorithms: ['ES256'],
+    });
+  });
+
+  it('deep-freezes the result', () => {
+    const config = resolveConfig({ resources: [{ ...demo, scopes: { default: ['a'] } }] }, noEnv);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.listen)).toBe(true);
+    expect(Object.isFrozen(config.resources)).toBe(true);
+    expect(Object.isFrozen(config.resources[0]!.scopes!.default)).toBe(true);
+    expect(() => {
+      (config.listen as { port: number }).port = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('resolves the built-in configuration of `warden start`', () => {
+    const config = resolveConfig(builtinConfig('/tmp/state'), noEnv);
+    expect(config.storage).toEqual({ kind: 'sqlite', path: '/tmp/state/warden.db' });
+    expect(config.resources.map((r) => [r.name, r.path, r.upstream, r.dpop])).toEqual([['demo', '/mcp', 'builtin:demo', 'allowed']]);
+  });
+});
+
+describe('validation messages name the key and what to change', () => {
+  it('rejects unknown keys, suggesting the closest', () => {
+    expect(issuesOf(() => resolveConfig({ publicURL: 'http://x' }, noEnv))[0]).toMatch(/^publicURL: unknown key \(did you mean "publicUrl"\? allowed keys: publicUrl, listen, /);
+    expect(issuesOf(() => resolveConfig({ resources: [{ ...demo, dpopp: 'required' }] }, noEnv))).toEqual([
+      'resources[0].dpopp: unknown key (did you mean "dpop"? allowed keys: name, path, upstream, dpop, scopes, trust, tokenLifetimeSeconds)',
+    ]);
+    expect(issuesOf(() => resolveConfig({ replay: { kind: 'memory', size: 1 } }, noEnv))[0]).toMatch(/^replay\.size: unknown key/);
+  });
+
+  it('rejects a bad enum value, quoting it', () => {
+    expect(issuesOf(() => parseConfigText('resources:\n  - { name: demo, path: /mcp, upstream: "builtin:demo", dpop: yes }\n', noEnv))).toEqual([
+      'resources[0].dpop: expected one of disabled|allowed|required, got "yes"',
+    ]);
+    expect(issuesOf(() => resolveConfig({ storage: { kind: 'mysql' } }, noEnv))).toEqual(['storage.kind: expected one of sqlite|postgres|memory, got "mysql"']);
+    expect(issuesOf(() => resolveConfig({ replay: {} }, noEnv))).toEqual(['replay.kind: required, one of memory|redis']);
+  });
+
+  it('rejects duplicate resource names and paths, and nested paths', () => {
+    expect(issuesOf(() => resolveConfig({ resources: [demo, { ...demo, path: '/other' }] }, noEnv))).toEqual([
+      'resources[1].name: duplicate name "demo" (also resources[0].name)',
+    ]);
+    expect(issuesOf(() => resolveConfig({ resources: [demo, { ...demo, name: 'other' }] }, noEnv))).toEqual([
+      'resources[1].path: duplicate path "/mcp" (also resources[0].path)',
+    ]);
+    expect(issuesOf(() => resolveConfig({ resources: [demo, { ...demo, name: 'sub', path: '/mcp/sub' }] }, noEnv))[0]).toMatch(
+      /^resources\[1\]\.path: "\/mcp\/sub" overlaps resources\[0\]\.path "\/mcp"/,
+    );
+  });
+
+  it('rejects bad URLs', () => {
+    expect(issuesOf(() => resolveConfig({ publicUrl: 'localhost:4000' }, noEnv))[0]).toMatch(/^publicUrl: expected a URL with scheme http or https/);
+    expect(issuesOf(() => resolveConfig({ publicUrl: 'not a url' }, noEnv))).toEqual(['publicUrl: expected an absolute URL, got "not a url"']);
+    expect(issuesOf(() => resolveConfig({ publicUrl: 'https://x.example/?a=1' }, noEnv))[0]).toMatch(/^publicUrl: remove the query/);
+    expect(issuesOf(() => resolveConfig({ issuer: 'https://x.example/#f' }, noEnv))[0]).toMatch(/^issuer: remove the fragment/);
+    expect(issuesOf(() => resolveConfig({ resources: [{ ...demo, upstream: 'ftp://x' }] }, noEnv))[0]).toMatch(
+      /^resources\[0\]\.upstream: expected builtin:demo or an http\(s\) URL/,
+    );
+    expect(issuesOf(() => resolveConfig({ resources: [{ ...demo, upstream: 'builtin:nope' }] }, noEnv))[0]).toMatch(/unknown built-in upstream "builtin:nope"/);
+    const trust = { issuer: 'https://idp.example', jwksUri: 'http://idp.example/jwks' };
+    expect(issuesOf(() => resolveConfig({ resources: [{ ...demo, trust }] }, noEnv))[0]).toMatch(/^resources\[0\]\.trust\.jwksUri: use https/);
+  });
+
+  it('never quotes a database URL, which may hold a password', () => {
+    const [issue] = issuesOf(() => resolveConfig({ replay: { kind: 'redis', url: 'http://user:hunter2@cache' } }, noEnv));
+    expect(issue).toBe('replay.url: expected a URL with scheme redis or rediss');
+    const [pg] = issuesOf(() => resolveConfig({ storage: { kind: 'postgres', url: 42 } }, noEnv));
+    expect(pg).toBe('storage.url: expected string, got number');
+  });
+
+  it('rejects bad resource paths and names', () => {
+    const path = (p: string) => issuesOf(() => resolveConfig({ resources: [{ ...demo, path: p }] }, noEnv))[0];
+    expect(path('mcp')).toMatch(/^resources\[0\]\.path: must start with "\/"/);
+    expect(path('/mcp?x=1')).toMatch(/without "\?" or "#"/);
+    expect(path('/mcp/')).toMatch(/remove the trailing "\/" \(use "\/mcp"\)/);
+    expect(path('/a/../b')).toMatch(/"\.\."/);
+    expect(path('/.well-known/x')).toMatch(/reserved/);
+    expect(path('/')).toMatch(/its own path/);
+    expect(issuesOf(() => resolveConfig({ resources: [{ ...demo, name: 'My Demo' }] }, noEnv))[0]).toMatch(/^resources\[0\]\.name: expected a slug/);
+  });
+
+  it('rejects trust without exactly one key source, and private keys', () => {
+    const trust = (t: object) => issuesOf(() => resolveConfig({ resources: [{ ...demo, trust: t }] }, noEnv))[0];
+    expect(trust({ issuer: 'https://i.example' })).toMatch(/set one of jwksUri, jwks or introspection/);
+    expect(trust({ issuer: 'https://i.example', jwksUri: 'https://i.example/j', jwks: { keys: [{ kty: 'EC' }] } })).toMatch(/set only one of/);
+    expect(trust({ issuer: 'https://i.example', jwks: { keys: [{ kty: 'EC', d: 'secret' }] } })).toBe(
+      'resources[0].trust.jwks.keys[0].d: private key material: give only the public key here',
+    );
+  });
+
+  it('rejects a short nonce secret without echoing it', () => {
+    const [issue] = issuesOf(() => resolveConfig({ nonce: { secret: 'tooshort' } }, noEnv));
+    expect(issue).toMatch(/^nonce\.secret: must be at least 32 characters/);
+    expect(issue).not.toContain('tooshort');
+  });
+
+  it('rejects a bad port and wrong types', () => {
+    expect(issuesOf(() => resolveConfig({ listen: { port: 70000 } }, noEnv))).toEqual(['listen.port: must be at most 65535']);
+    expect(issuesOf(() => resolveConfig({ listen: { port: '4000' } }, noEnv))).toEqual(['listen.port: expected number, got "4000"']);
+    expect(issuesOf(() => resolveConfig({ resources: [{ name: 'demo' }] }, noEnv))).toEqual([
+      'resources[0].path: required',
+      'resources[0].upstream: required',
+    ]);
+  });
+
+  it('lists every problem at once', () => {
+    const issues = issuesOf(() => resolveConfig({ listen: { port: -1 }, storage: { kind: 'x' }, resources: [{ ...demo, dpop: 'on' }] }, noEnv));
+    expect(issues).toHaveLength(3);
+  });
+});
+
+describe('environment overrides', () => {
+  it('WARDEN_PUBLIC_URL, WARDEN_ISSUER, WARDEN_PORT, WARDEN_HOST win over the file', () => {
+    const config = resolveConfig(
+      { publicUrl: 'http://file.example', issuer: 'http://file.example', listen: { host: '127.0.0.1', port: 1 }, resources: [demo] },
+      { env: { WARDEN_PUBLIC_URL: 'https://env.example', WARDEN_ISSUER: 'https://auth.env.example', WARDEN_PORT: '8443', WARDEN_HOST: '0.0.0.0' } },
+    );
+    expect(config.publicUrl).toBe('https://env.example');
+    expect(config.issuer).toBe('https://auth.env.example');
+    expect(config.listen).toEqual({ host: '0.0.0.0', port: 8443 });
+    expect(config.resources[0]!.canonicalUri).toBe('https://env.example/mcp');
+  });
+
+  it('--port wins over WARDEN_PORT, and derived URLs follow', () => {
+    const config = resolveConfig({}, { env: { WARDEN_PORT: '8443' }, port: 9000 });
+    expect(config.listen.port).toBe(9000);
+    expect(config.publicUrl).toBe('http://localhost:9000');
+  });
+
+  it('WARDEN_REPLAY_REDIS_URL switches replay to Redis', () => {
+    const config = resolveConfig({ replay: { kind: 'memory', capacity: 5 } }, { env: { WARDEN_REPLAY_REDIS_URL: 'redis://cache:6379/0' } });
+    expect(config.replay).toEqual({ kind: 'redis', url: 'redis://cache:6379/0' });
+  });
+
+  it('WARDEN_NONCE_SECRET sets the nonce secret, keeping nonce.required', () => {
+    const secret = 's'.repeat(40);
+    expect(resolveConfig({}, { env: { WARDEN_NONCE_SECRET: secret } }).nonce).toEqual({ secret, required: true });
+    expect(resolveConfig({ nonce: { secret: 'f'.repeat(32), required: false } }, { env: { WARDEN_NONCE_SECRET: secret } }).nonce).toEqual({
+      secret,
+      required: false,
+    });
+  });
+
+  it('ignores empty variables', () => {
+    expect(resolveConfig({}, { env: { WARDEN_PUBLIC_URL: '', WARDEN_PORT: '' } }).publicUrl).toBe('http://localhost:4000');
+  });
+
+  it('names the variable when its value is wrong', () => {
+    expect(issuesOf(() => resolveConfig({}, { env: { WARDEN_PORT: 'eighty' } }))).toEqual(['WARDEN_PORT: expected a port number 0-65535, got "eighty"']);
+    expect(issuesOf(() => resolveConfig({}, { env: { WARDEN_PUBLIC_URL: 'ftp://x' } }))).toEqual([
+      'publicUrl: expected a URL with scheme http or https, got "ftp://x" (set by WARDEN_PUBLIC_URL)',
+    ]);
+    const [nonce] = issuesOf(() => resolveConfig({}, { env: { WARDEN_NONCE_SECRET: 'short' } }));
+    expect(nonce).toMatch(/^nonce\.secret: must be at least 32 characters.*\(set by WARDEN_NONCE_SECRET\)$/);
+  });
+
+  it('reads process.env by default', () => {
+    const before = process.env['WARDEN_HOST'];
+    process.env['WARDEN_HOST'] = '::1';
+    try {
+      expect(resolveConfig({}).listen.host).toBe('::1');
+    } finally {
+      if (before === undefined) delete process.env['WARDEN_HOST'];
+      else process.env['WARDEN_HOST'] = before;
+    }
+  });
+});

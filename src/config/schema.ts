@@ -1,0 +1,236 @@
+/**
+ * The shape of `warden.yaml` / `warden.json`, as a strict zod schema: every object rejects keys
+ * it does not know, so a typo fails at start-up instead of silently doing nothing. The schema
+ * validates; {@link ./defaults.ts} fills in what was left out; {@link ./load.ts} reads files,
+ * applies environment overrides and turns zod issues into messages that say what to change.
+ */
+import { z } from 'zod';
+
+/** `z.object(shape).strict()` whose unknown-key issue lists the keys that are allowed. */
+function strictObject<T extends z.ZodRawShape>(shape: T) {
+  return z.object(shape).strict(`allowed keys: ${Object.keys(shape).join(', ')}`);
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+interface UrlRule {
+  /** Extra schemes besides http(s) (e.g. `redis:`). When set, http(s) are not accepted. */
+  schemes?: readonly string[];
+  /** http only for loopback hosts: keys and secrets fetched over the network need TLS. */
+  httpsUnlessLoopback?: boolean;
+  /** Reject a query string (base URLs that paths get appended to). */
+  noQuery?: boolean;
+  /** The value may hold credentials (database URLs): never echo it. */
+  secret?: boolean;
+}
+
+/** A string that parses as an absolute URL obeying `rule`; the message says which rule broke. */
+function urlString(rule: UrlRule = {}) {
+  return z.string().superRefine((value, ctx) => {
+    // Database URLs may embed a password: describe them without quoting.
+    const shown = rule.secret ? 'the URL' : JSON.stringify(value);
+    const fail = (message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      fail(rule.secret ? 'expected an absolute URL' : `expected an absolute URL, got ${shown}`);
+      return;
+    }
+    const schemes = rule.schemes ?? ['http:', 'https:'];
+    if (!schemes.includes(url.protocol)) {
+      const names = schemes.map((s) => s.slice(0, -1)).join(' or ');
+      fail(rule.secret ? `expected a URL with scheme ${names}` : `expected a URL with scheme ${names}, got ${shown}`);
+      return;
+    }
+    if (url.hash !== '' || value.includes('#')) fail(`remove the fragment (#...) from ${shown}`);
+    if (rule.noQuery && (url.search !== '' || value.includes('?'))) fail(`remove the query (?...) from ${shown}`);
+    if (!rule.secret && (url.username !== '' || url.password !== '')) {
+      fail(`remove the user name and password from ${shown}`);
+    }
+    if (rule.httpsUnlessLoopback && url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+      fail(`use https for ${shown} (plain http is accepted only for localhost)`);
+    }
+  });
+}
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+
+/** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
+const scopeToken = z
+  .string()
+  .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, 'expected a scope token (no spaces or quotes); list scopes as separate items');
+
+const scopePolicySchema = strictObject({
+  default: z.array(scopeToken).optional(),
+  tools: z.record(nonEmpty, z.array(scopeToken)).optional(),
+});
+
+/** Members that only private or symmetric JWKs carry (RFC 7518 §6). */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+const publicJwkSchema = z
+  .object({ kty: z.enum(['EC', 'RSA', 'OKP']) })
+  .passthrough()
+  .superRefine((jwk, ctx) => {
+    for (const member of PRIVATE_JWK_MEMBERS) {
+      if (member in jwk) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [member],
+          message: 'private key material: give only the public key here',
+        });
+      }
+    }
+  });
+
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]+$/;
+/** Paths the stack answers itself; a resource there would be shadowed or would shadow them. */
+const RESERVED_PATHS = ['/.well-known', '/healthz'] as const;
+
+const resourcePath = z.string().superRefine((value, ctx) => {
+  const fail = (message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+  if (!value.startsWith('/')) return fail(`must start with "/", got ${JSON.stringify(value)}`);
+  if (value.includes('?') || value.includes('#')) return fail(`must be a plain path without "?" or "#", got ${JSON.stringify(value)}`);
+  if (value === '/') return fail('give the resource its own path, such as "/mcp"');
+  if (!PATH_CHARS.test(value)) return fail(`contains characters that are not allowed in a URL path: ${JSON.stringify(value)}`);
+  if (value.endsWith('/')) return fail(`remove the trailing "/" (use ${JSON.stringify(value.replace(/\/+$/, ''))})`);
+  const segments = value.split('/').slice(1);
+  if (segments.some((s) => s === '' || s === '.' || s === '..')) {
+    return fail(`must not contain empty, "." or ".." segments, got ${JSON.stringify(value)}`);
+  }
+  for (const reserved of RESERVED_PATHS) {
+    if (value === reserved || value.startsWith(`${reserved}/`)) return fail(`${reserved} is reserved for Warden itself`);
+  }
+});
+
+/** Upstreams Warden runs in-process. */
+export const BUILTIN_UPSTREAMS = ['builtin:demo'] as const;
+
+const upstream = z.string().superRefine((value, ctx) => {
+  if (value.startsWith('builtin:')) {
+    if (!(BUILTIN_UPSTREAMS as readonly string[]).includes(value)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        message: `unknown built-in upstream ${JSON.stringify(value)} (known: ${BUILTIN_UPSTREAMS.join(', ')})`,
+      });
+    }
+    return;
+  }
+  const result = urlString().safeParse(value);
+  if (!result.success) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message: `expected ${BUILTIN_UPSTREAMS.join(' or ')} or an http(s) URL of the MCP server to proxy, got ${JSON.stringify(value)}`,
+    });
+  }
+});
+
+const ASYMMETRIC_ALGS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA', 'Ed25519'] as const;
+
+const trustSchema = strictObject({
+  issuer: urlString(),
+  jwksUri: urlString({ httpsUnlessLoopback: true }).optional(),
+  jwks: strictObject({ keys: z.array(publicJwkSchema).min(1, 'list at least one key') }).optional(),
+  introspection: strictObject({
+    endpoint: urlString({ httpsUnlessLoopback: true }),
+    clientId: nonEmpty,
+    clientSecret: nonEmpty,
+  }).optional(),
+  algorithms: z.array(z.enum(ASYMMETRIC_ALGS)).min(1).optional(),
+}).superRefine((trust, ctx) => {
+  // Introspection may come with local keys (JWTs verified locally, opaque tokens introspected);
+  // otherwise exactly one key source.
+  const sources = (['jwksUri', 'jwks', 'introspection'] as const).filter((k) => trust[k] !== undefined);
+  const ok = sources.length === 1 || (sources.length === 2 && trust.introspection !== undefined && trust.jwks !== undefined);
+  if (!ok) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      message:
+        sources.length === 0
+          ? 'say where token keys come from: set one of jwksUri, jwks or introspection'
+          : `set only one of jwksUri, jwks or introspection (introspection may be combined with jwks), got ${sources.join(' + ')}`,
+    });
+  }
+});
+
+const resourceSchema = strictObject({
+  name: z.string().regex(SLUG, 'expected a slug: lowercase letters, digits and "-", at most 64 characters'),
+  path: resourcePath,
+  upstream,
+  dpop: z.enum(['disabled', 'allowed', 'required']).optional(),
+  scopes: scopePolicySchema.optional(),
+  trust: trustSchema.optional(),
+  tokenLifetimeSeconds: z.number().int().min(1).max(86_400).optional(),
+});
+
+const port = z.number().int().min(0).max(65_535);
+
+/**
+ * The validated configuration as written, before defaults: every key optional except each
+ * resource's `name`, `path` and `upstream`.
+ */
+export const configSchema = strictObject({
+  publicUrl: urlString({ noQuery: true }).optional(),
+  listen: strictObject({ host: nonEmpty.optional(), port: port.optional() }).optional(),
+  issuer: urlString({ noQuery: true }).optional(),
+  storage: z
+    .discriminatedUnion('kind', [
+      strictObject({ kind: z.literal('sqlite'), path: nonEmpty.optional() }),
+      strictObject({ kind: z.literal('postgres'), url: urlString({ schemes: ['postgres:', 'postgresql:'], secret: true }) }),
+      strictObject({ kind: z.literal('memory') }),
+    ])
+    .optional(),
+  replay: z
+    .discriminatedUnion('kind', [
+      strictObject({ kind: z.literal('memory'), capacity: z.number().int().min(1).optional() }),
+      strictObject({ kind: z.literal('redis'), url: urlString({ schemes: ['redis:', 'rediss:'], secret: true }) }),
+    ])
+    .optional(),
+  nonce: strictObject({
+    secret: z.string().min(32, 'must be at least 32 characters (a random secret shared by every instance)'),
+    required: z.boolean().optional(),
+  }).optional(),
+  authorizationServer: strictObject({ enabled: z.boolean().optional() }).optional(),
+  resources: z.array(resourceSchema).optional(),
+}).superRefine((config, ctx) => {
+  const resources = config.resources ?? [];
+  const names = new Map<string, number>();
+  resources.forEach((resource, index) => {
+    const first = names.get(resource.name);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['resources', index, 'name'],
+        message: `duplicate name ${JSON.stringify(resource.name)} (also resources[${first}].name)`,
+      });
+    } else names.set(resource.name, index);
+  });
+  // A resource path may not equal or sit under another's: routing serves a path and its sub-paths.
+  resources.forEach((resource, index) => {
+    for (let other = 0; other < index; other++) {
+      const earlier = resources[other]!.path;
+      if (resource.path === earlier) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['resources', index, 'path'],
+          message: `duplicate path ${JSON.stringify(resource.path)} (also resources[${other}].path)`,
+        });
+      } else if (resource.path.startsWith(`${earlier}/`) || earlier.startsWith(`${resource.path}/`)) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['resources', index, 'path'],
+          message: `${JSON.stringify(resource.path)} overlaps resources[${other}].path ${JSON.stringify(earlier)}: one would shadow the other`,
+        });
+      }
+    }
+  });
+});
+
+/** The configuration as written and validated, before defaults. */
+export type ConfigInput = z.infer<typeof configSchema>;
+/** One `resources[]` entry as written. */
+export type ResourceInput = NonNullable<ConfigInput['resources']>[number];
+/** A `trust` block as written. */
+export type TrustInput = NonNullable<ResourceInput['trust']>;

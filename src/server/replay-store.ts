@@ -1,0 +1,27 @@
+/** The replay store of a stack: one, shared by every resource (and every instance, for Redis). */
+import type { ReplayConfig } from '../config/defaults.js';
+import type { Logger } from '../observability/logger.js';
+import { MemoryReplayStore, createRedisReplayStore, type ReplayStore } from '../stores/index.js';
+
+/** Interval between repeated Redis connection-error log lines while Redis is down. */
+const REDIS_ERROR_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * Creates the replay store `config` asks for. Redis is connected before the stack listens, so an
+ * unreachable Redis fails start-up instead of answering 503 to every request.
+ */
+export async function createReplayStore(config: ReplayConfig, logger: Logger): Promise<ReplayStore> {
+  if (config.kind === 'memory') {
+    return new MemoryReplayStore(config.capacity === undefined ? {} : { capacity: config.capacity });
+  }
+  let lastLogged = 0;
+  return createRedisReplayStore({
+    url: config.url,
+    onError: (error) => {
+      const now = Date.now();
+      if (now - lastLogged < REDIS_ERROR_LOG_INTERVAL_MS) return;
+      lastLogged = now;
+      logger.warn('replay store connection error', { store: 'redis', error });
+    },
+  });
+}
