@@ -13,3 +13,27 @@ export { MemoryReplayStore } from './memory/replay-store.js';
 export type { MemoryReplayStoreOptions } from './memory/replay-store.js';
 export { createRedisReplayStore } from './redis/replay-store.js';
 export type { RedisReplayStoreOptions } from './redis/replay-store.js';
+export type {
+  AuthorizationCodeRecord,
+  AuthorizationServerStores,
+  ClientRecord,
+  ClientStore,
+  CodeStore,
+  ConsentRecord,
+  ConsentStore,
+  ConsumeResult,
+  GrantRecord,
+  GrantStore,
+  InteractionStore,
+  KeyStore,
+  RefreshTokenRecord,
+  RotateResult,
+  SigningKeyRecord,
+  UserRecord,
+  UserStore,
+} from './as-contracts.js';
+export { StoreConflictError } from './store-conflict-error.js';
+export { createMemoryAuthorizationServerStores } from './memory/as-stores.js';
+export type { MemoryAuthorizationServerStoresOptions } from './memory/as-stores.js';
+export { openSqliteAuthorizationServerStores } from './sqlite/as-stores.js';
+export type { SqliteAuthorizationServerStoresOptions } from './sqlite/as-stores.js';

@@ -1,0 +1,294 @@
+/**
+ * The authorization-server stores in process memory, for tests and single-process experiments.
+ * Nothing survives a restart and nothing is shared between processes.
+ *
+ * Every operation runs its check-and-set in one synchronous section (no `await` between a read
+ * and the write it decides), so the atomicity rules of the contract hold exactly as they do in
+ * the database backends. Records are copied on the way in and out: a caller mutating what it
+ * passed or got back never changes the store.
+ */
+import type {
+  AuthorizationCodeRecord,
+  AuthorizationServerStores,
+  ClientRecord,
+  ClientStore,
+  CodeStore,
+  ConsentRecord,
+  ConsentStore,
+  GrantRecord,
+  GrantStore,
+  InteractionStore,
+  KeyStore,
+  RefreshTokenRecord,
+  SigningKeyRecord,
+  UserRecord,
+  UserStore,
+} from '../as-contracts.js';
+import {
+  type FamilyOperations,
+  checkKeyPut,
+  checkRotateInput,
+  isGrantPurgeable,
+  planKeyRotation,
+  rotateRefreshTokenWith,
+  serializeInteraction,
+  unionScopes,
+} from '../as-store-rules.js';
+import { StoreUnavailableError } from '../contracts.js';
+import { StoreConflictError } from '../store-conflict-error.js';
+
+/** Options of {@link createMemoryAuthorizationServerStores}. */
+export interface MemoryAuthorizationServerStoresOptions {
+  /**
+   * Clock in seconds since the epoch. Accepted for symmetry with the other memory stores; every
+   * contract operation takes its time as an argument, so these stores never read a clock.
+   */
+  now?: () => number;
+}
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+/**
+ * Creates empty in-memory authorization-server stores. `close()` empties them; every later call
+ * rejects with {@link StoreUnavailableError}, as the database backends do.
+ */
+export function createMemoryAuthorizationServerStores(
+  _options: MemoryAuthorizationServerStoresOptions = {},
+): AuthorizationServerStores {
+  const codes = new Map<string, { code: AuthorizationCodeRecord; usedAt?: number }>();
+  const grants = new Map<string, GrantRecord>();
+  const refreshTokens = new Map<string, RefreshTokenRecord>();
+  /** grantId → jti → expiresAt of the access tokens issued under the grant. */
+  const accessTokens = new Map<string, Map<string, number>>();
+  const denied = new Map<string, number>();
+  const clients = new Map<string, ClientRecord>();
+  const users = new Map<string, UserRecord>();
+  const consents = new Map<string, ConsentRecord>();
+  const interactions = new Map<string, { json: string; expiresAt: number }>();
+  const keys = new Map<string, SigningKeyRecord>();
+  const tables = [codes, grants, refreshTokens, accessTokens, denied, clients, users, consents, interactions, keys];
+  let closed = false;
+
+  /** Runs `operation` synchronously, as the one atomic section of a call. */
+  const atomically = async <T>(operation: () => T): Promise<T> => {
+    if (closed) throw new StoreUnavailableError('authorization-server store is closed');
+    return operation();
+  };
+
+  const deny = (jti: string, expiresAt: number): void => {
+    denied.set(jti, Math.max(expiresAt, denied.get(jti) ?? -Infinity));
+  };
+
+  const familyTokens = (grantId: string): RefreshTokenRecord[] =>
+    [...refreshTokens.values()].filter((token) => token.grantId === grantId);
+
+  const revokeFamily = (grantId: string, now: number): void => {
+    const grant = grants.get(grantId);
+    if (grant === undefined) return;
+    // The first revocation time stands; later calls are no-ops (idempotent).
+    if (grant.revokedAt === undefined) grant.revokedAt = now;
+    for (const [jti, expiresAt] of accessTokens.get(grantId) ?? []) if (expiresAt > now) deny(jti, expiresAt);
+  };
+
+  const family: FamilyOperations = {
+    getToken: (tokenHash) => {
+      const token = refreshTokens.get(tokenHash);
+      return token && copy(token);
+    },
+    getGrant: (grantId) => {
+      const grant = grants.get(grantId);
+      return grant && copy(grant);
+    },
+    latestGeneration: (grantId) => Math.max(-1, ...familyTokens(grantId).map((token) => token.generation)),
+    markRotated: (tokenHash, rotatedAt, successorHash, fingerprint) => {
+      const token = refreshTokens.get(tokenHash);
+      if (token) Object.assign(token, { rotatedAt, successorHash, rotationFingerprint: fingerprint });
+    },
+    insertToken: (token) => void refreshTokens.set(token.tokenHash, copy(token)),
+    revokeFamily,
+  };
+
+  const codeStore: CodeStore = {
+    save: (code) =>
+      atomically(() => {
+        if (codes.has(code.codeHash)) throw new StoreConflictError('CodeStore.save: code hash already stored');
+        codes.set(code.codeHash, { code: copy(code) });
+      }),
+    consume: (codeHash, now) =>
+      atomically(() => {
+        const entry = codes.get(codeHash);
+        if (entry === undefined || entry.code.expiresAt <= now) return { state: 'unknown' as const };
+        if (entry.usedAt !== undefined) return { state: 'reused' as const, code: copy(entry.code) };
+        // Kept, marked, until it expires: a second redemption must be told apart from a typo.
+        entry.usedAt = now;
+        return { state: 'fresh' as const, code: copy(entry.code) };
+      }),
+  };
+
+  const grantStore: GrantStore = {
+    createGrant: (grant) =>
+      atomically(() => {
+        if (grants.has(grant.grantId)) throw new StoreConflictError('GrantStore.createGrant: grant id already stored');
+        grants.set(grant.grantId, copy(grant));
+      }),
+    getGrant: (grantId) => atomically(() => family.getGrant(grantId)),
+    saveRefreshToken: (token) =>
+      atomically(() => {
+        if (!grants.has(token.grantId)) throw new TypeError('GrantStore.saveRefreshToken: unknown grant');
+        if (refreshTokens.has(token.tokenHash)) {
+          throw new StoreConflictError('GrantStore.saveRefreshToken: token hash already stored');
+        }
+        refreshTokens.set(token.tokenHash, copy(token));
+      }),
+    getRefreshToken: (tokenHash) => atomically(() => family.getToken(tokenHash)),
+    rotateRefreshToken: (input) =>
+      atomically(() => {
+        checkRotateInput(input);
+        return rotateRefreshTokenWith(family, input);
+      }),
+    revokeGrant: (grantId, now) => atomically(() => revokeFamily(grantId, now)),
+    recordAccessToken: (grantId, jti, expiresAt) =>
+      atomically(() => {
+        const grant = grants.get(grantId);
+        if (grant === undefined) throw new TypeError('GrantStore.recordAccessToken: unknown grant');
+        let issued = accessTokens.get(grantId);
+        if (issued === undefined) accessTokens.set(grantId, (issued = new Map()));
+        issued.set(jti, Math.max(expiresAt, issued.get(jti) ?? -Infinity));
+        // Issued while (or after) the grant was revoked: deny it now, or it would escape.
+        if (grant.revokedAt !== undefined) deny(jti, expiresAt);
+      }),
+    denyAccessToken: (jti, expiresAt) => atomically(() => deny(jti, expiresAt)),
+    isAccessTokenDenied: (jti, now) => atomically(() => (denied.get(jti) ?? -Infinity) > now),
+    purgeExpired: (now) => atomically(() => purge(now)),
+  };
+
+  function purge(now: number): number {
+    let removed = 0;
+    const sweep = <K, V>(map: Map<K, V>, expired: (value: V) => boolean): void => {
+      for (const [key, value] of map) if (expired(value)) removed += Number(map.delete(key));
+    };
+    sweep(codes, (entry) => entry.code.expiresAt <= now);
+    sweep(refreshTokens, (token) => token.expiresAt <= now);
+    for (const issued of accessTokens.values()) sweep(issued, (expiresAt) => expiresAt <= now);
+    sweep(denied, (expiresAt) => expiresAt <= now);
+    sweep(interactions, (entry) => entry.expiresAt <= now);
+    for (const [grantId, grant] of grants) {
+      const issued = accessTokens.get(grantId);
+      const tokens = familyTokens(grantId);
+      if (!isGrantPurgeable(grant, tokens.length > 0 || (issued?.size ?? 0) > 0, now)) continue;
+      for (const token of tokens) removed += Number(refreshTokens.delete(token.tokenHash));
+      removed += (issued?.size ?? 0) + 1;
+      accessTokens.delete(grantId);
+      grants.delete(grantId);
+    }
+    for (const [grantId, issued] of accessTokens) if (issued.size === 0) accessTokens.delete(grantId);
+    return removed;
+  }
+
+  const clientStore: ClientStore = {
+    get: (clientId) => atomically(() => copyOrUndefined(clients.get(clientId))),
+    put: (client) => atomically(() => void clients.set(client.clientId, copy(client))),
+    delete: (clientId) => atomically(() => void clients.delete(clientId)),
+  };
+
+  const userStore: UserStore = {
+    get: (username) => atomically(() => copyOrUndefined(users.get(username))),
+    put: (user) => atomically(() => void users.set(user.username, copy(user))),
+    delete: (username) => atomically(() => users.delete(username)),
+    list: () => atomically(() => [...users.keys()].sort()),
+  };
+
+  const consentKey = (subject: string, clientId: string, resource: string): string =>
+    JSON.stringify([subject, clientId, resource]);
+  const consentStore: ConsentStore = {
+    get: (subject, clientId, resource) =>
+      atomically(() => copyOrUndefined(consents.get(consentKey(subject, clientId, resource)))),
+    put: (consent) =>
+      atomically(() => {
+        const key = consentKey(consent.subject, consent.clientId, consent.resource);
+        const scopes = unionScopes(consents.get(key)?.scopes ?? [], consent.scopes);
+        consents.set(key, { ...copy(consent), scopes });
+      }),
+    revoke: (subject, clientId) =>
+      atomically(() => {
+        let removed = 0;
+        for (const [key, consent] of consents) {
+          if (consent.subject === subject && consent.clientId === clientId) removed += Number(consents.delete(key));
+        }
+        return removed;
+      }),
+    list: (subject) =>
+      atomically(() =>
+        [...consents.values()]
+          .filter((consent) => consent.subject === subject)
+          .sort((a, b) => compare(a.clientId, b.clientId) || compare(a.resource, b.resource))
+          .map(copy),
+      ),
+  };
+
+  const liveInteraction = (id: string, now: number): string | undefined => {
+    const entry = interactions.get(id);
+    return entry !== undefined && entry.expiresAt > now ? entry.json : undefined;
+  };
+  const interactionStore: InteractionStore = {
+    put: (id, data, expiresAt) =>
+      atomically(() => void interactions.set(id, { json: serializeInteraction(data), expiresAt })),
+    get: (id, now) => atomically(() => parseOrUndefined(liveInteraction(id, now))),
+    take: (id, now) =>
+      atomically(() => {
+        const json = liveInteraction(id, now);
+        interactions.delete(id);
+        return parseOrUndefined(json);
+      }),
+  };
+
+  const keyStore: KeyStore = {
+    list: () => atomically(() => [...keys.values()].sort(byCreation).map(copy)),
+    put: (key) =>
+      atomically(() => {
+        checkKeyPut([...keys.values()], key);
+        keys.set(key.kid, copy(key));
+      }),
+    delete: (kid) => atomically(() => void keys.delete(kid)),
+    rotate: ({ newNext, retireAfter }) =>
+      atomically(() => {
+        const plan = planKeyRotation([...keys.values()], newNext);
+        const retiring = plan.retire === undefined ? undefined : keys.get(plan.retire);
+        if (retiring) Object.assign(retiring, { state: 'retired', retireAfter });
+        const promoted = plan.promote === undefined ? undefined : keys.get(plan.promote);
+        if (promoted) promoted.state = 'current';
+        keys.set(plan.insert.kid, copy(plan.insert));
+      }),
+  };
+
+  return {
+    codes: codeStore,
+    grants: grantStore,
+    clients: clientStore,
+    users: userStore,
+    consents: consentStore,
+    interactions: interactionStore,
+    keys: keyStore,
+    close: async () => {
+      closed = true;
+      for (const table of tables) table.clear();
+    },
+  };
+}
+
+function copyOrUndefined<T>(value: T | undefined): T | undefined {
+  return value === undefined ? undefined : structuredClone(value);
+}
+
+function parseOrUndefined(json: string | undefined): unknown {
+  return json === undefined ? undefined : (JSON.parse(json) as unknown);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Oldest first; kid breaks ties so the order is the same in every backend. */
+function byCreation(a: SigningKeyRecord, b: SigningKeyRecord): number {
+  return a.createdAt - b.createdAt || compare(a.kid, b.kid);
+}

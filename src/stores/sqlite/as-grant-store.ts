@@ -1,0 +1,171 @@
+/**
+ * Codes and grants in SQLite. Every check-and-set is one `BEGIN IMMEDIATE` transaction: it takes
+ * the database's write lock before reading, so the read and the write it decides are atomic
+ * across connections and processes sharing the file — exactly one `fresh` per code, exactly one
+ * `rotated` per refresh token.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type { CodeStore, ConsumeResult, GrantStore } from '../as-contracts.js';
+import {
+  type FamilyOperations,
+  type RotateInput,
+  IDLE_GRANT_PURGE_SECONDS,
+  checkRotateInput,
+  rotateRefreshTokenWith,
+} from '../as-store-rules.js';
+import type { Guard } from './as-database.js';
+import {
+  type CodeRow,
+  type GrantRow,
+  type Params,
+  type RefreshTokenRow,
+  codeFromRow,
+  codeParams,
+  grantFromRow,
+  grantParams,
+  refreshTokenFromRow,
+  refreshTokenParams,
+} from './as-rows.js';
+
+/** Creates the {@link CodeStore} on `db`. */
+export function createSqliteCodeStore(db: BetterSqlite3.Database, call: Guard): CodeStore {
+  const insert = db.prepare<Params>(
+    `INSERT INTO authorization_codes (code_hash, client_id, redirect_uri, resource, scopes, subject,
+       code_challenge, dpop_jkt, grant_id, auth_time, expires_at)
+     VALUES (@code_hash, @client_id, @redirect_uri, @resource, @scopes, @subject,
+       @code_challenge, @dpop_jkt, @grant_id, @auth_time, @expires_at)`,
+  );
+  const select = db.prepare<[string], CodeRow>('SELECT * FROM authorization_codes WHERE code_hash = ?');
+  const markUsed = db.prepare<[number, string]>('UPDATE authorization_codes SET used_at = ? WHERE code_hash = ?');
+  const consume = db.transaction((codeHash: string, now: number): ConsumeResult => {
+    const row = select.get(codeHash);
+    if (row === undefined || row.expires_at <= now) return { state: 'unknown' };
+    if (row.used_at !== null) return { state: 'reused', code: codeFromRow(row) };
+    // Kept, marked, until it expires: a second redemption must be detected, not look unknown.
+    markUsed.run(now, codeHash);
+    return { state: 'fresh', code: codeFromRow(row) };
+  });
+  return {
+    save: (code) => call(() => void insert.run(codeParams(code))),
+    consume: (codeHash, now) => call(() => consume.immediate(codeHash, now)),
+  };
+}
+
+/** Creates the {@link GrantStore} on `db`. */
+export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard): GrantStore {
+  const insertGrant = db.prepare<Params>(
+    `INSERT INTO grants (grant_id, client_id, subject, scopes, resources, jkt, created_at, expires_at, revoked_at)
+     VALUES (@grant_id, @client_id, @subject, @scopes, @resources, @jkt, @created_at, @expires_at, @revoked_at)`,
+  );
+  const selectGrant = db.prepare<[string], GrantRow>('SELECT * FROM grants WHERE grant_id = ?');
+  const insertToken = db.prepare<Params>(
+    `INSERT INTO refresh_tokens (token_hash, grant_id, generation, scopes, resources, jkt, issued_at,
+       expires_at, rotated_at, successor_hash, rotation_fingerprint)
+     VALUES (@token_hash, @grant_id, @generation, @scopes, @resources, @jkt, @issued_at,
+       @expires_at, @rotated_at, @successor_hash, @rotation_fingerprint)`,
+  );
+  const selectToken = db.prepare<[string], RefreshTokenRow>('SELECT * FROM refresh_tokens WHERE token_hash = ?');
+  const latestGeneration = db
+    .prepare<[string], number | null>('SELECT MAX(generation) FROM refresh_tokens WHERE grant_id = ?')
+    .pluck();
+  const markRotated = db.prepare<[number, string, string, string]>(
+    `UPDATE refresh_tokens SET rotated_at = ?, successor_hash = ?, rotation_fingerprint = ? WHERE token_hash = ?`,
+  );
+  const setRevoked = db.prepare<[number, string]>(
+    'UPDATE grants SET revoked_at = ? WHERE grant_id = ? AND revoked_at IS NULL',
+  );
+  const denyFamily = db.prepare<[string, number]>(
+    `INSERT INTO denied_access_tokens (jti, expires_at)
+     SELECT jti, expires_at FROM access_tokens WHERE grant_id = ? AND expires_at > ?
+     ON CONFLICT (jti) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
+  );
+  const recordAccess = db.prepare<[string, string, number]>(
+    `INSERT INTO access_tokens (grant_id, jti, expires_at) VALUES (?, ?, ?)
+     ON CONFLICT (grant_id, jti) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
+  );
+  const deny = db.prepare<[string, number]>(
+    `INSERT INTO denied_access_tokens (jti, expires_at) VALUES (?, ?)
+     ON CONFLICT (jti) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
+  );
+  const isDenied = db
+    .prepare<[string, number], number>('SELECT 1 FROM denied_access_tokens WHERE jti = ? AND expires_at > ?')
+    .pluck();
+
+  const revokeFamily = (grantId: string, now: number): void => {
+    setRevoked.run(now, grantId);
+    denyFamily.run(grantId, now);
+  };
+  const family: FamilyOperations = {
+    getToken: (tokenHash) => {
+      const row = selectToken.get(tokenHash);
+      return row && refreshTokenFromRow(row);
+    },
+    getGrant: (grantId) => {
+      const row = selectGrant.get(grantId);
+      return row && grantFromRow(row);
+    },
+    latestGeneration: (grantId) => latestGeneration.get(grantId) ?? -1,
+    markRotated: (tokenHash, rotatedAt, successorHash, fingerprint) =>
+      void markRotated.run(rotatedAt, successorHash, fingerprint, tokenHash),
+    insertToken: (token) => void insertToken.run(refreshTokenParams(token)),
+    revokeFamily,
+  };
+
+  const rotate = db.transaction((input: RotateInput) => rotateRefreshTokenWith(family, input));
+  const revoke = db.transaction(revokeFamily);
+  const saveToken = db.transaction((params: Params, grantId: string) => {
+    if (selectGrant.get(grantId) === undefined) throw new TypeError('GrantStore.saveRefreshToken: unknown grant');
+    insertToken.run(params);
+  });
+  const record = db.transaction((grantId: string, jti: string, expiresAt: number) => {
+    const grant = selectGrant.get(grantId);
+    if (grant === undefined) throw new TypeError('GrantStore.recordAccessToken: unknown grant');
+    recordAccess.run(grantId, jti, expiresAt);
+    // Issued while (or after) the grant was revoked: deny it now, or it would escape.
+    if (grant.revoked_at !== null) deny.run(jti, expiresAt);
+  });
+  const purge = createPurge(db);
+
+  return {
+    createGrant: (grant) => call(() => void insertGrant.run(grantParams(grant))),
+    getGrant: (grantId) => call(() => family.getGrant(grantId)),
+    saveRefreshToken: (token) => call(() => saveToken.immediate(refreshTokenParams(token), token.grantId)),
+    getRefreshToken: (tokenHash) => call(() => family.getToken(tokenHash)),
+    rotateRefreshToken: (input) =>
+      call(() => {
+        checkRotateInput(input);
+        return rotate.immediate(input);
+      }),
+    revokeGrant: (grantId, now) => call(() => revoke.immediate(grantId, now)),
+    recordAccessToken: (grantId, jti, expiresAt) => call(() => record.immediate(grantId, jti, expiresAt)),
+    denyAccessToken: (jti, expiresAt) => call(() => void deny.run(jti, expiresAt)),
+    isAccessTokenDenied: (jti, now) => call(() => isDenied.get(jti, now) !== undefined),
+    purgeExpired: (now) => call(() => purge.immediate(now)),
+  };
+}
+
+/**
+ * `purgeExpired` as one transaction. Children of purged grants are deleted explicitly before
+ * the grants (not left to `ON DELETE CASCADE`) so that they count in the result, as in memory.
+ * The grant condition mirrors `isGrantPurgeable` in `as-store-rules.ts`.
+ */
+function createPurge(db: BetterSqlite3.Database): BetterSqlite3.Transaction<(now: number) => number> {
+  const purgeableGrant = `(g.expires_at IS NOT NULL AND g.expires_at <= @now) OR (
+    NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.grant_id)
+    AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.grant_id)
+    AND (g.revoked_at IS NOT NULL OR g.created_at + @idle <= @now))`;
+  const statements = [
+    'DELETE FROM authorization_codes WHERE expires_at <= @now',
+    'DELETE FROM refresh_tokens WHERE expires_at <= @now',
+    'DELETE FROM access_tokens WHERE expires_at <= @now',
+    'DELETE FROM denied_access_tokens WHERE expires_at <= @now',
+    'DELETE FROM interactions WHERE expires_at <= @now',
+    `DELETE FROM refresh_tokens WHERE grant_id IN (SELECT g.grant_id FROM grants g WHERE ${purgeableGrant})`,
+    `DELETE FROM access_tokens WHERE grant_id IN (SELECT g.grant_id FROM grants g WHERE ${purgeableGrant})`,
+    `DELETE FROM grants AS g WHERE ${purgeableGrant}`,
+  ].map((sql) => db.prepare<{ now: number; idle: number }>(sql));
+  return db.transaction((now: number) => {
+    const params = { now, idle: IDLE_GRANT_PURGE_SECONDS };
+    return statements.reduce((removed, statement) => removed + statement.run(params).changes, 0);
+  });
+}

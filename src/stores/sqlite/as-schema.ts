@@ -1,0 +1,160 @@
+/**
+ * Schema of the SQLite authorization-server store, as numbered migrations. `schema_version`
+ * records which ones a database has; opening a database applies the missing ones in one
+ * `BEGIN IMMEDIATE` transaction, so two processes opening a new file at once migrate it once.
+ *
+ * Arrays and JWKs are JSON text. Times are seconds since the epoch. Secrets exist only as the
+ * hashes callers pass in (code, refresh-token and client-secret hashes).
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+
+/** One schema step. Never edit a released migration: add the next one. */
+export interface Migration {
+  version: number;
+  sql: string;
+}
+
+/** All migrations, in order. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE authorization_codes (
+        code_hash      TEXT PRIMARY KEY,
+        client_id      TEXT NOT NULL,
+        redirect_uri   TEXT NOT NULL,
+        resource       TEXT NOT NULL,
+        scopes         TEXT NOT NULL,
+        subject        TEXT NOT NULL,
+        code_challenge TEXT NOT NULL,
+        dpop_jkt       TEXT,
+        grant_id       TEXT NOT NULL,
+        auth_time      INTEGER NOT NULL,
+        expires_at     INTEGER NOT NULL,
+        used_at        INTEGER
+      );
+      CREATE INDEX authorization_codes_expiry ON authorization_codes (expires_at);
+
+      CREATE TABLE grants (
+        grant_id   TEXT PRIMARY KEY,
+        client_id  TEXT NOT NULL,
+        subject    TEXT NOT NULL,
+        scopes     TEXT NOT NULL,
+        resources  TEXT NOT NULL,
+        jkt        TEXT,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        revoked_at INTEGER
+      );
+
+      CREATE TABLE refresh_tokens (
+        token_hash           TEXT PRIMARY KEY,
+        grant_id             TEXT NOT NULL REFERENCES grants (grant_id) ON DELETE CASCADE,
+        generation           INTEGER NOT NULL,
+        scopes               TEXT NOT NULL,
+        resources            TEXT NOT NULL,
+        jkt                  TEXT,
+        issued_at            INTEGER NOT NULL,
+        expires_at           INTEGER NOT NULL,
+        rotated_at           INTEGER,
+        successor_hash       TEXT,
+        rotation_fingerprint TEXT
+      );
+      CREATE INDEX refresh_tokens_family ON refresh_tokens (grant_id, generation);
+      CREATE INDEX refresh_tokens_expiry ON refresh_tokens (expires_at);
+
+      CREATE TABLE access_tokens (
+        grant_id   TEXT NOT NULL REFERENCES grants (grant_id) ON DELETE CASCADE,
+        jti        TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (grant_id, jti)
+      );
+      CREATE INDEX access_tokens_expiry ON access_tokens (expires_at);
+
+      CREATE TABLE denied_access_tokens (
+        jti        TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX denied_access_tokens_expiry ON denied_access_tokens (expires_at);
+
+      CREATE TABLE clients (
+        client_id                  TEXT PRIMARY KEY,
+        secret_hash                TEXT,
+        token_endpoint_auth_method TEXT NOT NULL,
+        redirect_uris              TEXT NOT NULL,
+        grant_types                TEXT NOT NULL,
+        response_types             TEXT NOT NULL,
+        client_name                TEXT,
+        client_uri                 TEXT,
+        logo_uri                   TEXT,
+        scope                      TEXT,
+        source                     TEXT NOT NULL,
+        created_at                 INTEGER NOT NULL,
+        expires_at                 INTEGER
+      );
+
+      CREATE TABLE users (
+        username      TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,
+        created_at    INTEGER NOT NULL
+      );
+
+      CREATE TABLE consents (
+        subject    TEXT NOT NULL,
+        client_id  TEXT NOT NULL,
+        resource   TEXT NOT NULL,
+        scopes     TEXT NOT NULL,
+        granted_at INTEGER NOT NULL,
+        PRIMARY KEY (subject, client_id, resource)
+      );
+
+      CREATE TABLE interactions (
+        id         TEXT PRIMARY KEY,
+        data       TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX interactions_expiry ON interactions (expires_at);
+
+      CREATE TABLE signing_keys (
+        kid          TEXT PRIMARY KEY,
+        alg          TEXT NOT NULL,
+        private_jwk  TEXT NOT NULL,
+        public_jwk   TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state IN ('next', 'current', 'retired')),
+        created_at   INTEGER NOT NULL,
+        retire_after INTEGER
+      );
+      -- At most one signing key and one published successor, whoever writes (another process too).
+      CREATE UNIQUE INDEX signing_keys_one_current ON signing_keys (state) WHERE state = 'current';
+      CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (state) WHERE state = 'next';
+    `,
+  },
+];
+
+/** The schema version this code reads and writes. */
+export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);
+
+/**
+ * Brings `db` to {@link SCHEMA_VERSION}. Refuses a database written by a newer Warden rather
+ * than guess at columns it does not know.
+ *
+ * @throws Error when the database's schema is newer than {@link SCHEMA_VERSION}.
+ */
+export function migrate(db: BetterSqlite3.Database, now: number = Math.floor(Date.now() / 1000)): void {
+  const apply = db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const current = (db.prepare('SELECT MAX(version) FROM schema_version').pluck().get() as number | null) ?? 0;
+    if (current > SCHEMA_VERSION) {
+      throw new Error(
+        `SQLite store schema version ${current} is newer than this Warden understands (${SCHEMA_VERSION}); upgrade Warden`,
+      );
+    }
+    const record = db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)');
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, now);
+    }
+  });
+  apply.immediate();
+}

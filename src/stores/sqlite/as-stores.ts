@@ -1,0 +1,207 @@
+/**
+ * The authorization-server stores in one SQLite file: the embedded default for one machine,
+ * durable across restarts. Several processes may share the file; every check-and-set runs in a
+ * `BEGIN IMMEDIATE` transaction, so the contract's atomicity holds across them too (within
+ * `busy_timeout`; beyond it an operation rejects with `StoreUnavailableError`).
+ *
+ * @see https://www.sqlite.org/lang_transaction.html
+ * @see https://www.sqlite.org/wal.html
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type {
+  AuthorizationServerStores,
+  ClientStore,
+  ConsentStore,
+  InteractionStore,
+  KeyStore,
+  SigningKeyRecord,
+  UserStore,
+} from '../as-contracts.js';
+import { checkKeyPut, planKeyRotation, serializeInteraction, unionScopes } from '../as-store-rules.js';
+import { DEFAULT_BUSY_TIMEOUT_MS, type Guard, guard, openDatabase } from './as-database.js';
+import { createSqliteCodeStore, createSqliteGrantStore } from './as-grant-store.js';
+import {
+  type ClientRow,
+  type ConsentRow,
+  type KeyRow,
+  type Params,
+  type UserRow,
+  clientFromRow,
+  clientParams,
+  consentFromRow,
+  keyFromRow,
+  keyParams,
+  userFromRow,
+} from './as-rows.js';
+
+/** Options of {@link openSqliteAuthorizationServerStores}. */
+export interface SqliteAuthorizationServerStoresOptions {
+  /** Database file (created, with its directory, if missing), or `':memory:'` (tests). */
+  path: string;
+  /** How long a write waits for another process's write lock before failing. Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (creating and migrating if needed) the SQLite authorization-server stores. Loads
+ * better-sqlite3 on this call, so only deployments that configure SQLite load it.
+ *
+ * @throws TypeError for invalid options.
+ * @throws Error when the file cannot be opened, or was written by a newer schema version.
+ */
+export function openSqliteAuthorizationServerStores(
+  options: SqliteAuthorizationServerStoresOptions,
+): AuthorizationServerStores {
+  if (typeof options.path !== 'string' || options.path === '') {
+    throw new TypeError('SQLite store path must be a non-empty string');
+  }
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new TypeError('SQLite store busyTimeoutMs must be an integer >= 0');
+  }
+  const db = openDatabase(options.path, busyTimeoutMs);
+  const call = guard(db);
+  return {
+    codes: createSqliteCodeStore(db, call),
+    grants: createSqliteGrantStore(db, call),
+    clients: createClientStore(db, call),
+    users: createUserStore(db, call),
+    consents: createConsentStore(db, call),
+    interactions: createInteractionStore(db, call),
+    keys: createKeyStore(db, call),
+    close: async () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+function createClientStore(db: BetterSqlite3.Database, call: Guard): ClientStore {
+  const select = db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE client_id = ?');
+  const upsert = db.prepare<Params>(
+    `INSERT OR REPLACE INTO clients (client_id, secret_hash, token_endpoint_auth_method, redirect_uris,
+       grant_types, response_types, client_name, client_uri, logo_uri, scope, source, created_at, expires_at)
+     VALUES (@client_id, @secret_hash, @token_endpoint_auth_method, @redirect_uris, @grant_types,
+       @response_types, @client_name, @client_uri, @logo_uri, @scope, @source, @created_at, @expires_at)`,
+  );
+  const remove = db.prepare<[string]>('DELETE FROM clients WHERE client_id = ?');
+  return {
+    get: (clientId) =>
+      call(() => {
+        const row = select.get(clientId);
+        return row && clientFromRow(row);
+      }),
+    put: (client) => call(() => void upsert.run(clientParams(client))),
+    delete: (clientId) => call(() => void remove.run(clientId)),
+  };
+}
+
+function createUserStore(db: BetterSqlite3.Database, call: Guard): UserStore {
+  const select = db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?');
+  const upsert = db.prepare<[string, string, number]>(
+    'INSERT OR REPLACE INTO users (username, password_hash, created_at) VALUES (?, ?, ?)',
+  );
+  const remove = db.prepare<[string]>('DELETE FROM users WHERE username = ?');
+  const names = db.prepare<[], string>('SELECT username FROM users ORDER BY username').pluck();
+  return {
+    get: (username) =>
+      call(() => {
+        const row = select.get(username);
+        return row && userFromRow(row);
+      }),
+    put: (user) => call(() => void upsert.run(user.username, user.passwordHash, user.createdAt)),
+    delete: (username) => call(() => remove.run(username).changes > 0),
+    list: () => call(() => names.all()),
+  };
+}
+
+function createConsentStore(db: BetterSqlite3.Database, call: Guard): ConsentStore {
+  const select = db.prepare<[string, string, string], ConsentRow>(
+    'SELECT * FROM consents WHERE subject = ? AND client_id = ? AND resource = ?',
+  );
+  const upsert = db.prepare<[string, string, string, string, number]>(
+    `INSERT INTO consents (subject, client_id, resource, scopes, granted_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (subject, client_id, resource) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at`,
+  );
+  const remove = db.prepare<[string, string]>('DELETE FROM consents WHERE subject = ? AND client_id = ?');
+  const bySubject = db.prepare<[string], ConsentRow>(
+    'SELECT * FROM consents WHERE subject = ? ORDER BY client_id, resource',
+  );
+  // Read, union, write under the write lock: two concurrent widenings both survive.
+  const widen = db.transaction((subject: string, clientId: string, resource: string, scopes: string[], at: number) => {
+    const existing = select.get(subject, clientId, resource);
+    const union = unionScopes(existing === undefined ? [] : consentFromRow(existing).scopes, scopes);
+    upsert.run(subject, clientId, resource, JSON.stringify(union), at);
+  });
+  return {
+    get: (subject, clientId, resource) =>
+      call(() => {
+        const row = select.get(subject, clientId, resource);
+        return row && consentFromRow(row);
+      }),
+    put: (consent) =>
+      call(() =>
+        widen.immediate(consent.subject, consent.clientId, consent.resource, consent.scopes, consent.grantedAt),
+      ),
+    revoke: (subject, clientId) => call(() => remove.run(subject, clientId).changes),
+    list: (subject) => call(() => bySubject.all(subject).map(consentFromRow)),
+  };
+}
+
+function createInteractionStore(db: BetterSqlite3.Database, call: Guard): InteractionStore {
+  const upsert = db.prepare<[string, string, number]>(
+    'INSERT OR REPLACE INTO interactions (id, data, expires_at) VALUES (?, ?, ?)',
+  );
+  const select = db
+    .prepare<[string, number], string>('SELECT data FROM interactions WHERE id = ? AND expires_at > ?')
+    .pluck();
+  // One statement reads and deletes: of concurrent takers, exactly one gets the row.
+  const take = db.prepare<[string], { data: string; expires_at: number }>(
+    'DELETE FROM interactions WHERE id = ? RETURNING data, expires_at',
+  );
+  const parse = (json: string | undefined): unknown => (json === undefined ? undefined : JSON.parse(json));
+  return {
+    put: (id, data, expiresAt) => call(() => void upsert.run(id, serializeInteraction(data), expiresAt)),
+    get: (id, now) => call(() => parse(select.get(id, now))),
+    take: (id, now) =>
+      call(() => {
+        const row = take.get(id);
+        return row !== undefined && row.expires_at > now ? parse(row.data) : undefined;
+      }),
+  };
+}
+
+function createKeyStore(db: BetterSqlite3.Database, call: Guard): KeyStore {
+  const all = db.prepare<[], KeyRow>('SELECT * FROM signing_keys ORDER BY created_at, kid');
+  // Upsert on kid only: a second current/next key trips the partial unique indexes instead of
+  // silently replacing the other key, as INSERT OR REPLACE would.
+  const upsert = db.prepare<Params>(
+    `INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, state, created_at, retire_after)
+     VALUES (@kid, @alg, @private_jwk, @public_jwk, @state, @created_at, @retire_after)
+     ON CONFLICT (kid) DO UPDATE SET alg = excluded.alg, private_jwk = excluded.private_jwk,
+       public_jwk = excluded.public_jwk, state = excluded.state, created_at = excluded.created_at,
+       retire_after = excluded.retire_after`,
+  );
+  const remove = db.prepare<[string]>('DELETE FROM signing_keys WHERE kid = ?');
+  const retire = db.prepare<[number, string]>(
+    "UPDATE signing_keys SET state = 'retired', retire_after = ? WHERE kid = ?",
+  );
+  const promote = db.prepare<[string]>("UPDATE signing_keys SET state = 'current' WHERE kid = ?");
+  const list = (): SigningKeyRecord[] => all.all().map(keyFromRow);
+  const put = db.transaction((key: SigningKeyRecord) => {
+    checkKeyPut(list(), key);
+    upsert.run(keyParams(key));
+  });
+  const rotate = db.transaction((newNext: SigningKeyRecord, retireAfter: number) => {
+    const plan = planKeyRotation(list(), newNext);
+    // Retire before promoting, so at no point inside the transaction are two keys current.
+    if (plan.retire !== undefined) retire.run(retireAfter, plan.retire);
+    if (plan.promote !== undefined) promote.run(plan.promote);
+    upsert.run(keyParams(plan.insert));
+  });
+  return {
+    list: () => call(list),
+    put: (key) => call(() => put.immediate(key)),
+    delete: (kid) => call(() => void remove.run(kid)),
+    rotate: ({ newNext, retireAfter }) => call(() => rotate.immediate(newNext, retireAfter)),
+  };
+}
