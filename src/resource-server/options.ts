@@ -98,8 +98,8 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
   const trust = options.trust;
   if (trust === null || typeof trust !== 'object') bad('trust', 'is required: { issuer, jwks | jwksUri | introspection }');
   if (typeof trust.issuer !== 'string' || trust.issuer.length === 0) bad('trust.issuer', 'must be the exact "iss" of trusted tokens');
-  const sources = [trust.jwksUri !== undefined, trust.jwks !== undefined && trust.introspection === undefined, trust.introspection !== undefined].filter(Boolean).length;
-  if (sources !== 1) bad('trust', 'needs exactly one of jwks, jwksUri or introspection (introspection may add jwks for JWTs)');
+  const sources = [trust.jwksUri !== undefined, trust.jwks !== undefined && trust.introspection === undefined, trust.introspection !== undefined, trust.keySource !== undefined].filter(Boolean).length;
+  if (sources !== 1) bad('trust', 'needs exactly one of jwks, jwksUri, keySource or introspection (introspection may add jwks for JWTs)');
 
   let keys: KeySource | undefined;
   let introspection: IntrospectionClient | undefined;
@@ -111,6 +111,9 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
       if (trust.timeoutMs !== undefined) remote.timeoutMs = trust.timeoutMs;
       if (trust.fetch !== undefined) remote.fetch = trust.fetch;
       keys = createRemoteKeySource(remote);
+    } else if (trust.keySource !== undefined) {
+      if (typeof trust.keySource.resolve !== 'function') bad('trust.keySource', 'must implement resolve(kid)');
+      keys = trust.keySource;
     } else if (trust.jwks !== undefined) {
       keys = createLocalKeySource(trust.jwks);
     }

@@ -1,3 +1,4 @@
+import type { KeySource } from '../jose/key-source.js';
 import type { ReplayStore, RevocationList } from '../stores/contracts.js';
 
 /** DPoP enforcement per resource: progressive rollout. */
@@ -33,11 +34,19 @@ export type TrustOptions = {
   /** Accepted JOSE `typ` values. Default `['at+jwt', 'application/at+jwt']` (RFC 9068 §4). */
   tokenTypes?: readonly string[];
 } & (
-  | { jwks: { keys: readonly PublicJwk[] }; jwksUri?: never; introspection?: never }
+  | { jwks: { keys: readonly PublicJwk[] }; jwksUri?: never; introspection?: never; keySource?: never }
+  | {
+      /** A key source in the same process, e.g. the authorization server's live signing keys. */
+      keySource: KeySource;
+      jwks?: never;
+      jwksUri?: never;
+      introspection?: never;
+    }
   | {
       jwksUri: string;
       jwks?: never;
       introspection?: never;
+      keySource?: never;
       /** Minimum seconds between refetches triggered by an unknown `kid`. Default 30. */
       refetchIntervalSeconds?: number;
       /** Seconds a fetched JWKS is fresh. Default 300. */
@@ -61,6 +70,7 @@ export type TrustOptions = {
       /** Optional: JWT tokens are still verified locally with these keys. */
       jwks?: { keys: readonly PublicJwk[] };
       jwksUri?: never;
+      keySource?: never;
     }
 );
 
