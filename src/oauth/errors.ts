@@ -120,3 +120,80 @@ export class TemporarilyUnavailableError extends OAuthError {
 export function isOAuthError(value: unknown): value is OAuthError {
   return value instanceof OAuthError;
 }
+
+/** 400 `invalid_grant` (RFC 6749 §5.2): bad, expired, revoked or reused code / refresh token. */
+export class InvalidGrantError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_grant', 400, description, options);
+  }
+}
+
+/** 401 `invalid_client` (RFC 6749 §5.2): client authentication failed. */
+export class InvalidClientError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_client', 401, description, options);
+  }
+}
+
+/** 400 `unauthorized_client` (RFC 6749 §5.2): the client may not use this grant type. */
+export class UnauthorizedClientError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('unauthorized_client', 400, description, options);
+  }
+}
+
+/** 400 `unsupported_grant_type` (RFC 6749 §5.2). */
+export class UnsupportedGrantTypeError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('unsupported_grant_type', 400, description, options);
+  }
+}
+
+/** 400 `invalid_scope` (RFC 6749 §5.2). */
+export class InvalidScopeError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_scope', 400, description, options);
+  }
+}
+
+/** 400 `invalid_target` (RFC 8707 §2): the `resource` is unknown or not allowed. */
+export class InvalidTargetError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_target', 400, description, options);
+  }
+}
+
+/** `access_denied` (RFC 6749 §4.1.2.1): the user or policy refused. */
+export class AccessDeniedError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('access_denied', 400, description, options);
+  }
+}
+
+/** `unsupported_response_type` (RFC 6749 §4.1.2.1). */
+export class UnsupportedResponseTypeError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('unsupported_response_type', 400, description, options);
+  }
+}
+
+/** 400 `invalid_client_metadata` (RFC 7591 §3.2.2). */
+export class InvalidClientMetadataError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_client_metadata', 400, description, options);
+  }
+}
+
+/** 400 `invalid_redirect_uri` (RFC 7591 §3.2.2). */
+export class InvalidRedirectUriError extends OAuthError {
+  constructor(description: string, options?: OAuthErrorOptions) {
+    super('invalid_redirect_uri', 400, description, options);
+  }
+}
+
+/** 500 `server_error`: only for genuinely unexpected failures; never carries internals. */
+export class ServerError extends OAuthError {
+  constructor(description = 'the server could not complete the request', options?: OAuthErrorOptions) {
+    super('server_error', 500, description, options);
+  }
+}

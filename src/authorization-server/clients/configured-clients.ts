@@ -1,0 +1,32 @@
+import type { ClientRecord } from '../../stores/as-contracts.js';
+import type { AsContext } from '../context.js';
+import type { ConfiguredClient } from '../options.js';
+import { hashSecret, verifySecret } from '../password.js';
+
+/**
+ * Writes the clients declared in configuration to the client store at start-up (secrets hashed),
+ * keeping an existing hash when the configured secret still matches it, so restarts are cheap.
+ */
+export async function syncConfiguredClients(ctx: AsContext, clients: readonly ConfiguredClient[]): Promise<void> {
+  for (const c of clients) {
+    const existing = await ctx.stores.clients.get(c.clientId);
+    let secretHash: string | undefined;
+    if (c.clientSecret !== undefined) {
+      secretHash = existing?.secretHash !== undefined && (await verifySecret(c.clientSecret, existing.secretHash)) ? existing.secretHash : await hashSecret(c.clientSecret);
+    }
+    const grantTypes = c.grantTypes ?? (c.clientSecret === undefined ? ['authorization_code', 'refresh_token'] : ['client_credentials']);
+    const record: ClientRecord = {
+      clientId: c.clientId,
+      tokenEndpointAuthMethod: c.tokenEndpointAuthMethod ?? (c.clientSecret === undefined ? 'none' : 'client_secret_basic'),
+      redirectUris: c.redirectUris ?? [],
+      grantTypes,
+      responseTypes: grantTypes.includes('authorization_code') ? ['code'] : [],
+      source: 'configured',
+      createdAt: existing?.createdAt ?? ctx.now(),
+    };
+    if (secretHash !== undefined) record.secretHash = secretHash;
+    if (c.clientName !== undefined) record.clientName = c.clientName;
+    if (c.scope !== undefined) record.scope = c.scope;
+    await ctx.stores.clients.put(record);
+  }
+}

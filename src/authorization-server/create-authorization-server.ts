@@ -1,0 +1,132 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isOAuthError, ServerError, TemporarilyUnavailableError } from '../oauth/errors.js';
+import { StoreUnavailableError } from '../stores/contracts.js';
+import type { RevocationList } from '../stores/contracts.js';
+import { ClientAuthenticationError } from './clients/client-auth.js';
+// Registers the Client ID Metadata Document resolver with getClient (side-effect import; a direct
+// import from get-client.ts would be circular).
+import './clients/client-metadata-document.js';
+import { syncConfiguredClients } from './clients/configured-clients.js';
+import { createContext, type AsContext } from './context.js';
+import type { Endpoint } from './endpoint.js';
+import { authorizeEndpoint } from './endpoints/authorize/index.js';
+import { interactionEndpoint } from './endpoints/interaction/index.js';
+import { introspectEndpoint } from './endpoints/introspect/index.js';
+import { jwksEndpoint } from './endpoints/jwks/index.js';
+import { buildMetadata, metadataEndpoint, metadataPaths } from './endpoints/metadata/index.js';
+import { registerEndpoint } from './endpoints/register/index.js';
+import { revokeEndpoint } from './endpoints/revoke/index.js';
+import { tokenEndpoint } from './endpoints/token/index.js';
+import { sendJson, sendOAuthError } from './http.js';
+import type { AuthorizationServerOptions } from './options.js';
+import type { Jwks } from './signing-keys.js';
+
+/** The authorization server: a node:http handler plus what the rest of the stack needs from it. */
+export interface AuthorizationServer {
+  readonly issuer: string;
+  /** Handles the request if it is one of ours; resolves false otherwise (the caller routes on). */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** RFC 8414 metadata document. */
+  metadata(): Record<string, unknown>;
+  jwks(): Promise<Jwks>;
+  /** Deny-list of revoked access tokens, for resource servers (`createResourceServer({ revocation })`). */
+  readonly revocationList: RevocationList;
+  /** Publishes a new next key and promotes the previous next (`warden keys rotate`). */
+  rotateKeys(): Promise<void>;
+  /** Endpoint context (tests and CLI tools). */
+  readonly context: AsContext;
+  close(): Promise<void>;
+}
+
+interface Route {
+  methods: readonly string[];
+  endpoint: Endpoint;
+  /** Browser-callable from any origin (public clients in web apps). */
+  cors: boolean;
+}
+
+/**
+ * Creates the authorization server. Validates options (fails at start with a message that says
+ * what to fix), ensures signing keys exist, and writes configured clients to the client store.
+ */
+export async function createAuthorizationServer(options: AuthorizationServerOptions): Promise<AuthorizationServer> {
+  const ctx = createContext(options);
+  await ctx.keys.init();
+  await syncConfiguredClients(ctx, options.clients ?? []);
+
+  const routes = new Map<string, Route>();
+  const add = (path: string, methods: readonly string[], endpoint: Endpoint, cors = false): void => {
+    routes.set(path, { methods, endpoint, cors });
+  };
+  for (const path of metadataPaths(ctx)) add(path, ['GET', 'HEAD'], metadataEndpoint, true);
+  const p = ctx.basePath;
+  add(`${p}/jwks`, ['GET', 'HEAD'], jwksEndpoint, true);
+  add(`${p}/authorize`, ['GET', 'POST'], authorizeEndpoint);
+  add(`${p}/token`, ['POST'], tokenEndpoint, true);
+  add(`${p}/revoke`, ['POST'], revokeEndpoint, true);
+  add(`${p}/introspect`, ['POST'], introspectEndpoint);
+  if (ctx.registration.enabled) add(`${p}/register`, ['POST'], registerEndpoint, true);
+  const interactionPrefix = `${p}/interaction/`;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    let route = routes.get(path);
+    if (route === undefined && path.startsWith(interactionPrefix)) route = { methods: ['GET', 'POST'], endpoint: interactionEndpoint, cors: false };
+    if (route === undefined) return false;
+    const method = req.method ?? 'GET';
+    if (route.cors) {
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      if (method === 'OPTIONS') {
+        res.writeHead(204, {
+          'Access-Control-Allow-Methods': [...route.methods, 'OPTIONS'].join(', '),
+          'Access-Control-Allow-Headers': 'Authorization, Content-Type, DPoP, MCP-Protocol-Version',
+          'Access-Control-Expose-Headers': 'DPoP-Nonce, WWW-Authenticate',
+          'Access-Control-Max-Age': '600',
+        });
+        res.end();
+        return true;
+      }
+      res.setHeader('Access-Control-Expose-Headers', 'DPoP-Nonce, WWW-Authenticate');
+    }
+    if (!route.methods.includes(method)) {
+      sendJson(res, 405, { error: 'invalid_request', error_description: `use ${route.methods.join(' or ')}` }, { Allow: route.methods.join(', ') });
+      return true;
+    }
+    try {
+      await route.endpoint(ctx, req, res);
+    } catch (error) {
+      if (res.headersSent) {
+        res.destroy();
+        return true;
+      }
+      if (isOAuthError(error)) {
+        sendOAuthError(res, error, { basicChallenge: error instanceof ClientAuthenticationError && error.basic });
+      } else if (error instanceof StoreUnavailableError) {
+        // Fail closed: a store we need is down.
+        sendOAuthError(res, new TemporarilyUnavailableError('a store this request needs is unreachable; retry shortly', { retryAfterSeconds: error.retryAfterSeconds }));
+      } else {
+        // Unexpected: answer a generic server_error; never leak internals.
+        sendOAuthError(res, new ServerError());
+      }
+    }
+    return true;
+  };
+
+  return {
+    issuer: ctx.issuer,
+    handle,
+    metadata: () => buildMetadata(ctx),
+    jwks: () => ctx.keys.jwks(),
+    revocationList: { isRevoked: (jti) => ctx.stores.grants.isAccessTokenDenied(jti, ctx.now()) },
+    rotateKeys: async () => {
+      await ctx.keys.rotate(Math.max(ctx.lifetimes.accessToken, ...ctx.resources.list().map((r) => r.accessTokenLifetimeSeconds)) + ctx.skew);
+      ctx.audit({ type: 'keys.rotated' });
+    },
+    context: ctx,
+    close: async () => {
+      await ctx.stores.close();
+    },
+  };
+}

@@ -1,0 +1,221 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AccessDeniedError, isOAuthError } from '../../../oauth/errors.js';
+import { StoreUnavailableError } from '../../../stores/contracts.js';
+import type { AsContext } from '../../context.js';
+import type { Endpoint } from '../../endpoint.js';
+import { readForm } from '../../http.js';
+import { verifySecret } from '../../password.js';
+import { isValidUsername } from '../../users.js';
+import { sendErrorRedirect } from '../authorize/authorization-response.js';
+import { parsePendingAuthorization } from '../authorize/pending-authorization.js';
+import { hasRememberedConsent } from './consent.js';
+import { load, take } from './interaction-state.js';
+import { issueCode } from './issue-code.js';
+import { claimLoginAttempt, MAX_LOGIN_ATTEMPTS } from './login-attempts.js';
+import { EXPIRED_MESSAGE, type Interaction, sendConsentPage, sendError, sendLoginPage } from './respond.js';
+import { type BrowserSession, checkCsrf, clearSessionCookie, readSession, sessionCookie } from './session.js';
+
+export { revokeConsent, hasRememberedConsent } from './consent.js';
+export { MAX_LOGIN_ATTEMPTS } from './login-attempts.js';
+export { SESSION_SECONDS, sessionCookieName } from './session.js';
+export { EXPIRED_MESSAGE } from './respond.js';
+
+/** Shown for a wrong password and for an unknown user alike, so the page does not reveal which usernames exist. */
+export const BAD_CREDENTIALS_MESSAGE = 'Incorrect username or password.';
+
+/** base64url of the 32 random bytes `/authorize` uses as an interaction id. */
+const INTERACTION_ID = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The login and consent pages of one pending authorization (`/interaction/{id}`). GET shows the
+ * login form — or, for a browser with a valid session, the consent page, or the code straight
+ * away when consent is remembered. POST takes `action` = `login`, `allow`, `deny` or `switch`,
+ * always with the interaction's CSRF token. The code is issued from a `take()`n interaction, so
+ * each authorization request yields at most one code.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.7
+ */
+export const interactionEndpoint: Endpoint = async (ctx, req, res) => {
+  const id = interactionIdOf(ctx, req.url ?? '/');
+  if (id === undefined) return sendError(ctx, res, 400, 'Sign-in expired', EXPIRED_MESSAGE);
+  try {
+    if (req.method === 'POST') await handlePost(ctx, req, res, id);
+    else await handleGet(ctx, req, res, id);
+  } catch (error) {
+    if (res.headersSent) throw error;
+    if (error instanceof StoreUnavailableError) {
+      return sendError(ctx, res, 503, 'Temporarily unavailable', 'The sign-in service is temporarily unavailable. Please try again in a moment.', { 'Retry-After': String(error.retryAfterSeconds) });
+    }
+    // readForm's refusals (wrong content type, duplicated field, oversized body).
+    if (isOAuthError(error)) return sendError(ctx, res, 400, 'The form could not be read', 'The form submission was malformed. Go back and try again.');
+    throw error;
+  }
+};
+
+async function handleGet(ctx: AsContext, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+  const interaction = await load(ctx, res, id, parsePendingAuthorization(await ctx.stores.interactions.get(id, ctx.now())));
+  if (interaction === undefined) return;
+  const session = await currentSession(ctx, req);
+  // Consent is only ever asked of (or skipped for) the browser that is signed in: whoever else
+  // holds this URL sees the login form, never someone else's consent page.
+  if (session === undefined) return sendLoginPage(ctx, res, 200, interaction);
+  if (interaction.pending.subject === session.subject) return continueAs(ctx, res, interaction, session.subject);
+  const taken = await take(ctx, res, id);
+  if (taken === undefined) return;
+  const bound = { ...taken, subject: session.subject, authTime: session.authTime };
+  return continueAs(ctx, res, { ...interaction, pending: bound }, session.subject, { taken: true });
+}
+
+/** The browser's verified session, if its user still exists (a removed user is signed out everywhere). */
+async function currentSession(ctx: AsContext, req: IncomingMessage): Promise<BrowserSession | undefined> {
+  const session = readSession(ctx, req);
+  if (session === undefined || (await ctx.stores.users.get(session.subject)) === undefined) return undefined;
+  return session;
+}
+
+/**
+ * Cross-site POSTs are refused before anything else: with the CSRF token, this stops login CSRF
+ * (an attacker submitting their own interaction's form, with their own credentials, from the
+ * victim's browser). Browsers send `Origin` on every POST and `Sec-Fetch-Site` where supported;
+ * a client sending neither is not a browser and has no ambient cookies to abuse.
+ */
+function isSameOriginPost(ctx: AsContext, req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  // "null" is what privacy settings or an opaque initiator send; Sec-Fetch-Site still decides then.
+  if (origin !== undefined && origin !== 'null' && origin !== new URL(ctx.issuer).origin) return false;
+  const site = req.headers['sec-fetch-site'];
+  return site === undefined || site === 'same-origin';
+}
+
+async function handlePost(ctx: AsContext, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+  if (!isSameOriginPost(ctx, req)) {
+    return sendError(ctx, res, 403, 'Request refused', 'This form was not submitted from this sign-in page. Go back to the application and start again.');
+  }
+  const form = await readForm(req);
+  if (!checkCsrf(ctx, id, form.csrf)) {
+    return sendError(ctx, res, 403, 'Request refused', 'This form was not submitted from this sign-in page. Go back to the application and start again.');
+  }
+  switch (form.action) {
+    case 'login':
+      return login(ctx, res, id, form.username ?? '', form.password ?? '');
+    case 'allow':
+      return allow(ctx, req, res, id);
+    case 'deny':
+      return deny(ctx, res, id);
+    case 'switch':
+      return switchUser(ctx, res, id);
+    default:
+      return sendError(ctx, res, 400, 'Request refused', 'The form submission was malformed. Go back and try again.');
+  }
+}
+
+/**
+ * action=login: at most {@link MAX_LOGIN_ATTEMPTS} tries per interaction; an unknown user and a
+ * wrong password get the same page, and both run scrypt (verifySecret), so neither the answer
+ * nor its timing tells which usernames exist.
+ */
+async function login(ctx: AsContext, res: ServerResponse, id: string, username: string, password: string): Promise<void> {
+  const interaction = await load(ctx, res, id, parsePendingAuthorization(await ctx.stores.interactions.get(id, ctx.now())));
+  if (interaction === undefined) return;
+  const clientId = interaction.client.clientId;
+  const attempt = await claimLoginAttempt(ctx, id);
+  if (attempt === undefined) return burn(ctx, res, id, clientId);
+  const user = isValidUsername(username) ? await ctx.stores.users.get(username) : undefined;
+  const ok = await verifySecret(password, user?.passwordHash);
+  if (!ok || user === undefined) {
+    // The subject is recorded only for a real account: a mistyped password in the username field must not reach the audit log.
+    ctx.audit({ type: 'login.failed', clientId, ...(user === undefined ? { detail: 'unknown user' } : { subject: user.username, detail: 'wrong password' }) });
+    if (attempt >= MAX_LOGIN_ATTEMPTS) return burn(ctx, res, id, clientId);
+    return sendLoginPage(ctx, res, 400, interaction, { error: BAD_CREDENTIALS_MESSAGE, username });
+  }
+  const now = ctx.now();
+  ctx.audit({ type: 'login.succeeded', clientId, subject: user.username });
+  const cookie = { 'Set-Cookie': sessionCookie(ctx, user.username, now) };
+  const taken = await take(ctx, res, id, cookie);
+  if (taken === undefined) return;
+  const bound = { ...taken, subject: user.username, authTime: now };
+  return continueAs(ctx, res, { ...interaction, pending: bound }, user.username, { taken: true, headers: cookie });
+}
+
+/**
+ * action=allow: remember the consent and issue the code. Only the signed-in browser the consent
+ * page was shown to can allow (session cookie for the same user); a replayed POST finds the
+ * interaction gone.
+ */
+async function allow(ctx: AsContext, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+  const session = await currentSession(ctx, req);
+  const interaction = await load(ctx, res, id, await take(ctx, res, id), { taken: true });
+  if (interaction === undefined) return;
+  const { pending } = interaction;
+  if (session === undefined) {
+    const { subject: _s, authTime: _a, ...anonymous } = pending;
+    await ctx.stores.interactions.put(id, anonymous, pending.expiresAt);
+    return sendLoginPage(ctx, res, 400, { ...interaction, pending: anonymous }, { error: 'Sign in to continue. This page needs cookies enabled for this site.' });
+  }
+  if (pending.subject !== session.subject) {
+    // Signed in as someone else since this page was shown (another tab): ask again, as them.
+    return continueAs(ctx, res, { ...interaction, pending: { ...pending, subject: session.subject, authTime: session.authTime } }, session.subject, { taken: true });
+  }
+  await ctx.stores.consents.put({ subject: session.subject, clientId: pending.clientId, resource: pending.resource, scopes: [...pending.scopes], grantedAt: ctx.now() });
+  ctx.audit({ type: 'consent.given', clientId: pending.clientId, subject: session.subject, resource: pending.resource, scopes: [...pending.scopes] });
+  await issueCode(ctx, res, { ...pending, subject: session.subject });
+}
+
+/** action=deny (or Cancel on the login form): `access_denied` back to the client (RFC 6749 §4.1.2.1). */
+async function deny(ctx: AsContext, res: ServerResponse, id: string): Promise<void> {
+  const interaction = await load(ctx, res, id, await take(ctx, res, id), { taken: true });
+  if (interaction === undefined) return;
+  sendErrorRedirect(ctx, res, interaction.pending.redirectUri, interaction.pending.state, new AccessDeniedError('the user denied the request'));
+}
+
+/** action=switch: sign the browser out and show the login form for the same request. */
+async function switchUser(ctx: AsContext, res: ServerResponse, id: string): Promise<void> {
+  const clear = { 'Set-Cookie': clearSessionCookie(ctx) };
+  const interaction = await load(ctx, res, id, await take(ctx, res, id, clear), { taken: true });
+  if (interaction === undefined) return;
+  const { subject: _s, authTime: _a, ...anonymous } = interaction.pending;
+  await ctx.stores.interactions.put(id, anonymous, anonymous.expiresAt);
+  sendLoginPage(ctx, res, 200, { ...interaction, pending: anonymous }, {}, clear);
+}
+
+/**
+ * The user is known: issue the code when a remembered consent covers the request, else show the
+ * consent page. `taken` says the caller already removed the entry (it is written back, bound to
+ * the user, before the consent page is shown).
+ */
+async function continueAs(
+  ctx: AsContext,
+  res: ServerResponse,
+  interaction: Interaction,
+  subject: string,
+  options: { taken?: boolean; headers?: Record<string, string> } = {},
+): Promise<void> {
+  const { id, pending } = interaction;
+  const headers = options.headers ?? {};
+  if (await hasRememberedConsent(ctx, subject, pending.clientId, pending.resource, pending.scopes)) {
+    // Issue from what take() returned, never from an earlier read: that is what makes the code single-use.
+    const issuable = options.taken === true ? pending : await take(ctx, res, id, headers);
+    if (issuable === undefined) return;
+    return issueCode(ctx, res, { ...issuable, subject, authTime: issuable.authTime ?? pending.authTime ?? ctx.now() }, headers);
+  }
+  if (options.taken === true) await ctx.stores.interactions.put(id, pending, pending.expiresAt);
+  sendConsentPage(ctx, res, interaction, subject, headers);
+}
+
+/** Too many wrong passwords: the interaction is deleted, so the guesser has to start a new authorization. */
+async function burn(ctx: AsContext, res: ServerResponse, id: string, clientId: string): Promise<void> {
+  await ctx.stores.interactions.take(id, ctx.now());
+  ctx.audit({ type: 'login.failed', clientId, detail: 'too many attempts; interaction ended' });
+  sendError(ctx, res, 429, 'Too many attempts', 'Too many failed sign-in attempts. Go back to the application and start again.');
+}
+
+/** The id from `{basePath}/interaction/{id}`, if it has the shape `/authorize` gives ids. */
+function interactionIdOf(ctx: AsContext, url: string): string | undefined {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const prefix = `${ctx.basePath}/interaction/`;
+  if (!path.startsWith(prefix)) return undefined;
+  const id = path.slice(prefix.length);
+  return INTERACTION_ID.test(id) ? id : undefined;
+}

@@ -1,0 +1,54 @@
+import type { AsContext } from '../../context.js';
+import type { Endpoint } from '../../endpoint.js';
+import { sendJson } from '../../http.js';
+
+/** Grant types Warden's token endpoint implements. */
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'] as const;
+
+/**
+ * RFC 8414 authorization server metadata, with the MCP- and DPoP-specific members.
+ * @see https://www.rfc-editor.org/rfc/rfc8414#section-2
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-5.1
+ * @see https://www.rfc-editor.org/rfc/rfc9207#section-3
+ */
+export function buildMetadata(ctx: AsContext): Record<string, unknown> {
+  const e = ctx.endpoints;
+  const doc: Record<string, unknown> = {
+    issuer: ctx.issuer,
+    authorization_endpoint: e.authorization,
+    token_endpoint: e.token,
+    jwks_uri: e.jwks,
+    revocation_endpoint: e.revocation,
+    introspection_endpoint: e.introspection,
+    scopes_supported: ctx.resources.allScopes(),
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: [...GRANT_TYPES],
+    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    code_challenge_methods_supported: ['S256'],
+    dpop_signing_alg_values_supported: [...ctx.dpopAlgorithmList],
+    authorization_response_iss_parameter_supported: true,
+    client_id_metadata_document_supported: ctx.clientMetadataDocuments.enabled,
+    subject_types_supported: ['public'],
+  };
+  if (ctx.registration.enabled) doc.registration_endpoint = e.registration;
+  return doc;
+}
+
+/**
+ * Well-known paths of the metadata: RFC 8414 §3.1 path insertion, plus the OpenID discovery
+ * forms MCP clients fall back to (inserted and appended).
+ */
+export function metadataPaths(ctx: AsContext): string[] {
+  const p = ctx.basePath;
+  const paths = [`/.well-known/oauth-authorization-server${p}`, `/.well-known/openid-configuration${p}`];
+  if (p !== '') paths.push(`${p}/.well-known/openid-configuration`);
+  return paths;
+}
+
+/** GET metadata: public, cacheable, CORS-readable. */
+export const metadataEndpoint: Endpoint = async (ctx, _req, res) => {
+  sendJson(res, 200, buildMetadata(ctx), { 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': '*' });
+};

@@ -1,0 +1,133 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { basic, REDIRECT_URI, RESOURCE, SECRETS, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
+import { createDpopKey } from '../../../../test/helpers/test-issuer.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+type Response = Awaited<ReturnType<Harness['post']>>;
+
+function expectError(response: Response, status: number, error: string): void {
+  expect({ status: response.status, error: response.body.error }).toEqual({ status, error });
+  expect(response.headers.get('cache-control')).toBe('no-store');
+  expect(response.headers.get('pragma')).toBe('no-cache');
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+}
+
+const machine = { grant_type: 'client_credentials', client_id: 'machine', client_secret: SECRETS.machine, resource: RESOURCE };
+
+describe('token endpoint (OAuth 2.1 §3.2)', () => {
+  it('RFC 6749 §5.2: a missing grant_type is invalid_request', async () => {
+    expectError(await h.post(h.tokenUrl, { client_id: 'public-app' }), 400, 'invalid_request');
+  });
+
+  for (const grantType of ['password', 'implicit', 'urn:ietf:params:oauth:grant-type:jwt-bearer', '__proto__', 'constructor']) {
+    it(`RFC 6749 §5.2: grant_type "${grantType}" is unsupported_grant_type`, async () => {
+      expectError(await h.post(h.tokenUrl, { grant_type: grantType, client_id: 'public-app' }), 400, 'unsupported_grant_type');
+    });
+  }
+
+  it('RFC 6749 §3.1: a duplicated parameter is invalid_request', async () => {
+    const seeded = await h.seedCode();
+    const body = new URLSearchParams({ grant_type: 'authorization_code', code: seeded.code, redirect_uri: REDIRECT_URI, code_verifier: seeded.verifier, client_id: 'public-app' });
+    body.append('code', seeded.code);
+    expectError(await h.post(h.tokenUrl, body.toString()), 400, 'invalid_request');
+    expectError(await h.post(h.tokenUrl, 'grant_type=client_credentials&grant_type=authorization_code&client_id=machine'), 400, 'invalid_request');
+    // The code was not touched by the refused requests.
+    expect((await h.redeem(seeded)).status).toBe(200);
+  });
+
+  it('RFC 6749 §3.2: a body that is not form-urlencoded is invalid_request', async () => {
+    const response = await fetch(h.tokenUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(machine) });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(((await response.json()) as { error: string }).error).toBe('invalid_request');
+  });
+
+  it('RFC 6749 §2.3: no client authentication at all is invalid_client (401)', async () => {
+    expectError(await h.post(h.tokenUrl, { grant_type: 'client_credentials', resource: RESOURCE }), 401, 'invalid_client');
+  });
+
+  it('RFC 6749 §5.2: an unknown client is invalid_client', async () => {
+    expectError(await h.post(h.tokenUrl, { grant_type: 'authorization_code', client_id: 'nobody', code: 'x', redirect_uri: REDIRECT_URI, code_verifier: 'a'.repeat(43) }), 401, 'invalid_client');
+  });
+
+  it('RFC 6749 §2.3.1: a wrong Basic secret is 401 invalid_client with a Basic challenge', async () => {
+    const response = await h.post(h.tokenUrl, { grant_type: 'client_credentials', resource: RESOURCE }, basic('other-app', 'wrong'));
+    expectError(response, 401, 'invalid_client');
+    expect(response.headers.get('www-authenticate')).toMatch(/^Basic /);
+  });
+
+  it('RFC 6749 §2.3: two authentication methods at once is invalid_request', async () => {
+    expectError(await h.post(h.tokenUrl, { grant_type: 'client_credentials', resource: RESOURCE, client_secret: SECRETS.other }, basic('other-app', SECRETS.other)), 400, 'invalid_request');
+  });
+
+  it('RFC 6749 §2.3: a confidential client may not drop to "none"', async () => {
+    expectError(await h.post(h.tokenUrl, { grant_type: 'refresh_token', refresh_token: 'x', client_id: 'conf-app' }), 401, 'invalid_client');
+  });
+
+  it('RFC 6749 §5.2: a grant type the client is not registered for is unauthorized_client', async () => {
+    expectError(await h.post(h.tokenUrl, { grant_type: 'refresh_token', refresh_token: 'x', client_id: 'public-norefresh' }), 400, 'unauthorized_client');
+  });
+
+  it('RFC 9449 §5: an invalid DPoP proof is 400 invalid_dpop_proof with a DPoP challenge', async () => {
+    const key = await createDpopKey();
+    const wrongHtu = await key.proof({ htm: 'POST', htu: `${h.issuer}/other` });
+    const response = await h.post(h.tokenUrl, machine, { DPoP: wrongHtu });
+    expectError(response, 400, 'invalid_dpop_proof');
+    expect(response.headers.get('www-authenticate')).toMatch(/^DPoP error="invalid_dpop_proof"/);
+    expectError(await h.post(h.tokenUrl, machine, { DPoP: 'not.a.proof' }), 400, 'invalid_dpop_proof');
+  });
+
+  it('RFC 9449 §11.1: a replayed proof is invalid_dpop_proof', async () => {
+    const proof = await h.proof(await createDpopKey());
+    expect((await h.post(h.tokenUrl, machine, { DPoP: proof })).status).toBe(200);
+    expectError(await h.post(h.tokenUrl, machine, { DPoP: proof }), 400, 'invalid_dpop_proof');
+  });
+
+  it('RFC 9449 §8: with nonces required, a proof without one gets use_dpop_nonce and DPoP-Nonce; success carries a fresh nonce', async () => {
+    await h.close();
+    h = await startHarness({ dpop: { requireNonce: true } });
+    const key = await createDpopKey();
+    const first = await h.post(h.tokenUrl, machine, { DPoP: await h.proof(key) });
+    expectError(first, 400, 'use_dpop_nonce');
+    const nonce = first.headers.get('dpop-nonce');
+    expect(nonce).toBeTruthy();
+    const second = await h.post(h.tokenUrl, machine, { DPoP: await h.proof(key, nonce as string) });
+    expect(second.status).toBe(200);
+    expect(second.body.token_type).toBe('DPoP');
+    expect(second.headers.get('dpop-nonce')).toBeTruthy();
+  });
+
+  it('RFC 6749 §3.2: only POST (405 otherwise)', async () => {
+    const response = await fetch(h.tokenUrl);
+    expect(response.status).toBe(405);
+  });
+
+  it('RFC 6749 §5.1: a successful response is JSON with no-store and no-cache', async () => {
+    const response = await h.post(h.tokenUrl, machine);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('pragma')).toBe('no-cache');
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  });
+
+  it('an unreachable store answers 503 temporarily_unavailable with Retry-After, never 500', async () => {
+    const { StoreUnavailableError } = await import('../../../stores/contracts.js');
+    const codes = h.as.context.stores.codes;
+    const original = codes.consume.bind(codes);
+    codes.consume = () => Promise.reject(new StoreUnavailableError('down'));
+    try {
+      const response = await h.redeem(await h.seedCode());
+      expectError(response, 503, 'temporarily_unavailable');
+      expect(response.headers.get('retry-after')).toBe('1');
+    } finally {
+      codes.consume = original;
+    }
+  });
+});

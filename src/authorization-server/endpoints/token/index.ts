@@ -1,0 +1,50 @@
+import { InvalidRequestError, UnauthorizedClientError, UnsupportedGrantTypeError } from '../../../oauth/errors.js';
+import { authenticateClient } from '../../clients/client-auth.js';
+import { verifyTokenEndpointProof } from '../../dpop.js';
+import type { Endpoint } from '../../endpoint.js';
+import { authorizationCodeGrant } from '../../grants/authorization-code.js';
+import { clientCredentialsGrant } from '../../grants/client-credentials.js';
+import { refreshTokenGrant } from '../../grants/refresh-token.js';
+import { TOKEN_EXCHANGE_GRANT_TYPE, tokenExchangeGrant } from '../../grants/token-exchange.js';
+import { failClosed, NO_STORE_HEADERS, sendTokenResponse, type GrantHandler } from '../../grants/token-response.js';
+import { readForm } from '../../http.js';
+
+interface GrantEntry {
+  handle: GrantHandler;
+  /** Public clients (`none`) may use it: only the user-facing grants, which PKCE or DPoP protect. */
+  allowPublic: boolean;
+}
+
+/** Grant types the token endpoint implements, one file each under `grants/`. */
+const GRANTS: ReadonlyMap<string, GrantEntry> = new Map([
+  ['authorization_code', { handle: authorizationCodeGrant, allowPublic: true }],
+  ['refresh_token', { handle: refreshTokenGrant, allowPublic: true }],
+  ['client_credentials', { handle: clientCredentialsGrant, allowPublic: false }],
+  [TOKEN_EXCHANGE_GRANT_TYPE, { handle: tokenExchangeGrant, allowPublic: false }],
+]);
+
+/**
+ * The token endpoint (OAuth 2.1 §3.2), as an ordered list of checks:
+ * 1. the form (single-valued parameters, RFC 6749 §3.1; size-capped);
+ * 2. `grant_type` known (`unsupported_grant_type`);
+ * 3. client authentication (RFC 6749 §2.3; public clients only for the code and refresh grants);
+ * 4. the client is registered for the grant type (`unauthorized_client`);
+ * 5. the DPoP proof, if any (RFC 9449 §5: its key binds the tokens; nonces per §8);
+ * 6. the grant itself (`grants/*.ts`).
+ * Every response, errors included, carries `Cache-Control: no-store` and `Pragma: no-cache`.
+ *
+ * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-3.2
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-5
+ */
+export const tokenEndpoint: Endpoint = failClosed(async (ctx, req, res) => {
+  for (const [name, value] of Object.entries(NO_STORE_HEADERS)) res.setHeader(name, value);
+  const form = await readForm(req);
+  const grantType = form.grant_type;
+  if (grantType === undefined || grantType === '') throw new InvalidRequestError('the "grant_type" parameter is required');
+  const grant = GRANTS.get(grantType);
+  if (grant === undefined) throw new UnsupportedGrantTypeError(`grant_type must be one of ${[...GRANTS.keys()].join(', ')}`);
+  const { client } = await authenticateClient(ctx, req, form, { allowPublic: grant.allowPublic });
+  if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClientError(`this client is not registered for the ${grantType} grant`);
+  const jkt = await verifyTokenEndpointProof(ctx, req);
+  sendTokenResponse(ctx, res, await grant.handle({ ctx, form, client, jkt }));
+});

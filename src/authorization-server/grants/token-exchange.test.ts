@@ -1,0 +1,118 @@
+import { decodeJwt } from 'jose';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { basic, callResource, RESOURCE, SECRETS, startHarness, type Harness } from '../../../test/helpers/as-harness.js';
+import { createDpopKey, createTestIssuer, type TestDpopKey } from '../../../test/helpers/test-issuer.js';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from './token-exchange.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await startHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+type Response = Awaited<ReturnType<Harness['post']>>;
+
+function expectError(response: Response, status: number, error: string): void {
+  expect({ status: response.status, error: response.body.error }).toEqual({ status, error });
+  expect(response.headers.get('cache-control')).toBe('no-store');
+}
+
+/** A subject token: client_credentials for `machine` with both scopes (DPoP-bound with `key`). */
+async function subjectToken(key?: TestDpopKey): Promise<string> {
+  const headers: Record<string, string> = key === undefined ? {} : { DPoP: await h.proof(key) };
+  const response = await h.post(h.tokenUrl, { grant_type: 'client_credentials', client_id: 'machine', client_secret: SECRETS.machine, resource: RESOURCE, scope: 'mcp:tools mcp:admin' }, headers);
+  expect(response.status).toBe(200);
+  return response.body.access_token as string;
+}
+
+async function exchange(form: Record<string, string>, options: { key?: TestDpopKey; clientId?: string; secret?: string } = {}): Promise<Response> {
+  const headers: Record<string, string> = basic(options.clientId ?? 'exchanger', options.secret ?? SECRETS.exchanger);
+  if (options.key !== undefined) headers.DPoP = await h.proof(options.key);
+  return h.post(h.tokenUrl, { grant_type: TOKEN_EXCHANGE_GRANT_TYPE, subject_token_type: ACCESS_TOKEN_TYPE, resource: RESOURCE, ...form }, headers);
+}
+
+describe('token exchange (RFC 8693)', () => {
+  it('RFC 8693 §2.2.1 / §4.1: a token is narrowed; sub preserved, client_id = requester, act names it, never outliving the subject', async () => {
+    const subject = await subjectToken();
+    h.advance(100);
+    const response = await exchange({ subject_token: subject, scope: 'mcp:tools' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.body).toMatchObject({ issued_token_type: ACCESS_TOKEN_TYPE, token_type: 'Bearer', scope: 'mcp:tools' });
+    expect(response.body.refresh_token).toBeUndefined();
+    const claims = decodeJwt(response.body.access_token as string);
+    expect(claims).toMatchObject({ sub: 'machine', client_id: 'exchanger', aud: RESOURCE, scope: 'mcp:tools', act: { sub: 'exchanger' } });
+    expect(claims.exp).toBeLessThanOrEqual(decodeJwt(subject).exp as number);
+    expect(response.body.expires_in).toBeLessThanOrEqual(500);
+    expect((await callResource(await h.resourceServer(), response.body.access_token as string)).ok).toBe(true);
+  });
+
+  it('RFC 8693 §4.1: no act when the subject token\'s own client exchanges it', async () => {
+    const own = await h.post(h.tokenUrl, { grant_type: 'client_credentials', resource: RESOURCE }, basic('exchanger', SECRETS.exchanger));
+    const response = await exchange({ subject_token: own.body.access_token as string });
+    expect(response.status).toBe(200);
+    expect(decodeJwt(response.body.access_token as string).act).toBeUndefined();
+  });
+
+  it('RFC 8693 §2.2.2: scope beyond the subject token is invalid_scope', async () => {
+    const own = await h.post(h.tokenUrl, { grant_type: 'client_credentials', resource: RESOURCE }, basic('exchanger', SECRETS.exchanger));
+    expectError(await exchange({ subject_token: own.body.access_token as string, scope: 'mcp:tools mcp:admin' }), 400, 'invalid_scope');
+  });
+
+  it('RFC 8693 §2.2.2: a resource that is not an audience of the subject token is invalid_target', async () => {
+    await h.close();
+    h = await startHarness({
+      resources: [
+        { uri: RESOURCE, name: 'demo', scopes: ['mcp:tools', 'mcp:admin'] },
+        { uri: 'https://other.example.com/mcp', name: 'other', scopes: ['mcp:tools'] },
+      ],
+    });
+    const subject = await subjectToken();
+    expectError(await exchange({ subject_token: subject, resource: 'https://other.example.com/mcp' }), 400, 'invalid_target');
+    expectError(await exchange({ subject_token: subject, resource: 'https://unknown.example.com/mcp' }), 400, 'invalid_target');
+    expectError(await exchange({ subject_token: subject, audience: 'other' }), 400, 'invalid_target');
+  });
+
+  it('RFC 8693 §2.2.2: an invalid, forged, expired or revoked subject token is invalid_request', async () => {
+    expectError(await exchange({ subject_token: 'garbage' }), 400, 'invalid_request');
+    const forger = await createTestIssuer({ issuer: h.issuer, audience: RESOURCE });
+    expectError(await exchange({ subject_token: await forger.mint({ client_id: 'machine', sub: 'machine' }) }), 400, 'invalid_request');
+
+    const subject = await subjectToken();
+    const { jti, exp } = decodeJwt(subject) as { jti: string; exp: number };
+    await h.as.context.stores.grants.denyAccessToken(jti, exp);
+    expectError(await exchange({ subject_token: subject }), 400, 'invalid_request');
+
+    const later = await subjectToken();
+    h.advance(700);
+    expectError(await exchange({ subject_token: later }), 400, 'invalid_request');
+  });
+
+  it('RFC 8693 §2.1: another subject_token_type, actor tokens or requested_token_type are invalid_request', async () => {
+    const subject = await subjectToken();
+    expectError(await exchange({ subject_token: subject, subject_token_type: 'urn:ietf:params:oauth:token-type:refresh_token' }), 400, 'invalid_request');
+    expectError(await exchange({ subject_token: subject, actor_token: subject, actor_token_type: ACCESS_TOKEN_TYPE }), 400, 'invalid_request');
+    expectError(await exchange({ subject_token: subject, requested_token_type: 'urn:ietf:params:oauth:token-type:id_token' }), 400, 'invalid_request');
+    expectError(await exchange({ subject_token: '' }), 400, 'invalid_request');
+  });
+
+  it('RFC 9449 §6: a DPoP-bound subject token needs a proof by its key; the new token is bound to it', async () => {
+    const key = await createDpopKey();
+    const subject = await subjectToken(key);
+    expectError(await exchange({ subject_token: subject }), 400, 'invalid_request');
+    expectError(await exchange({ subject_token: subject }, { key: await createDpopKey() }), 400, 'invalid_request');
+    const response = await exchange({ subject_token: subject, scope: 'mcp:tools' }, { key });
+    expect(response.status).toBe(200);
+    expect(response.body.token_type).toBe('DPoP');
+    expect(decodeJwt(response.body.access_token as string).cnf).toEqual({ jkt: key.jkt });
+  });
+
+  it('RFC 6749 §5.2: a client without the token-exchange grant is unauthorized_client; a public client is invalid_client', async () => {
+    const subject = await subjectToken();
+    expectError(await exchange({ subject_token: subject }, { clientId: 'conf-app', secret: SECRETS.conf }), 400, 'unauthorized_client');
+    const response = await h.post(h.tokenUrl, { grant_type: TOKEN_EXCHANGE_GRANT_TYPE, client_id: 'public-app', subject_token: subject, subject_token_type: ACCESS_TOKEN_TYPE, resource: RESOURCE });
+    expectError(response, 401, 'invalid_client');
+  });
+});

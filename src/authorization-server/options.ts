@@ -1,0 +1,95 @@
+import type { AuthorizationServerStores } from '../stores/as-contracts.js';
+import type { ReplayStore } from '../stores/contracts.js';
+import type { DpopMode } from '../resource-server/types.js';
+
+/** A client declared in configuration (not registered at run time). */
+export interface ConfiguredClient {
+  clientId: string;
+  /** Plaintext secret from the config; hashed before it is stored. Absent for public clients. */
+  clientSecret?: string;
+  redirectUris?: string[];
+  grantTypes?: string[];
+  clientName?: string;
+  scope?: string;
+  tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post';
+}
+
+/** Options of `createAuthorizationServer`; every value documented with its default. */
+export interface AuthorizationServerOptions {
+  /** Issuer identifier, byte-exact in metadata, tokens and `iss` responses (RFC 8414 §2, RFC 9207). */
+  issuer: string;
+  stores: AuthorizationServerStores;
+  /** Where token-endpoint DPoP proof `jti`s are claimed (share it with the resource servers' store). Default: in memory. */
+  replayStore?: ReplayStore;
+  /** Protected resources tokens may be issued for (RFC 8707). */
+  resources: Array<{ uri: string; name: string; scopes: string[]; defaultScopes?: string[]; dpop?: DpopMode; accessTokenLifetimeSeconds?: number }>;
+  /**
+   * Server secret (≥ 32 bytes) for HMACs: refresh-token successors, CSRF tokens, DPoP nonces.
+   * Identical on every instance.
+   */
+  secret: string;
+  lifetimes?: {
+    /** Default 600 (10 min). */
+    accessTokenSeconds?: number;
+    /** Sliding refresh lifetime; default 7 days. */
+    refreshTokenSeconds?: number;
+    /** Default 60. */
+    codeSeconds?: number;
+    /** Login/consent interaction; default 600. */
+    interactionSeconds?: number;
+  };
+  /** Grace window for a retried refresh (same request, same client and key). Default 10 s. */
+  refreshGraceSeconds?: number;
+  /** DPoP at the token endpoint (RFC 9449 §5, §8). */
+  dpop?: {
+    /** Require a server nonce in token-endpoint proofs. Default false. */
+    requireNonce?: boolean;
+    algorithms?: string[];
+  };
+  /** Default 60. */
+  proofMaxAgeSeconds?: number;
+  /** Default 30. */
+  clockSkewSeconds?: number;
+  clients?: ConfiguredClient[];
+  /** RFC 7591 dynamic registration. Default enabled. */
+  registration?: { enabled?: boolean; maxBodyBytes?: number };
+  /** Client ID Metadata Documents (MCP 2025-11-25). Default enabled, public addresses only. */
+  clientMetadataDocuments?: {
+    enabled?: boolean;
+    /** Development only: allow loopback/private addresses (e.g. a document served on localhost). */
+    allowPrivateNetworks?: boolean;
+    timeoutMs?: number;
+    maxBytes?: number;
+  };
+  /** Login page branding. */
+  login?: { title?: string };
+  signingAlg?: 'ES256' | 'EdDSA';
+  /** Audit events (issued, refreshed, reuse detected, ...). Never receives tokens or secrets. */
+  audit?: (event: AuditEvent) => void;
+  /** Clock in seconds. */
+  now?: () => number;
+}
+
+/** A security-relevant event. Fields never contain tokens, codes, proofs or secrets. */
+export interface AuditEvent {
+  type:
+    | 'token.issued'
+    | 'token.refreshed'
+    | 'refresh.reuse_detected'
+    | 'code.reuse_detected'
+    | 'grant.revoked'
+    | 'token.revoked'
+    | 'client.registered'
+    | 'consent.given'
+    | 'login.succeeded'
+    | 'login.failed'
+    | 'keys.rotated';
+  clientId?: string;
+  subject?: string;
+  grantId?: string;
+  grantType?: string;
+  resource?: string;
+  scopes?: string[];
+  jkt?: string;
+  detail?: string;
+}

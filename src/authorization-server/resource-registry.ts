@@ -1,0 +1,56 @@
+import { canonicalResourceUri } from '../oauth/canonical-uri.js';
+import { InvalidTargetError } from '../oauth/errors.js';
+import type { DpopMode } from '../resource-server/types.js';
+
+/** A protected MCP server the authorization server may issue tokens for. */
+export interface RegisteredResource {
+  /** Canonical URI: the `aud` of its tokens. */
+  uri: string;
+  name: string;
+  /** Scopes this resource accepts; a request may only ask for these. */
+  scopes: readonly string[];
+  /** Scopes granted when a request names none. */
+  defaultScopes: readonly string[];
+  dpop: DpopMode;
+  accessTokenLifetimeSeconds: number;
+}
+
+/**
+ * The resource registry (RFC 8707): a token's `aud` can only name a registered resource, and only
+ * with scopes that resource accepts.
+ */
+export class ResourceRegistry {
+  readonly #byUri = new Map<string, RegisteredResource>();
+
+  constructor(resources: readonly RegisteredResource[]) {
+    for (const r of resources) this.#byUri.set(canonicalResourceUri(r.uri), Object.freeze({ ...r, uri: canonicalResourceUri(r.uri) }));
+  }
+
+  /** All registered resources. */
+  list(): RegisteredResource[] {
+    return [...this.#byUri.values()];
+  }
+
+  /**
+   * Resolves a `resource` parameter: absolute URI, no fragment (RFC 8707 §2), registered.
+   * Throws `invalid_target` naming what was wrong.
+   */
+  resolve(value: string | undefined): RegisteredResource {
+    if (value === undefined || value === '') throw new InvalidTargetError('the "resource" parameter is required: name the MCP server the token is for (RFC 8707)');
+    if (value.includes('#')) throw new InvalidTargetError('"resource" must not contain a fragment (RFC 8707 §2)');
+    let canonical: string;
+    try {
+      canonical = canonicalResourceUri(value);
+    } catch {
+      throw new InvalidTargetError('"resource" must be an absolute https URI (RFC 8707 §2)');
+    }
+    const found = this.#byUri.get(canonical);
+    if (found === undefined) throw new InvalidTargetError(`"${canonical}" is not a resource registered with this authorization server`);
+    return found;
+  }
+
+  /** Every scope any resource accepts (for `scopes_supported`). */
+  allScopes(): string[] {
+    return [...new Set(this.list().flatMap((r) => r.scopes))];
+  }
+}
