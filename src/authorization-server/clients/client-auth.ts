@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { ClientRecord } from '../../stores/as-contracts.js';
 import { InvalidClientError, InvalidRequestError } from '../../oauth/errors.js';
 import type { AsContext } from '../context.js';
-import { verifySecret } from '../password.js';
+import { verifyClientSecret } from '../password.js';
 import { getClient } from './get-client.js';
 
 /** An authenticated (or identified public) client. */
@@ -38,7 +38,7 @@ function decodeBasic(header: string): { id: string; secret: string } {
  * Authenticates the client of a token, revocation or introspection request (RFC 6749 §2.3):
  * `client_secret_basic`, `client_secret_post`, or `none` (public client identified by `client_id`,
  * only when `allowPublic`). Using two methods at once is `invalid_request`. The method must be the
- * one the client registered. Secrets are compared in constant time (scrypt).
+ * one the client registered. Secrets are compared in constant time (SHA-256 of a high-entropy secret).
  */
 export async function authenticateClient(ctx: AsContext, req: IncomingMessage, form: Record<string, string>, options: { allowPublic: boolean }): Promise<AuthenticatedClient> {
   const authorization = req.headersDistinct.authorization;
@@ -76,8 +76,8 @@ export async function authenticateClient(ctx: AsContext, req: IncomingMessage, f
     if (!options.allowPublic) throw new ClientAuthenticationError('a public client (no secret) cannot use this grant or endpoint; it needs client authentication', false);
     return { client, method };
   }
-  // Always run the hash, even for unknown clients, so timing does not reveal which ids exist.
-  const ok = await verifySecret(secret as string, client?.secretHash);
+  // Always hash and compare, even for unknown clients, so timing does not reveal which ids exist.
+  const ok = await verifyClientSecret(secret as string, client?.secretHash);
   if (client === undefined || !ok) throw new ClientAuthenticationError('client authentication failed', basic);
   if (client.tokenEndpointAuthMethod !== method) throw new ClientAuthenticationError(`this client is registered for ${client.tokenEndpointAuthMethod}`, basic);
   return { client, method };

@@ -1,18 +1,22 @@
 import type { ClientRecord } from '../../stores/as-contracts.js';
 import type { AsContext } from '../context.js';
 import type { ConfiguredClient } from '../options.js';
-import { hashSecret, verifySecret } from '../password.js';
+import { hashClientSecret } from '../password.js';
 
 /**
  * Writes the clients declared in configuration to the client store at start-up (secrets hashed),
- * keeping an existing hash when the configured secret still matches it, so restarts are cheap.
+ * so the configuration stays the source of truth for them.
  */
 export async function syncConfiguredClients(ctx: AsContext, clients: readonly ConfiguredClient[]): Promise<void> {
   for (const c of clients) {
     const existing = await ctx.stores.clients.get(c.clientId);
     let secretHash: string | undefined;
     if (c.clientSecret !== undefined) {
-      secretHash = existing?.secretHash !== undefined && (await verifySecret(c.clientSecret, existing.secretHash)) ? existing.secretHash : await hashSecret(c.clientSecret);
+      try {
+        secretHash = hashClientSecret(c.clientSecret);
+      } catch (error) {
+        throw new TypeError(`createAuthorizationServer: clients[${c.clientId}].clientSecret: ${(error as Error).message}`);
+      }
     }
     const grantTypes = c.grantTypes ?? (c.clientSecret === undefined ? ['authorization_code', 'refresh_token'] : ['client_credentials']);
     const record: ClientRecord = {

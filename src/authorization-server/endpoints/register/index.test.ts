@@ -6,7 +6,7 @@ import { createMemoryAuthorizationServerStores } from '../../../stores/index.js'
 import { createContext, type AsContext } from '../../context.js';
 import { sendOAuthError } from '../../http.js';
 import type { AuditEvent } from '../../options.js';
-import { verifySecret } from '../../password.js';
+import { verifyClientSecret } from '../../password.js';
 import { registerEndpoint } from './index.js';
 
 const NOW = 1_760_000_000;
@@ -93,7 +93,7 @@ describe('POST /register: successful registration (RFC 7591 §3.2.1)', () => {
     expect(audits.at(-1)).toEqual({ type: 'client.registered', clientId: id, detail: 'token_endpoint_auth_method=none grant_types=authorization_code,refresh_token' });
   });
 
-  it('gives a confidential client a 256-bit secret that never expires, and stores only its scrypt hash (RFC 7591 §3.2.1)', async () => {
+  it('gives a confidential client a 256-bit secret that never expires, and stores only its SHA-256 hash (RFC 7591 §3.2.1)', async () => {
     const result = await register({ redirect_uris: [REDIRECT], client_name: 'Backend' });
     expect(result.status).toBe(201);
     // RFC 7591 §2: token_endpoint_auth_method defaults to client_secret_basic.
@@ -102,9 +102,10 @@ describe('POST /register: successful registration (RFC 7591 §3.2.1)', () => {
     expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(result.body.client_secret_expires_at).toBe(0);
     const stored = await ctx.stores.clients.get(result.body.client_id as string);
-    expect(stored?.secretHash).toMatch(/^scrypt\$/);
+    expect(stored?.secretHash).toMatch(/^sha256\$[A-Za-z0-9_-]{43}$/);
     expect(JSON.stringify(stored)).not.toContain(secret);
-    expect(await verifySecret(secret, stored?.secretHash)).toBe(true);
+    expect(await verifyClientSecret(secret, stored?.secretHash)).toBe(true);
+    expect(await verifyClientSecret(`${secret}x`, stored?.secretHash)).toBe(false);
     expect(JSON.stringify(audits)).not.toContain(secret);
   });
 

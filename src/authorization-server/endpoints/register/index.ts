@@ -6,7 +6,7 @@ import { clientRecordFromMetadata, parseClientMetadataJson, validateClientMetada
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
 import { readRaw, sendJson } from '../../http.js';
-import { hashSecret } from '../../password.js';
+import { hashClientSecret } from '../../password.js';
 
 /** 16 random bytes → 22 base64url characters: unguessable, and never mistaken for a URL client id. */
 const CLIENT_ID_BYTES = 16;
@@ -70,7 +70,7 @@ export function clientInformationResponse(record: ClientRecord, secret?: string)
 async function credentials(metadata: ValidatedClientMetadata): Promise<{ secret?: string; secretHash?: string }> {
   if (metadata.tokenEndpointAuthMethod === 'none') return {};
   const secret = randomBytes(CLIENT_SECRET_BYTES).toString('base64url');
-  return { secret, secretHash: await hashSecret(secret) };
+  return { secret, secretHash: hashClientSecret(secret) };
 }
 
 /**
