@@ -111,7 +111,7 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     dpopAlgorithms: new Set(dpopAlgorithmList),
     dpopAlgorithmList,
     // Per origin, like the resource servers: clients keep one nonce per origin.
-    nonce: { manager: createNonceManager({ secret: options.secret, context: issuerUrl.origin, now }), required: options.dpop?.requireNonce ?? false },
+    nonce: { manager: createNonceManager({ secret: options.dpop?.nonceSecret ?? options.secret, context: issuerUrl.origin, now }), required: options.dpop?.requireNonce ?? false },
     proofKeys: new ProofKeyCache(),
     registration: { enabled: options.registration?.enabled ?? true, maxBodyBytes: options.registration?.maxBodyBytes ?? 16 * 1024 },
     clientMetadataDocuments: {

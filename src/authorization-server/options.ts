@@ -44,6 +44,11 @@ export interface AuthorizationServerOptions {
   dpop?: {
     /** Require a server nonce in token-endpoint proofs. Default false. */
     requireNonce?: boolean;
+    /**
+     * Secret for token-endpoint nonces. Default: `secret`. Give resource servers on the same origin
+     * the same one, so a client's one nonce per origin (MCP SDK v2) works at both.
+     */
+    nonceSecret?: string;
     algorithms?: string[];
   };
   /** Default 60. */

@@ -60,6 +60,14 @@ export class SigningKeys {
     await this.#load();
   }
 
+  /**
+   * Re-reads the keys from the store now rather than at the next periodic reload: a rotation done
+   * elsewhere (`warden keys rotate`, another instance) takes effect at once.
+   */
+  async reload(): Promise<void> {
+    await this.#load();
+  }
+
   /** The JWKS to publish. */
   async jwks(): Promise<Jwks> {
     await this.#fresh();

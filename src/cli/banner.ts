@@ -1,6 +1,11 @@
-/** What `warden start` prints: where things are and how to call a tool. */
+/**
+ * What `warden start` prints: where things are, the demo credentials (development stack only —
+ * they are also in `stack.json`), and commands to paste to get a token and call a tool.
+ */
 import { basename, relative } from 'node:path';
+import { DEMO_CLI_CLIENT_ID, DEMO_SERVICE_CLIENT_ID } from '../server/authorization-server.js';
 import type { RunningStack } from '../server/stack.js';
+import { metadataUrl } from './token.js';
 import { shellQuote } from './options.js';
 
 /** How the user invoked us, so printed commands can be pasted as they are. */
@@ -17,26 +22,46 @@ export function startBanner(stack: RunningStack, stateDir: string): string {
   if (!resource) return `Warden is running at ${stack.url}\n`;
   const warden = invocation();
   const dir = shellQuote(stateDir);
+  const as = stack.authorizationServer;
+  const service = stack.info.clients.find((c) => c.client_id === DEMO_SERVICE_CLIENT_ID && c.client_secret !== undefined);
+  const user = stack.info.users[0];
   const call = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hello' } } });
-  return [
+
+  const lines = [
     'Warden is running (development stack).',
     '',
-    `  MCP server   ${resource.url}`,
-    `  Metadata     ${resource.metadataUrl}`,
-    `  Issuer       ${stack.info.issuer}`,
-    `  State        ${stateDir} (stack.json, development issuer key)`,
-    '',
-    'Get a development access token:',
-    `  TOKEN=$(${warden} token --state-dir ${dir} --scope mcp:tools)`,
-    '',
+    `  MCP server     ${resource.url}`,
+    `  Metadata       ${resource.metadataUrl}`,
+    `  Issuer         ${stack.info.issuer}`,
+  ];
+  if (as) lines.push(`  AS metadata    ${metadataUrl(stack.info.issuer)}`);
+  lines.push(`  State          ${stateDir} (stack.json, database, server secret, demo credentials)`, '');
+  if (user) lines.push(`Demo user:     ${user.username} / ${user.password}   (the sign-in page)`);
+  if (service) lines.push(`Demo service:  client_id ${service.client_id}, client_secret ${service.client_secret}   (client_credentials, scope mcp:tools)`);
+  if (user || service) lines.push('');
+
+  if (as && service?.client_secret !== undefined) {
+    lines.push(
+      'Get an access token (client_credentials):',
+      `  TOKEN=$(curl -s -u ${shellQuote(`${service.client_id}:${service.client_secret}`)} \\`,
+      `    -d grant_type=client_credentials --data-urlencode resource=${shellQuote(resource.url)} -d scope=mcp:tools \\`,
+      `    ${shellQuote(as.context.endpoints.token)} | node -pe 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token')`,
+      `  (or: TOKEN=$(${warden} token --state-dir ${dir}))`,
+      '',
+    );
+  }
+  lines.push(
     'Call a tool:',
     `  curl -s ${resource.url} \\`,
     `    -H "Authorization: Bearer $TOKEN" \\`,
     `    -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \\`,
     `    -d '${call}'`,
     '',
-    `Connect an MCP client to ${resource.url} with that token (admin_reset also needs --scope "mcp:tools mcp:admin").`,
+    `Connect an MCP client to ${resource.url}: it finds the authorization server through the 401 and the metadata,`,
+    `registers itself (dynamic registration) or uses the public client ${DEMO_CLI_CLIENT_ID} (redirect http://127.0.0.1:<any port>/callback),`,
+    `and sends you to the sign-in page${user ? ` (${user.username})` : ''}. admin_reset needs mcp:admin: ${service ? `${service.client_id} cannot get it, ` : ''}the signed-in user can.`,
     'Press Ctrl+C to stop.',
     '',
-  ].join('\n');
+  );
+  return lines.join('\n');
 }

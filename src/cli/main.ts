@@ -8,7 +8,7 @@ import { ConfigError } from '../config/errors.js';
 import { redactString } from '../observability/logger.js';
 import { StackStartError } from '../server/stack.js';
 import { createProgram } from './program.js';
-import { UsageError } from './token.js';
+import { UsageError } from './errors.js';
 
 // Distinct from 1 so scripts can tell "fix the config" from "could not start".
 const EXIT_CONFIG = 2;

@@ -7,12 +7,6 @@ export function parsePort(value: string): number {
   return Number(value);
 }
 
-/** A positive whole number of seconds. */
-export function parseSeconds(value: string): number {
-  if (!/^\d{1,9}$/.test(value) || Number(value) === 0) throw new InvalidArgumentError('expected a positive whole number of seconds.');
-  return Number(value);
-}
-
 /** Quotes `value` for a POSIX shell when it needs it (for commands we print). */
 export function shellQuote(value: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;

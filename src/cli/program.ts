@@ -1,12 +1,13 @@
 /**
  * The `warden` command line: argument parsing only; the work happens in config/, server/ and
- * dev-issuer/.
+ * authorization-server/.
  */
 import { Command, Option } from 'commander';
 import { builtinConfig } from '../config/builtin.js';
 import { loadConfigFile, resolveConfig } from '../config/load.js';
 import { startBanner } from './banner.js';
-import { parsePort, parseSeconds } from './options.js';
+import { consentsRevokeCommand, keysRotateCommand, usersAddCommand, usersListCommand, usersRemoveCommand, type StoreLocationOptions } from './admin.js';
+import { parsePort } from './options.js';
 import { runStack } from './run-stack.js';
 import { tokenCommand, type TokenCommandOptions } from './token.js';
 
@@ -14,7 +15,7 @@ import { tokenCommand, type TokenCommandOptions } from './token.js';
 export const DEFAULT_STATE_DIR = '.warden';
 
 const stateDirOption = () =>
-  new Option('--state-dir <dir>', 'state directory: development issuer key and stack.json (URLs of the running stack)').default(DEFAULT_STATE_DIR);
+  new Option('--state-dir <dir>', 'state directory: stack.json (URLs of the running stack), server secret, demo credentials').default(DEFAULT_STATE_DIR);
 const portOption = () => new Option('--port <n>', 'port to listen on (0 picks a free one); overrides listen.port and WARDEN_PORT').argParser(parsePort);
 
 /** Builds the `warden` program. */
@@ -37,7 +38,7 @@ export function createProgram(): Command {
 
   program
     .command('start')
-    .description('run the whole development stack on one port: a demo MCP server protected at /mcp, state under --state-dir')
+    .description('run the whole development stack on one port: the authorization server (demo user and clients) and a demo MCP server protected at /mcp, state under --state-dir')
     .addOption(portOption())
     .addOption(stateDirOption())
     .action(async (options: { port?: number; stateDir: string }) => {
@@ -52,20 +53,53 @@ export function createProgram(): Command {
   program
     .command('token')
     .description(
-      'DEVELOPMENT TOOL: print an access token signed by the stack\'s local development issuer key (found in --state-dir). ' +
-        'Only the token is printed, so it can be piped. Real clients get tokens from the authorization server.',
+      'print an access token from the running stack: the client_credentials grant at its token endpoint, with the first client in ' +
+        '<state-dir>/stack.json that has a secret (the demo-service client of "warden start"). Only the token is printed, so it can be piped.',
     )
     .addOption(stateDirOption())
-    .option('--resource <url>', 'audience (canonical URI of the MCP resource); default: the first resource in stack.json')
-    .option('--issuer <url>', 'iss; default: the issuer in stack.json')
-    .option('--scope <scopes>', 'space-separated scopes', 'mcp:tools')
-    .option('--sub <subject>', 'sub (the user)', 'demo-user')
-    .option('--client-id <id>', 'client_id', 'demo-cli')
-    .option('--jkt <thumbprint>', 'bind the token to a DPoP key: RFC 7638 SHA-256 thumbprint (cnf.jkt)')
-    .addOption(new Option('--lifetime <seconds>', 'seconds until expiry').default(600).argParser(parseSeconds))
+    .option('--resource <url>', 'the MCP resource the token is for (RFC 8707); default: the first resource in stack.json')
+    .option('--scope <scopes>', 'space-separated scopes; default: the client\'s default scopes')
+    .option('--client-id <id>', 'which client of stack.json to use')
     .action(async (options: TokenCommandOptions) => {
       process.stdout.write(`${await tokenCommand(options)}\n`);
     });
+
+  // Administration: straight on the store (SQLite) of a configuration or of `warden start`'s state directory.
+  const storeOptions = (command: Command): Command =>
+    command
+      .addOption(new Option('--config <file>', 'configuration file whose storage to use (YAML or JSON)').conflicts('stateDir'))
+      .addOption(
+        new Option('--state-dir <dir>', 'state directory of "warden start" (its database is <dir>/warden.db); used without --config').default(DEFAULT_STATE_DIR),
+      );
+  const print = (text: string) => void process.stdout.write(text);
+
+  const users = program.command('users').description('local users of the sign-in page (passwords stored as scrypt hashes)');
+  storeOptions(
+    users
+      .command('add <username>')
+      .description('add a user; without --password-stdin a random password is generated and printed once')
+      .option('--password-stdin', 'read the password from standard input'),
+  ).action(async (username: string, options: StoreLocationOptions & { passwordStdin?: boolean }) => print(await usersAddCommand(username, options)));
+  storeOptions(users.command('list').description('list usernames')).action(async (options: StoreLocationOptions) => print(await usersListCommand(options)));
+  storeOptions(users.command('remove <username>').description('remove a user (their sign-in sessions end at once)')).action(
+    async (username: string, options: StoreLocationOptions) => print(await usersRemoveCommand(username, options)),
+  );
+
+  const keys = program.command('keys').description('the authorization server\'s signing keys');
+  storeOptions(
+    keys
+      .command('rotate')
+      .description('start signing with the already-published next key, publish a new next key, keep the old key published until its tokens expire'),
+  ).action(async (options: StoreLocationOptions) => print(await keysRotateCommand(options)));
+
+  const consents = program.command('consents').description('remembered consents (user + client + scopes + resource)');
+  storeOptions(
+    consents
+      .command('revoke')
+      .description('forget what a user allowed a client, so the next authorization asks again')
+      .requiredOption('--user <username>', 'the user')
+      .requiredOption('--client <client_id>', 'the client'),
+  ).action(async (options: StoreLocationOptions & { user: string; client: string }) => print(await consentsRevokeCommand(options)));
 
   return program;
 }

@@ -1,6 +1,7 @@
 /**
- * The configuration of `warden start`: the whole stack with embedded defaults — the demo MCP
- * server protected at `/mcp`, SQLite under the state directory.
+ * The configuration of `warden start`: the whole stack with embedded defaults — the
+ * authorization server with a demo user and demo clients, the demo MCP server protected at
+ * `/mcp`, SQLite under the state directory.
  */
 import { join } from 'node:path';
 
@@ -12,7 +13,7 @@ export function builtinConfig(stateDir: string): Record<string, unknown> {
   return {
     storage: { kind: 'sqlite', path: join(stateDir, 'warden.db') },
     replay: { kind: 'memory' },
-    authorizationServer: { enabled: true },
+    authorizationServer: { enabled: true, demo: true },
     resources: [{ name: 'demo', path: '/mcp', upstream: 'builtin:demo', dpop: 'allowed' }],
   };
 }

@@ -4,7 +4,7 @@
  */
 import { canonicalResourceUri } from '../oauth/canonical-uri.js';
 import type { DpopMode, PublicJwk, ScopePolicy, TrustOptions } from '../resource-server/types.js';
-import type { ConfigInput, ResourceInput, TrustInput } from './schema.js';
+import type { AuthorizationServerInput, ClientInput, ConfigInput, ResourceInput, TrustInput } from './schema.js';
 
 /**
  * Defaults, documented. `publicUrl` defaults to `http://localhost:<listen.port>` and `issuer` to
@@ -19,14 +19,38 @@ export const CONFIG_DEFAULTS = Object.freeze({
   replay: Object.freeze({ kind: 'memory' as const }),
   /** When `nonce` is set, every DPoP proof must carry a server nonce (RFC 9449 §8). */
   nonceRequired: true,
-  authorizationServer: Object.freeze({ enabled: true }),
+  authorizationServer: Object.freeze({
+    enabled: true,
+    lifetimes: Object.freeze({
+      /**
+       * Access tokens: 10 minutes. Also the default of each resource's `tokenLifetimeSeconds`,
+       * which wins for the tokens of that resource.
+       */
+      accessTokenSeconds: 600,
+      /** Refresh tokens: 7 days, sliding (rotated on every use). */
+      refreshTokenSeconds: 7 * 24 * 3600,
+      /** Authorization codes: 60 s (one redirect, one token request). */
+      codeSeconds: 60,
+      /** The login and consent pages of one authorization request: 10 minutes. */
+      interactionSeconds: 600,
+    }),
+    /** A retried refresh (same request, client and key) within this window gets the same successor. */
+    refreshGraceSeconds: 10,
+    /** Token-endpoint DPoP nonces are off by default: one round trip fewer for every client. */
+    requireNonce: false,
+    /** RFC 7591 dynamic registration: on, as MCP clients expect it. */
+    registration: true,
+    /** Client ID Metadata Documents: on; private networks only when asked (SSRF). */
+    clientMetadataDocuments: Object.freeze({ enabled: true, allowPrivateNetworks: false }),
+    loginTitle: 'Warden',
+    /** Demo user and clients: only `warden start`'s built-in configuration turns them on. */
+    demo: false,
+  }),
   /** Progressive rollout: bound tokens need proofs, bearer tokens still pass. */
   dpop: 'allowed' as DpopMode,
-  /** Access-token lifetime the issuer uses for a resource (10 minutes). */
-  tokenLifetimeSeconds: 600,
 });
 
-/** Where data lives. Recorded now; the authorization server that uses it comes later. */
+/** Where the authorization server keeps its data (clients, grants, users, consents, keys). */
 export type StorageConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
   | { readonly kind: 'postgres'; readonly url: string }
@@ -36,6 +60,38 @@ export type StorageConfig =
 export type ReplayConfig =
   | { readonly kind: 'memory'; readonly capacity?: number }
   | { readonly kind: 'redis'; readonly url: string };
+
+/** A client declared in `authorizationServer.clients` (secret in the clear, as configured). */
+export interface ClientConfig {
+  readonly clientId: string;
+  readonly clientSecret?: string;
+  readonly redirectUris?: readonly string[];
+  readonly grantTypes?: readonly string[];
+  readonly clientName?: string;
+  readonly scope?: string;
+  readonly tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post';
+}
+
+/** The authorization server's settings, every default applied (see {@link CONFIG_DEFAULTS}). */
+export interface AuthorizationServerConfig {
+  readonly enabled: boolean;
+  /** From the file or `WARDEN_SECRET`; undefined: the stack keeps one in its state directory. */
+  readonly secret?: string;
+  readonly lifetimes: {
+    readonly accessTokenSeconds: number;
+    readonly refreshTokenSeconds: number;
+    readonly codeSeconds: number;
+    readonly interactionSeconds: number;
+  };
+  readonly refreshGraceSeconds: number;
+  readonly dpop: { readonly requireNonce: boolean };
+  readonly registration: { readonly enabled: boolean };
+  readonly clientMetadataDocuments: { readonly enabled: boolean; readonly allowPrivateNetworks: boolean };
+  readonly clients: readonly ClientConfig[];
+  readonly login: { readonly title: string };
+  /** Create the demo user and clients (`warden start`). */
+  readonly demo: boolean;
+}
 
 /** One protected MCP server, with everything derived from `publicUrl` resolved. */
 export interface ResourceConfig {
@@ -67,7 +123,7 @@ export interface WardenConfig {
   readonly storage: StorageConfig;
   readonly replay: ReplayConfig;
   readonly nonce?: { readonly secret: string; readonly required: boolean };
-  readonly authorizationServer: { readonly enabled: boolean };
+  readonly authorizationServer: AuthorizationServerConfig;
   readonly resources: readonly ResourceConfig[];
   /** Which values were derived rather than given, so they can follow the real port. */
   readonly defaulted: { readonly publicUrl: boolean; readonly issuer: boolean };
@@ -108,7 +164,38 @@ function resolveTrust(trust: TrustInput): TrustOptions {
   return { ...common, jwksUri: trust.jwksUri! };
 }
 
-function resolveResource(resource: ResourceInput, publicUrl: string): ResourceConfig {
+function resolveClient(client: ClientInput): ClientConfig {
+  // Copy only what was given: absent keys keep the authorization server's own defaults.
+  return Object.fromEntries(Object.entries(client).filter(([, value]) => value !== undefined)) as unknown as ClientConfig;
+}
+
+function resolveAuthorizationServer(input: AuthorizationServerInput | undefined, needed: boolean): AuthorizationServerConfig {
+  const d = CONFIG_DEFAULTS.authorizationServer;
+  return {
+    // Default: on when some resource relies on this stack's own issuer (or there are none yet);
+    // a pure gateway whose resources all trust other issuers needs no AS and no database.
+    enabled: input?.enabled ?? (d.enabled && needed),
+    ...(input?.secret === undefined ? {} : { secret: input.secret }),
+    lifetimes: {
+      accessTokenSeconds: input?.lifetimes?.accessTokenSeconds ?? d.lifetimes.accessTokenSeconds,
+      refreshTokenSeconds: input?.lifetimes?.refreshTokenSeconds ?? d.lifetimes.refreshTokenSeconds,
+      codeSeconds: input?.lifetimes?.codeSeconds ?? d.lifetimes.codeSeconds,
+      interactionSeconds: input?.lifetimes?.interactionSeconds ?? d.lifetimes.interactionSeconds,
+    },
+    refreshGraceSeconds: input?.refreshGraceSeconds ?? d.refreshGraceSeconds,
+    dpop: { requireNonce: input?.dpop?.requireNonce ?? d.requireNonce },
+    registration: { enabled: input?.registration?.enabled ?? d.registration },
+    clientMetadataDocuments: {
+      enabled: input?.clientMetadataDocuments?.enabled ?? d.clientMetadataDocuments.enabled,
+      allowPrivateNetworks: input?.clientMetadataDocuments?.allowPrivateNetworks ?? d.clientMetadataDocuments.allowPrivateNetworks,
+    },
+    clients: (input?.clients ?? []).map(resolveClient),
+    login: { title: input?.login?.title ?? d.loginTitle },
+    demo: input?.demo ?? d.demo,
+  };
+}
+
+function resolveResource(resource: ResourceInput, publicUrl: string, defaultLifetime: number): ResourceConfig {
   const { scopes, trust } = resource;
   return {
     name: resource.name,
@@ -118,7 +205,7 @@ function resolveResource(resource: ResourceInput, publicUrl: string): ResourceCo
     dpop: resource.dpop ?? CONFIG_DEFAULTS.dpop,
     ...(scopes ? { scopes: { default: scopes.default ?? [], tools: scopes.tools ?? {} } } : {}),
     ...(trust ? { trust: resolveTrust(trust) } : {}),
-    tokenLifetimeSeconds: resource.tokenLifetimeSeconds ?? CONFIG_DEFAULTS.tokenLifetimeSeconds,
+    tokenLifetimeSeconds: resource.tokenLifetimeSeconds ?? defaultLifetime,
   };
 }
 
@@ -135,18 +222,22 @@ export function applyDefaults(input: ConfigInput): WardenConfig {
       : input.storage.kind === 'sqlite'
         ? { kind: 'sqlite', path: input.storage.path ?? CONFIG_DEFAULTS.storage.path }
         : { ...input.storage };
+  const issuer = input.issuer ?? publicUrl;
+  const resourcesInput = input.resources ?? [];
+  const needsOwnIssuer = resourcesInput.length === 0 || resourcesInput.some((r) => r.trust === undefined || r.trust.issuer === issuer);
+  const authorizationServer = resolveAuthorizationServer(input.authorizationServer, needsOwnIssuer);
   const config: WardenConfig = {
     publicUrl,
     publicOrigin,
     listen,
-    issuer: input.issuer ?? publicUrl,
+    issuer,
     storage,
     replay: input.replay ? { ...input.replay } : { ...CONFIG_DEFAULTS.replay },
     ...(input.nonce
       ? { nonce: { secret: input.nonce.secret, required: input.nonce.required ?? CONFIG_DEFAULTS.nonceRequired } }
       : {}),
-    authorizationServer: { enabled: input.authorizationServer?.enabled ?? CONFIG_DEFAULTS.authorizationServer.enabled },
-    resources: (input.resources ?? []).map((resource) => resolveResource(resource, publicUrl)),
+    authorizationServer,
+    resources: (input.resources ?? []).map((resource) => resolveResource(resource, publicUrl, authorizationServer.lifetimes.accessTokenSeconds)),
     defaulted: { publicUrl: input.publicUrl === undefined, issuer: input.issuer === undefined },
   };
   return deepFreeze(config);

@@ -53,7 +53,7 @@ describe('config files', () => {
     expect(config.storage).toEqual({ kind: 'postgres', url: 'postgres://warden:pw@db/warden' });
     expect(config.replay).toEqual({ kind: 'redis', url: 'redis://cache:6379' });
     expect(config.nonce).toEqual({ secret: '0123456789abcdef0123456789abcdef', required: false });
-    expect(config.authorizationServer).toEqual({ enabled: false });
+    expect(config.authorizationServer).toMatchObject({ enabled: false, demo: false, clients: [] });
     expect(config.resources[0]).toMatchObject({
       name: 'demo',
       canonicalUri: 'https://mcp.example.com/mcp',
@@ -104,7 +104,18 @@ describe('defaults', () => {
     expect(config.storage).toEqual({ kind: 'sqlite', path: '.warden/warden.db' });
     expect(config.replay).toEqual({ kind: 'memory' });
     expect(config.nonce).toBeUndefined();
-    expect(config.authorizationServer).toEqual({ enabled: true });
+    expect(config.authorizationServer).toEqual({
+      enabled: true,
+      lifetimes: { accessTokenSeconds: 600, refreshTokenSeconds: 604_800, codeSeconds: 60, interactionSeconds: 600 },
+      refreshGraceSeconds: 10,
+      dpop: { requireNonce: false },
+      registration: { enabled: true },
+      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: false },
+      clients: [],
+      login: { title: 'Warden' },
+      demo: false,
+    });
+    expect(config.authorizationServer.secret).toBeUndefined();
     expect(config.resources).toEqual([]);
     expect(config.defaulted).toEqual({ publicUrl: true, issuer: true });
   });
@@ -128,6 +139,14 @@ describe('defaults', () => {
       tokenLifetimeSeconds: 600,
     });
     expect(resource!.dpop).toBe('allowed');
+  });
+
+  it('enables the authorization server by default only when a resource relies on this stack as its issuer', () => {
+    const foreign = { name: 'files', path: '/mcp', upstream: 'http://127.0.0.1:9000/mcp', trust: { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/jwks' } };
+    expect(resolveConfig({ resources: [foreign] }, noEnv).authorizationServer.enabled).toBe(false);
+    expect(resolveConfig({ resources: [foreign, { name: 'own', path: '/own', upstream: 'builtin:demo' }] }, noEnv).authorizationServer.enabled).toBe(true);
+    expect(resolveConfig({ resources: [foreign], authorizationServer: { enabled: true } }, noEnv).authorizationServer.enabled).toBe(true);
+    expect(resolveConfig({}, noEnv).authorizationServer.enabled).toBe(true);
   });
 
   it('completes a partial scope policy', () => {
@@ -194,6 +213,7 @@ describe('defaults', () => {
     const config = resolveConfig(builtinConfig('/tmp/state'), noEnv);
     expect(config.storage).toEqual({ kind: 'sqlite', path: '/tmp/state/warden.db' });
     expect(config.resources.map((r) => [r.name, r.path, r.upstream, r.dpop])).toEqual([['demo', '/mcp', 'builtin:demo', 'allowed']]);
+    expect(config.authorizationServer).toMatchObject({ enabled: true, demo: true });
   });
 });
 
@@ -341,5 +361,137 @@ describe('environment overrides', () => {
       if (before === undefined) delete process.env['WARDEN_HOST'];
       else process.env['WARDEN_HOST'] = before;
     }
+  });
+});
+
+const AS_YAML = `
+authorizationServer:
+  enabled: true
+  secret: "0123456789abcdef0123456789abcdef-secret"
+  lifetimes: { accessTokenSeconds: 300, refreshTokenSeconds: 86400, codeSeconds: 30, interactionSeconds: 900 }
+  refreshGraceSeconds: 5
+  dpop: { requireNonce: true }
+  registration: { enabled: false }
+  clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true }
+  login: { title: Example Corp }
+  demo: true
+  clients:
+    - clientId: billing
+      clientSecret: "billing-secret-billing-secret-billing-secret"
+      grantTypes: [client_credentials]
+      scope: "mcp:tools mcp:admin"
+    - clientId: desktop
+      clientName: Desktop App
+      redirectUris: ["http://127.0.0.1/callback", "https://app.example/cb", "com.example.app:/oauth"]
+resources:
+  - { name: demo, path: /mcp, upstream: "builtin:demo" }
+  - { name: files, path: /files, upstream: "http://127.0.0.1:9000/mcp", tokenLifetimeSeconds: 120 }
+`;
+
+describe('authorizationServer', () => {
+  it('reads every key, keeping client fields as given', () => {
+    const config = parseConfigText(AS_YAML, { ...noEnv, source: 'warden.yaml' });
+    expect(config.authorizationServer).toEqual({
+      enabled: true,
+      secret: '0123456789abcdef0123456789abcdef-secret',
+      lifetimes: { accessTokenSeconds: 300, refreshTokenSeconds: 86_400, codeSeconds: 30, interactionSeconds: 900 },
+      refreshGraceSeconds: 5,
+      dpop: { requireNonce: true },
+      registration: { enabled: false },
+      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true },
+      login: { title: 'Example Corp' },
+      demo: true,
+      clients: [
+        { clientId: 'billing', clientSecret: 'billing-secret-billing-secret-billing-secret', grantTypes: ['client_credentials'], scope: 'mcp:tools mcp:admin' },
+        { clientId: 'desktop', clientName: 'Desktop App', redirectUris: ['http://127.0.0.1/callback', 'https://app.example/cb', 'com.example.app:/oauth'] },
+      ],
+    });
+  });
+
+  it('makes lifetimes.accessTokenSeconds the default token lifetime of every resource', () => {
+    const config = parseConfigText(AS_YAML, noEnv);
+    expect(config.resources.map((r) => r.tokenLifetimeSeconds)).toEqual([300, 120]);
+  });
+
+  it('WARDEN_SECRET sets authorizationServer.secret; a short one is refused without being echoed', () => {
+    const secret = 'e'.repeat(48);
+    expect(resolveConfig({}, { env: { WARDEN_SECRET: secret } }).authorizationServer.secret).toBe(secret);
+    expect(resolveConfig({ authorizationServer: { secret: 'f'.repeat(32) } }, { env: { WARDEN_SECRET: secret } }).authorizationServer.secret).toBe(secret);
+    const [issue] = issuesOf(() => resolveConfig({}, { env: { WARDEN_SECRET: 'tooshort-secret' } }));
+    expect(issue).toMatch(/^authorizationServer\.secret: must be at least 32 characters.*\(set by WARDEN_SECRET\)$/);
+    expect(issue).not.toContain('tooshort');
+    const [inFile] = issuesOf(() => resolveConfig({ authorizationServer: { secret: 12345 } }, noEnv));
+    expect(inFile).toBe('authorizationServer.secret: expected string, got number');
+  });
+
+  it('rejects unknown keys and out-of-range lifetimes', () => {
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { enable: true } }, noEnv))[0]).toMatch(
+      /^authorizationServer\.enable: unknown key \(did you mean "enabled"\? allowed keys: enabled, secret, lifetimes,/,
+    );
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { lifetimes: { codeSeconds: 3600 } } }, noEnv))).toEqual([
+      'authorizationServer.lifetimes.codeSeconds: must be at most 600',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { lifetimes: { accessTokenSeconds: 0 } } }, noEnv))).toEqual([
+      'authorizationServer.lifetimes.accessTokenSeconds: must be at least 1',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { refreshGraceSeconds: 1.5 } }, noEnv))).toEqual([
+      'authorizationServer.refreshGraceSeconds: expected an integer, got 1.5',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { lifetimes: { accessTokenSeconds: 3600, refreshTokenSeconds: 600 } } }, noEnv))[0]).toMatch(
+      /^authorizationServer\.lifetimes\.refreshTokenSeconds: must be at least accessTokenSeconds/,
+    );
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { dpop: { requireNonce: 'yes' } } }, noEnv))).toEqual([
+      'authorizationServer.dpop.requireNonce: expected boolean, got "yes"',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { title: '' } } }, noEnv))).toEqual(['authorizationServer.login.title: must not be empty']);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { demo: 'true' } }, noEnv))).toEqual(['authorizationServer.demo: expected boolean, got "true"']);
+  });
+
+  const client = (c: object) => issuesOf(() => resolveConfig({ authorizationServer: { clients: [c] } }, noEnv));
+  const secret = 's'.repeat(32);
+
+  it('rejects clients whose authentication and grants do not fit together', () => {
+    expect(client({ clientId: 'a', clientSecret: secret, tokenEndpointAuthMethod: 'none', redirectUris: ['https://a.example/cb'] })[0]).toMatch(
+      /^authorizationServer\.clients\[0\]\.clientSecret: a public client \(tokenEndpointAuthMethod: none\) has no secret/,
+    );
+    expect(client({ clientId: 'a', tokenEndpointAuthMethod: 'client_secret_post', grantTypes: ['client_credentials'] })).toEqual([
+      'authorizationServer.clients[0].clientSecret: required for tokenEndpointAuthMethod client_secret_post',
+    ]);
+    expect(client({ clientId: 'a', grantTypes: ['client_credentials'] })[0]).toMatch(
+      /^authorizationServer\.clients\[0\]\.grantTypes: a public client may use only authorization_code and refresh_token/,
+    );
+    expect(client({ clientId: 'a' })).toEqual(['authorizationServer.clients[0].redirectUris: list at least one redirect URI for the authorization_code grant']);
+    expect(client({ clientId: 'a', clientSecret: secret, grantTypes: ['refresh_token'] })[0]).toMatch(/grantTypes: refresh_token needs authorization_code/);
+    expect(client({ clientId: 'a', clientSecret: secret, grantTypes: ['implicit'] })[0]).toMatch(
+      /^authorizationServer\.clients\[0\]\.grantTypes\[0\]: expected one of authorization_code\|refresh_token\|client_credentials\|/,
+    );
+  });
+
+  it('rejects bad client ids, short secrets (unquoted), bad redirect URIs and scopes', () => {
+    expect(client({ clientId: 'https://app.example/client.json', clientSecret: secret })[0]).toMatch(/clientId: must not be a URL/);
+    expect(client({ clientId: 'has space', clientSecret: secret })[0]).toMatch(/clientId: expected 1-255 visible ASCII characters/);
+    const [short] = client({ clientId: 'a', clientSecret: 'hunter2-hunter2' });
+    expect(short).toMatch(/^authorizationServer\.clients\[0\]\.clientSecret: must be at least 32 characters/);
+    expect(short).not.toContain('hunter2');
+    expect(client({ clientId: 'a', redirectUris: ['http://app.example/cb'] })[0]).toMatch(
+      /^authorizationServer\.clients\[0\]\.redirectUris\[0\]: redirect URI must use https \(http is allowed only for 127\.0\.0\.1/,
+    );
+    expect(client({ clientId: 'a', redirectUris: ['https://app.example/cb#x'] })[0]).toMatch(/redirectUris\[0\]: redirect URI must not contain a fragment/);
+    expect(client({ clientId: 'a', redirectUris: ['javascript:alert(1)'] })[0]).toMatch(/must not use the javascript: scheme/);
+    expect(client({ clientId: 'a', clientSecret: secret, scope: 'mcp:tools,mcp:admin x"y' })[0]).toMatch(/scope: expected scope tokens separated by single spaces/);
+    // OAuth's snake_case spelling is the likely slip.
+    expect(client({ clientId: 'a', client_secret: secret })[0]).toMatch(/^authorizationServer\.clients\[0\]\.client_secret: unknown key \(did you mean "clientSecret"\?/);
+  });
+
+  it('rejects duplicate client ids, and the demo client ids while demo is on', () => {
+    const c = { clientId: 'svc', clientSecret: secret };
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { clients: [c, c] } }, noEnv))).toEqual([
+      'authorizationServer.clients[1].clientId: duplicate client id "svc" (also clients[0].clientId)',
+    ]);
+    const demoService = { clientId: 'demo-service', clientSecret: secret };
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { demo: true, clients: [demoService] } }, noEnv))).toEqual([
+      'authorizationServer.clients[0].clientId: "demo-service" is reserved for the demo clients while demo is true: choose another id',
+    ]);
+    expect(resolveConfig({ authorizationServer: { clients: [demoService] } }, noEnv).authorizationServer.clients).toHaveLength(1);
   });
 });

@@ -30,6 +30,7 @@ export const ENV_OVERRIDES = Object.freeze({
   WARDEN_HOST: 'listen.host',
   WARDEN_REPLAY_REDIS_URL: 'replay.url',
   WARDEN_NONCE_SECRET: 'nonce.secret',
+  WARDEN_SECRET: 'authorizationServer.secret',
 } as const);
 
 type EnvName = keyof typeof ENV_OVERRIDES;
@@ -84,6 +85,10 @@ function applyOverrides(raw: Raw, options: LoadConfigOptions, source: string): {
   const secret = value('WARDEN_NONCE_SECRET');
   if (secret !== undefined) set('nonce.secret', 'WARDEN_NONCE_SECRET', () => (child(copy, 'nonce').secret = secret));
 
+  const serverSecret = value('WARDEN_SECRET');
+  if (serverSecret !== undefined) {
+    set('authorizationServer.secret', 'WARDEN_SECRET', () => (child(copy, 'authorizationServer').secret = serverSecret));
+  }
   if (problems.length > 0) throw new ConfigError(source, problems);
   return { raw: copy, setBy };
 }

@@ -5,6 +5,7 @@
  * applies environment overrides and turns zod issues into messages that say what to change.
  */
 import { z } from 'zod';
+import { validateRedirectUri } from '../authorization-server/clients/redirect-uri.js';
 
 /** `z.object(shape).strict()` whose unknown-key issue lists the keys that are allowed. */
 function strictObject<T extends z.ZodRawShape>(shape: T) {
@@ -167,6 +168,105 @@ const resourceSchema = strictObject({
 
 const port = z.number().int().min(0).max(65_535);
 
+/** Grant types a configured client may be registered for (those the token endpoint implements). */
+export const CLIENT_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'] as const;
+
+/** Client ids the demo data of `warden start` uses; reserved while `authorizationServer.demo` is on. */
+export const DEMO_CLIENT_IDS = ['demo-service', 'demo-cli'] as const;
+
+/** Printable ASCII without spaces, quotes or backslashes: safe in logs, HTML and Basic auth (after encoding). */
+const CLIENT_ID = /^[\x21\x23-\x5b\x5d-\x7e]{1,255}$/;
+
+const redirectUri = z.string().superRefine((value, ctx) => {
+  try {
+    validateRedirectUri(value);
+  } catch (error) {
+    // The validator's message names the rule ("redirect URI must not contain a fragment").
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${(error as Error).message}, got ${JSON.stringify(value)}` });
+  }
+});
+
+const clientSchema = strictObject({
+  clientId: z
+    .string()
+    .regex(CLIENT_ID, 'expected 1-255 visible ASCII characters without spaces, quotes or backslashes')
+    .refine((id) => !/^https?:/i.test(id), 'must not be a URL: URL client ids are Client ID Metadata Documents, fetched rather than configured'),
+  clientSecret: z.string().min(32, 'must be at least 32 characters (generate one with `openssl rand -base64 32`)').optional(),
+  redirectUris: z.array(redirectUri).optional(),
+  grantTypes: z.array(z.enum(CLIENT_GRANT_TYPES)).min(1).optional(),
+  clientName: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+  scope: z
+    .string()
+    .regex(/^[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'expected scope tokens separated by single spaces (e.g. "mcp:tools mcp:admin")')
+    .optional(),
+  tokenEndpointAuthMethod: z.enum(['none', 'client_secret_basic', 'client_secret_post']).optional(),
+}).superRefine((client, ctx) => {
+  const fail = (path: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
+  const method = client.tokenEndpointAuthMethod ?? (client.clientSecret === undefined ? 'none' : 'client_secret_basic');
+  if (method === 'none' && client.clientSecret !== undefined) {
+    fail('clientSecret', 'a public client (tokenEndpointAuthMethod: none) has no secret: remove clientSecret or choose client_secret_basic');
+  }
+  if (method !== 'none' && client.clientSecret === undefined) fail('clientSecret', `required for tokenEndpointAuthMethod ${method}`);
+  // Same defaults as the authorization server applies to configured clients.
+  const grants = client.grantTypes ?? (client.clientSecret === undefined ? ['authorization_code', 'refresh_token'] : ['client_credentials']);
+  if (method === 'none' && grants.some((g) => g !== 'authorization_code' && g !== 'refresh_token')) {
+    fail('grantTypes', 'a public client may use only authorization_code and refresh_token (the others need client authentication)');
+  }
+  if (grants.includes('authorization_code') && (client.redirectUris ?? []).length === 0) {
+    fail('redirectUris', 'list at least one redirect URI for the authorization_code grant');
+  }
+  if (grants.includes('refresh_token') && !grants.includes('authorization_code')) {
+    fail('grantTypes', 'refresh_token needs authorization_code (refresh tokens are issued only by the code grant)');
+  }
+});
+
+const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
+
+const authorizationServerSchema = strictObject({
+  enabled: z.boolean().optional(),
+  secret: z.string().min(32, 'must be at least 32 characters (a random secret shared by every instance; `openssl rand -base64 48`)').optional(),
+  lifetimes: strictObject({
+    accessTokenSeconds: seconds(1, 86_400).optional(),
+    refreshTokenSeconds: seconds(60, 366 * 86_400).optional(),
+    codeSeconds: seconds(1, 600).optional(),
+    interactionSeconds: seconds(30, 86_400).optional(),
+  }).optional(),
+  refreshGraceSeconds: seconds(0, 300).optional(),
+  dpop: strictObject({ requireNonce: z.boolean().optional() }).optional(),
+  registration: strictObject({ enabled: z.boolean().optional() }).optional(),
+  clientMetadataDocuments: strictObject({ enabled: z.boolean().optional(), allowPrivateNetworks: z.boolean().optional() }).optional(),
+  clients: z.array(clientSchema).optional(),
+  login: strictObject({ title: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional() }).optional(),
+  demo: z.boolean().optional(),
+}).superRefine((as, ctx) => {
+  const seen = new Map<string, number>();
+  (as.clients ?? []).forEach((client, index) => {
+    const first = seen.get(client.clientId);
+    if (first !== undefined) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['clients', index, 'clientId'],
+        message: `duplicate client id ${JSON.stringify(client.clientId)} (also clients[${first}].clientId)`,
+      });
+    } else seen.set(client.clientId, index);
+    if (as.demo === true && (DEMO_CLIENT_IDS as readonly string[]).includes(client.clientId)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['clients', index, 'clientId'],
+        message: `${JSON.stringify(client.clientId)} is reserved for the demo clients while demo is true: choose another id`,
+      });
+    }
+  });
+  const lifetimes = as.lifetimes;
+  if (lifetimes?.accessTokenSeconds !== undefined && lifetimes.refreshTokenSeconds !== undefined && lifetimes.refreshTokenSeconds < lifetimes.accessTokenSeconds) {
+    ctx.addIssue({
+      code: z.ZodIssueCode.custom,
+      path: ['lifetimes', 'refreshTokenSeconds'],
+      message: 'must be at least accessTokenSeconds (a refresh token that dies before its access token refreshes nothing)',
+    });
+  }
+});
+
 /**
  * The validated configuration as written, before defaults: every key optional except each
  * resource's `name`, `path` and `upstream`.
@@ -192,7 +292,7 @@ export const configSchema = strictObject({
     secret: z.string().min(32, 'must be at least 32 characters (a random secret shared by every instance)'),
     required: z.boolean().optional(),
   }).optional(),
-  authorizationServer: strictObject({ enabled: z.boolean().optional() }).optional(),
+  authorizationServer: authorizationServerSchema.optional(),
   resources: z.array(resourceSchema).optional(),
 }).superRefine((config, ctx) => {
   const resources = config.resources ?? [];
@@ -234,3 +334,7 @@ export type ConfigInput = z.infer<typeof configSchema>;
 export type ResourceInput = NonNullable<ConfigInput['resources']>[number];
 /** A `trust` block as written. */
 export type TrustInput = NonNullable<ResourceInput['trust']>;
+/** The `authorizationServer` block as written. */
+export type AuthorizationServerInput = NonNullable<ConfigInput['authorizationServer']>;
+/** One `authorizationServer.clients[]` entry as written. */
+export type ClientInput = NonNullable<AuthorizationServerInput['clients']>[number];

@@ -4,12 +4,21 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ResourceConfig, WardenConfig } from '../config/defaults.js';
-import { createDemoMcpHandler, demoScopePolicy } from '../demo/index.js';
-import { issuerJwks, type DevIssuerKey } from '../dev-issuer/index.js';
+import type { KeySource } from '../jose/key-source.js';
+import { createDemoMcpHandler } from '../demo/index.js';
 import { createGatewayProxy } from '../gateway/index.js';
 import { createResourceServer, type AuthenticatedRequest, type ResourceServer, type ResourceServerOptions } from '../resource-server/index.js';
-import type { ReplayStore } from '../stores/index.js';
+import type { TrustOptions } from '../resource-server/types.js';
+import type { ReplayStore, RevocationList } from '../stores/index.js';
+import { isOwnResource, scopePolicyOf } from './authorization-server.js';
+import { StackStartError } from './errors.js';
 import type { Route } from './router.js';
+
+/** The stack's own authorization server, as its resources see it: keys in process, deny-list. */
+export interface OwnIssuer {
+  keySource: KeySource;
+  revocation: RevocationList;
+}
 
 /** A resource ready to route: its resource server, request handler and metadata handler. */
 export interface MountedResource extends Route {
@@ -18,18 +27,24 @@ export interface MountedResource extends Route {
   close(): Promise<void>;
 }
 
-function isBuiltinDemo(resource: ResourceConfig): boolean {
-  return resource.upstream === 'builtin:demo';
-}
-
 /**
  * Resource-server options for one configured resource: its canonical URI, the configured trust or
- * else this stack's development issuer (local keys, no HTTP round-trip), the shared replay store,
- * and `htu` built from the configured public origin.
+ * else this stack's authorization server (keys read in process, no HTTP round trip; its deny-list
+ * of revoked tokens), the shared replay store, and `htu` built from the configured public origin.
+ *
+ * @throws {StackStartError} when the resource has no `trust` and the stack has no authorization server.
  */
-export function resourceServerOptions(config: WardenConfig, resource: ResourceConfig, key: DevIssuerKey, replayStore: ReplayStore): ResourceServerOptions {
-  const trust = resource.trust ?? { issuer: config.issuer, jwks: issuerJwks(key), algorithms: ['ES256'] as const };
-  const scopes = resource.scopes ?? (isBuiltinDemo(resource) ? demoScopePolicy : undefined);
+export function resourceServerOptions(config: WardenConfig, resource: ResourceConfig, own: OwnIssuer | undefined, replayStore: ReplayStore): ResourceServerOptions {
+  let trust: TrustOptions;
+  if (resource.trust !== undefined) trust = resource.trust;
+  else if (own !== undefined) trust = { issuer: config.issuer, keySource: own.keySource };
+  else {
+    throw new StackStartError(
+      `resource "${resource.name}" has no trust and the authorization server is disabled: add trust (the issuer whose tokens it accepts) to resources[${config.resources.indexOf(resource)}], or enable the authorization server (authorizationServer.enabled: true)`,
+    );
+  }
+  const scopes = scopePolicyOf(resource);
+  const revocation = own !== undefined && isOwnResource(config, resource) ? own.revocation : undefined;
   return {
     resource: resource.canonicalUri,
     // Clients are sent to the issuer whose tokens this resource accepts.
@@ -37,6 +52,7 @@ export function resourceServerOptions(config: WardenConfig, resource: ResourceCo
     trust,
     dpop: resource.dpop,
     ...(scopes ? { scopes } : {}),
+    ...(revocation ? { revocation } : {}),
     ...(config.nonce ? { nonce: { secret: config.nonce.secret, required: config.nonce.required } } : {}),
     replayStore,
     publicBaseUrl: config.publicOrigin,
@@ -45,11 +61,11 @@ export function resourceServerOptions(config: WardenConfig, resource: ResourceCo
 }
 
 /** Creates the resource server and upstream handler (demo or gateway) of one resource. */
-export function mountResource(config: WardenConfig, resource: ResourceConfig, key: DevIssuerKey, replayStore: ReplayStore): MountedResource {
-  const rs = createResourceServer(resourceServerOptions(config, resource, key, replayStore));
+export function mountResource(config: WardenConfig, resource: ResourceConfig, own: OwnIssuer | undefined, replayStore: ReplayStore): MountedResource {
+  const rs = createResourceServer(resourceServerOptions(config, resource, own, replayStore));
   let handler: (req: AuthenticatedRequest, res: ServerResponse) => unknown;
   let closeUpstream = () => {};
-  if (isBuiltinDemo(resource)) {
+  if (resource.upstream === 'builtin:demo') {
     handler = createDemoMcpHandler();
   } else {
     const proxy = createGatewayProxy({ upstream: resource.upstream, mountPath: resource.routePath, publicBaseUrl: config.publicOrigin });

@@ -1,7 +1,8 @@
 /**
- * The stack's request router: health, the development issuer's JWKS, each resource's RFC 9728
- * metadata and its protected path (exact and sub-paths); everything else 404. Logs one redacted
- * JSON line per request — method, path (no query), status, duration, reason — never a header value.
+ * The stack's request router: the authorization server's endpoints first, then each resource's
+ * RFC 9728 metadata and its protected path (exact and sub-paths), health; everything else 404.
+ * Logs one redacted JSON line per request — method, path (no query), status, duration, reason —
+ * never a header value.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger.js';
@@ -17,16 +18,25 @@ export interface Route {
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
+/** The part of the authorization server the router needs. */
+export interface RoutedAuthorizationServer {
+  /** Answers the request and resolves true when it is one of the server's endpoints. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /**
+   * Path prefix whose next segment identifies a pending login (`/interaction`): logged as
+   * `<prefix>/…`, since that id stands for a user's authorization in progress.
+   */
+  interactionPath?: string;
+}
+
 /** Inputs of {@link createRouter}. */
 export interface RouterOptions {
   routes: readonly Route[];
-  /** The development issuer's public JWKS, served at `/.well-known/jwks.json`. */
-  jwks: unknown;
+  /** The stack's authorization server, consulted before anything else. */
+  authorizationServer?: RoutedAuthorizationServer;
   logger: Logger;
 }
 
-/** Path of the issuer's JWKS. */
-export const JWKS_PATH = '/.well-known/jwks.json';
 /** Liveness endpoint. */
 export const HEALTH_PATH = '/healthz';
 
@@ -92,28 +102,25 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
   }
   const metadata = new Map<string, Route>();
   for (const [path, claimants] of claims) if (claimants.length === 1) metadata.set(path, claimants[0]!);
-  const jwks = JSON.stringify(options.jwks);
+  const as = options.authorizationServer;
+  const interactionPrefix = as?.interactionPath === undefined ? undefined : `${as.interactionPath}/`;
 
-  const dispatch = (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> | void => {
-    if (path === HEALTH_PATH) return sendJson(res, 200, { status: 'ok' }, { 'Cache-Control': 'no-store' });
-    if (path === JWKS_PATH) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed' }, { Allow: 'GET, HEAD' });
-      res.writeHead(200, {
-        'Content-Type': 'application/json',
-        'Content-Length': Buffer.byteLength(jwks),
-        'Access-Control-Allow-Origin': '*',
-        // Short, so a key rotation (once the authorization server lands) is picked up quickly.
-        'Cache-Control': 'public, max-age=60',
-      });
-      res.end(req.method === 'HEAD' ? undefined : jwks);
-      return;
-    }
+  const dispatch = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    // The authorization server's paths never overlap a resource's (the stack checks at start).
+    if (as !== undefined && (await as.handle(req, res))) return;
     const described = metadata.get(path);
     if (described) return described.metadata(req, res);
     for (const route of routes) {
       if (path === route.routePath || path.startsWith(`${route.routePath}/`)) return route.handle(req, res);
     }
+    if (path === HEALTH_PATH) return sendJson(res, 200, { status: 'ok' }, { 'Cache-Control': 'no-store' });
     sendJson(res, 404, { error: 'not_found' });
+  };
+
+  /** The path as logged: bounded, and without the id of a login in progress. */
+  const loggedPath = (path: string): string => {
+    if (interactionPrefix !== undefined && path.startsWith(interactionPrefix)) return `${interactionPrefix}…`;
+    return path.length > 512 ? `${path.slice(0, 512)}…` : path;
   };
 
   return (req, res) => {
@@ -124,7 +131,7 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
       const reason = reasonOf(res.statusCode, challenge());
       logger.info('request', {
         method: req.method,
-        path: path.length > 512 ? `${path.slice(0, 512)}…` : path,
+        path: loggedPath(path),
         status: res.statusCode,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
         ...(reason ? { reason } : {}),
@@ -134,7 +141,7 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
     Promise.resolve()
       .then(() => dispatch(req, res, path))
       .catch((error: unknown) => {
-        logger.error('request failed', { path, error });
+        logger.error('request failed', { path: loggedPath(path), error });
         if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });
         else res.destroy();
       });

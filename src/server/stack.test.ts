@@ -1,11 +1,13 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { issueAccessToken } from '../authorization-server/issue-access-token.js';
+import { verifySecret } from '../authorization-server/password.js';
 import { resolveConfig } from '../config/load.js';
 import { createProof } from '../dpop/create-proof.js';
 import { jwkThumbprint } from '../jose/thumbprint.js';
@@ -21,9 +23,10 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((r) => r.close()));
 });
 
+/** Starts a stack on a free port; storage defaults to memory so tests never write `.warden/` in the checkout. */
 async function start(raw: object, options: StartStackOptions = {}): Promise<RunningStack & { logs: string[] }> {
   const logs: string[] = [];
-  const config = resolveConfig(raw, { env: {} });
+  const config = resolveConfig({ storage: { kind: 'memory' }, ...raw }, { env: {} });
   const stack = await startStack(config, { port: 0, logger: createLogger({ write: (l) => logs.push(l) }), ...options });
   running.push(stack);
   return Object.assign(stack, { logs });
@@ -33,8 +36,40 @@ function callTool(url: string, token: string, name: string, args: object = {}, h
   return fetch(url, { method: 'POST', headers: { ...mcpHeaders, authorization: `Bearer ${token}`, ...headers }, body: rpc('tools/call', { name, arguments: args }) });
 }
 
+/** `Authorization: Basic` of the demo-service client, from what `stack.json` lists. */
+function demoServiceAuth(stack: RunningStack): string {
+  const service = stack.info.clients.find((c) => c.client_id === 'demo-service');
+  if (service?.client_secret === undefined) throw new Error('no demo-service client with a secret in stack.json');
+  return `Basic ${Buffer.from(`demo-service:${service.client_secret}`).toString('base64')}`;
+}
+
+interface DpopKey {
+  privateKey: KeyObject;
+  publicJwk: JsonWebKey;
+  jkt: string;
+}
+
+function dpopKey(): DpopKey {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const publicJwk = publicKey.export({ format: 'jwk' });
+  return { privateKey, publicJwk, jkt: jwkThumbprint(publicJwk) };
+}
+
+/** client_credentials at the stack's token endpoint as demo-service (DPoP-bound when `key` is given). */
+async function clientCredentials(stack: RunningStack, form: Record<string, string> = {}, key?: DpopKey): Promise<{ status: number; body: Record<string, unknown> }> {
+  const tokenUrl = `${stack.url}/token`;
+  const headers: Record<string, string> = { authorization: demoServiceAuth(stack), 'content-type': 'application/x-www-form-urlencoded' };
+  if (key) headers['dpop'] = createProof({ privateKey: key.privateKey, publicJwk: key.publicJwk as Record<string, unknown>, alg: 'ES256', htm: 'POST', htu: tokenUrl });
+  const res = await fetch(tokenUrl, {
+    method: 'POST',
+    headers,
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: stack.info.resources[0]!.url, ...form }).toString(),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
 describe('startStack: built-in demo resource', () => {
-  it('serves health, JWKS, RFC 9728 metadata and 404 JSON', async () => {
+  it('serves health, RFC 8414 and RFC 9728 metadata, the JWKS and 404 JSON', async () => {
     const stack = await start({ resources: [demo] });
     expect(stack.url).toMatch(/^http:\/\/localhost:\d+$/);
     expect(stack.url).not.toBe('http://localhost:0');
@@ -42,9 +77,23 @@ describe('startStack: built-in demo resource', () => {
     const health = await fetch(`${stack.url}/healthz`);
     expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
 
-    const jwks = (await (await fetch(`${stack.url}/.well-known/jwks.json`)).json()) as { keys: Array<Record<string, unknown>> };
-    expect(jwks.keys).toHaveLength(1);
-    expect(jwks.keys[0]).not.toHaveProperty('d');
+    const asMetadata = await fetch(`${stack.url}/.well-known/oauth-authorization-server`);
+    expect(asMetadata.status).toBe(200);
+    const as = (await asMetadata.json()) as Record<string, unknown>;
+    expect(as).toMatchObject({
+      issuer: stack.url,
+      token_endpoint: `${stack.url}/token`,
+      authorization_endpoint: `${stack.url}/authorize`,
+      registration_endpoint: `${stack.url}/register`,
+      code_challenge_methods_supported: ['S256'],
+      scopes_supported: expect.arrayContaining(['mcp:tools', 'mcp:admin']),
+    });
+    const jwks = (await (await fetch(as['jwks_uri'] as string)).json()) as { keys: Array<Record<string, unknown>> };
+    // Current and next: the next key is published before it signs.
+    expect(jwks.keys).toHaveLength(2);
+    for (const key of jwks.keys) expect(key).not.toHaveProperty('d');
+    // The development issuer's JWKS path is gone with it.
+    expect((await fetch(`${stack.url}/.well-known/jwks.json`)).status).toBe(404);
 
     for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
       const res = await fetch(stack.url + path);
@@ -88,8 +137,8 @@ describe('startStack: built-in demo resource', () => {
   });
 
   it('RFC 8707: rejects a token minted for another audience', async () => {
-    const stack = await start({ resources: [demo] });
-    const token = await stack.mintToken({ resource: 'http://localhost:1/other' });
+    const stack = await start({ resources: [demo, { ...demo, name: 'other', path: '/other' }] });
+    const token = await stack.mintToken({ resource: `${stack.url}/other` });
     const res = await callTool(`${stack.url}/mcp`, token, 'echo', { text: 'x' });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
@@ -142,6 +191,131 @@ describe('startStack: DPoP through the stack (RFC 9449)', () => {
   });
 });
 
+describe('startStack: the authorization server in the stack', () => {
+  it('client_credentials (demo-service from stack.json) → tools/call works; admin needs a scope the client cannot get', async () => {
+    const stack = await start({ authorizationServer: { demo: true }, resources: [demo] });
+    const issued = await clientCredentials(stack, { scope: 'mcp:tools' });
+    expect(issued.status).toBe(200);
+    expect(issued.body).toMatchObject({ token_type: 'Bearer', scope: 'mcp:tools', expires_in: 600 });
+    const token = issued.body['access_token'] as string;
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims).toMatchObject({ iss: stack.url, aud: `${stack.url}/mcp`, client_id: 'demo-service', sub: 'demo-service', scope: 'mcp:tools' });
+
+    const ok = await callTool(`${stack.url}/mcp`, token, 'echo', { text: 'from the AS' });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ result: { content: [{ type: 'text', text: 'from the AS' }] } });
+    expect((await callTool(`${stack.url}/mcp`, token, 'admin_reset')).status).toBe(403);
+
+    const admin = await clientCredentials(stack, { scope: 'mcp:tools mcp:admin' });
+    expect(admin.status).toBe(400);
+    expect(admin.body['error']).toBe('invalid_scope');
+  });
+
+  it('RFC 9449: a DPoP-bound client_credentials token works with a proof and is refused as Bearer', async () => {
+    const stack = await start({ authorizationServer: { demo: true }, resources: [demo] });
+    const key = dpopKey();
+    const issued = await clientCredentials(stack, {}, key);
+    expect(issued.status).toBe(200);
+    expect(issued.body['token_type']).toBe('DPoP');
+    const token = issued.body['access_token'] as string;
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims['cnf']).toEqual({ jkt: key.jkt });
+
+    const url = `${stack.url}/mcp`;
+    const proof = createProof({ privateKey: key.privateKey, publicJwk: key.publicJwk as Record<string, unknown>, alg: 'ES256', htm: 'POST', htu: url, accessToken: token });
+    const ok = await fetch(url, { method: 'POST', headers: { ...mcpHeaders, authorization: `DPoP ${token}`, dpop: proof }, body: rpc('tools/call', { name: 'whoami', arguments: {} }) });
+    expect(ok.status).toBe(200);
+
+    const asBearer = await callTool(url, token, 'whoami');
+    expect(asBearer.status).toBe(401);
+    expect(asBearer.headers.get('www-authenticate')).toContain('error="invalid_token"');
+  });
+
+  it('RFC 7009: a revoked access token is refused by the resource (the deny-list is wired)', async () => {
+    const stack = await start({ authorizationServer: { demo: true }, resources: [demo] });
+    const token = (await clientCredentials(stack)).body['access_token'] as string;
+    expect((await callTool(`${stack.url}/mcp`, token, 'echo', { text: 'x' })).status).toBe(200);
+    const revoked = await fetch(`${stack.url}/revoke`, {
+      method: 'POST',
+      headers: { authorization: demoServiceAuth(stack), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }).toString(),
+    });
+    expect(revoked.status).toBe(200);
+    expect((await callTool(`${stack.url}/mcp`, token, 'echo', { text: 'x' })).status).toBe(401);
+  });
+
+  it('logs audit events as JSON lines, never the token or a client secret', async () => {
+    const stack = await start({ authorizationServer: { demo: true }, resources: [demo] });
+    const token = (await clientCredentials(stack)).body['access_token'] as string;
+    await new Promise((r) => setTimeout(r, 20));
+    const lines = stack.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l['msg'] === 'audit')).toMatchObject({ type: 'token.issued', clientId: 'demo-service', grantType: 'client_credentials', resource: `${stack.url}/mcp` });
+    const all = stack.logs.join('\n');
+    expect(all).not.toContain(token.split('.')[2]);
+    expect(all).not.toContain(stack.info.clients[0]!.client_secret);
+    expect(all).not.toContain(stack.info.users[0]!.password);
+  });
+
+  it('lists configured clients without their secrets, and no users, when demo is off', async () => {
+    const stack = await start({
+      authorizationServer: {
+        clients: [
+          { clientId: 'billing', clientSecret: 'b'.repeat(40), scope: 'mcp:tools' },
+          { clientId: 'desktop', redirectUris: ['http://127.0.0.1/cb'] },
+        ],
+      },
+      resources: [demo],
+    });
+    expect(stack.info.clients).toEqual([
+      { client_id: 'billing', grant_types: ['client_credentials'] },
+      { client_id: 'desktop', grant_types: ['authorization_code', 'refresh_token'] },
+    ]);
+    expect(stack.info.users).toEqual([]);
+    // The configured secret works at the token endpoint.
+    const res = await fetch(`${stack.url}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`billing:${'b'.repeat(40)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: `${stack.url}/mcp` }).toString(),
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it('keeps demo credentials, the secret, clients and keys in the state directory across restarts (SQLite)', async () => {
+    const stateDir = await mkdtemp(join(tmpdir(), 'warden-stack-'));
+    const raw = { storage: { kind: 'sqlite', path: join(stateDir, 'warden.db') }, authorizationServer: { demo: true }, resources: [demo] };
+    const first = await start(raw, { stateDir });
+    expect(first.info.users).toEqual([{ username: 'demo', password: expect.stringMatching(/^[A-Za-z0-9_-]{24}$/) }]);
+    expect(first.info.clients).toEqual([
+      { client_id: 'demo-service', client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), grant_types: ['client_credentials'] },
+      { client_id: 'demo-cli', grant_types: ['authorization_code', 'refresh_token'] },
+    ]);
+    expect((await stat(join(stateDir, 'demo-credentials.json'))).mode & 0o777).toBe(0o600);
+    const secret = await readFile(join(stateDir, 'secret'), 'utf8');
+    const token = (await clientCredentials(first)).body['access_token'] as string;
+    const port = (first.server.address() as AddressInfo).port;
+    await first.close();
+
+    const second = await start(raw, { stateDir, port });
+    expect(second.info.users).toEqual(first.info.users);
+    expect(second.info.clients).toEqual(first.info.clients);
+    expect(await readFile(join(stateDir, 'secret'), 'utf8')).toBe(secret);
+    // Same signing keys: a token from before the restart still verifies.
+    expect((await callTool(`${second.url}/mcp`, token, 'echo', { text: 'x' })).status).toBe(200);
+    expect((await clientCredentials(second)).status).toBe(200);
+    expect(await second.authorizationServer!.context.stores.users.list()).toEqual(['demo']);
+    const demoHash = async (stack: RunningStack) => (await stack.authorizationServer!.context.stores.users.get('demo'))?.passwordHash;
+    expect(await verifySecret(first.info.users[0]!.password, await demoHash(second))).toBe(true);
+    await second.close();
+
+    // Credentials file deleted, database kept: the new password is the one that works.
+    await rm(join(stateDir, 'demo-credentials.json'));
+    const third = await start(raw, { stateDir, port });
+    expect(third.info.users[0]!.password).not.toBe(first.info.users[0]!.password);
+    expect(await verifySecret(third.info.users[0]!.password, await demoHash(third))).toBe(true);
+    expect((await clientCredentials(third)).status).toBe(200);
+  });
+});
+
 describe('startStack: routing', () => {
   it('serves a resource under the publicUrl path prefix', async () => {
     const stack = await start({ publicUrl: 'https://public.example/warden', resources: [demo] });
@@ -152,6 +326,10 @@ describe('startStack: routing', () => {
       metadataUrl: 'https://public.example/.well-known/oauth-protected-resource/warden/mcp',
     });
     expect((await fetch(`${local}/.well-known/oauth-protected-resource/warden/mcp`)).status).toBe(200);
+    // RFC 8414 §3.1: the issuer has a path, so its metadata path is inserted.
+    const as = (await (await fetch(`${local}/.well-known/oauth-authorization-server/warden`)).json()) as Record<string, unknown>;
+    expect(as).toMatchObject({ issuer: 'https://public.example/warden', token_endpoint: 'https://public.example/warden/token' });
+    expect((await fetch(`${local}/warden/token`, { method: 'POST' })).status).toBe(400);
     expect((await callTool(`${local}/warden/mcp`, await stack.mintToken(), 'echo', { text: 'x' })).status).toBe(200);
     expect((await fetch(`${local}/mcp`)).status).toBe(404);
   });
@@ -226,7 +404,7 @@ describe('startStack: gateway resource', () => {
 });
 
 describe('startStack: state directory and start-up failures', () => {
-  it('writes stack.json after listening (issuer key 0600 beside it) and removes it on close', async () => {
+  it('writes stack.json after listening (server secret 0600 beside it) and removes it on close', async () => {
     const stateDir = await mkdtemp(join(tmpdir(), 'warden-stack-'));
     const stack = await start({ resources: [demo] }, { stateDir });
     const info = JSON.parse(await readFile(join(stateDir, 'stack.json'), 'utf8')) as unknown;
@@ -236,7 +414,10 @@ describe('startStack: state directory and start-up failures', () => {
       clients: [],
       users: [],
     });
-    expect(existsSync(join(stateDir, 'issuer-key.json'))).toBe(true);
+    expect((await stat(join(stateDir, 'stack.json'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(stateDir, 'secret'))).mode & 0o777).toBe(0o600);
+    expect((await readFile(join(stateDir, 'secret'), 'utf8')).trim()).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(existsSync(join(stateDir, 'demo-credentials.json'))).toBe(false);
     await stack.close();
     expect(existsSync(join(stateDir, 'stack.json'))).toBe(false);
   });
@@ -249,13 +430,52 @@ describe('startStack: state directory and start-up failures', () => {
     expect((error as Error).message).toMatch(new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
   });
 
-  it('trusts only the configured issuer when a resource names one', async () => {
+  it('trusts only the configured issuer when a resource names one, and does not issue tokens for it', async () => {
     const idpKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
-    const stack = await start({ resources: [{ ...demo, trust: { issuer: 'https://idp.example', jwks: { keys: [idpKey] } } }] });
-    const metadata = (await (await fetch(`${stack.url}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
+    const stack = await start({ resources: [demo, { ...demo, name: 'foreign', path: '/foreign', trust: { issuer: 'https://idp.example', jwks: { keys: [idpKey] } } }] });
+    const metadata = (await (await fetch(`${stack.url}/.well-known/oauth-protected-resource/foreign`)).json()) as Record<string, unknown>;
     expect(metadata['authorization_servers']).toEqual(['https://idp.example']);
-    // Our dev issuer's tokens are not trusted by this resource.
-    const res = await callTool(`${stack.url}/mcp`, await stack.mintToken(), 'echo', { text: 'x' });
-    expect(res.status).toBe(401);
+    const own = (await (await fetch(`${stack.url}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
+    expect(own['authorization_servers']).toEqual([stack.url]);
+    // Not in our resource registry (RFC 8707): our authorization server issues nothing for it.
+    await expect(stack.mintToken({ resource: `${stack.url}/foreign` })).rejects.toThrow(/not a resource registered/);
+    // A token our keys signed with that audience anyway is still not trusted there.
+    const ctx = stack.authorizationServer!.context;
+    const forged = await issueAccessToken(ctx, {
+      clientId: 'demo-cli',
+      subject: 'demo-user',
+      scopes: ['mcp:tools'],
+      resource: { uri: `${stack.url}/foreign`, name: 'foreign', scopes: ['mcp:tools'], defaultScopes: ['mcp:tools'], dpop: 'allowed', accessTokenLifetimeSeconds: 60 },
+    });
+    expect((await callTool(`${stack.url}/foreign`, forged.accessToken, 'echo', { text: 'x' })).status).toBe(401);
+  });
+
+  it('refuses a resource without trust when the authorization server is disabled', async () => {
+    const error = await start({ authorizationServer: { enabled: false }, resources: [demo] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StackStartError);
+    expect((error as Error).message).toBe(
+      'resource "demo" has no trust and the authorization server is disabled: add trust (the issuer whose tokens it accepts) to resources[0], or enable the authorization server (authorizationServer.enabled: true)',
+    );
+  });
+
+  it('says plainly that PostgreSQL storage is not supported by the authorization server yet', async () => {
+    const error = await start({ storage: { kind: 'postgres', url: 'postgres://u:pw@127.0.0.1:1/warden' }, resources: [demo] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StackStartError);
+    expect((error as Error).message).toMatch(/^storage kind postgres is not supported by the authorization server yet; use sqlite or memory/);
+    expect((error as Error).message).not.toContain('pw');
+  });
+
+  it('refuses a resource path the authorization server answers', async () => {
+    const error = await start({ resources: [{ ...demo, path: '/token' }] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StackStartError);
+    expect((error as Error).message).toMatch(/^resources\[0\]\.path: \/token is taken by the authorization server's endpoint \/token/);
+  });
+
+  it('without a state directory or configured secret, warns that sessions and refresh tokens will not survive a restart', async () => {
+    const stack = await start({ resources: [demo] });
+    const warning = stack.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['level'] === 'warn');
+    expect(warning?.['msg']).toMatch(/random secret for this process only.*will not survive a restart/);
+    const configured = await start({ authorizationServer: { secret: 's'.repeat(40) }, resources: [demo] });
+    expect(configured.logs.some((l) => l.includes('"level":"warn"'))).toBe(false);
   });
 });

@@ -1,14 +1,19 @@
 /**
- * `startStack`: the whole Warden stack on one node:http server — each configured resource behind
- * the resource-server gauntlet (the built-in demo MCP server, or a gateway to an upstream), its
- * RFC 9728 metadata, the development issuer's JWKS and a health check.
+ * `startStack`: the whole Warden stack on one node:http server — the authorization server (when
+ * enabled), each configured resource behind the resource-server gauntlet (the built-in demo MCP
+ * server, or a gateway to an upstream), its RFC 9728 metadata, and a health check.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { withListenPort, type WardenConfig } from '../config/defaults.js';
-import { generateIssuerKey, issuerJwks, loadOrCreateIssuerKey, mintAccessToken } from '../dev-issuer/index.js';
+import type { AuthorizationServer } from '../authorization-server/create-authorization-server.js';
+import { issueAccessToken } from '../authorization-server/issue-access-token.js';
+import { signingKeySource } from '../authorization-server/key-source.js';
 import { createLogger, type Logger } from '../observability/logger.js';
+import { parseScope } from '../oauth/scope.js';
 import type { ReplayStore } from '../stores/index.js';
+import { startStackAuthorizationServer, type StackAuthorizationServer } from './authorization-server.js';
+import { StackStartError } from './errors.js';
 import { mountResource, type MountedResource } from './mount-resource.js';
 import { createReplayStore } from './replay-store.js';
 import { createRouter } from './router.js';
@@ -17,8 +22,9 @@ import { removeStackFile, writeStackFile, type StackInfo } from './stack-file.js
 /** Options of {@link startStack}. */
 export interface StartStackOptions {
   /**
-   * Where the development issuer's key lives and `stack.json` is written. Without it the issuer
-   * key exists only in this process and no `stack.json` is written.
+   * Where `stack.json` is written, and where the authorization server keeps its generated secret
+   * and the demo credentials. Without it no `stack.json` is written and the secret (unless
+   * configured) and demo credentials live only in this process.
    */
   stateDir?: string;
   /** Overrides `listen.port`; 0 picks a free port (the real one is in `url` and `stack.json`). */
@@ -31,13 +37,17 @@ export interface StartStackOptions {
 
 /** Options of {@link RunningStack.mintToken}; every field defaulted for the first resource. */
 export interface StackTokenOptions {
-  /** Canonical URI of the resource (`aud`). Default: the first resource's. */
+  /** Canonical URI of a resource registered with the stack's authorization server (`aud`). Default: the first such resource. */
   resource?: string;
-  /** Default `mcp:tools`. */
+  /** Default `mcp:tools`. Not checked against the resource: tests mint what they need. */
   scope?: string | readonly string[];
+  /** Default `demo-user`. */
   subject?: string;
+  /** Default `demo-cli`. */
   clientId?: string;
+  /** Binds the token to a DPoP key (`cnf.jkt`). */
   jkt?: string;
+  /** Default: the resource's token lifetime. */
   lifetimeSeconds?: number;
 }
 
@@ -50,19 +60,24 @@ export interface RunningStack {
   readonly config: WardenConfig;
   /** What `stack.json` holds. */
   readonly info: StackInfo;
-  /** Mints a development access token from this stack's issuer (tests, demos). */
+  /** The authorization server, when `authorizationServer.enabled`. */
+  readonly authorizationServer: AuthorizationServer | undefined;
+  /**
+   * Mints an access token through the authorization server's own issuance path, skipping client
+   * authentication and consent (tests). Rejects when the authorization server is disabled or the
+   * resource is not registered with it.
+   */
   mintToken(options?: StackTokenOptions): Promise<string>;
+  /**
+   * Re-reads the signing keys from the store now, instead of within the next 30 s: picks up a
+   * rotation done by `warden keys rotate` or another instance. No-op without an authorization server.
+   */
+  reloadKeys(): Promise<void>;
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes stores. Idempotent. */
   close(): Promise<void>;
 }
 
-/** The stack could not start; the message says why and what to change. */
-export class StackStartError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StackStartError';
-  }
-}
+export { StackStartError };
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -92,7 +107,10 @@ function listen(server: Server, port: number, host: string): Promise<number> {
  * Starts the stack `config` declares and resolves once it is listening (and `stack.json`, with a
  * state directory, is written).
  *
- * @throws {StackStartError} when the port is taken or the address is unusable.
+ * @throws {StackStartError} when the port is taken or the address is unusable, a store cannot be
+ *   opened (or is PostgreSQL, which the authorization server does not support yet), a resource
+ *   has no `trust` while the authorization server is disabled, or a resource path collides with
+ *   an authorization-server endpoint.
  */
 export async function startStack(initial: WardenConfig, options: StartStackOptions = {}): Promise<RunningStack> {
   const logger = options.logger ?? createLogger();
@@ -100,15 +118,14 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
   const { stateDir } = options;
   // A stale stack.json from an earlier run must not look like this run being ready.
   if (stateDir) await removeStackFile(stateDir);
-  const key = stateDir ? await loadOrCreateIssuerKey(stateDir) : await generateIssuerKey();
   let replayStore: ReplayStore;
   try {
     replayStore = await createReplayStore(config.replay, logger);
   } catch (error) {
     throw new StackStartError(`cannot connect the ${config.replay.kind} replay store: ${(error as Error).message}`, { cause: error });
   }
-
-  let mounted: MountedResource[] = [];
+  const mounted: MountedResource[] = [];
+  let as: StackAuthorizationServer | undefined;
   let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let closing = false;
   const server = createServer((req, res) => {
@@ -120,25 +137,35 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       res.end(JSON.stringify({ error: 'temporarily_unavailable' }));
     }
   });
-
   try {
     const port = await listen(server, config.listen.port, config.listen.host);
+    // The issuer and canonical URIs follow the real port, so the server starts after listening.
     config = withListenPort(config, port);
-    mounted = config.resources.map((resource) => mountResource(config, resource, key, replayStore));
-    listener = createRouter({ routes: mounted, jwks: issuerJwks(key), logger });
+    if (config.authorizationServer.enabled) {
+      as = await startStackAuthorizationServer(config, { ...(stateDir ? { stateDir } : {}), replayStore, logger });
+      checkPathOverlap(config, as.server);
+    }
+    const own = as ? { keySource: signingKeySource(as.server.context.keys), revocation: as.server.revocationList } : undefined;
+    for (const resource of config.resources) mounted.push(mountResource(config, resource, own, replayStore));
+    const asServer = as?.server;
+    listener = createRouter({
+      routes: mounted,
+      ...(asServer ? { authorizationServer: { handle: asServer.handle, interactionPath: new URL(asServer.context.endpoints.interaction).pathname } } : {}),
+      logger,
+    });
   } catch (error) {
     await Promise.allSettled(mounted.map((m) => m.close()));
+    await as?.server.close().catch(() => undefined);
     await replayStore.close().catch(() => undefined);
     if (server.listening) await new Promise((resolve) => server.close(resolve));
     if (error instanceof StackStartError) throw error;
     throw new StackStartError((error as Error).message, { cause: error });
   }
-
   const info: StackInfo = {
     issuer: config.issuer,
     resources: mounted.map((m, i) => ({ name: m.name, url: config.resources[i]!.canonicalUri, metadataUrl: m.rs.metadataUrl })),
-    clients: [],
-    users: [],
+    clients: as?.clients ?? [],
+    users: as?.users ?? [],
   };
   if (stateDir) await writeStackFile(stateDir, info);
   logger.info('listening', {
@@ -148,6 +175,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     issuer: config.issuer,
     resources: info.resources.map((r) => ({ name: r.name, url: r.url })),
     replay: config.replay.kind,
+    authorizationServer: as ? { storage: config.storage.kind, demo: as.demo !== undefined } : false,
   });
 
   let closed: Promise<void> | undefined;
@@ -163,31 +191,53 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       clearInterval(drainTick);
       clearTimeout(cutoff);
       await Promise.allSettled(mounted.map((m) => m.close()));
+      await as?.server.close().catch((error: unknown) => logger.warn('authorization server close failed', { error }));
       await replayStore.close().catch((error: unknown) => logger.warn('replay store close failed', { error }));
       if (stateDir) await removeStackFile(stateDir);
       logger.info('stopped', {});
     })());
 
-  const firstResource = config.resources[0];
+  const authorizationServer = as?.server;
   return {
     url: config.publicUrl,
     server,
     config,
     info,
-    mintToken: (token = {}) => {
-      const audience = token.resource ?? firstResource?.canonicalUri;
-      if (audience === undefined) return Promise.reject(new TypeError('mintToken: the stack has no resource; pass resource'));
-      return mintAccessToken({
-        key,
-        issuer: config.issuer,
-        audience,
-        scope: token.scope ?? 'mcp:tools',
-        subject: token.subject ?? 'demo-user',
+    authorizationServer,
+    mintToken: async (token = {}) => {
+      if (authorizationServer === undefined) throw new TypeError('mintToken: the authorization server is disabled (authorizationServer.enabled)');
+      const ctx = authorizationServer.context;
+      const registered = ctx.resources.resolve(token.resource ?? ctx.resources.list()[0]?.uri);
+      const resource = token.lifetimeSeconds === undefined ? registered : { ...registered, accessTokenLifetimeSeconds: token.lifetimeSeconds };
+      const scope = token.scope ?? 'mcp:tools';
+      const issued = await issueAccessToken(ctx, {
         clientId: token.clientId ?? 'demo-cli',
-        ...(token.jkt ? { jkt: token.jkt } : {}),
-        lifetimeSeconds: token.lifetimeSeconds ?? firstResource?.tokenLifetimeSeconds ?? 600,
+        subject: token.subject ?? 'demo-user',
+        resource,
+        scopes: typeof scope === 'string' ? parseScope(scope) : [...scope],
+        ...(token.jkt === undefined ? {} : { jkt: token.jkt }),
       });
+      return issued.accessToken;
+    },
+    reloadKeys: async () => {
+      await authorizationServer?.context.keys.reload();
     },
     close,
   };
+}
+
+/**
+ * Refuses a resource whose path is (or sits under) one of the authorization server's endpoints:
+ * the authorization server answers first, so the resource would never see those requests.
+ */
+function checkPathOverlap(config: WardenConfig, as: AuthorizationServer): void {
+  const endpoints = Object.values(as.context.endpoints).map((url) => new URL(url).pathname);
+  for (const [index, resource] of config.resources.entries()) {
+    const taken = endpoints.find((path) => resource.routePath === path || resource.routePath.startsWith(`${path}/`));
+    if (taken !== undefined) {
+      throw new StackStartError(
+        `resources[${index}].path: ${resource.path} is taken by the authorization server's endpoint ${taken}: choose another path for resource "${resource.name}"`,
+      );
+    }
+  }
 }

@@ -1,0 +1,119 @@
+/**
+ * The administration commands in process, against the same SQLite file a running stack uses:
+ * users, consents, and a key rotation the running stack picks up without a failed request.
+ */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfigFile } from '../config/load.js';
+import { createLogger } from '../observability/logger.js';
+import { startStack, type RunningStack } from '../server/stack.js';
+import { openSqliteAuthorizationServerStores } from '../stores/index.js';
+import { consentsRevokeCommand, keysRotateCommand, usersAddCommand, usersListCommand, usersRemoveCommand } from './admin.js';
+import { UsageError } from './errors.js';
+
+const demo = { name: 'demo', path: '/mcp', upstream: 'builtin:demo' };
+const running: RunningStack[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.close()));
+});
+
+/** A config file with SQLite storage in a fresh directory. */
+async function configFile(extra: object = {}): Promise<{ dir: string; config: string; db: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'warden-admin-'));
+  const db = join(dir, 'warden.db');
+  const config = join(dir, 'warden.json');
+  await writeFile(config, JSON.stringify({ storage: { kind: 'sqlite', path: db }, authorizationServer: { demo: true }, resources: [demo], ...extra }));
+  return { dir, config, db };
+}
+
+function kidOf(token: string): string {
+  return (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+}
+
+async function clientCredentials(stack: RunningStack): Promise<string> {
+  const service = stack.info.clients.find((c) => c.client_id === 'demo-service')!;
+  const res = await fetch(`${stack.url}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`demo-service:${service.client_secret!}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: stack.info.resources[0]!.url }).toString(),
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+async function callTool(stack: RunningStack, token: string): Promise<number> {
+  const res = await fetch(stack.info.resources[0]!.url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' } } }),
+  });
+  return res.status;
+}
+
+describe('warden keys rotate', () => {
+  it('rotates in the store; once the stack reloads, new tokens use the published next key and old tokens still pass', async () => {
+    const { dir, config } = await configFile();
+    const stack = await startStack(await loadConfigFile(config, { env: {} }), { port: 0, stateDir: join(dir, 'state'), logger: createLogger({ write: () => {} }) });
+    running.push(stack);
+    const before = await clientCredentials(stack);
+    const jwksUrl = stack.authorizationServer!.context.endpoints.jwks;
+    const publishedBefore = ((await (await fetch(jwksUrl)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+
+    const output = await keysRotateCommand({ config, stateDir: '.warden' });
+    expect(output).toMatch(/^rotated the signing keys in .*warden\.db\n {2}signing with {2}\S+\n {2}next {10}\S+\n {2}retired {7}\S+ \(published until /);
+    // Not reloaded yet: the stack still signs with the old key, which is still published.
+    expect(await callTool(stack, before)).toBe(200);
+
+    await stack.reloadKeys();
+    const after = await clientCredentials(stack);
+    expect(kidOf(after)).not.toBe(kidOf(before));
+    // The key that now signs was published before it signed a single token.
+    expect(publishedBefore).toContain(kidOf(after));
+    expect(await callTool(stack, after)).toBe(200);
+    expect(await callTool(stack, before)).toBe(200);
+    const publishedAfter = ((await (await fetch(jwksUrl)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+    expect(publishedAfter).toEqual(expect.arrayContaining([kidOf(before), kidOf(after)]));
+    expect(publishedAfter).toHaveLength(3);
+  });
+});
+
+describe('warden users', () => {
+  it('adds (with a generated password shown once), lists and removes users', async () => {
+    const { config, db } = await configFile();
+    const added = await usersAddCommand('alice', { config, stateDir: '.warden' });
+    const password = /password: (\S+)/.exec(added)?.[1];
+    expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(await usersListCommand({ config, stateDir: '.warden' })).toBe('alice\n');
+    // Stored hashed, never in the clear.
+    const stores = openSqliteAuthorizationServerStores({ path: db });
+    const record = await stores.users.get('alice');
+    await stores.close();
+    expect(record?.passwordHash).not.toContain(password);
+    await expect(usersAddCommand('alice', { config, stateDir: '.warden' })).rejects.toThrow(new UsageError('user "alice" already exists'));
+    await expect(usersAddCommand('bad name', { config, stateDir: '.warden' })).rejects.toBeInstanceOf(UsageError);
+    expect(await usersRemoveCommand('alice', { config, stateDir: '.warden' })).toMatch(/^removed user alice/);
+    await expect(usersRemoveCommand('alice', { config, stateDir: '.warden' })).rejects.toThrow(/no user "alice"/);
+  });
+
+  it('refuses memory storage and a missing database with advice', async () => {
+    const memory = await configFile({ storage: { kind: 'memory' } });
+    await expect(usersListCommand({ config: memory.config, stateDir: '.warden' })).rejects.toThrow(/memory storage, which lives only inside the running process/);
+    const fresh = await configFile();
+    await expect(usersListCommand({ config: fresh.config, stateDir: '.warden' })).rejects.toThrow(/^no database at .*warden\.db: start the stack once/);
+    const disabled = await configFile({ authorizationServer: { enabled: false } });
+    await expect(usersListCommand({ config: disabled.config, stateDir: '.warden' })).rejects.toThrow(/the authorization server is disabled/);
+  });
+});
+
+describe('warden consents revoke', () => {
+  it('forgets a remembered consent; none to forget is an error', async () => {
+    const { config, db } = await configFile();
+    const stores = openSqliteAuthorizationServerStores({ path: db });
+    await stores.consents.put({ subject: 'alice', clientId: 'app', resource: 'http://localhost:4000/mcp', scopes: ['mcp:tools'], grantedAt: 1 });
+    await stores.close();
+    expect(await consentsRevokeCommand({ config, stateDir: '.warden', user: 'alice', client: 'app' })).toMatch(/^revoked 1 remembered consent\(s\) of user alice for client app/);
+    await expect(consentsRevokeCommand({ config, stateDir: '.warden', user: 'alice', client: 'app' })).rejects.toThrow('no remembered consent of user alice for client app');
+  });
+});
