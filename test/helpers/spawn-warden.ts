@@ -41,8 +41,10 @@ export interface WardenStack {
 }
 
 export interface SpawnWardenOptions {
-  /** The configuration, written to a JSON file and passed with `--config`. */
-  config: Record<string, unknown>;
+  /** `serve` (default) runs `config`; `start` runs the built-in stack and ignores `config`. */
+  command?: 'serve' | 'start';
+  /** The configuration, written to a JSON file and passed with `--config` (serve). */
+  config?: Record<string, unknown>;
   /** `--port`. Pick one with `freePort()` when `publicUrl` must name it. */
   port: number;
   /** How long to wait for `stack.json`. Default 15 s. */
@@ -71,7 +73,10 @@ export interface SpawnedWarden {
 const OUTPUT_CAP = 1024 * 1024;
 const POLL_MS = 50;
 
-/** Starts `warden serve --config <file> --port <port> --state-dir <dir>` and waits for `stack.json`. */
+/**
+ * Starts `warden serve --config <file> --port <port> --state-dir <dir>` (or `warden start --port
+ * <port> --state-dir <dir>`) and waits for `stack.json`.
+ */
 export async function spawnWarden(options: SpawnWardenOptions): Promise<SpawnedWarden> {
   const cli = options.cli ?? process.env.WARDEN_E2E_CLI ?? WARDEN_CLI;
   if (!existsSync(cli)) {
@@ -81,7 +86,11 @@ export async function spawnWarden(options: SpawnWardenOptions): Promise<SpawnedW
   const configFile = join(dir, 'warden.json');
   const stateDir = join(dir, 'state');
   const stackFile = join(stateDir, 'stack.json');
-  await writeFile(configFile, JSON.stringify(options.config, null, 2));
+  const command = options.command ?? 'serve';
+  if (command === 'serve') {
+    if (options.config === undefined) throw new TypeError('spawnWarden: serve needs a config');
+    await writeFile(configFile, JSON.stringify(options.config, null, 2));
+  }
 
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
@@ -89,7 +98,10 @@ export async function spawnWarden(options: SpawnWardenOptions): Promise<SpawnedW
   }
   Object.assign(env, options.env);
 
-  const args = [cli, 'serve', '--config', configFile, '--port', String(options.port), '--state-dir', stateDir];
+  const args =
+    command === 'serve'
+      ? [cli, 'serve', '--config', configFile, '--port', String(options.port), '--state-dir', stateDir]
+      : [cli, 'start', '--port', String(options.port), '--state-dir', stateDir];
   const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '' };
   const keep = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
