@@ -1,0 +1,6 @@
+export { createAuthorizationServer, type AuthorizationServer } from './create-authorization-server.js';
+export type { AuditEvent, AuthorizationServerOptions, ConfiguredClient } from './options.js';
+export { signingKeySource } from './key-source.js';
+export { addUser, listUsers, removeUser, UserError } from './users.js';
+export { revokeConsent } from './endpoints/interaction/index.js';
+export type { RegisteredResource } from './resource-registry.js';
