@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { replayKey } from '../dpop/replay-key.js';
 import { verifyProof } from '../dpop/verify-proof.js';
 import { InvalidDpopProofError } from '../oauth/errors.js';
 import type { AsContext } from './context.js';
@@ -28,7 +29,7 @@ export async function verifyTokenEndpointProof(ctx: AsContext, req: IncomingMess
     keys: ctx.proofKeys,
     errorStatus: 400,
   });
-  if (!(await ctx.replay.claim(`${verified.jkt}:${verified.jti}`, ctx.proofMaxAge + 2 * ctx.skew))) {
+  if (!(await ctx.replay.claim(replayKey(verified.jkt, verified.jti), ctx.proofMaxAge + 2 * ctx.skew))) {
     throw new InvalidDpopProofError('DPoP proof has already been used (replay); sign a fresh proof for every request', { status: 400 });
   }
   return verified.jkt;

@@ -2,3 +2,4 @@ export { verifyProof, type VerifiedProof, type VerifyProofOptions } from './veri
 export { createNonceManager, type NonceManager, type NonceManagerOptions, type NonceState } from './nonce.js';
 export { ProofKeyCache, ProofKeyError, type ProofKey } from './proof-key-cache.js';
 export { createProof, type CreateProofOptions } from './create-proof.js';
+export { replayKey } from './replay-key.js';

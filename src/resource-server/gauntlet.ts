@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { verifyProof } from '../dpop/verify-proof.js';
 import { ProofKeyCache } from '../dpop/proof-key-cache.js';
+import { replayKey } from '../dpop/replay-key.js';
 import { accessTokenHash } from '../jose/thumbprint.js';
 import { normaliseClaims, verifyAccessToken, type AccessTokenClaims } from '../jose/verify-access-token.js';
 import { canonicalResourceUri, expectedHtu } from '../oauth/canonical-uri.js';
@@ -90,7 +91,7 @@ export class Gauntlet {
 
       // 6. Replay: claimed last, atomically, keyed with the thumbprint.
       if (proofResult !== undefined) {
-        const fresh = await o.replayStore.claim(`${proofResult.jkt}:${proofResult.jti}`, o.replayTtl);
+        const fresh = await o.replayStore.claim(replayKey(proofResult.jkt, proofResult.jti), o.replayTtl);
         if (!fresh) throw new InvalidDpopProofError('DPoP proof has already been used (replay); sign a fresh proof for every request');
       }
 
