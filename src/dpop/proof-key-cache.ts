@@ -67,6 +67,13 @@ export class ProofKeyCache {
     } catch {
       throw new ProofKeyError('"jwk" is not a valid public key');
     }
+    if (key.asymmetricKeyType === 'rsa') {
+      // Anyone can send a proof: bound the cost of verifying it. A 3072-bit modulus with a huge
+      // exponent costs ~70× an ES256 verify; real keys use e = 65537 and 2048–4096 bits.
+      const { modulusLength = 0, publicExponent = 0n } = key.asymmetricKeyDetails ?? {};
+      if (modulusLength < 2048 || modulusLength > 4096) throw new ProofKeyError('"jwk" RSA modulus must be 2048 to 4096 bits');
+      if (publicExponent % 2n === 0n || publicExponent < 3n || publicExponent > 2n ** 32n + 1n) throw new ProofKeyError('"jwk" RSA public exponent must be odd and at most 2^32+1');
+    }
     if (this.#entries.size >= this.#max) {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);

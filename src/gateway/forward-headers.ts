@@ -131,6 +131,9 @@ export function clientResponseHeaders(incoming: IncomingHttpHeaders): OutgoingHt
 
 function isBlockedRequestHeader(name: string): boolean {
   return (
+    // CGI-style upstreams (WSGI, PHP, Rack) map "X_Warden_Subject" and "X-Warden-Subject" to the
+    // same variable: an underscore name could forge an identity header. Standard headers have none.
+    name.includes('_') ||
     HOP_BY_HOP.has(name) ||
     CREDENTIALS.has(name) ||
     SPOOFABLE.has(name) ||

@@ -260,6 +260,15 @@ describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-ho
     expect(Object.keys(headers).filter((h) => h.startsWith('x-warden-') || h === 'x-user')).toEqual([]);
   });
 
+  it('drops underscore header names, which CGI-style upstreams would read as identity headers', async () => {
+    const upstream = await recordingUpstream();
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' }, { auth: AUTH, readBody: true });
+    await send(port, { headers: { x_warden_subject: 'admin', remote_user: 'root', 'x-custom': 'kept' }, body: '{}' });
+    const headers = upstream.received[0]?.headers ?? {};
+    expect(Object.keys(headers).filter((h) => h.includes('_'))).toEqual([]);
+    expect(headers['x-custom']).toBe('kept');
+  });
+
   it('adds no identity headers without req.auth', async () => {
     const upstream = await recordingUpstream();
     const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' });

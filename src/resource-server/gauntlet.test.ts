@@ -1,4 +1,4 @@
-import { createHash, createHmac, createPublicKey, KeyObject, randomUUID, sign } from 'node:crypto';
+import { createHash, createHmac, createPublicKey, KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SignJWT, generateKeyPair, exportJWK } from 'jose';
 import { createResourceServer, type ResourceServer, type ResourceServerOptions } from './index.js';
@@ -547,5 +547,57 @@ describe('confirmation methods (RFC 8705 / RFC 9449 §6)', () => {
     const { rs, issuer } = await setup();
     const token = await issuer.mint({ cnf: { 'x5t#S256': 'abc' } });
     expectFailure(await rs.verify({ method: 'POST', url: '/mcp', headers: { authorization: `Bearer ${token}` }, body: call('echo') }), 401, 'invalid_token');
+  });
+});
+
+describe('tool scopes cannot be dodged by a body another parser reads differently (fail closed)', () => {
+  const adminCall = JSON.stringify(call('admin_reset'));
+  const cases: Array<[string, unknown]> = [
+    ['a UTF-8 BOM before the JSON', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(adminCall)])],
+    ['UTF-16LE JSON', Buffer.from(`\ufeff${adminCall}`, 'utf16le')],
+    ['case-variant member names (Go encoding/json matches case-insensitively)', { jsonrpc: '2.0', id: 1, Method: 'tools/call', Params: { Name: 'admin_reset' } }],
+    ['a case-variant tool name member', { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', Name: 'admin_reset' } }],
+    ['tools/call without a string tool name', { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: ['admin_reset'] } }],
+    ['a case-variant method value', { jsonrpc: '2.0', id: 1, method: 'Tools/Call', params: { name: 'admin_reset' } }],
+    ['truncated JSON', Buffer.from(adminCall.slice(0, -3))],
+  ];
+  for (const [name, body] of cases) {
+    it(`${name} → 403 insufficient_scope naming every tool scope`, async () => {
+      const { rs, issuer } = await setup();
+      const token = await issuer.mint({ scope: 'mcp:tools' });
+      const r = expectFailure(await rs.verify({ method: 'POST', url: '/mcp', headers: { authorization: `Bearer ${token}` }, body }), 403, 'insufficient_scope');
+      expect(r.challenges[0]?.params.scope).toBe('mcp:tools mcp:admin');
+    });
+  }
+
+  it('well-formed requests are judged exactly: echo passes with mcp:tools, and so does a GET without a body', async () => {
+    const { rs, issuer } = await setup();
+    const token = await issuer.mint({ scope: 'mcp:tools' });
+    expect((await rs.verify({ method: 'POST', url: '/mcp', headers: { authorization: `Bearer ${token}` }, body: Buffer.from(JSON.stringify(call('echo'))) })).ok).toBe(true);
+    expect((await rs.verify({ method: 'GET', url: '/mcp', headers: { authorization: `Bearer ${token}` } })).ok).toBe(true);
+  });
+});
+
+describe('proof keys with a bounded verification cost', () => {
+  it('an RSA proof key with an oversized modulus or exponent → 401 invalid_dpop_proof, before any signature work', async () => {
+    const { rs, issuer } = await setup();
+    const big = randomBytes(1024); // an 8192-bit modulus: only its size matters here
+    big[0] = (big[0] as number) | 0x80;
+    big[1023] = (big[1023] as number) | 1;
+    const n2048 = randomBytes(256);
+    n2048[0] = (n2048[0] as number) | 0x80;
+    n2048[255] = (n2048[255] as number) | 1;
+    const e = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');
+    for (const jwk of [
+      { kty: 'RSA', n: big.toString('base64url'), e: e('010001') },
+      { kty: 'RSA', n: n2048.toString('base64url'), e: e('0200000001') },
+    ]) {
+      const { calculateJwkThumbprint } = await import('jose');
+      const token = await issuer.mint({ cnf: { jkt: await calculateJwkThumbprint(jwk) } });
+      const b = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+      const proof = `${b({ typ: 'dpop+jwt', alg: 'RS256', jwk })}.${b({ jti: randomUUID(), htm: 'POST', htu: HTU, iat: Math.floor(Date.now() / 1000), ath: createHash('sha256').update(token).digest('base64url') })}.${randomBytes(256).toString('base64url')}`;
+      const r = expectFailure(await rs.verify({ method: 'POST', url: '/mcp', headers: { authorization: `DPoP ${token}`, dpop: proof }, body: call('echo') }), 401, 'invalid_dpop_proof');
+      expect(r.challenges.find((c) => c.params.error)?.params.error_description).toMatch(/RSA/);
+    }
   });
 });

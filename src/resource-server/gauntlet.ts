@@ -103,7 +103,10 @@ export class Gauntlet {
 
   #requiredScopes(rpc: RpcView): readonly string[] {
     const o = this.#o;
-    if (rpc.toolNames.length === 0 || o.toolScopes.size === 0) return o.defaultScopes;
+    if (o.toolScopes.size === 0) return o.defaultScopes;
+    // A body another parser could read differently needs every tool's scopes (fail closed).
+    if (rpc.ambiguous) return o.scopesSupported;
+    if (rpc.toolNames.length === 0) return o.defaultScopes;
     const all = new Set(o.defaultScopes);
     for (const name of rpc.toolNames) for (const s of o.toolScopes.get(name) ?? []) all.add(s);
     return [...all];

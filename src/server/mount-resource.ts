@@ -60,6 +60,21 @@ export function resourceServerOptions(config: WardenConfig, resource: ResourceCo
   };
 }
 
+/**
+ * The body to forward upstream: the JSON the gauntlet evaluated, re-serialised (duplicate keys
+ * collapsed as JSON.parse did, no BOM); bytes that are not JSON go as they came (the gauntlet
+ * judged them ambiguous and required every tool's scopes).
+ */
+export function canonicalBody(req: AuthenticatedRequest): Buffer {
+  if (req.body !== undefined) return Buffer.from(JSON.stringify(req.body));
+  if (req.rawBody.length === 0) return req.rawBody;
+  try {
+    return Buffer.from(JSON.stringify(JSON.parse(req.rawBody.toString('utf8'))));
+  } catch {
+    return req.rawBody;
+  }
+}
+
 /** Creates the resource server and upstream handler (demo or gateway) of one resource. */
 export function mountResource(config: WardenConfig, resource: ResourceConfig, own: OwnIssuer | undefined, replayStore: ReplayStore): MountedResource {
   const rs = createResourceServer(resourceServerOptions(config, resource, own, replayStore));
@@ -70,7 +85,10 @@ export function mountResource(config: WardenConfig, resource: ResourceConfig, ow
   } else {
     const proxy = createGatewayProxy({ upstream: resource.upstream, mountPath: resource.routePath, publicBaseUrl: config.publicOrigin });
     // The gauntlet already read the body; hand it on rather than re-reading a drained stream.
-    handler = (req, res) => proxy(req, res, req.rawBody);
+    // Forward the JSON exactly as the gauntlet evaluated it (re-serialised): an upstream parser
+    // that reads bytes differently (BOM, UTF-16, duplicate or case-variant keys) must not see a
+    // different tool call than the one whose scopes were checked.
+    handler = (req, res) => proxy(req, res, canonicalBody(req));
     closeUpstream = () => proxy.close();
   }
   return {

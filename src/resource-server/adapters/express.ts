@@ -17,10 +17,14 @@ export type NextFunction = (error?: unknown) => void;
 export function expressAdapter(core: ResourceServerCore): (req: ExpressLikeRequest, res: ServerResponse, next: NextFunction) => Promise<void> {
   return async (req, res, next) => {
     let body = req.body;
+    // What the gauntlet evaluates: the parsed body, or the raw bytes when they do not parse (so an
+    // unreadable body is judged ambiguous, not empty).
+    let evaluated: unknown = body;
     if (body === undefined) {
       try {
         const raw = await readBody(req, core.options.maxBodyBytes);
         body = parseJsonIfJson(req.headers['content-type'], raw);
+        evaluated = body ?? raw;
         req.body = body;
         req._body = true;
       } catch (error) {
@@ -35,7 +39,7 @@ export function expressAdapter(core: ResourceServerCore): (req: ExpressLikeReque
     }
     // Mounted routers strip their prefix from req.url; htu needs the full path.
     const url = req.originalUrl ?? req.url ?? '/';
-    const result = await core.verify({ method: req.method ?? 'GET', url, headers: req.headersDistinct, body });
+    const result = await core.verify({ method: req.method ?? 'GET', url, headers: req.headersDistinct, body: evaluated });
     if (!result.ok) {
       send(res, result.status, result.headers, result.body);
       return;
