@@ -5,5 +5,11 @@
  */
 export { createResourceServer, type ResourceServer, type ResourceServerOptions, type WardenAuthInfo } from './resource-server/index.js';
 export { createAuthorizationServer, type AuthorizationServer, type AuthorizationServerOptions } from './authorization-server/index.js';
-export { MemoryReplayStore, createRedisReplayStore, createMemoryAuthorizationServerStores, openSqliteAuthorizationServerStores } from './stores/index.js';
+export {
+  MemoryReplayStore,
+  createRedisReplayStore,
+  createMemoryAuthorizationServerStores,
+  openSqliteAuthorizationServerStores,
+  openPostgresAuthorizationServerStores,
+} from './stores/index.js';
 export { OAuthError } from './oauth/errors.js';

@@ -50,7 +50,7 @@ async function withStores<T>(
   if (storage.kind === 'sqlite' && !create && !existsSync(storage.path)) {
     throw new UsageError(`no database at ${storage.path}: start the stack once, or check --config / --state-dir (and the working directory, which a relative storage.path is resolved against)`);
   }
-  const stores = openAuthorizationServerStores(storage);
+  const stores = await openAuthorizationServerStores(storage);
   try {
     return await work(stores, config);
   } catch (error) {

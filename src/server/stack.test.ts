@@ -12,8 +12,10 @@ import { resolveConfig } from '../config/load.js';
 import { createProof } from '../dpop/create-proof.js';
 import { jwkThumbprint } from '../jose/thumbprint.js';
 import { createLogger } from '../observability/logger.js';
+import { requireService, testService } from '../../test/helpers/services.js';
 import { StackStartError, startStack, type RunningStack, type StartStackOptions } from './stack.js';
 
+const postgres = await testService('postgres');
 const demo = { name: 'demo', path: '/mcp', upstream: 'builtin:demo' };
 const rpc = (method: string, params?: object) => JSON.stringify({ jsonrpc: '2.0', id: 1, method, ...(params ? { params } : {}) });
 const mcpHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -458,11 +460,22 @@ describe('startStack: state directory and start-up failures', () => {
     );
   });
 
-  it('says plainly that PostgreSQL storage is not supported by the authorization server yet', async () => {
-    const error = await start({ storage: { kind: 'postgres', url: 'postgres://u:pw@127.0.0.1:1/warden' }, resources: [demo] }).catch((e: unknown) => e);
+  it.skipIf(postgres.skip)(`runs on PostgreSQL storage: client_credentials → tools/call${postgres.note}`, async () => {
+    const url = await requireService(postgres);
+    const stack = await start({ storage: { kind: 'postgres', url }, authorizationServer: { demo: true }, resources: [demo] });
+    const issued = await clientCredentials(stack, { scope: 'mcp:tools' });
+    expect(issued.status).toBe(200);
+    const ok = await callTool(`${stack.url}/mcp`, issued.body['access_token'] as string, 'echo', { text: 'via PostgreSQL' });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ result: { content: [{ type: 'text', text: 'via PostgreSQL' }] } });
+  });
+
+  it('says which store could not be opened when PostgreSQL is unreachable, without the URL or password', async () => {
+    const error = await start({ storage: { kind: 'postgres', url: 'postgres://u:hunter2-pw@127.0.0.1:1/warden' }, resources: [demo] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StackStartError);
-    expect((error as Error).message).toMatch(/^storage kind postgres is not supported by the authorization server yet; use sqlite or memory/);
-    expect((error as Error).message).not.toContain('pw');
+    expect((error as Error).message).toMatch(/^cannot open the PostgreSQL store \(storage\.url\): PostgreSQL store cannot answer/);
+    expect((error as Error).message).not.toContain('hunter2-pw');
+    expect((error as Error).message).not.toContain('127.0.0.1:1/warden');
   });
 
   it('refuses a resource path the authorization server answers', async () => {

@@ -37,3 +37,5 @@ export { createMemoryAuthorizationServerStores } from './memory/as-stores.js';
 export type { MemoryAuthorizationServerStoresOptions } from './memory/as-stores.js';
 export { openSqliteAuthorizationServerStores } from './sqlite/as-stores.js';
 export type { SqliteAuthorizationServerStoresOptions } from './sqlite/as-stores.js';
+export { openPostgresAuthorizationServerStores } from './postgres/as-stores.js';
+export type { PostgresAuthorizationServerStoresOptions } from './postgres/as-stores.js';

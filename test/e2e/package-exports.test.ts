@@ -7,7 +7,7 @@ describe('package exports (package.json "exports")', () => {
     ['mcp-warden/resource-server', ['createResourceServer']],
     ['mcp-warden/authorization-server', ['createAuthorizationServer', 'signingKeySource', 'addUser']],
     ['mcp-warden/dpop', ['verifyProof', 'createProof', 'createNonceManager']],
-    ['mcp-warden/stores', ['MemoryReplayStore', 'createRedisReplayStore', 'openSqliteAuthorizationServerStores']],
+    ['mcp-warden/stores', ['MemoryReplayStore', 'createRedisReplayStore', 'openSqliteAuthorizationServerStores', 'openPostgresAuthorizationServerStores']],
     ['mcp-warden/oauth', ['OAuthError', 'formatChallenge', 'canonicalResourceUri']],
     ['mcp-warden/gateway', ['createGatewayProxy']],
   ])('%s exports %j', async (specifier, names) => {

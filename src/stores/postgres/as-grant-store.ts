@@ -1,0 +1,266 @@
+/**
+ * Codes and grants in PostgreSQL, atomic across every instance sharing the database. A
+ * check-and-set is either one statement (the server serialises concurrent writers of a row) or
+ * a transaction that first locks the row its decision depends on (`SELECT … FOR UPDATE`): in
+ * READ COMMITTED each later statement then sees everything committed before the lock was
+ * granted, so the read and the write it decides cannot be split by another instance.
+ *
+ * Lock order, to rule out deadlocks: a family's grant row first, then its tokens.
+ *
+ * @see https://www.postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED
+ */
+import type { CodeStore, ConsumeResult, GrantRecord, GrantStore, RefreshTokenRecord, RotateResult } from '../as-contracts.js';
+import {
+  type FamilyOperations,
+  type RotateInput,
+  IDLE_GRANT_PURGE_SECONDS,
+  checkRotateInput,
+  rotateRefreshTokenWith,
+} from '../as-store-rules.js';
+import type { PostgresDatabase, Queryable } from './as-database.js';
+import {
+  type CodeRow,
+  type GrantRow,
+  type RefreshTokenRow,
+  CODE_COLUMNS,
+  GRANT_COLUMNS,
+  REFRESH_TOKEN_COLUMNS,
+  codeFromRow,
+  codeParams,
+  grantFromRow,
+  grantParams,
+  placeholders,
+  refreshTokenFromRow,
+  refreshTokenParams,
+} from './as-rows.js';
+
+/** Creates the {@link CodeStore} in schema `s` (quoted). */
+export function createPostgresCodeStore(db: PostgresDatabase, s: string): CodeStore {
+  const insert = `INSERT INTO ${s}.authorization_codes (${CODE_COLUMNS}) VALUES (${placeholders(11)})`;
+  // One statement: the UPDATE claims the code (of concurrent claimers the server lets exactly one
+  // match `used_at IS NULL`); the fallback SELECT tells a redeemed code from an unknown one. The
+  // SELECT reads the statement's snapshot, which may predate a concurrent claim, so `fresh` comes
+  // only from the UPDATE's RETURNING, never from what the SELECT saw.
+  const consume = `
+    WITH claimed AS (
+      UPDATE ${s}.authorization_codes SET used_at = $2
+      WHERE code_hash = $1 AND expires_at > $2 AND used_at IS NULL
+      RETURNING *
+    )
+    SELECT *, true AS fresh FROM claimed
+    UNION ALL
+    SELECT *, false AS fresh FROM ${s}.authorization_codes
+    WHERE code_hash = $1 AND expires_at > $2 AND NOT EXISTS (SELECT 1 FROM claimed)`;
+  return {
+    save: async (code) => void (await db.query(insert, codeParams(code))),
+    consume: async (codeHash, now): Promise<ConsumeResult> => {
+      const { rows } = await db.query<CodeRow & { fresh: boolean }>(consume, [codeHash, now]);
+      const row = rows[0];
+      if (row === undefined) return { state: 'unknown' };
+      // Kept, marked, until it expires: a second redemption must be detected, not look unknown.
+      return { state: row.fresh ? 'fresh' : 'reused', code: codeFromRow(row) };
+    },
+  };
+}
+
+/** Creates the {@link GrantStore} in schema `s` (quoted). */
+export function createPostgresGrantStore(db: PostgresDatabase, s: string): GrantStore {
+  const insertGrant = `INSERT INTO ${s}.grants (${GRANT_COLUMNS}) VALUES (${placeholders(9)})`;
+  const selectGrant = `SELECT * FROM ${s}.grants WHERE grant_id = $1`;
+  const insertToken = `INSERT INTO ${s}.refresh_tokens (${REFRESH_TOKEN_COLUMNS}) VALUES (${placeholders(11)})`;
+  const selectToken = `SELECT * FROM ${s}.refresh_tokens WHERE token_hash = $1`;
+  const deny = `
+    INSERT INTO ${s}.denied_access_tokens (jti, expires_at) VALUES ($1, $2)
+    ON CONFLICT (jti) DO UPDATE SET expires_at = GREATEST(${s}.denied_access_tokens.expires_at, excluded.expires_at)`;
+  // One statement. FOR SHARE on the grant row orders this against a revocation (which updates
+  // that row first): if the revocation holds the row, this waits and then reads the revoked
+  // row (READ COMMITTED re-reads a row it had to wait for) and denies the token itself; if this
+  // holds it, the revocation waits, and its deny-list copy (a later statement) sees this token.
+  const recordAccess = `
+    WITH g AS (SELECT grant_id, revoked_at FROM ${s}.grants WHERE grant_id = $1 FOR SHARE),
+    recorded AS (
+      INSERT INTO ${s}.access_tokens (grant_id, jti, expires_at) SELECT g.grant_id, $2::text, $3::bigint FROM g
+      ON CONFLICT (grant_id, jti) DO UPDATE SET expires_at = GREATEST(${s}.access_tokens.expires_at, excluded.expires_at)
+    ),
+    denied AS (
+      INSERT INTO ${s}.denied_access_tokens (jti, expires_at) SELECT $2::text, $3::bigint FROM g WHERE g.revoked_at IS NOT NULL
+      ON CONFLICT (jti) DO UPDATE SET expires_at = GREATEST(${s}.denied_access_tokens.expires_at, excluded.expires_at)
+    )
+    SELECT count(*) AS found FROM g`;
+  const isDenied = `SELECT 1 FROM ${s}.denied_access_tokens WHERE jti = $1 AND expires_at > $2`;
+
+  /**
+   * `GrantStore.revokeGrant` inside `tx`. The UPDATE locks the grant row before the deny-list
+   * copy reads the family's access tokens, so a token recorded concurrently is either seen
+   * here or sees the revocation (see `recordAccess`). The first revocation time stands.
+   */
+  const revokeFamily = async (tx: Queryable, grantId: string, now: number): Promise<void> => {
+    await tx.query(`UPDATE ${s}.grants SET revoked_at = $2 WHERE grant_id = $1 AND revoked_at IS NULL`, [grantId, now]);
+    await tx.query(
+      `INSERT INTO ${s}.denied_access_tokens (jti, expires_at)
+       SELECT jti, expires_at FROM ${s}.access_tokens WHERE grant_id = $1 AND expires_at > $2
+       ON CONFLICT (jti) DO UPDATE SET expires_at = GREATEST(${s}.denied_access_tokens.expires_at, excluded.expires_at)`,
+      [grantId, now],
+    );
+  };
+
+  /**
+   * The compare-and-swap. The family's grant row is locked first, so rotations, revocations
+   * and access-token records of one family run one at a time across instances. Everything
+   * `rotateRefreshTokenWith` may read is then loaded in two statements, the shared rules decide
+   * on that snapshot, and the writes they asked for are applied in order before COMMIT.
+   */
+  const rotate = (input: RotateInput): Promise<RotateResult> =>
+    db.transaction(async (tx) => {
+      const locked = await tx.query<GrantRow>(
+        `SELECT * FROM ${s}.grants
+         WHERE grant_id = (SELECT grant_id FROM ${s}.refresh_tokens WHERE token_hash = $1) FOR UPDATE`,
+        [input.tokenHash],
+      );
+      const grantRow = locked.rows[0];
+      const tokenRows = await tx.query<RefreshTokenRow>(
+        `SELECT * FROM ${s}.refresh_tokens
+         WHERE token_hash = ANY($1::text[])
+            OR token_hash = (SELECT successor_hash FROM ${s}.refresh_tokens WHERE token_hash = $2)`,
+        [[input.tokenHash, input.successor.tokenHash], input.tokenHash],
+      );
+      const latest =
+        grantRow === undefined
+          ? -1
+          : ((await tx.query<{ latest: number | null }>(
+              `SELECT MAX(generation) AS latest FROM ${s}.refresh_tokens WHERE grant_id = $1`,
+              [grantRow.grant_id],
+            )).rows[0]?.latest ?? -1);
+      const snapshot = familySnapshot(
+        grantRow === undefined ? undefined : grantFromRow(grantRow),
+        tokenRows.rows.map(refreshTokenFromRow),
+        latest,
+        [input.tokenHash, input.successor.tokenHash],
+      );
+      const result = rotateRefreshTokenWith(snapshot.operations, input);
+      for (const write of snapshot.writes) {
+        switch (write.kind) {
+          case 'markRotated':
+            await tx.query(
+              `UPDATE ${s}.refresh_tokens SET rotated_at = $2, successor_hash = $3, rotation_fingerprint = $4 WHERE token_hash = $1`,
+              [write.tokenHash, write.rotatedAt, write.successorHash, write.fingerprint],
+            );
+            break;
+          case 'insertToken':
+            await tx.query(insertToken, refreshTokenParams(write.token));
+            break;
+          case 'revokeFamily':
+            await revokeFamily(tx, write.grantId, write.now);
+            break;
+        }
+      }
+      return result;
+    });
+
+  return {
+    createGrant: async (grant) => void (await db.query(insertGrant, grantParams(grant))),
+    getGrant: async (grantId) => {
+      const row = (await db.query<GrantRow>(selectGrant, [grantId])).rows[0];
+      return row && grantFromRow(row);
+    },
+    saveRefreshToken: async (token) => {
+      try {
+        await db.query(insertToken, refreshTokenParams(token));
+      } catch (error) {
+        // The foreign key is the existence check: atomic with the insert, and no extra read.
+        if (error instanceof TypeError && (error.cause as { code?: unknown } | undefined)?.code === '23503') {
+          throw new TypeError('GrantStore.saveRefreshToken: unknown grant', { cause: error.cause });
+        }
+        throw error;
+      }
+    },
+    getRefreshToken: async (tokenHash) => {
+      const row = (await db.query<RefreshTokenRow>(selectToken, [tokenHash])).rows[0];
+      return row && refreshTokenFromRow(row);
+    },
+    rotateRefreshToken: async (input) => {
+      checkRotateInput(input);
+      return rotate(input);
+    },
+    revokeGrant: (grantId, now) => db.transaction((tx) => revokeFamily(tx, grantId, now)),
+    recordAccessToken: async (grantId, jti, expiresAt) => {
+      const { rows } = await db.query<{ found: number }>(recordAccess, [grantId, jti, expiresAt]);
+      if (Number(rows[0]?.found ?? 0) === 0) throw new TypeError('GrantStore.recordAccessToken: unknown grant');
+    },
+    denyAccessToken: async (jti, expiresAt) => void (await db.query(deny, [jti, expiresAt])),
+    isAccessTokenDenied: async (jti, now) => (await db.query(isDenied, [jti, now])).rowCount > 0,
+    purgeExpired: (now) => purge(db, s, now),
+  };
+}
+
+/** A write `rotateRefreshTokenWith` asked for, applied after it returns. */
+type FamilyWrite =
+  | { kind: 'markRotated'; tokenHash: string; rotatedAt: number; successorHash: string; fingerprint: string }
+  | { kind: 'insertToken'; token: RefreshTokenRecord }
+  | { kind: 'revokeFamily'; grantId: string; now: number };
+
+/**
+ * {@link FamilyOperations} over rows loaded under the family lock. Reads answer from the
+ * snapshot (updated by the snapshot's own writes); writes are recorded for the caller to apply.
+ * The shared rules decide; this only feeds them. A read of a token that was not loaded is a bug
+ * here (the rules' reads changed), and fails loudly rather than answering "unknown".
+ */
+function familySnapshot(
+  grant: GrantRecord | undefined,
+  tokens: readonly RefreshTokenRecord[],
+  latestGeneration: number,
+  requested: readonly string[],
+): { operations: FamilyOperations; writes: FamilyWrite[] } {
+  const byHash = new Map(tokens.map((token) => [token.tokenHash, token]));
+  // Loaded: what was asked for, plus the successor of the presented token (if rotated).
+  const loaded = new Set([...requested, ...tokens.map((token) => token.tokenHash)]);
+  const writes: FamilyWrite[] = [];
+  const operations: FamilyOperations = {
+    getToken: (tokenHash) => {
+      if (!loaded.has(tokenHash)) throw new Error('rotateRefreshToken: the rules read a token that was not loaded');
+      const token = byHash.get(tokenHash);
+      return token && structuredClone(token);
+    },
+    getGrant: (grantId) => (grant !== undefined && grant.grantId === grantId ? structuredClone(grant) : undefined),
+    latestGeneration: (grantId) => (grant !== undefined && grant.grantId === grantId ? latestGeneration : -1),
+    markRotated: (tokenHash, rotatedAt, successorHash, fingerprint) => {
+      writes.push({ kind: 'markRotated', tokenHash, rotatedAt, successorHash, fingerprint });
+      const token = byHash.get(tokenHash);
+      if (token) Object.assign(token, { rotatedAt, successorHash, rotationFingerprint: fingerprint });
+    },
+    insertToken: (token) => {
+      writes.push({ kind: 'insertToken', token: structuredClone(token) });
+      byHash.set(token.tokenHash, structuredClone(token));
+      loaded.add(token.tokenHash);
+    },
+    revokeFamily: (grantId, now) => void writes.push({ kind: 'revokeFamily', grantId, now }),
+  };
+  return { operations, writes };
+}
+
+/**
+ * `purgeExpired` as one transaction. Children of purged grants are deleted explicitly before
+ * the grants (not left to `ON DELETE CASCADE`) so that they count in the result, as in memory
+ * and SQLite. The grant condition mirrors `isGrantPurgeable` in `as-store-rules.ts`.
+ */
+function purge(db: PostgresDatabase, s: string, now: number): Promise<number> {
+  const purgeableGrant = `(g.expires_at IS NOT NULL AND g.expires_at <= $1) OR (
+    NOT EXISTS (SELECT 1 FROM ${s}.refresh_tokens r WHERE r.grant_id = g.grant_id)
+    AND NOT EXISTS (SELECT 1 FROM ${s}.access_tokens a WHERE a.grant_id = g.grant_id)
+    AND (g.revoked_at IS NOT NULL OR g.created_at + $2 <= $1))`;
+  const statements: Array<[string, number[]]> = [
+    [`DELETE FROM ${s}.authorization_codes WHERE expires_at <= $1`, [now]],
+    [`DELETE FROM ${s}.refresh_tokens WHERE expires_at <= $1`, [now]],
+    [`DELETE FROM ${s}.access_tokens WHERE expires_at <= $1`, [now]],
+    [`DELETE FROM ${s}.denied_access_tokens WHERE expires_at <= $1`, [now]],
+    [`DELETE FROM ${s}.interactions WHERE expires_at <= $1`, [now]],
+    [`DELETE FROM ${s}.refresh_tokens WHERE grant_id IN (SELECT g.grant_id FROM ${s}.grants g WHERE ${purgeableGrant})`, [now, IDLE_GRANT_PURGE_SECONDS]],
+    [`DELETE FROM ${s}.access_tokens WHERE grant_id IN (SELECT g.grant_id FROM ${s}.grants g WHERE ${purgeableGrant})`, [now, IDLE_GRANT_PURGE_SECONDS]],
+    [`DELETE FROM ${s}.grants AS g WHERE ${purgeableGrant}`, [now, IDLE_GRANT_PURGE_SECONDS]],
+  ];
+  return db.transaction(async (tx) => {
+    let removed = 0;
+    for (const [sql, params] of statements) removed += (await tx.query(sql, params)).rowCount;
+    return removed;
+  });
+}
