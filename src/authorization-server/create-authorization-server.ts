@@ -33,6 +33,8 @@ export interface AuthorizationServer {
   readonly revocationList: RevocationList;
   /** Publishes a new next key and promotes the previous next (`warden keys rotate`). */
   rotateKeys(): Promise<void>;
+  /** Deletes expired codes, tokens, interactions and deny-list entries now (also runs every `purgeIntervalSeconds`). */
+  purgeExpired(): Promise<void>;
   /** Endpoint context (tests and CLI tools). */
   readonly context: AsContext;
   close(): Promise<void>;
@@ -114,6 +116,18 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     return true;
   };
 
+  // Expired codes, refresh tokens, interactions and deny-list entries would otherwise pile up.
+  const purgeSeconds = options.purgeIntervalSeconds ?? 600;
+  const purge = async (): Promise<void> => {
+    try {
+      await ctx.stores.grants.purgeExpired(ctx.now());
+    } catch {
+      // A store outage: the next run tries again.
+    }
+  };
+  const purgeTimer = purgeSeconds > 0 ? setInterval(() => void purge(), purgeSeconds * 1000) : undefined;
+  purgeTimer?.unref();
+
   return {
     issuer: ctx.issuer,
     handle,
@@ -125,7 +139,9 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
       ctx.audit({ type: 'keys.rotated' });
     },
     context: ctx,
+    purgeExpired: purge,
     close: async () => {
+      if (purgeTimer !== undefined) clearInterval(purgeTimer);
       await ctx.stores.close();
     },
   };

@@ -38,7 +38,11 @@ export interface AuthorizationServerOptions {
     /** Login/consent interaction; default 600. */
     interactionSeconds?: number;
   };
-  /** Grace window for a retried refresh (same request, same client and key). Default 10 s. */
+  /**
+   * Grace window for a retried refresh (same request, same client and key). Default 10 s.
+   * Applies to confidential clients and DPoP-bound refresh tokens only; a public client's unbound
+   * refresh token has no grace (a thief could reproduce the retry).
+   */
   refreshGraceSeconds?: number;
   /** DPoP at the token endpoint (RFC 9449 §5, §8). */
   dpop?: {
@@ -69,6 +73,8 @@ export interface AuthorizationServerOptions {
   /** Login page branding. */
   login?: { title?: string };
   signingAlg?: 'ES256' | 'EdDSA';
+  /** How often expired rows are purged from the stores, in seconds; 0 turns it off. Default 600. */
+  purgeIntervalSeconds?: number;
   /** Audit events (issued, refreshed, reuse detected, ...). Never receives tokens or secrets. */
   audit?: (event: AuditEvent) => void;
   /** Clock in seconds. */
