@@ -22,15 +22,17 @@ export const SECRETS = { conf: 'conf-secret-0123456789', machine: 'machine-secre
 /** Seeded clients: a public app, a confidential app, a machine client, a token exchanger, another confidential app. */
 async function seedClients(as: AuthorizationServer): Promise<void> {
   const now = as.context.now();
-  const base = { redirectUris: [REDIRECT_URI], responseTypes: ['code'], source: 'registered' as const, createdAt: now };
+  const base = { redirectUris: [REDIRECT_URI], responseTypes: ['code'], source: 'registered' as ClientRecord['source'], createdAt: now };
   const clients: ClientRecord[] = [
     { ...base, clientId: 'public-app', tokenEndpointAuthMethod: 'none', grantTypes: ['authorization_code', 'refresh_token'] },
     { ...base, clientId: 'public-norefresh', tokenEndpointAuthMethod: 'none', grantTypes: ['authorization_code'] },
     { ...base, clientId: 'conf-app', tokenEndpointAuthMethod: 'client_secret_basic', secretHash: await hashSecret(SECRETS.conf), grantTypes: ['authorization_code', 'refresh_token'] },
-    { ...base, clientId: 'other-app', tokenEndpointAuthMethod: 'client_secret_basic', secretHash: await hashSecret(SECRETS.other), grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] },
-    { ...base, clientId: 'machine', tokenEndpointAuthMethod: 'client_secret_post', secretHash: await hashSecret(SECRETS.machine), grantTypes: ['client_credentials'], scope: 'mcp:tools mcp:admin' },
+    // Machine grants are only for operator-configured clients.
+    { ...base, source: 'configured', clientId: 'other-app', tokenEndpointAuthMethod: 'client_secret_basic', secretHash: await hashSecret(SECRETS.other), grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'] },
+    { ...base, source: 'configured', clientId: 'machine', tokenEndpointAuthMethod: 'client_secret_post', secretHash: await hashSecret(SECRETS.machine), grantTypes: ['client_credentials'], scope: 'mcp:tools mcp:admin' },
     {
       ...base,
+      source: 'configured',
       clientId: 'exchanger',
       tokenEndpointAuthMethod: 'client_secret_basic',
       secretHash: await hashSecret(SECRETS.exchanger),

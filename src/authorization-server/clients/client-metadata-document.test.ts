@@ -275,6 +275,19 @@ describe('Client ID Metadata Documents: documents that are refused (unknown clie
     expect(await getClient(ctx, id)).toBeUndefined();
   });
 
+  it.each([
+    ['client_credentials', ['authorization_code', 'client_credentials']],
+    ['token exchange', ['authorization_code', 'urn:ietf:params:oauth:grant-type:token-exchange']],
+  ])('C1 / RFC 7591 §3.2.2: refuses a document claiming %s (machine clients must be configured by the operator): unknown client, nothing stored', async (label, grants) => {
+    const ctx = context();
+    const path = `/machine-${label.replace(/\W/g, '')}.json`;
+    const id = serve(path, document(`${origin}${path}`, { grant_types: grants, scope: 'mcp:admin' }));
+    const grant = grants[1] as string;
+    expect(await reason(ctx, id)).toBe(`metadata document is invalid: grant_types: "${grant}" is not available to self-registered clients; machine clients must be configured by the operator`);
+    expect(await getClient(ctx, id)).toBeUndefined();
+    expect(await ctx.stores.clients.get(id)).toBeUndefined();
+  });
+
   it('refuses a document with a __proto__ member', async () => {
     const ctx = context();
     const id = `${origin}/proto.json`;

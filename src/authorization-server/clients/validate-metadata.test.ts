@@ -59,9 +59,9 @@ describe('validateClientMetadata: defaults and supported members (RFC 7591 §2)'
     });
   });
 
-  it('derives response_types [] for a client_credentials-only client (RFC 7591 §2.1)', () => {
-    const metadata = validateClientMetadata({ grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' }, { source: 'registered' });
-    expect(metadata).toMatchObject({ grantTypes: ['client_credentials'], responseTypes: [], redirectUris: [] });
+  it('derives response_types [] for a client without authorization_code (RFC 7591 §2.1)', () => {
+    const metadata = validateClientMetadata({ grant_types: ['refresh_token'], token_endpoint_auth_method: 'client_secret_post' }, { source: 'registered' });
+    expect(metadata).toMatchObject({ grantTypes: ['refresh_token'], responseTypes: [], redirectUris: [] });
   });
 
   it('ignores harmless registered members and server-assigned values, treating null as absent (RFC 7591 §2, §3.2.1)', () => {
@@ -162,12 +162,12 @@ describe('validateClientMetadata: hostile and invalid metadata → invalid_clien
     ['too many redirect_uris', { redirect_uris: Array.from({ length: 33 }, (_, i) => `http://127.0.0.1/cb${i}`) }, 'redirect_uris must have at most 32 entries'],
     ['unknown auth method', { ...base, token_endpoint_auth_method: 'private_key_jwt' }, 'token_endpoint_auth_method must be one of none, client_secret_basic, client_secret_post'],
     ['auth method not a string', { ...base, token_endpoint_auth_method: ['none'] }, 'token_endpoint_auth_method must be one of none, client_secret_basic, client_secret_post'],
-    ['implicit grant', { ...base, grant_types: ['implicit'] }, 'grant_types: "implicit" is not supported (use authorization_code, refresh_token, client_credentials)'],
-    ['password grant', { ...base, grant_types: ['authorization_code', 'password'] }, 'grant_types: "password" is not supported (use authorization_code, refresh_token, client_credentials)'],
+    ['implicit grant', { ...base, grant_types: ['implicit'] }, 'grant_types: "implicit" is not supported (use authorization_code, refresh_token)'],
+    ['password grant', { ...base, grant_types: ['authorization_code', 'password'] }, 'grant_types: "password" is not supported (use authorization_code, refresh_token)'],
     ['empty grant_types', { ...base, grant_types: [] }, 'grant_types must not be empty'],
-    ['public client_credentials', { grant_types: ['client_credentials'], token_endpoint_auth_method: 'none' }, 'client_credentials requires a confidential client (token_endpoint_auth_method other than "none")'],
+    ['public client_credentials', { grant_types: ['client_credentials'], token_endpoint_auth_method: 'none' }, 'grant_types: "client_credentials" is not available to self-registered clients; machine clients must be configured by the operator'],
     ['response_type token', { ...base, response_types: ['token'] }, 'response_types: only "code" is supported'],
-    ['code without authorization_code', { token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], response_types: ['code'] }, 'grant_types and response_types are inconsistent: "authorization_code" goes with "code" (RFC 7591 §2.1)'],
+    ['code without authorization_code', { token_endpoint_auth_method: 'client_secret_basic', grant_types: ['refresh_token'], response_types: ['code'] }, 'grant_types and response_types are inconsistent: "authorization_code" goes with "code" (RFC 7591 §2.1)'],
     ['authorization_code without code', { ...base, response_types: [] }, 'grant_types and response_types are inconsistent: "authorization_code" goes with "code" (RFC 7591 §2.1)'],
     ['client_name not a string', { ...base, client_name: { en: 'x' } }, 'client_name must be a string'],
     ['blank client_name', { ...base, client_name: '   ' }, 'client_name must not be empty'],
@@ -189,6 +189,15 @@ describe('validateClientMetadata: hostile and invalid metadata → invalid_clien
     ['too many members', Object.fromEntries([...Object.entries(base), ...Array.from({ length: 63 }, (_, i) => [`tos_uri#l${i}`, 'x'])]), 'the client metadata has more than 64 members'],
   ])('refuses %s', (_label, input, description) => {
     expect(refusal(input)).toEqual(bad(description));
+  });
+
+  it.each([
+    ['client_credentials', { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post', scope: 'mcp:admin' }],
+    ['client_credentials beside authorization_code', { redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token', 'client_credentials'] }],
+    ['token exchange', { grant_types: ['urn:ietf:params:oauth:grant-type:token-exchange'], token_endpoint_auth_method: 'client_secret_basic' }],
+  ])('C1 / RFC 7591 §3.2.2: refuses %s for a self-registered client: machine clients are configured by the operator', (_label, input) => {
+    const grant = (input.grant_types as string[]).find((g) => g !== 'authorization_code' && g !== 'refresh_token') as string;
+    expect(refusal(input)).toEqual(bad(`grant_types: "${grant}" is not available to self-registered clients; machine clients must be configured by the operator`));
   });
 
   it('refuses a bad redirect URI with invalid_redirect_uri (RFC 7591 §3.2.2)', () => {
@@ -217,7 +226,9 @@ describe('validateClientMetadata: metadata documents (draft-ietf-oauth-client-id
     ['a missing client_id', { redirect_uris: [REDIRECT] }, 'a client metadata document must contain its client_id'],
     ['a shared-secret auth method', { client_id: id, redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' }, 'a client metadata document must use token_endpoint_auth_method "none"'],
     ['a client_secret', { client_id: id, redirect_uris: [REDIRECT], client_secret: 'x' }, 'a client metadata document must not contain client_secret or client_secret_expires_at'],
-    ['client_credentials', { client_id: id, grant_types: ['client_credentials'] }, 'client_credentials requires a confidential client (token_endpoint_auth_method other than "none")'],
+    ['client_credentials', { client_id: id, grant_types: ['client_credentials'] }, 'grant_types: "client_credentials" is not available to self-registered clients; machine clients must be configured by the operator'],
+    ['client_credentials with a scope (C1)', { client_id: id, redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'client_credentials'], scope: 'mcp:admin' }, 'grant_types: "client_credentials" is not available to self-registered clients; machine clients must be configured by the operator'],
+    ['token exchange (C1)', { client_id: id, redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:token-exchange'] }, 'grant_types: "urn:ietf:params:oauth:grant-type:token-exchange" is not available to self-registered clients; machine clients must be configured by the operator'],
   ])('refuses %s', (_label, input, description) => {
     expect(refusal(input, 'metadata-document')).toEqual(bad(description));
   });

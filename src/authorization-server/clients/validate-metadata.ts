@@ -6,8 +6,11 @@ import { validateRedirectUri } from './redirect-uri.js';
 /** Client authentication methods Warden implements at the token endpoint. */
 export type TokenEndpointAuthMethod = ClientRecord['tokenEndpointAuthMethod'];
 
-/** Grant types a client may register for. */
-export type ClientGrantType = 'authorization_code' | 'refresh_token' | 'client_credentials';
+/**
+ * Grant types a client may register for itself (RFC 7591 registration or a Client ID Metadata
+ * Document): only the user-facing ones, where every token follows a user's login and consent.
+ */
+export type ClientGrantType = 'authorization_code' | 'refresh_token';
 
 /** Where the metadata comes from: an RFC 7591 registration request, or a fetched Client ID Metadata Document. */
 export type ClientMetadataSource = 'registered' | 'metadata-document';
@@ -46,7 +49,14 @@ const MAX_SHORT_STRING = 255;
 const MAX_URL_LENGTH = 2000;
 
 const AUTH_METHODS: ReadonlySet<string> = new Set<TokenEndpointAuthMethod>(['none', 'client_secret_basic', 'client_secret_post']);
-const GRANT_TYPES: ReadonlySet<string> = new Set<ClientGrantType>(['authorization_code', 'refresh_token', 'client_credentials']);
+const GRANT_TYPES: ReadonlySet<string> = new Set<ClientGrantType>(['authorization_code', 'refresh_token']);
+
+/**
+ * Grants that issue tokens with no user involved. A client that registers itself chooses its own
+ * `scope`, so allowing these would let anyone mint, say, `mcp:admin` tokens; machine clients are
+ * declared by the operator (configuration), never self-registered.
+ */
+const MACHINE_GRANT_TYPES: ReadonlySet<string> = new Set(['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange']);
 
 /** Keys that mutate prototypes when a consumer copies the object naively; refused wherever they appear. */
 const POISON_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
@@ -207,7 +217,12 @@ function grantTypes(value: unknown): ClientGrantType[] {
   if (value === undefined) return ['authorization_code'];
   const list = stringArray('grant_types', value, 8);
   if (list.length === 0) refuse('grant_types must not be empty');
-  for (const grant of list) if (!GRANT_TYPES.has(grant)) refuse(`grant_types: ${quote(grant)} is not supported (use authorization_code, refresh_token, client_credentials)`);
+  for (const grant of list) {
+    if (MACHINE_GRANT_TYPES.has(grant)) {
+      refuse(`grant_types: ${quote(grant)} is not available to self-registered clients; machine clients must be configured by the operator`);
+    }
+    if (!GRANT_TYPES.has(grant)) refuse(`grant_types: ${quote(grant)} is not supported (use authorization_code, refresh_token)`);
+  }
   return list as ClientGrantType[];
 }
 
@@ -238,6 +253,10 @@ function scope(value: unknown): string {
  *
  * - supported members are type- and value-checked (`redirect_uris` through
  *   {@link validateRedirectUri}, required when `authorization_code` is a grant type);
+ *   `grant_types` may only name `authorization_code` and `refresh_token`: `client_credentials`
+ *   and token exchange are refused (`invalid_client_metadata`), because a self-registered client
+ *   picks its own `scope` and those grants involve no user — machine clients are configured by
+ *   the operator;
  * - dangerous members (`jwks`, `jwks_uri`, `sector_identifier_uri`, `request_uris`,
  *   `initiate_login_uri`, logout URIs, mTLS subjects) are refused;
  * - harmless registered members (`tos_uri`, `policy_uri`, `software_statement`, server-assigned
@@ -279,9 +298,8 @@ export function validateClientMetadata(input: unknown, options: ValidateClientMe
   }
 
   const tokenEndpointAuthMethod = authMethod(member(input, 'token_endpoint_auth_method'), source);
+  // Only user-facing grants: client_credentials and token exchange are refused for either source.
   const grants = grantTypes(member(input, 'grant_types'));
-  // OAuth 2.1 §4.2: client_credentials is for confidential clients only.
-  if (grants.includes('client_credentials') && tokenEndpointAuthMethod === 'none') refuse('client_credentials requires a confidential client (token_endpoint_auth_method other than "none")');
   const responses = responseTypes(member(input, 'response_types'), grants);
 
   const rawRedirects = member(input, 'redirect_uris');

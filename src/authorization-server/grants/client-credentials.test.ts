@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { basic, callResource, RESOURCE, SECRETS, startHarness, type Harness } from '../../../test/helpers/as-harness.js';
 import { createDpopKey } from '../../../test/helpers/test-issuer.js';
 
+
 let h: Harness;
 beforeEach(async () => {
   h = await startHarness();
@@ -83,6 +84,19 @@ describe('client_credentials grant (RFC 6749 §4.4)', () => {
   it('RFC 6749 §5.2: a client not registered for client_credentials is unauthorized_client', async () => {
     expectError(await h.post(h.tokenUrl, { grant_type: 'client_credentials', resource: RESOURCE }, basic('conf-app', SECRETS.conf)), 400, 'unauthorized_client');
   });
+
+  it.each(['registered', 'metadata-document'] as const)(
+    'C1 / RFC 6749 §4.4 + RFC 7591 §2: a %s (self-declared) client whose stored record claims client_credentials is unauthorized_client, no token',
+    async (source) => {
+      const stored = await h.as.context.stores.clients.get('machine');
+      await h.as.context.stores.clients.put({ ...stored!, source });
+      const response = await h.post(h.tokenUrl, machine({ scope: 'mcp:admin' }));
+      expectError(response, 400, 'unauthorized_client');
+      expect(response.body.error_description).toContain('configured by the operator');
+      expect(response.body.access_token).toBeUndefined();
+      expect(h.audit.filter((e) => e.type === 'token.issued')).toHaveLength(0);
+    },
+  );
 
   it('RFC 6749 §2.3.1: a wrong secret is invalid_client', async () => {
     expectError(await h.post(h.tokenUrl, machine({ client_secret: 'wrong' })), 401, 'invalid_client');

@@ -18,12 +18,18 @@ function allowedScopes(client: ClientRecord, resource: RegisteredResource): stri
 
 /**
  * `grant_type=client_credentials` (RFC 6749 §4.4) for machine-to-machine clients: confidential
- * clients only (the endpoint does not admit public ones for this grant), `resource` required
+ * clients configured by the operator only (`source: 'configured'`; a self-registered or
+ * metadata-document client is `unauthorized_client` even if its record claims the grant; the
+ * endpoint does not admit public clients for this grant), `resource` required
  * (RFC 8707 §2), `sub` = `client_id`, no refresh token (§4.4.3), DPoP-bound when a proof is sent.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
  */
 export const clientCredentialsGrant: GrantHandler = async ({ ctx, form, client, jkt }) => {
+  // Defence in depth: registration and metadata documents refuse this grant, but a stored record
+  // (an older version's registration, a hand-edited store) might still claim it. A client that
+  // chose its own metadata never gets user-less tokens.
+  if (client.source !== 'configured') throw new UnauthorizedClientError('client_credentials is only for clients configured by the operator (RFC 6749 §4.4)');
   // Defence in depth: client authentication already refused public clients for this grant.
   if (client.tokenEndpointAuthMethod === 'none') throw new UnauthorizedClientError('client_credentials needs a confidential client (RFC 6749 §4.4)');
   const resource = ctx.resources.resolve(form.resource);

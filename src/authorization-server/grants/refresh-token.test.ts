@@ -86,6 +86,47 @@ describe.each(BACKENDS)('refresh_token grant (OAuth 2.1 §4.3, RFC 9700 §4.14.2
     expect(await h.as.context.stores.grants.isAccessTokenDenied(jtiOf(r1), h.now())).toBe(true);
   });
 
+  it('M2 / RFC 9700 §4.14.2: a public client without DPoP has no grace window: a thief replaying the rotated token 3 s later gets 400 invalid_grant and the family is revoked', async () => {
+    const first = await login();
+    const r1 = await h.refresh(first.body.refresh_token as string);
+    expect(r1.status).toBe(200);
+    h.advance(3);
+    // The thief sends exactly what the client sent (same client_id, no DPoP, no scope/resource): same fingerprint.
+    const replay = await h.refresh(first.body.refresh_token as string);
+    expectError(replay, 400, 'invalid_grant');
+    expect(replay.body.refresh_token).toBeUndefined();
+    expect(replay.body.access_token).toBeUndefined();
+    // The family is revoked: the legitimate successor is dead, and so are the access tokens.
+    expectError(await h.refresh(r1.body.refresh_token as string), 400, 'invalid_grant');
+    for (const r of [first, r1]) expect(await h.as.context.stores.grants.isAccessTokenDenied(jtiOf(r), h.now())).toBe(true);
+    expect(h.audit.filter((e) => e.type === 'refresh.reuse_detected')).toEqual([expect.objectContaining({ clientId: 'public-app', subject: 'alice' })]);
+  });
+
+  it('M2 / RFC 9700 §4.14.2 + RFC 9449 §5: a DPoP-bound public client retrying within the grace window gets the same successor', async () => {
+    const key = await createDpopKey();
+    const first = await login({ dpop: key });
+    const r1 = await h.refresh(first.body.refresh_token as string, { dpop: key });
+    expect(r1.status).toBe(200);
+    h.advance(3);
+    const retry = await h.refresh(first.body.refresh_token as string, { dpop: key });
+    expect(retry.status).toBe(200);
+    expect(retry.body.refresh_token).toBe(r1.body.refresh_token);
+    expect(h.audit.filter((e) => e.type === 'refresh.reuse_detected')).toHaveLength(0);
+    expect((await h.refresh(r1.body.refresh_token as string, { dpop: key })).status).toBe(200);
+  });
+
+  it('M2 / RFC 9700 §4.14.2: a confidential client keeps the grace window (its authentication makes the retry its own)', async () => {
+    const auth = basic('conf-app', SECRETS.conf);
+    const first = await login({ clientId: 'conf-app' });
+    const r1 = await h.refresh(first.body.refresh_token as string, { auth });
+    expect(r1.status).toBe(200);
+    h.advance(3);
+    const retry = await h.refresh(first.body.refresh_token as string, { auth });
+    expect(retry.status).toBe(200);
+    expect(retry.body.refresh_token).toBe(r1.body.refresh_token);
+    expect(h.audit.filter((e) => e.type === 'refresh.reuse_detected')).toHaveLength(0);
+  });
+
   it('RFC 9700 §4.14.2: inside the grace window, a different request (other parameters) is reuse, not a retry', async () => {
     const first = await login({ scopes: ['mcp:tools', 'mcp:admin'] });
     const r1 = await h.refresh(first.body.refresh_token as string);

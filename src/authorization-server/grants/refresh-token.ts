@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidGrantError, InvalidTargetError } from '../../oauth/errors.js';
-import type { GrantRecord, RefreshTokenRecord } from '../../stores/as-contracts.js';
+import type { ClientRecord, GrantRecord, RefreshTokenRecord } from '../../stores/as-contracts.js';
 import type { AsContext } from '../context.js';
 import { issueAccessToken } from '../issue-access-token.js';
 import { sha256Base64url } from '../pkce.js';
@@ -33,13 +33,28 @@ export async function issueRefreshToken(ctx: AsContext, grant: GrantRecord): Pro
 }
 
 /**
+ * How long after a rotation the same request may be retried and get the same successor. The
+ * fingerprint of a retry (client id, DPoP key, parameters) is only a secret for a party that
+ * authenticates: a confidential client has its secret, a DPoP-bound token has its key. For a
+ * public client without DPoP anyone holding the rotated token can reproduce the fingerprint, so a
+ * grace window would hand a thief the successor without reuse detection: there is none — every
+ * second presentation is reuse and revokes the family (RFC 9700 §4.14.2).
+ */
+function retryGraceSeconds(ctx: AsContext, client: ClientRecord, boundKey: string | undefined): number {
+  if (client.tokenEndpointAuthMethod === 'none' && boundKey === undefined) return 0;
+  return ctx.refreshGraceSeconds;
+}
+
+/**
  * `grant_type=refresh_token` (OAuth 2.1 §4.3) with rotation on every use (RFC 9700 §4.14.2).
  *
  * The successor is a pure function of the presented token (`HMAC(secret, token)`), so the store
  * never holds a refresh token in plaintext and yet a retry of the same request inside the grace
  * window receives the very same successor: a lost response does not kill the session. "Same
  * request" is the fingerprint of client, DPoP key and parameters; anything else presenting a
- * rotated token is reuse, and the store revokes the whole family with its access tokens.
+ * rotated token is reuse, and the store revokes the whole family with its access tokens. The
+ * window applies only to confidential clients and DPoP-bound tokens ({@link retryGraceSeconds}):
+ * a public client's unbound token has no grace, since a thief could reproduce its fingerprint.
  *
  * The client and DPoP-key binding are checked before the compare-and-swap, so a token presented
  * by the wrong party is refused without rotating (or revoking) the legitimate client's family.
@@ -91,7 +106,7 @@ export const refreshTokenGrant: GrantHandler = async ({ ctx, form, client, jkt }
   if (token.jkt !== undefined) successor.jkt = token.jkt;
   const fingerprint = ctx.hmac('refresh-fp', JSON.stringify({ clientId: client.clientId, jkt: jkt ?? '', scope: form.scope ?? '', resource: form.resource ?? '' }));
 
-  const rotation = await grants.rotateRefreshToken({ tokenHash, successor, fingerprint, graceSeconds: ctx.refreshGraceSeconds, now });
+  const rotation = await grants.rotateRefreshToken({ tokenHash, successor, fingerprint, graceSeconds: retryGraceSeconds(ctx, client, boundKey), now });
   switch (rotation.state) {
     case 'rotated':
     case 'retry':

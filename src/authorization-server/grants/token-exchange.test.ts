@@ -4,6 +4,7 @@ import { basic, callResource, RESOURCE, SECRETS, startHarness, type Harness } fr
 import { createDpopKey, createTestIssuer, type TestDpopKey } from '../../../test/helpers/test-issuer.js';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from './token-exchange.js';
 
+
 let h: Harness;
 beforeEach(async () => {
   h = await startHarness();
@@ -115,4 +116,17 @@ describe('token exchange (RFC 8693)', () => {
     const response = await h.post(h.tokenUrl, { grant_type: TOKEN_EXCHANGE_GRANT_TYPE, client_id: 'public-app', subject_token: subject, subject_token_type: ACCESS_TOKEN_TYPE, resource: RESOURCE });
     expectError(response, 401, 'invalid_client');
   });
+
+  it.each(['registered', 'metadata-document'] as const)(
+    'C1 / RFC 8693 §2.1 + RFC 6749 §5.2: a %s (self-declared) client whose stored record claims token exchange is unauthorized_client',
+    async (source) => {
+      const subject = await subjectToken();
+      const stored = await h.as.context.stores.clients.get('exchanger');
+      await h.as.context.stores.clients.put({ ...stored!, source });
+      const response = await exchange({ subject_token: subject });
+      expectError(response, 400, 'unauthorized_client');
+      expect(response.body.error_description).toContain('configured by the operator');
+      expect(response.body.access_token).toBeUndefined();
+    },
+  );
 });

@@ -1,4 +1,4 @@
-import { InvalidRequestError, InvalidScopeError, InvalidTargetError, isOAuthError } from '../../oauth/errors.js';
+import { InvalidRequestError, InvalidScopeError, InvalidTargetError, isOAuthError, UnauthorizedClientError } from '../../oauth/errors.js';
 import type { AccessTokenClaims } from '../../jose/verify-access-token.js';
 import { issueAccessToken } from '../issue-access-token.js';
 import { verifyOwnAccessToken } from '../verify-own-access-token.js';
@@ -27,6 +27,9 @@ function actorClaim(subject: AccessTokenClaims, requester: string): Record<strin
  * client, `act` names it when it is not the subject token's client. The new token never outlives
  * the subject token, and no refresh token is issued.
  *
+ * Only clients configured by the operator (`source: 'configured'`) may exchange; any other client
+ * is `unauthorized_client` even if its stored record claims the grant.
+ *
  * Refused (RFC 8693 §2.2.2: `invalid_request`): another `subject_token_type`, actor tokens, a
  * subject token that is invalid, expired or revoked, or DPoP-bound to a key other than the
  * request's proof key.
@@ -34,6 +37,9 @@ function actorClaim(subject: AccessTokenClaims, requester: string): Record<strin
  * @see https://www.rfc-editor.org/rfc/rfc8693#section-2
  */
 export const tokenExchangeGrant: GrantHandler = async ({ ctx, form, client, jkt }) => {
+  // Defence in depth: only operator-configured clients act for others. Registration and metadata
+  // documents refuse this grant; a stored record that claims it anyway is not trusted.
+  if (client.source !== 'configured') throw new UnauthorizedClientError('token exchange is only for clients configured by the operator (RFC 8693 §2.1)');
   const subjectToken = requireParam(form, 'subject_token');
   if (requireParam(form, 'subject_token_type') !== ACCESS_TOKEN_TYPE) {
     throw new InvalidRequestError(`"subject_token_type" must be ${ACCESS_TOKEN_TYPE}: only access tokens issued by this server can be exchanged`);

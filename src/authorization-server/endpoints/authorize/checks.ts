@@ -16,19 +16,33 @@ import type { ClientRecord } from '../../../stores/as-contracts.js';
 import { matchRedirectUri } from '../../clients/redirect-uri.js';
 import { getClient } from '../../clients/get-client.js';
 import type { AsContext } from '../../context.js';
-import { MAX_FORM_BYTES, readRaw } from '../../http.js';
+import { readRaw } from '../../http.js';
 import type { RegisteredResource } from '../../resource-registry.js';
+import { MAX_STATE_CHARS } from './pending-authorization.js';
+
+/**
+ * Largest authorization request, query string or form body (bytes). Everything a legitimate
+ * request carries fits with room to spare (client id URL and redirect URI ≤ 2 KB each, `state`
+ * ≤ {@link MAX_STATE_CHARS}, fixed-size PKCE and DPoP values); anything larger is refused before
+ * it is parsed.
+ */
+export const MAX_AUTHORIZATION_REQUEST_BYTES = 8 * 1024;
 
 /** An error that must be shown to the user, never sent to an unverified redirect URI. */
 export class AuthorizePageError extends Error {
   /** HTTP status of the error page. */
   readonly status: number;
-  constructor(message: string, status = 400) {
+  /** The RFC 6749 §4.1.2.1 error code the page names (it would have been redirected, had that been safe). */
+  readonly error: string;
+  constructor(message: string, status = 400, error = 'invalid_request') {
     super(message);
     this.name = 'AuthorizePageError';
     this.status = status;
+    this.error = error;
   }
 }
+
+const TOO_LARGE = `The authorization request is too large (at most ${MAX_AUTHORIZATION_REQUEST_BYTES} bytes).`;
 
 /** Authorization request parameters: the single-valued ones, and the names sent more than once. */
 export interface AuthorizationParams {
@@ -43,7 +57,9 @@ const SHA256_B64URL = /^[A-Za-z0-9_-]{43}$/;
 /**
  * Reads the request parameters: the query for GET, the form body for POST (OAuth 2.1 §4.1.1 allows
  * both). Duplicates are collected rather than thrown, because until the redirect URI is verified
- * they must be reported on a page, and afterwards by redirect.
+ * they must be reported on a page, and afterwards by redirect. A query or body over
+ * {@link MAX_AUTHORIZATION_REQUEST_BYTES} is refused here, unparsed — so before any redirect URI
+ * is verified: an `invalid_request` page.
  */
 export async function readAuthorizationParams(req: IncomingMessage): Promise<AuthorizationParams> {
   let search: URLSearchParams;
@@ -53,15 +69,17 @@ export async function readAuthorizationParams(req: IncomingMessage): Promise<Aut
     }
     let body: Buffer;
     try {
-      body = await readRaw(req, MAX_FORM_BYTES);
+      body = await readRaw(req, MAX_AUTHORIZATION_REQUEST_BYTES);
     } catch {
-      throw new AuthorizePageError('The authorization request is too large.');
+      throw new AuthorizePageError(TOO_LARGE);
     }
     search = new URLSearchParams(body.toString('utf8'));
   } else {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    search = new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+    const query = q === -1 ? '' : url.slice(q + 1);
+    if (Buffer.byteLength(query) > MAX_AUTHORIZATION_REQUEST_BYTES) throw new AuthorizePageError(TOO_LARGE);
+    search = new URLSearchParams(query);
   }
   const values: Record<string, string> = Object.create(null) as Record<string, string>;
   const duplicated = new Set<string>();
@@ -102,6 +120,16 @@ export function checkRedirectUri(client: ClientRecord, params: AuthorizationPara
 export function checkNoDuplicates(params: AuthorizationParams): void {
   const [first] = params.duplicated;
   if (first !== undefined) throw new InvalidRequestError(`parameter "${first}" is included more than once (RFC 6749 §3.1)`);
+}
+
+/**
+ * (h′) `state` at most {@link MAX_STATE_CHARS} characters (`invalid_request`, redirected: the
+ * redirect URI is verified by now). It is opaque, but it is stored until the user finishes and
+ * echoed back; a client needs no more than a CSRF token or a short reference in it.
+ */
+export function checkState(params: AuthorizationParams): void {
+  const state = params.values.state;
+  if (state !== undefined && [...state].length > MAX_STATE_CHARS) throw new InvalidRequestError(`state must be at most ${MAX_STATE_CHARS} characters`);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { get, pkcePair, postForm, RESOURCE, startAuthorizationServer, type TestAs } from '../../../../test/helpers/login-flow.js';
 import { parsePendingAuthorization } from './pending-authorization.js';
 
@@ -321,5 +321,81 @@ describe('/authorize — dpop_jkt and duplicated parameters', () => {
 
   it('unknown parameters are ignored (RFC 6749 §3.1)', async () => {
     expect((await authorize(valid({ prompt: 'consent', ui_locales: 'en' }))).status).toBe(303);
+  });
+});
+
+describe('/authorize — request size limits (finding M3)', () => {
+  /** The raw entry `/authorize` parked, straight from the store (not through the parser). */
+  async function rawPendingOf(res: Response): Promise<Record<string, unknown>> {
+    const location = res.headers.get('location') ?? '';
+    const id = location.slice(location.lastIndexOf('/') + 1);
+    return (await t.server.context.stores.interactions.get(id, t.server.context.now())) as Record<string, unknown>;
+  }
+
+  /** The page names the error code it would have redirected. */
+  async function expectInvalidRequestPage(res: Response): Promise<void> {
+    const html = await res.clone().text();
+    await expectErrorPage(res, /too large \(at most 8192 bytes\)/);
+    expect(html).toContain('Error code: <code>invalid_request</code>');
+  }
+
+  /** Runs `send` and returns how many interactions it parked. */
+  async function parkedBy(send: () => Promise<Response>): Promise<{ res: Response; parked: number }> {
+    const put = vi.spyOn(t.server.context.stores.interactions, 'put');
+    try {
+      const res = await send();
+      return { res, parked: put.mock.calls.length };
+    } finally {
+      put.mockRestore();
+    }
+  }
+
+  it('M3 / RFC 6749 §4.1.2.1: a state of 1025 characters → 303 invalid_request to the verified redirect URI, nothing parked', async () => {
+    const state = 's'.repeat(1025);
+    const { res, parked } = await parkedBy(() => authorize(valid({ state })));
+    const url = expectErrorRedirect(res, 'invalid_request', { state });
+    expect(url.searchParams.get('error_description')).toBe('state must be at most 1024 characters');
+    expect(parked).toBe(0);
+  });
+
+  it('M3 / RFC 6749 §4.1.2.1: a state of 1024 characters (counted in characters, not bytes) is accepted and stored', async () => {
+    const state = 'é'.repeat(1024);
+    const res = await authorize(valid({ state }));
+    expect(res.status).toBe(303);
+    expect((await pendingOf(res))?.state).toBe(state);
+  });
+
+  it('M3 / RFC 6749 §4.1.2.1: a POST with a ~60 KB state → 400 invalid_request page, no redirect, nothing parked', async () => {
+    const { res, parked } = await parkedBy(() => postForm(t, '/authorize', valid({ state: 'x'.repeat(60_000) })));
+    await expectInvalidRequestPage(res);
+    expect(parked).toBe(0);
+  });
+
+  it('M3 / RFC 6749 §4.1.2.1: a GET whose query exceeds 8 KiB → 400 invalid_request page (checked before the redirect URI)', async () => {
+    const res = await authorize(valid({ padding: 'p'.repeat(8 * 1024) }));
+    await expectInvalidRequestPage(res);
+  });
+
+  it('M3 / RFC 6749 §4.1.1: a form of exactly 8192 bytes is accepted; 8193 bytes is a 400 invalid_request page', async () => {
+    const base = new URLSearchParams(valid()).toString();
+    const exact = `${base}&padding=${'p'.repeat(8192 - base.length - '&padding='.length)}`;
+    expect(exact.length).toBe(8192);
+    expect((await postForm(t, '/authorize', exact)).status).toBe(303);
+    await expectInvalidRequestPage(await postForm(t, '/authorize', `${exact}p`));
+  });
+
+  it('M3: the parked interaction holds only the validated fields, never the request parameters as sent', async () => {
+    const extra = valid({ scope: 'mcp:tools mcp:tools', resource: 'HTTPS://MCP.example/mcp/', prompt: 'consent', login_hint: 'alice', nonce: 'n'.repeat(900), subject: 'alice', authTime: '1', v: '2' });
+    const res = await postForm(t, '/authorize', `${new URLSearchParams(extra)}&__proto__=x&constructor=y`);
+    expect(res.status).toBe(303);
+    const stored = await rawPendingOf(res);
+    expect(Object.keys(stored).sort()).toEqual(['clientId', 'codeChallenge', 'expiresAt', 'redirectUri', 'resource', 'scopes', 'state', 'v']);
+    expect(stored).toMatchObject({ clientId: 'app', resource: RESOURCE, scopes: ['mcp:tools'], state: 'st-&=?/+ x' });
+  });
+
+  it('M3: a stored entry with an over-long state (from anywhere) is not trusted when read back', () => {
+    const entry = { v: 1, clientId: 'app', redirectUri: 'https://app.example/cb', resource: RESOURCE, scopes: [], codeChallenge: challenge, expiresAt: 1 };
+    expect(parsePendingAuthorization({ ...entry, state: 'x'.repeat(1024) })?.state).toHaveLength(1024);
+    expect(parsePendingAuthorization({ ...entry, state: 'x'.repeat(1025) })).toBeUndefined();
   });
 });

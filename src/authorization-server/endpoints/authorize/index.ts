@@ -18,6 +18,7 @@ import {
   checkResource,
   checkResponseType,
   checkScope,
+  checkState,
   readAuthorizationParams,
   type AuthorizationParams,
 } from './checks.js';
@@ -31,7 +32,9 @@ export type { PendingAuthorization } from './pending-authorization.js';
  * The authorization endpoint (RFC 6749 §4.1.1, OAuth 2.1 §4.1.1), GET or POST. Runs its checks in
  * order; accepted requests are parked in the interaction store and the browser is sent to the
  * login page. Errors before the client and redirect URI are verified render a page (never a
- * redirect); later errors are redirected with `state` and `iss` (RFC 9207).
+ * redirect); later errors are redirected with `state` and `iss` (RFC 9207). Size limits: the
+ * query or form at most `MAX_AUTHORIZATION_REQUEST_BYTES` (8 KiB; checked first, so a page) and
+ * `state` at most `MAX_STATE_CHARS` (1024) characters (a redirected `invalid_request`).
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.1
  * @see https://www.rfc-editor.org/rfc/rfc7636#section-4.3
@@ -48,13 +51,15 @@ export const authorizeEndpoint: Endpoint = async (ctx, req, res) => {
     client = await checkClient(ctx, params);
     redirectUri = checkRedirectUri(client, params);
   } catch (error) {
-    if (error instanceof AuthorizePageError) return sendErrorPage(ctx, res, error.status, error.message);
+    if (error instanceof AuthorizePageError) return sendErrorPage(ctx, res, error.status, error.message, error.error);
     throw error;
   }
-  // A duplicated state is not echoed: which copy would be the client's?
+  // A duplicated state is not echoed: which copy would be the client's? An over-long one is (RFC
+  // 6749 §4.1.2.1 requires it, and the request size cap bounds it); it is never stored.
   const state = params.duplicated.has('state') ? undefined : params.values.state;
   try {
     checkNoDuplicates(params);
+    checkState(params);
     checkResponseType(client, params);
     const codeChallenge = checkPkce(params);
     const resource = checkResource(ctx, params);
@@ -62,6 +67,8 @@ export const authorizeEndpoint: Endpoint = async (ctx, req, res) => {
     const dpopJkt = checkDpopJkt(params);
 
     const expiresAt = ctx.now() + ctx.lifetimes.interaction;
+    // Only validated values are parked — never the request's parameters as such: an
+    // unauthenticated request must not be able to store anything it likes (or much of anything).
     const pending: PendingAuthorization = { v: 1, clientId: client.clientId, redirectUri, resource: resource.uri, scopes, codeChallenge, expiresAt };
     if (state !== undefined) pending.state = state;
     if (dpopJkt !== undefined) pending.dpopJkt = dpopJkt;
@@ -82,6 +89,6 @@ function toRedirectable(error: unknown): OAuthError {
   return new ServerError();
 }
 
-function sendErrorPage(ctx: AsContext, res: ServerResponse, status: number, message: string): void {
-  sendHtml(res, status, renderErrorPage(ctx.loginTitle, 'This sign-in request cannot continue', message));
+function sendErrorPage(ctx: AsContext, res: ServerResponse, status: number, message: string, code: string): void {
+  sendHtml(res, status, renderErrorPage(ctx.loginTitle, 'This sign-in request cannot continue', message, code));
 }

@@ -4,6 +4,13 @@
  * pages only add who signed in.
  */
 
+/**
+ * Longest `state` `/authorize` accepts (characters). `state` is opaque to the server but is stored
+ * with the pending request and echoed to the client; clients put a CSRF token or a short
+ * reference in it, not a payload — and an unauthenticated request must not park kilobytes.
+ */
+export const MAX_STATE_CHARS = 1024;
+
 /** A validated authorization request waiting for login and consent. */
 export interface PendingAuthorization {
   /** Shape version, so a deploy that changes the shape can refuse old entries instead of misreading them. */
@@ -32,7 +39,9 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 
 /**
  * Reads a pending authorization back from the interaction store. The store hands back `unknown`
- * (JSON); anything that is not exactly our shape is treated as absent rather than trusted.
+ * (JSON); anything that is not exactly our shape is treated as absent rather than trusted. The
+ * result is a fresh object holding only the known fields, so whatever the interaction pages
+ * write back (always built from this) carries nothing else either.
  */
 export function parsePendingAuthorization(data: unknown): PendingAuthorization | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
@@ -40,7 +49,7 @@ export function parsePendingAuthorization(data: unknown): PendingAuthorization |
   if (d.v !== 1 || !isString(d.clientId) || !isString(d.redirectUri) || !isString(d.resource) || !isString(d.codeChallenge)) return undefined;
   if (typeof d.expiresAt !== 'number') return undefined;
   if (!Array.isArray(d.scopes) || !d.scopes.every(isString)) return undefined;
-  if (d.state !== undefined && !isString(d.state)) return undefined;
+  if (d.state !== undefined && (!isString(d.state) || [...d.state].length > MAX_STATE_CHARS)) return undefined;
   if (d.dpopJkt !== undefined && !isString(d.dpopJkt)) return undefined;
   if (d.subject !== undefined && !isString(d.subject)) return undefined;
   if (d.authTime !== undefined && typeof d.authTime !== 'number') return undefined;

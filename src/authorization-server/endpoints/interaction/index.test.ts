@@ -346,6 +346,41 @@ describe('CSRF and single use (RFC 9700 §4.7, §2.1.1)', () => {
     expect((await post({ 'sec-fetch-site': 'same-origin', origin: new URL(t.server.issuer).origin })).status).toBe(303);
   });
 
+  /** POSTs the interaction's form with exactly `headers` (no Origin / Sec-Fetch-Site unless given). */
+  async function rawPost(url: string, fields: Record<string, string>, headers: Record<string, string>): Promise<Response> {
+    const csrf = csrfOf(await (await get(t, url)).text());
+    return fetch(url.replace(t.server.issuer, t.base), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams({ csrf, ...fields }).toString(),
+    });
+  }
+
+  it('L5 / RFC 6749 §10.12: Origin: null without Sec-Fetch-Site (sandboxed-iframe login CSRF) → 403, no session cookie', async () => {
+    const { url } = await begin(t);
+    const res = await rawPost(url, { action: 'login', username: 'alice', password: PASSWORD }, { origin: 'null' });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('set-cookie')).toBeNull();
+    expect(await res.text()).toContain('This form was not submitted from this sign-in page.');
+    // Nothing was consumed: the interaction still works from its own page.
+    expect((await get(t, url)).status).toBe(200);
+  });
+
+  it('L5 / RFC 6749 §10.12: Origin: null with Sec-Fetch-Site: same-origin is accepted (303 access_denied for Deny)', async () => {
+    const { url } = await begin(t);
+    const res = await rawPost(url, { action: 'deny' }, { origin: 'null', 'sec-fetch-site': 'same-origin' });
+    expect(res.status).toBe(303);
+    expect(new URL(res.headers.get('location') ?? '').searchParams.get('error')).toBe('access_denied');
+  });
+
+  it('L5: a POST with neither Origin nor Sec-Fetch-Site (not a browser) is still accepted (303 access_denied for Deny)', async () => {
+    const { url } = await begin(t);
+    const res = await rawPost(url, { action: 'deny' }, {});
+    expect(res.status).toBe(303);
+    expect(new URL(res.headers.get('location') ?? '').searchParams.get('error')).toBe('access_denied');
+  });
+
   it('an unknown interaction id → 400 page', async () => {
     await expectExpiredPage(await get(t, `/interaction/${'x'.repeat(43)}`));
   });
@@ -497,6 +532,55 @@ describe('session cookie attributes', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('consent page: who the application is (finding L4)', () => {
+  async function consentPageFor(client: { clientId: string; clientName: string; source: 'registered' | 'metadata-document' | 'configured'; redirectUri: string }): Promise<string> {
+    const now = t.server.context.now();
+    await t.server.context.stores.clients.put({
+      clientId: client.clientId,
+      tokenEndpointAuthMethod: 'none',
+      redirectUris: [client.redirectUri],
+      grantTypes: ['authorization_code'],
+      responseTypes: ['code'],
+      clientName: client.clientName,
+      source: client.source,
+      createdAt: now,
+      ...(client.source === 'metadata-document' && { expiresAt: now + 86_400 }),
+    });
+    const { url } = await begin(t, { client_id: client.clientId, redirect_uri: client.redirectUri });
+    const consent = await login(t, url, 'bob');
+    expect(consent.status).toBe(200);
+    return consent.text();
+  }
+
+  it('L4 / RFC 7591 §5 + draft-ietf-oauth-client-id-metadata-document: a URL client id shows its host next to the (escaped) name', async () => {
+    const html = await consentPageFor({
+      clientId: 'https://tools.example.com/oauth/client.json',
+      clientName: 'GitHub "Official" <App>',
+      source: 'metadata-document',
+      redirectUri: 'https://tools.example.com/cb',
+    });
+    expect(html).toContain('<strong>GitHub &#34;Official&#34; &#60;App&#62;</strong> (<strong class="host">tools.example.com</strong>) wants to access');
+    expect(html).toContain('<span class="muted">Identified by</span> <strong class="host">tools.example.com</strong>');
+    expect(html).not.toContain('<App>');
+    expect(html).not.toContain('has not been verified');
+  });
+
+  it('L4 / RFC 7591 §5: a dynamically registered client\'s name is marked self-declared and unverified (escaped)', async () => {
+    const html = await consentPageFor({ clientId: 'dyn-registered-1', clientName: 'Trusted & <Safe>', source: 'registered', redirectUri: 'https://dyn.example/cb' });
+    expect(html).toContain('<strong>Trusted &#38; &#60;Safe&#62;</strong> wants to access');
+    expect(html).toContain('This name was chosen by the application itself and has not been verified.');
+    expect(html).not.toContain('class="host"');
+    expect(html).not.toContain('<Safe>');
+  });
+
+  it('L4: an operator-configured client shows neither a host nor the unverified note', async () => {
+    const html = await consentPageFor({ clientId: 'configured-1', clientName: 'Ops Console', source: 'configured', redirectUri: 'https://ops.example/cb' });
+    expect(html).toContain('<strong>Ops Console</strong> wants to access');
+    expect(html).not.toContain('class="host"');
+    expect(html).not.toContain('has not been verified');
   });
 });
 

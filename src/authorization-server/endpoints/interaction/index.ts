@@ -79,12 +79,16 @@ async function currentSession(ctx: AsContext, req: IncomingMessage): Promise<Bro
  * (an attacker submitting their own interaction's form, with their own credentials, from the
  * victim's browser). Browsers send `Origin` on every POST and `Sec-Fetch-Site` where supported;
  * a client sending neither is not a browser and has no ambient cookies to abuse.
+ *
+ * `Origin: null` (privacy settings, but also a sandboxed iframe or a data: URL on an attacker's
+ * page) says nothing about where the form came from, so it is accepted only when the browser
+ * vouches with `Sec-Fetch-Site: same-origin`; without that header (older browsers) it is refused.
  */
 function isSameOriginPost(ctx: AsContext, req: IncomingMessage): boolean {
   const origin = req.headers.origin;
-  // "null" is what privacy settings or an opaque initiator send; Sec-Fetch-Site still decides then.
-  if (origin !== undefined && origin !== 'null' && origin !== new URL(ctx.issuer).origin) return false;
   const site = req.headers['sec-fetch-site'];
+  if (origin === 'null') return site === 'same-origin';
+  if (origin !== undefined && origin !== new URL(ctx.issuer).origin) return false;
   return site === undefined || site === 'same-origin';
 }
 

@@ -12,6 +12,13 @@ import { escapeHtml as e } from '../../http.js';
 export interface RequestSummary {
   /** The client's `client_name`, or its `client_id` when it registered no name. */
   clientName: string;
+  /**
+   * For a client whose id is a URL (a Client ID Metadata Document): that URL's host, shown next to
+   * the name — the one part of the identity the client cannot choose freely.
+   */
+  clientHost?: string;
+  /** The name comes from an open (RFC 7591) registration: self-declared, nobody checked it. */
+  nameUnverified?: boolean;
   /** Where the user will be sent back (host of the redirect URI, or the URI for native schemes). */
   redirectHost: string;
   resourceName: string;
@@ -70,6 +77,7 @@ input:focus-visible{outline-offset:0}
 .alert{padding:12px 14px;margin:0 0 16px;border-radius:6px;border:1px solid #cf222e;background:#ffebe9;color:#82071e}
 .muted{font-size:.875rem;color:#4d5966}
 .switch{margin:16px 0 0}
+.host{overflow-wrap:anywhere}
 @media (prefers-color-scheme:dark){
 html{color:#e6edf3;background:#0d1117}
 main{background:#161b22;border-color:#30363d}
@@ -105,13 +113,26 @@ ${body}
 `;
 }
 
+/** The client's name as a phrase: `<strong>name</strong>`, followed by its host in parentheses when it has one. */
+function clientLabel(request: RequestSummary): string {
+  const host = request.clientHost === undefined ? '' : ` (<strong class="host">${e(request.clientHost)}</strong>)`;
+  return `<strong>${e(request.clientName)}</strong>${host}`;
+}
+
+/** The Application row: name, host, and whether anyone vouches for the name. */
+function applicationDetails(request: RequestSummary): string {
+  const host = request.clientHost === undefined ? '' : `<br><span class="muted">Identified by</span> <strong class="host">${e(request.clientHost)}</strong>`;
+  const note = request.nameUnverified === true ? '<br><span class="muted">This name was chosen by the application itself and has not been verified.</span>' : '';
+  return `${e(request.clientName)}${host}${note}`;
+}
+
 function summary(request: RequestSummary): string {
   const scopes =
     request.scopes.length === 0
       ? '<dd>Basic access (no extra permissions)</dd>'
       : `<dd><ul class="scopes">${request.scopes.map((s) => `<li><code>${e(s)}</code></li>`).join('')}</ul></dd>`;
   return `<dl>
-<dt>Application</dt><dd>${e(request.clientName)}</dd>
+<dt>Application</dt><dd>${applicationDetails(request)}</dd>
 <dt>Returns to</dt><dd>${e(request.redirectHost)}</dd>
 <dt>Resource</dt><dd>${e(request.resourceName)}<br><span class="muted">${e(request.resourceUri)}</span></dd>
 <dt>Permissions</dt>${scopes}
@@ -125,7 +146,7 @@ export function renderLoginPage(view: LoginView): string {
     view.brand,
     'Sign in',
     `<h1>Sign in</h1>
-<p class="lead">Sign in to let <strong>${e(view.request.clientName)}</strong> access <strong>${e(view.request.resourceName)}</strong>.</p>
+<p class="lead">Sign in to let ${clientLabel(view.request)} access <strong>${e(view.request.resourceName)}</strong>.</p>
 ${summary(view.request)}
 ${error}<form method="post" action="${e(view.action)}">
 <input type="hidden" name="csrf" value="${e(view.csrf)}">
@@ -147,7 +168,7 @@ export function renderConsentPage(view: ConsentView): string {
     view.brand,
     'Allow access?',
     `<h1>Allow access?</h1>
-<p class="lead"><strong>${e(view.request.clientName)}</strong> wants to access <strong>${e(view.request.resourceName)}</strong> as <strong>${e(view.subject)}</strong>.</p>
+<p class="lead">${clientLabel(view.request)} wants to access <strong>${e(view.request.resourceName)}</strong> as <strong>${e(view.subject)}</strong>.</p>
 ${summary(view.request)}
 <p class="muted">Only allow applications you trust. Your choice is remembered for this application; you can revoke it later.</p>
 <form method="post" action="${e(view.action)}">
@@ -161,13 +182,14 @@ ${summary(view.request)}
   );
 }
 
-/** A page for a request that cannot continue (and cannot safely be redirected). */
-export function renderErrorPage(brand: string, title: string, message: string): string {
+/** A page for a request that cannot continue (and cannot safely be redirected), optionally naming its OAuth error code. */
+export function renderErrorPage(brand: string, title: string, message: string, code?: string): string {
+  const codeLine = code === undefined ? '' : `\n<p class="muted">Error code: <code>${e(code)}</code></p>`;
   return layout(
     brand,
     title,
     `<h1>${e(title)}</h1>
-<p role="alert">${e(message)}</p>
+<p role="alert">${e(message)}</p>${codeLine}
 <p class="muted">You can close this window and start again from the application.</p>`,
   );
 }

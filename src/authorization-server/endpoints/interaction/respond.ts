@@ -52,13 +52,32 @@ export function sendError(ctx: AsContext, res: ServerResponse, status: number, t
 }
 
 function summarize({ pending, client, resource }: Interaction): RequestSummary {
-  return {
+  const summary: RequestSummary = {
     clientName: client.clientName ?? client.clientId,
     redirectHost: redirectHostOf(pending.redirectUri),
     resourceName: resource.name,
     resourceUri: resource.uri,
     scopes: pending.scopes,
   };
+  const host = clientHostOf(client);
+  if (host !== undefined) summary.clientHost = host;
+  if (client.source === 'registered') summary.nameUnverified = true;
+  return summary;
+}
+
+/**
+ * The host of a client id that is a URL: any https id, and a metadata document's (development-only)
+ * loopback http id. The URL parser gives the ASCII (punycode) form, so a look-alike Unicode host
+ * is shown for what it is.
+ */
+function clientHostOf(client: ClientRecord): string | undefined {
+  if (!client.clientId.startsWith('https://') && !(client.source === 'metadata-document' && client.clientId.startsWith('http://'))) return undefined;
+  try {
+    const host = new URL(client.clientId).host;
+    return host === '' ? undefined : host;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The host the user returns to; for a native app's private-use scheme (RFC 8252 §7.1), the scheme names the app. */

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BACKENDS, basic, RESOURCE, SECRETS, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
 import { createDpopKey, createTestIssuer } from '../../../../test/helpers/test-issuer.js';
 
+
 let h: Harness;
 
 type Response = Awaited<ReturnType<Harness['post']>>;

@@ -6,20 +6,6 @@ import { createAuthorizationServer, type AuthorizationServer } from '../../creat
 import { createMemoryAuthorizationServerStores } from '../../../stores/index.js';
 import { startHarness, SECRETS, type Harness } from '../../../../test/helpers/as-harness.js';
 
-/**
- * The shared harness seeds every client as `source: 'registered'`; machine clients
- * (client_credentials, token exchange) must be operator-configured (finding C1), so they are
- * re-marked as configured here.
- */
-async function startHarnessWithConfiguredMachines(...args: Parameters<typeof startHarness>): Promise<Harness> {
-  const harness = await startHarness(...args);
-  const clients = harness.as.context.stores.clients;
-  for (const id of ['machine', 'exchanger', 'other-app']) {
-    const client = await clients.get(id);
-    if (client !== undefined) await clients.put({ ...client, source: 'configured' });
-  }
-  return harness;
-}
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -55,7 +41,7 @@ async function startWithIssuerPath(path: string): Promise<{ base: string; as: Au
 
 describe('RFC 8414 authorization server metadata', () => {
   it('is served at the well-known URL with the issuer byte-exact and every MCP/DPoP member', async () => {
-    const h = await startHarnessWithConfiguredMachines();
+    const h = await startHarness();
     cleanup.push(() => h.close());
     const res = await fetch(`${h.issuer}/.well-known/oauth-authorization-server`);
     expect(res.status).toBe(200);
@@ -95,7 +81,7 @@ describe('RFC 8414 authorization server metadata', () => {
   });
 
   it('unsupported methods get 405 with Allow; CORS preflight is answered for browser clients', async () => {
-    const h = await startHarnessWithConfiguredMachines();
+    const h = await startHarness();
     cleanup.push(() => h.close());
     const post = await fetch(`${h.issuer}/.well-known/oauth-authorization-server`, { method: 'POST' });
     expect(post.status).toBe(405);
@@ -114,7 +100,7 @@ describe('JWKS and key rotation without a failed request', () => {
   }
 
   it('publishes the next key before it signs, and keeps the retired key until its tokens expire', async () => {
-    const h = await startHarnessWithConfiguredMachines();
+    const h = await startHarness();
     cleanup.push(() => h.close());
     const jwks1 = (await (await fetch(`${h.issuer}/jwks`)).json()) as { keys: Array<{ kid: string; d?: string }> };
     expect(jwks1.keys).toHaveLength(2); // current + next

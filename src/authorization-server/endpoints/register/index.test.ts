@@ -109,11 +109,25 @@ describe('POST /register: successful registration (RFC 7591 §3.2.1)', () => {
     expect(JSON.stringify(audits)).not.toContain(secret);
   });
 
-  it('registers a client_credentials client with client_secret_post', async () => {
-    const result = await register({ grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' });
-    expect(result.status).toBe(201);
-    expect(result.body).toMatchObject({ grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_post' });
-    expect(typeof result.body.client_secret).toBe('string');
+  it('C1 / RFC 7591 §3.2.2: client_credentials is refused (400 invalid_client_metadata): machine clients are configured by the operator', async () => {
+    const registered = audits.length;
+    for (const body of [
+      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post', scope: 'mcp:admin' },
+      { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' },
+      { redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], scope: 'mcp:admin' },
+    ]) {
+      const result = await register(body);
+      expectError(result, 400, 'invalid_client_metadata', 'grant_types: "client_credentials" is not available to self-registered clients; machine clients must be configured by the operator');
+      expect(result.body.client_id).toBeUndefined();
+      expect(result.body.client_secret).toBeUndefined();
+    }
+    expect(audits.length).toBe(registered);
+  });
+
+  it('C1 / RFC 7591 §3.2.2 + RFC 8693 §2.1: the token-exchange grant is refused (400 invalid_client_metadata)', async () => {
+    const grant = 'urn:ietf:params:oauth:grant-type:token-exchange';
+    const result = await register({ redirect_uris: [REDIRECT], grant_types: ['authorization_code', grant], token_endpoint_auth_method: 'client_secret_basic' });
+    expectError(result, 400, 'invalid_client_metadata', `grant_types: "${grant}" is not available to self-registered clients; machine clients must be configured by the operator`);
   });
 
   it('ignores a client-chosen client_id, client_secret and client_id_issued_at (RFC 7591 §3.2.1: the server assigns them)', async () => {

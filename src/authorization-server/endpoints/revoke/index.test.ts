@@ -2,6 +2,7 @@ import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BACKENDS, basic, callResource, RESOURCE, SECRETS, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
 
+
 let h: Harness;
 
 type Response = Awaited<ReturnType<Harness['post']>>;

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { basic, REDIRECT_URI, RESOURCE, SECRETS, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
 import { createDpopKey } from '../../../../test/helpers/test-issuer.js';
 
+
 let h: Harness;
 beforeEach(async () => {
   h = await startHarness();
