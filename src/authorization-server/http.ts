@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidRequestError, type OAuthError } from '../oauth/errors.js';
+import { BodyLimitError, readStream } from '../oauth/read-stream.js';
 
 /** Default cap on form and JSON bodies at the authorization server. */
 export const MAX_FORM_BYTES = 64 * 1024;
@@ -39,14 +40,12 @@ export function singleValues(params: URLSearchParams): Record<string, string> {
 export async function readRaw(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > maxBytes) throw new InvalidRequestError(`request body exceeds ${maxBytes} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new InvalidRequestError(`request body exceeds ${maxBytes} bytes`);
-    chunks.push(chunk as Buffer);
+  try {
+    return await readStream(req, maxBytes);
+  } catch (error) {
+    if (error instanceof BodyLimitError) throw new InvalidRequestError(error.message);
+    throw error;
   }
-  return Buffer.concat(chunks, size);
 }
 
 /** Sends JSON with the given status and headers. */

@@ -37,6 +37,9 @@ export class ResourceRegistry {
    */
   resolve(value: string | undefined): RegisteredResource {
     if (value === undefined || value === '') throw new InvalidTargetError('the "resource" parameter is required: name the MCP server the token is for (RFC 8707)');
+    // Clients almost always send the canonical URI itself: skip the URL parse.
+    const exact = this.#byUri.get(value);
+    if (exact !== undefined) return exact;
     if (value.includes('#')) throw new InvalidTargetError('"resource" must not contain a fragment (RFC 8707 §2)');
     let canonical: string;
     try {

@@ -464,7 +464,7 @@ export function describeAuthorizationServerStoresConformance(
     });
 
     describe('ClientStore and UserStore', () => {
-      it('contract: clients insert, replace, read back (copies) and delete', async () => {
+      it('contract: clients insert, replace, read back (copies or frozen) and delete', async () => {
         const confidential = client({
           secretHash: 'scrypt$...',
           tokenEndpointAuthMethod: 'client_secret_basic',
@@ -480,7 +480,12 @@ export function describeAuthorizationServerStoresConformance(
         await stores.clients.put(client());
         const read = await stores.clients.get('client-1');
         expect(read).toEqual(client());
-        read?.redirectUris.push('https://evil.example');
+        // A read is a copy or frozen: either way, changing it cannot change the store.
+        try {
+          read?.redirectUris.push('https://evil.example');
+        } catch (error) {
+          expect(error).toBeInstanceOf(TypeError);
+        }
         expect(await stores.clients.get('client-1')).toEqual(client());
         await stores.clients.delete('client-1');
         await stores.clients.delete('client-1');

@@ -1,3 +1,4 @@
+import { BodyLimitError, readStream } from '../../oauth/read-stream.js';
 import type { IncomingMessage } from 'node:http';
 
 /** The request body exceeded the configured cap. */
@@ -15,14 +16,12 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   if ((req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE') && length === undefined && req.headers['transfer-encoding'] === undefined) {
     return Buffer.alloc(0);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBytes) throw new BodyTooLargeError('body too large');
-    chunks.push(chunk as Buffer);
+  try {
+    return await readStream(req, maxBytes);
+  } catch (error) {
+    if (error instanceof BodyLimitError) throw new BodyTooLargeError('body too large');
+    throw error;
   }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
 }
 
 /** Parses a JSON body when the content type says JSON; undefined otherwise or when malformed. */

@@ -48,6 +48,19 @@ export interface MemoryAuthorizationServerStoresOptions {
 
 const copy = <T>(value: T): T => structuredClone(value);
 
+/** A deep-frozen copy: handed out as is, since nobody can change it (no clone per read). */
+function frozenCopy<T>(value: T): T {
+  const out = structuredClone(value);
+  const freeze = (v: unknown): void => {
+    if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+      Object.freeze(v);
+      for (const child of Object.values(v)) freeze(child);
+    }
+  };
+  freeze(out);
+  return out;
+}
+
 /**
  * Creates empty in-memory authorization-server stores. `close()` empties them; every later call
  * rejects with {@link StoreUnavailableError}, as the database backends do.
@@ -186,8 +199,9 @@ export function createMemoryAuthorizationServerStores(
   }
 
   const clientStore: ClientStore = {
-    get: (clientId) => atomically(() => copyOrUndefined(clients.get(clientId))),
-    put: (client) => atomically(() => void clients.set(client.clientId, copy(client))),
+    // Clients are read on every token request and never change in place: store them frozen.
+    get: (clientId) => atomically(() => clients.get(clientId)),
+    put: (client) => atomically(() => void clients.set(client.clientId, frozenCopy(client))),
     delete: (clientId) => atomically(() => void clients.delete(clientId)),
   };
 
