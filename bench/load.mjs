@@ -1,7 +1,10 @@
 // Load generator: a child of bench/run.mjs (pinned to its own core), driven over IPC.
 // For each `run` it first signs a pool of fresh DPoP proofs (outside the timed window: signing
 // on the hot path would starve this core), then keeps `concurrency` keep-alive connections busy
-// with POST /mcp tools/call requests for `seconds`, one unused proof per request.
+// with POST requests for `seconds`, one unused proof per request: by default MCP tools/call
+// requests carrying `token` (proofs with `ath`); with `headers` given, those headers instead
+// (the token endpoint: form body, client_secret_basic, proofs without `ath`). `proofs: 0` sends
+// no DPoP header at all.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { accessTokenHash, createProofSigner, jtiPrefix, privateKeyFromJwk } from './lib/jwt.mjs';
@@ -10,7 +13,7 @@ process.on('disconnect', () => process.exit(0));
 
 function makePool(job) {
   const sign = createProofSigner(privateKeyFromJwk(job.clientPrivateJwk), job.clientPublicJwk);
-  const ath = accessTokenHash(job.token);
+  const ath = job.token === undefined ? undefined : accessTokenHash(job.token); // undefined: no `ath` claim
   const prefix = jtiPrefix();
   const iat = Math.floor(Date.now() / 1000);
   const pool = new Array(job.proofs);
@@ -22,13 +25,16 @@ function runLoad(job, pool) {
   return new Promise((resolve) => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: job.concurrency });
     // http.request copies the headers synchronously, so one object can be reused per request.
-    const headers = {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      authorization: `DPoP ${job.token}`,
-      dpop: '',
-      'content-length': Buffer.byteLength(job.body),
-    };
+    const withProof = job.proofs > 0;
+    const headers = job.headers
+      ? { ...job.headers, 'content-length': Buffer.byteLength(job.body) }
+      : {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `DPoP ${job.token}`,
+        'content-length': Buffer.byteLength(job.body),
+      };
+    if (withProof) headers.dpop = '';
     const statuses = {};
     let next = 0;
     let counted = 0;
@@ -59,14 +65,13 @@ function runLoad(job, pool) {
       };
       const fire = () => {
         if (performance.now() >= deadline) return stop();
-        let proof;
-        if (job.reuse) proof = pool[next++ % pool.length];
-        else if (next < pool.length) proof = pool[next++];
+        if (!withProof) next++;
+        else if (job.reuse) headers.dpop = pool[next++ % pool.length];
+        else if (next < pool.length) headers.dpop = pool[next++];
         else {
           exhausted = true;
           return stop();
         }
-        headers.dpop = proof;
         const options = { agent, host: '127.0.0.1', port: job.port, path: job.path, method: 'POST', headers };
         const req = http.request(options, (res) => {
           res.resume();
@@ -97,7 +102,7 @@ function runLoad(job, pool) {
 process.on('message', async (job) => {
   if (job?.type !== 'run') return;
   const t0 = performance.now();
-  const pool = makePool(job);
+  const pool = job.proofs > 0 ? makePool(job) : [];
   const genMs = performance.now() - t0;
   const result = await runLoad(job, pool);
   process.send({ type: 'result', id: job.id, genMs, ...result });

@@ -1,11 +1,11 @@
-// `node bench/micro.mjs`: the primitives behind the RS gauntlet, ops/s in one run (no HTTP).
+// `node bench/micro.mjs`: the primitives behind the RS gauntlet and the token endpoint, ops/s in one run (no HTTP).
 // Each operation runs BENCH_MICRO_MS per round, rounds interleaved; the median is reported with
 // its ratio to ES256 verify (stdout and bench/results/micro.md). Options (env): BENCH_MICRO_ROUNDS (3), BENCH_MICRO_MS (700).
-import { createHash, createPublicKey, verify } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, scryptSync, sign, timingSafeEqual, verify } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { calculateJwkThumbprint, importJWK } from 'jose';
+import { calculateJwkThumbprint, CompactSign, importJWK } from 'jose';
 import { accessTokenHash, createProofSigner, ecThumbprint, generateEs256 } from './lib/jwt.mjs';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_MICRO_ROUNDS ?? 3));
@@ -18,9 +18,22 @@ const signingInput = Buffer.from(proof.slice(0, dot));
 const signature = Buffer.from(proof.slice(dot + 1), 'base64url');
 const jwk = key.publicJwk;
 const token = proof; // any ~600-byte compact JWS will do for the ath hash
+const joseSigningKey = await importJWK({ ...key.privateJwk, alg: 'ES256' }, 'ES256');
 
-/** [name, op, async?] — each op returns something so the work cannot be optimised away. */
+// Client-secret checks at the token endpoint: SHA-256 of a high-entropy secret compared in
+// constant time (Warden since 172bc88), versus scrypt N=16384 r=8 p=1 (user passwords; client
+// secrets before that), which dominated the token endpoint when it ran on every request.
+const clientSecret = randomBytes(32).toString('base64url');
+const secretDigest = createHash('sha256').update(clientSecret).digest();
+const scryptSalt = randomBytes(16);
+const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+
+/** [name, op, async?, batch?] — each op returns something so the work cannot be optimised away. */
 const OPS = [
+  ['ES256 sign (node:crypto, cached KeyObject)', () => sign('sha256', signingInput, { key: key.privateKey, dsaEncoding: 'ieee-p1363' })],
+  ['ES256 JWS sign (jose CompactSign, async WebCrypto)', () => new CompactSign(signingInput).setProtectedHeader({ alg: 'ES256' }).sign(joseSigningKey), true],
+  ['client secret: SHA-256 + timingSafeEqual', () => timingSafeEqual(createHash('sha256').update(clientSecret).digest(), secretDigest)],
+  ['client secret: scrypt N=16384 r=8 p=1 (sync)', () => scryptSync(clientSecret, scryptSalt, 32, SCRYPT), false, 1],
   ['ES256 verify (node:crypto, cached KeyObject)', () => verify('sha256', signingInput, { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, signature)],
   ['JWK import (createPublicKey jwk)', () => createPublicKey({ key: jwk, format: 'jwk' })],
   ['JWK thumbprint RFC 7638 (node:crypto sha256)', () => ecThumbprint(jwk)],
@@ -31,15 +44,15 @@ const OPS = [
   ['sha256 of 100 bytes (reference)', () => createHash('sha256').update(signingInput.subarray(0, 100)).digest()],
 ];
 
-async function measure(op, isAsync) {
+async function measure(op, isAsync, batch = 50) {
   let n = 0;
   let sink;
   const end = performance.now() + MS;
   const start = performance.now();
   while (performance.now() < end) {
-    // Batches keep the clock reads out of the measurement.
-    for (let i = 0; i < 50; i++) sink = isAsync ? await op() : op();
-    n += 50;
+    // Batches keep the clock reads out of the measurement (slow ops use a batch of 1).
+    for (let i = 0; i < batch; i++) sink = isAsync ? await op() : op();
+    n += batch;
   }
   if (sink === undefined) throw new Error('op returned nothing');
   return n / ((performance.now() - start) / 1000);
@@ -48,9 +61,9 @@ async function measure(op, isAsync) {
 const results = OPS.map(() => []);
 for (let round = 0; round < ROUNDS; round++) {
   for (let i = 0; i < OPS.length; i++) {
-    const [name, op, isAsync] = OPS[(i + round) % OPS.length];
+    const [name, op, isAsync, batch] = OPS[(i + round) % OPS.length];
     const idx = (i + round) % OPS.length;
-    results[idx].push(await measure(op, isAsync));
+    results[idx].push(await measure(op, isAsync, batch));
     process.stderr.write(`micro: round ${round + 1}/${ROUNDS} ${name}\n`);
   }
 }
@@ -61,6 +74,8 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const medians = results.map(median);
+const fmtRatio = (x) => (x >= 0.01 ? x.toFixed(2) : x.toPrecision(2));
+const reference = medians[OPS.findIndex(([name]) => name.startsWith('ES256 verify'))];
 const lines = [
   '# Warden micro-benchmark (no HTTP)',
   '',
@@ -69,7 +84,7 @@ const lines = [
   '| operation | ops/s | µs/op | vs ES256 verify |',
   '|---|---:|---:|---:|',
   ...OPS.map(([name], i) =>
-    `| ${name} | ${Math.round(medians[i]).toLocaleString('en-US')} | ${(1e6 / medians[i]).toFixed(1)} | ${(medians[i] / medians[0]).toFixed(2)}× |`),
+    `| ${name} | ${Math.round(medians[i]).toLocaleString('en-US')} | ${(1e6 / medians[i]).toFixed(1)} | ${fmtRatio(medians[i] / reference)}× |`),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
 const dir = new URL('./results/', import.meta.url);

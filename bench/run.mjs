@@ -1,16 +1,17 @@
 // `npm run bench`: requests/second of the RS gauntlet (DPoP-bound JWT + a fresh proof per request)
-// for several node:http servers, measured side by side in one run and reported as ratios.
+// for several node:http servers, then tokens/second of the token endpoint (Warden vs
+// node-oidc-provider, token.mjs), measured side by side in one run and reported as ratios.
 // See bench/README.md. Options (env): BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_ONLY,
 // BENCH_WARMUP_SECONDS, WARDEN_BENCH_REDIS_URL.
 import { mkdir, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { checkVariant } from './lib/correctness.mjs';
 import { createChildren, freePort, redisReachable } from './lib/processes.mjs';
 import { ecThumbprint, generateEs256, mintAccessToken } from './lib/jwt.mjs';
 import { ISSUER, MCP_PATH, toolsCallBody } from './lib/shared.mjs';
-import { markdownReport } from './lib/report.mjs';
+import { markdownReport, tokenMarkdownReport } from './lib/report.mjs';
+import { pkgVersion, runTokenSuite, TOKEN_VARIANTS } from './token.mjs';
 
 const fatal = (msg) => {
   process.stderr.write(`bench: ${msg}\n`);
@@ -45,9 +46,10 @@ const VARIANTS = [
 ];
 
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+const ALL_NAMES = [...VARIANTS, ...TOKEN_VARIANTS].map((v) => v.name);
 if (only) {
-  const unknown = only.filter((n) => !VARIANTS.some((v) => v.name === n));
-  if (unknown.length) fatal(`BENCH_ONLY: unknown variant(s) ${unknown.join(', ')}; known: ${VARIANTS.map((v) => v.name).join(', ')}`);
+  const unknown = only.filter((n) => !ALL_NAMES.includes(n));
+  if (unknown.length) fatal(`BENCH_ONLY: unknown variant(s) ${unknown.join(', ')}; known: ${ALL_NAMES.join(', ')}`);
 }
 const selected = VARIANTS.filter((v) => !only || only.includes(v.name)).map((v) => ({ ...v, rates: [], issues: [] }));
 
@@ -57,7 +59,7 @@ const startedAt = performance.now();
 const loadStart = os.loadavg()[0];
 
 async function main() {
-  log(`bench: ${selected.length} variants × ${options.rounds} rounds × ${options.seconds} s, concurrency ${options.concurrency}` +
+  if (selected.length > 0) log(`bench: resource server: ${selected.length} variants × ${options.rounds} rounds × ${options.seconds} s, concurrency ${options.concurrency}` +
     (children.pinned ? ', servers on core 1, load on core 0' : ', taskset not found: not pinned'));
 
   // One issuer key and one client (DPoP) key per run; servers receive public keys only.
@@ -135,7 +137,11 @@ async function main() {
     }
   }
 
-  const report = markdownReport(selected, {
+  // The resource servers are done: stop them before the token endpoint is measured.
+  for (const v of live) v.server.kill();
+  const tokenVariants = await runTokenSuite({ children, load, options, log, only });
+
+  const meta = {
     ...options,
     node: process.version,
     openssl: process.versions.openssl,
@@ -143,23 +149,20 @@ async function main() {
     cores: os.cpus().length,
     pinned: children.pinned,
     versions: { jose: pkgVersion('jose'), oauth4webapi: pkgVersion('oauth4webapi') },
+    oidcProvider: pkgVersion('oidc-provider'),
     totalSeconds: (performance.now() - startedAt) / 1000,
     loadStart,
     loadEnd: os.loadavg()[0],
-  });
+  };
+  const parts = [];
+  if (selected.length > 0) parts.push(markdownReport(selected, meta));
+  if (tokenVariants.length > 0) parts.push(tokenMarkdownReport(tokenVariants, { ...meta, standalone: selected.length === 0 }));
+  const report = parts.join('\n');
   process.stdout.write(`${report}\n`);
   const dir = new URL('./results/', import.meta.url);
   await mkdir(dir, { recursive: true });
   await writeFile(new URL('latest.md', dir), `${report}\n`);
   log(`bench: written to bench/results/latest.md`);
-}
-
-function pkgVersion(name) {
-  try {
-    return JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')).version;
-  } catch {
-    return 'unknown';
-  }
 }
 
 const shutdown = (code) => {

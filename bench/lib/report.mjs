@@ -1,4 +1,5 @@
-// The markdown report: one row per variant, ratios paired per round.
+// The markdown reports: one row per variant, ratios paired per round.
+import { LATE_REPLAY_GAP } from './token-correctness.mjs';
 
 const median = (xs) => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -7,7 +8,7 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const fmtRate = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '—');
-const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
+const fmtRatio = (x) => (Number.isFinite(x) ? `${x >= 0.01 || x === 0 ? x.toFixed(2) : x.toPrecision(2)}×` : '—');
 
 /** Median over rounds of (variant's rate / reference's rate in the same round). */
 function pairedRatio(v, ref) {
@@ -19,18 +20,21 @@ function pairedRatio(v, ref) {
 export function markdownReport(variants, meta) {
   const byName = Object.fromEntries(variants.map((v) => [v.name, v]));
   const lines = [
-    '# Warden resource-server benchmark',
+    '# Warden benchmark',
     '',
     `${new Date().toISOString()} · Node ${meta.node} (OpenSSL ${meta.openssl}) · ${meta.cpu} × ${meta.cores} cores · ` +
       (meta.pinned ? 'servers pinned to core 1, load generator to core 0' : 'not pinned (no taskset)'),
     `${meta.rounds} rounds × ${meta.seconds} s per variant, interleaved · concurrency ${meta.concurrency} · warm-up ${meta.warmupSeconds} s · ` +
-      `jose ${meta.versions.jose}, oauth4webapi ${meta.versions.oauth4webapi} · total ${meta.totalSeconds.toFixed(0)} s`,
+      `jose ${meta.versions.jose}, oauth4webapi ${meta.versions.oauth4webapi}, oidc-provider ${meta.oidcProvider} · total ${meta.totalSeconds.toFixed(0)} s`,
     '',
-    'Every request: POST /mcp `tools/call`, DPoP-bound ES256 access token, a fresh ES256 DPoP proof (unique `jti`).',
-    'Ratios are medians of per-round ratios (each round measures all variants seconds apart); absolute req/s depend on the machine and its neighbours.',
+    'Ratios are medians of per-round ratios (each round measures all variants of a table seconds apart); absolute rates depend on the machine and its neighbours.',
     '',
     `Load average (1 min) at start ${meta.loadStart.toFixed(2)}, at end ${meta.loadEnd.toFixed(2)} on ${meta.cores} cores — ` +
       'above ~1 the neighbours share our cores and the per-round spread grows.',
+    '',
+    '## Resource server',
+    '',
+    'Every request: POST /mcp `tools/call`, DPoP-bound ES256 access token, a fresh ES256 DPoP proof (unique `jti`).',
     '',
     '| variant | req/s (median) | vs minimal | vs bare | notes | per round (req/s) |',
     '|---|---:|---:|---:|---|---|',
@@ -56,6 +60,66 @@ export function markdownReport(variants, meta) {
     lines.push(
       `| ${v.name} | ${fmtRate(rate)} | ${fmtRatio(pairedRatio(v, byName.minimal))} | ${fmtRatio(pairedRatio(v, byName.bare))} | ` +
         `${notes.join('; ')} | ${v.skipped ? '' : v.rates.map(fmtRate).join(' / ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The token-endpoint table: one row per variant; Warden rows carry the median of per-round
+ * ratios to oidc-provider in the same mode (DPoP or not). `meta.standalone` adds the run's header.
+ */
+export function tokenMarkdownReport(variants, meta) {
+  const byName = Object.fromEntries(variants.map((v) => [v.name, v]));
+  const peer = (v) => byName[`token-oidc-provider-${v.dpop ? 'dpop' : 'bearer'}`];
+  const lines = meta.standalone
+    ? [
+      '# Warden token-endpoint benchmark',
+      '',
+      `${new Date().toISOString()} · Node ${meta.node} (OpenSSL ${meta.openssl}) · ${meta.cpu} × ${meta.cores} cores · ` +
+        (meta.pinned ? 'servers pinned to core 1, load generator to core 0' : 'not pinned (no taskset)'),
+      `${meta.rounds} rounds × ${meta.seconds} s per variant, interleaved · concurrency ${meta.concurrency} · warm-up ${meta.warmupSeconds} s · ` +
+        `total ${meta.totalSeconds.toFixed(0)} s · load average (1 min) ${meta.loadStart.toFixed(2)} → ${meta.loadEnd.toFixed(2)}`,
+      '',
+    ]
+    : ['', '## Token endpoint', ''];
+  lines.push(
+    `\`POST /token\` \`grant_type=client_credentials\`, client_secret_basic, one registered resource (→ \`aud\`) and scope, ES256 JWT access token; ` +
+      `\`-dpop\` rows send a fresh ES256 DPoP proof per request (\`htu\` = the token endpoint, unique \`jti\`), \`-bearer\` rows none. ` +
+      `Peer: node-oidc-provider ${meta.oidcProvider} (features.clientCredentials, resourceIndicators with \`accessTokenFormat: 'jwt'\`, dPoP; default in-memory adapter), same process layout and load.`,
+    '',
+    '| variant | tokens/s (median) | vs oidc-provider (same mode) | notes | per round (tokens/s) |',
+    '|---|---:|---:|---|---|',
+  );
+  for (const v of variants) {
+    const notes = [v.note];
+    const ref = peer(v);
+    let ratio = NaN;
+    if (v.skipped) notes.push(`**skipped**: ${v.skipped}`);
+    else {
+      if (v.dpop) {
+        const c = v.correctness ?? {};
+        notes.push(c.replayDetected ? 'replayed proof → 400' : '**replayed proof accepted (no replay check)**');
+        if (c.lateReplayDetected === false) {
+          notes.push(`**a proof replayed after ${LATE_REPLAY_GAP.toLocaleString('en-US')} other token requests is accepted** (replay cache forgets)`);
+        } else if (c.lateReplayDetected === true) {
+          notes.push(`still 400 after ${LATE_REPLAY_GAP.toLocaleString('en-US')} other requests`);
+        }
+      }
+      ratio = pairedRatio(v, ref);
+      if (v.impl === 'warden' && Number.isFinite(ratio)) {
+        notes.push(ratio >= 2 ? 'meets the target (≥ 2× oidc-provider)' : '**below the target (≥ 2× oidc-provider)**');
+      }
+      const base = v.env ? byName[`token-warden-${v.dpop ? 'dpop' : 'bearer'}`] : undefined;
+      if (base && !base.skipped) notes.push(`${fmtRatio(pairedRatio(v, base))} ${base.name}`);
+      notes.push(...v.issues);
+      const finite = v.rates.filter(Number.isFinite);
+      const spread = finite.length > 1 ? (Math.max(...finite) - Math.min(...finite)) / median(finite) : 0;
+      if (spread > 0.2) notes.push(`noisy: rounds spread ${(spread * 100).toFixed(0)}% of the median`);
+    }
+    const rate = v.skipped ? NaN : median(v.rates);
+    lines.push(
+      `| ${v.name} | ${fmtRate(rate)} | ${fmtRatio(ratio)} | ${notes.join('; ')} | ${v.skipped ? '' : v.rates.map(fmtRate).join(' / ')} |`,
     );
   }
   return lines.join('\n');
