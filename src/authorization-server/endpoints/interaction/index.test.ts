@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   cookiePair,
   csrfOf,
@@ -12,13 +12,14 @@ import {
 } from '../../../../test/helpers/login-flow.js';
 import { sha256Base64url } from '../../pkce.js';
 import { removeUser, addUser } from '../../users.js';
-import { BAD_CREDENTIALS_MESSAGE, EXPIRED_MESSAGE, MAX_LOGIN_ATTEMPTS, revokeConsent } from './index.js';
+import { ACCOUNT_LIMITED_MESSAGE, BAD_CREDENTIALS_MESSAGE, EXPIRED_MESSAGE, MAX_LOGIN_ATTEMPTS, revokeConsent } from './index.js';
 
 let t: TestAs;
-beforeAll(async () => {
+// A fresh server per test: sign-in attempts are also limited per account, across interactions.
+beforeEach(async () => {
   t = await startAuthorizationServer();
 });
-afterAll(async () => {
+afterEach(async () => {
   await t.close();
 });
 
@@ -441,6 +442,24 @@ describe('login failures', () => {
     expect(last.status).toBe(429);
     expect(await last.text()).toContain('Too many failed sign-in attempts');
     await expectExpiredPage(await postForm(t, url, { csrf, action: 'login', username: 'alice', password: PASSWORD }));
+  });
+
+  it('an account allows 20 password attempts per 15 minutes across interactions (then 429 before any scrypt); other names are unaffected', async () => {
+    // Its own user: the server is shared by this block, and other tests sign in as alice.
+    await addUser(t.server.context, 'dave', PASSWORD);
+    for (let i = 0; i < 20; i += 1) {
+      const { url } = await begin(t);
+      expect((await login(t, url, 'dave', `wrong-${i}`)).status).toBe(400);
+    }
+    const { url } = await begin(t);
+    const locked = await login(t, url, 'dave', PASSWORD);
+    expect(locked.status).toBe(429);
+    expect(await locked.text()).toContain(ACCOUNT_LIMITED_MESSAGE);
+    expect(t.audits.some((e) => e.type === 'login.failed' && e.detail === 'account attempt limit reached')).toBe(true);
+    // Another name is unaffected.
+    await addUser(t.server.context, 'erin', PASSWORD);
+    const { url: other } = await begin(t);
+    expect((await login(t, other, 'erin', `wrong`)).status).toBe(400);
   });
 
   it('concurrent guesses cannot exceed the limit', async () => {

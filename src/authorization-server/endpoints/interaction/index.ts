@@ -11,7 +11,7 @@ import { parsePendingAuthorization } from '../authorize/pending-authorization.js
 import { hasRememberedConsent } from './consent.js';
 import { load, take } from './interaction-state.js';
 import { issueCode } from './issue-code.js';
-import { claimLoginAttempt, MAX_LOGIN_ATTEMPTS } from './login-attempts.js';
+import { claimAccountAttempt, claimLoginAttempt, MAX_LOGIN_ATTEMPTS } from './login-attempts.js';
 import { EXPIRED_MESSAGE, type Interaction, sendConsentPage, sendError, sendLoginPage } from './respond.js';
 import { type BrowserSession, checkCsrf, clearSessionCookie, readSession, sessionCookie } from './session.js';
 
@@ -22,6 +22,8 @@ export { EXPIRED_MESSAGE } from './respond.js';
 
 /** Shown for a wrong password and for an unknown user alike, so the page does not reveal which usernames exist. */
 export const BAD_CREDENTIALS_MESSAGE = 'Incorrect username or password.';
+/** Shown when an account name has used its sign-in attempts for now (the same for unknown names). */
+export const ACCOUNT_LIMITED_MESSAGE = 'Too many sign-in attempts for this account. Wait a few minutes, then try again.';
 
 /** base64url of the 32 random bytes `/authorize` uses as an interaction id. */
 const INTERACTION_ID = /^[A-Za-z0-9_-]{43}$/;
@@ -115,7 +117,8 @@ async function handlePost(ctx: AsContext, req: IncomingMessage, res: ServerRespo
 }
 
 /**
- * action=login: at most {@link MAX_LOGIN_ATTEMPTS} tries per interaction; an unknown user and a
+ * action=login: at most {@link MAX_LOGIN_ATTEMPTS} tries per interaction and
+ * 20 per account name per 15 minutes (login-attempts.ts); an unknown user and a
  * wrong password get the same page, and both run scrypt (verifySecret), so neither the answer
  * nor its timing tells which usernames exist.
  */
@@ -125,6 +128,11 @@ async function login(ctx: AsContext, res: ServerResponse, id: string, username: 
   const clientId = interaction.client.clientId;
   const attempt = await claimLoginAttempt(ctx, id);
   if (attempt === undefined) return burn(ctx, res, id, clientId);
+  if (!(await claimAccountAttempt(ctx, username))) {
+    // Checked before scrypt runs: a locked account costs the server nothing more.
+    ctx.audit({ type: 'login.failed', clientId, detail: 'account attempt limit reached' });
+    return sendLoginPage(ctx, res, 429, interaction, { error: ACCOUNT_LIMITED_MESSAGE, username });
+  }
   const user = isValidUsername(username) ? await ctx.stores.users.get(username) : undefined;
   const ok = await verifySecret(password, user?.passwordHash);
   if (!ok || user === undefined) {
