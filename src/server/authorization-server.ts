@@ -172,7 +172,8 @@ export interface StackAuthorizationServer {
 export interface StartStackAuthorizationServerOptions {
   /** Where the secret and demo credentials are kept; without it both live only in this process. */
   stateDir?: string;
-  replayStore: ReplayStore;
+  /** Shared replay store (Redis); absent: the AS keeps its own in memory. */
+  replayStore?: ReplayStore;
   logger: Logger;
 }
 
@@ -226,7 +227,7 @@ export async function startStackAuthorizationServer(config: WardenConfig, option
   const stores = await openAuthorizationServerStores(config.storage);
   let server: AuthorizationServer;
   try {
-    server = await createAuthorizationServer(authorizationServerOptions(config, { stores, secret, replayStore: options.replayStore, clients, logger }));
+    server = await createAuthorizationServer(authorizationServerOptions(config, { stores, secret, ...(options.replayStore ? { replayStore: options.replayStore } : {}), clients, logger }));
   } catch (error) {
     await stores.close().catch(() => undefined);
     throw new StackStartError(`cannot start the authorization server: ${(error as Error).message}`, { cause: error });

@@ -142,7 +142,11 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     // The issuer and canonical URIs follow the real port, so the server starts after listening.
     config = withListenPort(config, port);
     if (config.authorizationServer.enabled) {
-      as = await startStackAuthorizationServer(config, { ...(stateDir ? { stateDir } : {}), replayStore, logger });
+      // In one process, the AS gets its own memory replay store: a flood of junk token requests (each
+      // proof is claimed) then cannot fill the store every MCP request needs. Shared Redis is
+      // one keyspace by design: that is what makes several instances safe.
+      const asReplay = config.replay.kind === 'memory' ? undefined : replayStore;
+      as = await startStackAuthorizationServer(config, { ...(stateDir ? { stateDir } : {}), ...(asReplay ? { replayStore: asReplay } : {}), logger });
       checkPathOverlap(config, as.server);
     }
     const own = as ? { keySource: signingKeySource(as.server.context.keys), revocation: as.server.revocationList } : undefined;
