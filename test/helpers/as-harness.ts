@@ -4,6 +4,7 @@
  * token, revocation and introspection endpoints can be driven over HTTP.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAuthorizationServer, type AuthorizationServer } from '../../src/authorization-server/create-authorization-server.js';
@@ -189,4 +190,15 @@ export async function callResource(rs: ResourceServer, token: string, key?: Test
   const headers: Record<string, string> = { authorization: `${key === undefined ? 'Bearer' : 'DPoP'} ${token}` };
   if (key !== undefined) headers.dpop = await key.proof({ htm: 'POST', htu: RESOURCE, accessToken: token });
   return rs.verify({ method: 'POST', url: '/mcp', headers, body: { jsonrpc: '2.0', id: 1, method: 'tools/list' } });
+}
+
+/**
+ * Asserts an OAuth error response (RFC 6749 §5.2): exact status and `error`, `Cache-Control:
+ * no-store`, `Pragma: no-cache`, JSON body.
+ */
+export function expectError(response: Awaited<ReturnType<Harness['post']>>, status: number, error: string): void {
+  expect({ status: response.status, error: response.body.error }).toEqual({ status, error });
+  expect(response.headers.get('cache-control')).toBe('no-store');
+  expect(response.headers.get('pragma')).toBe('no-cache');
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
 }

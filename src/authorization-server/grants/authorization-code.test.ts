@@ -1,15 +1,10 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BACKENDS, basic, callResource, REDIRECT_URI, RESOURCE, SECRETS, startHarness, type Harness } from '../../../test/helpers/as-harness.js';
+import { expectError, BACKENDS, basic, callResource, REDIRECT_URI, RESOURCE, SECRETS, startHarness, type Harness } from '../../../test/helpers/as-harness.js';
 import { createDpopKey } from '../../../test/helpers/test-issuer.js';
 
 let h: Harness;
 
-function expectError(response: { status: number; headers: Headers; body: Record<string, unknown> }, status: number, error: string): void {
-  expect({ status: response.status, error: response.body.error }).toEqual({ status, error });
-  expect(response.headers.get('cache-control')).toBe('no-store');
-  expect(response.headers.get('pragma')).toBe('no-cache');
-}
 
 describe.each(BACKENDS)('authorization_code grant (OAuth 2.1 §4.1.3) [%s stores]', (backend) => {
   const start = (overrides: Parameters<typeof startHarness>[0] = {}): Promise<Harness> => startHarness(overrides, { store: backend });

@@ -1,6 +1,6 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { basic, callResource, RESOURCE, SECRETS, startHarness, type Harness } from '../../../test/helpers/as-harness.js';
+import { expectError, basic, callResource, RESOURCE, SECRETS, startHarness, type Harness } from '../../../test/helpers/as-harness.js';
 import { createDpopKey } from '../../../test/helpers/test-issuer.js';
 
 
@@ -12,12 +12,7 @@ afterEach(async () => {
   await h.close();
 });
 
-type Response = Awaited<ReturnType<Harness['post']>>;
 
-function expectError(response: Response, status: number, error: string): void {
-  expect({ status: response.status, error: response.body.error }).toEqual({ status, error });
-  expect(response.headers.get('cache-control')).toBe('no-store');
-}
 
 const machine = (form: Record<string, string> = {}): Record<string, string> => ({
   grant_type: 'client_credentials',

@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BACKENDS, basic, callResource, RESOURCE, SECRETS, startHarness, type Harness } from '../../../test/helpers/as-harness.js';
+import { expectError, BACKENDS, basic, callResource, RESOURCE, SECRETS, startHarness, type Harness } from '../../../test/helpers/as-harness.js';
 import { createDpopKey, type TestDpopKey } from '../../../test/helpers/test-issuer.js';
 import { sha256Base64url } from '../pkce.js';
 
@@ -8,10 +8,6 @@ let h: Harness;
 
 type Response = Awaited<ReturnType<Harness['post']>>;
 
-function expectError(response: Response, status: number, error: string): void {
-  expect({ status: response.status, error: response.body.error }).toEqual({ status, error });
-  expect(response.headers.get('cache-control')).toBe('no-store');
-}
 
 /** Redeems a fresh code; returns the token response. */
 async function login(options: { clientId?: string; dpop?: TestDpopKey; scopes?: string[] } = {}): Promise<Response> {

@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { basic, callResource, RESOURCE, SECRETS, startHarness, type Harness } from '../../../test/helpers/as-harness.js';
+import { expectError, basic, callResource, RESOURCE, SECRETS, startHarness, type Harness } from '../../../test/helpers/as-harness.js';
 import { createDpopKey, createTestIssuer, type TestDpopKey } from '../../../test/helpers/test-issuer.js';
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from './token-exchange.js';
 
@@ -15,10 +15,6 @@ afterEach(async () => {
 
 type Response = Awaited<ReturnType<Harness['post']>>;
 
-function expectError(response: Response, status: number, error: string): void {
-  expect({ status: response.status, error: response.body.error }).toEqual({ status, error });
-  expect(response.headers.get('cache-control')).toBe('no-store');
-}
 
 /** A subject token: client_credentials for `machine` with both scopes (DPoP-bound with `key`). */
 async function subjectToken(key?: TestDpopKey): Promise<string> {

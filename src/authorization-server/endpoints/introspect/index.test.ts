@@ -1,6 +1,6 @@
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BACKENDS, basic, RESOURCE, SECRETS, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
+import { expectError, BACKENDS, basic, RESOURCE, SECRETS, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
 import { createDpopKey, createTestIssuer } from '../../../../test/helpers/test-issuer.js';
 
 
@@ -8,10 +8,6 @@ let h: Harness;
 
 type Response = Awaited<ReturnType<Harness['post']>>;
 
-function expectError(response: Response, status: number, error: string): void {
-  expect({ status: response.status, error: response.body.error }).toEqual({ status, error });
-  expect(response.headers.get('cache-control')).toBe('no-store');
-}
 
 /** Introspects as `other-app`, a confidential client playing the resource server. */
 async function introspect(token: string, auth: Record<string, string> = basic('other-app', SECRETS.other)): Promise<Response> {

@@ -1,16 +1,12 @@
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BACKENDS, basic, callResource, RESOURCE, SECRETS, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
+import { expectError, BACKENDS, basic, callResource, RESOURCE, SECRETS, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
 
 
 let h: Harness;
 
 type Response = Awaited<ReturnType<Harness['post']>>;
 
-function expectError(response: Response, status: number, error: string): void {
-  expect({ status: response.status, error: response.body.error }).toEqual({ status, error });
-  expect(response.headers.get('cache-control')).toBe('no-store');
-}
 
 function expectRevokeOk(response: Response): void {
   expect(response.status).toBe(200);

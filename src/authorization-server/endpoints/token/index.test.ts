@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { basic, REDIRECT_URI, RESOURCE, SECRETS, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
+import { expectError, basic, REDIRECT_URI, RESOURCE, SECRETS, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
 import { createDpopKey } from '../../../../test/helpers/test-issuer.js';
 
 
@@ -11,14 +11,7 @@ afterEach(async () => {
   await h.close();
 });
 
-type Response = Awaited<ReturnType<Harness['post']>>;
 
-function expectError(response: Response, status: number, error: string): void {
-  expect({ status: response.status, error: response.body.error }).toEqual({ status, error });
-  expect(response.headers.get('cache-control')).toBe('no-store');
-  expect(response.headers.get('pragma')).toBe('no-cache');
-  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-}
 
 const machine = { grant_type: 'client_credentials', client_id: 'machine', client_secret: SECRETS.machine, resource: RESOURCE };
 
