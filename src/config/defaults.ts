@@ -48,6 +48,8 @@ export const CONFIG_DEFAULTS = Object.freeze({
   }),
   /** Progressive rollout: bound tokens need proofs, bearer tokens still pass. */
   dpop: 'allowed' as DpopMode,
+  /** Prometheus metrics at `/metrics` on the stack's port (loopback by default; counts only). */
+  metrics: Object.freeze({ enabled: true, path: '/metrics' }),
 });
 
 /** Where the authorization server keeps its data (clients, grants, users, consents, keys). */
@@ -125,6 +127,8 @@ export interface WardenConfig {
   readonly nonce?: { readonly secret: string; readonly required: boolean };
   readonly authorizationServer: AuthorizationServerConfig;
   readonly resources: readonly ResourceConfig[];
+  /** Prometheus metrics: served at `path` (not under `publicUrl`'s path prefix, like `/healthz`). */
+  readonly metrics: { readonly enabled: boolean; readonly path: string };
   /** Which values were derived rather than given, so they can follow the real port. */
   readonly defaulted: { readonly publicUrl: boolean; readonly issuer: boolean };
 }
@@ -238,6 +242,7 @@ export function applyDefaults(input: ConfigInput): WardenConfig {
       : {}),
     authorizationServer,
     resources: (input.resources ?? []).map((resource) => resolveResource(resource, publicUrl, authorizationServer.lifetimes.accessTokenSeconds)),
+    metrics: { enabled: input.metrics?.enabled ?? CONFIG_DEFAULTS.metrics.enabled, path: input.metrics?.path ?? CONFIG_DEFAULTS.metrics.path },
     defaulted: { publicUrl: input.publicUrl === undefined, issuer: input.issuer === undefined },
   };
   return deepFreeze(config);

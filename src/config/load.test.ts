@@ -117,6 +117,7 @@ describe('defaults', () => {
     });
     expect(config.authorizationServer.secret).toBeUndefined();
     expect(config.resources).toEqual([]);
+    expect(config.metrics).toEqual({ enabled: true, path: '/metrics' });
     expect(config.defaulted).toEqual({ publicUrl: true, issuer: true });
   });
 
@@ -493,5 +494,36 @@ describe('authorizationServer', () => {
       'authorizationServer.clients[0].clientId: "demo-service" is reserved for the demo clients while demo is true: choose another id',
     ]);
     expect(resolveConfig({ authorizationServer: { clients: [demoService] } }, noEnv).authorizationServer.clients).toHaveLength(1);
+  });
+});
+
+describe('metrics', () => {
+  it('reads enabled and path', () => {
+    expect(resolveConfig({ metrics: { enabled: false } }, noEnv).metrics).toEqual({ enabled: false, path: '/metrics' });
+    expect(resolveConfig({ metrics: { path: '/internal/metrics' } }, noEnv).metrics).toEqual({ enabled: true, path: '/internal/metrics' });
+    expect(parseConfigText('metrics: { enabled: true, path: /prom }\n', noEnv).metrics).toEqual({ enabled: true, path: '/prom' });
+  });
+
+  it('rejects unknown keys, wrong types and bad or reserved paths', () => {
+    expect(issuesOf(() => resolveConfig({ metrics: { port: 9100 } }, noEnv))).toEqual(['metrics.port: unknown key (allowed keys: enabled, path)']);
+    expect(issuesOf(() => resolveConfig({ metrics: { enabled: 'yes' } }, noEnv))).toEqual(['metrics.enabled: expected boolean, got "yes"']);
+    const path = (p: string) => issuesOf(() => resolveConfig({ metrics: { path: p } }, noEnv))[0];
+    expect(path('metrics')).toMatch(/^metrics\.path: must start with "\/"/);
+    expect(path('/metrics/')).toMatch(/remove the trailing "\/" \(use "\/metrics"\)/);
+    expect(path('/')).toBe('metrics.path: give the metrics its own path, such as "/metrics"');
+    expect(path('/healthz')).toMatch(/reserved/);
+    expect(path('/.well-known/metrics')).toMatch(/reserved/);
+  });
+
+  it('rejects a metrics path that collides with a resource path, either way round', () => {
+    expect(issuesOf(() => resolveConfig({ resources: [{ ...demo, path: '/metrics' }] }, noEnv))).toEqual([
+      'resources[0].path: "/metrics" collides with the metrics path "/metrics": choose another resource path, or set metrics.path (or metrics.enabled: false)',
+    ]);
+    expect(issuesOf(() => resolveConfig({ resources: [demo], metrics: { path: '/mcp' } }, noEnv))).toEqual([
+      'metrics.path: "/mcp" collides with resources[0].path "/mcp": choose another metrics path',
+    ]);
+    expect(issuesOf(() => resolveConfig({ resources: [demo], metrics: { path: '/mcp/metrics' } }, noEnv))[0]).toMatch(/^metrics\.path: "\/mcp\/metrics" collides/);
+    // Disabled metrics claim no path.
+    expect(resolveConfig({ resources: [{ ...demo, path: '/metrics' }], metrics: { enabled: false } }, noEnv).resources[0]!.path).toBe('/metrics');
   });
 });

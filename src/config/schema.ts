@@ -90,11 +90,12 @@ const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]+$/;
 /** Paths the stack answers itself; a resource there would be shadowed or would shadow them. */
 const RESERVED_PATHS = ['/.well-known', '/healthz'] as const;
 
-const resourcePath = z.string().superRefine((value, ctx) => {
+/** A path the stack serves something at (a resource, the metrics): plain, normalised, not reserved. */
+const servedPath = (what: string, example: string) => z.string().superRefine((value, ctx) => {
   const fail = (message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, message });
   if (!value.startsWith('/')) return fail(`must start with "/", got ${JSON.stringify(value)}`);
   if (value.includes('?') || value.includes('#')) return fail(`must be a plain path without "?" or "#", got ${JSON.stringify(value)}`);
-  if (value === '/') return fail('give the resource its own path, such as "/mcp"');
+  if (value === '/') return fail(`give ${what} its own path, such as ${JSON.stringify(example)}`);
   if (!PATH_CHARS.test(value)) return fail(`contains characters that are not allowed in a URL path: ${JSON.stringify(value)}`);
   if (value.endsWith('/')) return fail(`remove the trailing "/" (use ${JSON.stringify(value.replace(/\/+$/, ''))})`);
   const segments = value.split('/').slice(1);
@@ -105,6 +106,8 @@ const resourcePath = z.string().superRefine((value, ctx) => {
     if (value === reserved || value.startsWith(`${reserved}/`)) return fail(`${reserved} is reserved for Warden itself`);
   }
 });
+
+const resourcePath = servedPath('the resource', '/mcp');
 
 /** Upstreams Warden runs in-process. */
 export const BUILTIN_UPSTREAMS = ['builtin:demo'] as const;
@@ -294,8 +297,26 @@ export const configSchema = strictObject({
   }).optional(),
   authorizationServer: authorizationServerSchema.optional(),
   resources: z.array(resourceSchema).optional(),
+  /** Prometheus exposition on the stack's port (unauthenticated: counts only, no identifiers). */
+  metrics: strictObject({ enabled: z.boolean().optional(), path: servedPath('the metrics', '/metrics').optional() }).optional(),
 }).superRefine((config, ctx) => {
   const resources = config.resources ?? [];
+  // The metrics path must not be, or sit under or above, a resource path: one would shadow the other.
+  const metricsPath = config.metrics?.enabled === false ? undefined : (config.metrics?.path ?? '/metrics');
+  if (metricsPath !== undefined) {
+    resources.forEach((resource, index) => {
+      if (resource.path === metricsPath || resource.path.startsWith(`${metricsPath}/`) || metricsPath.startsWith(`${resource.path}/`)) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: config.metrics?.path === undefined ? ['resources', index, 'path'] : ['metrics', 'path'],
+          message:
+            config.metrics?.path === undefined
+              ? `${JSON.stringify(resource.path)} collides with the metrics path "/metrics": choose another resource path, or set metrics.path (or metrics.enabled: false)`
+              : `${JSON.stringify(metricsPath)} collides with resources[${index}].path ${JSON.stringify(resource.path)}: choose another metrics path`,
+        });
+      }
+    });
+  }
   const names = new Map<string, number>();
   resources.forEach((resource, index) => {
     const first = names.get(resource.name);
@@ -330,6 +351,8 @@ export const configSchema = strictObject({
 
 /** The configuration as written and validated, before defaults. */
 export type ConfigInput = z.infer<typeof configSchema>;
+/** The `metrics` block as written. */
+export type MetricsInput = NonNullable<ConfigInput['metrics']>;
 /** One `resources[]` entry as written. */
 export type ResourceInput = NonNullable<ConfigInput['resources']>[number];
 /** A `trust` block as written. */

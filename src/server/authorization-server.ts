@@ -5,7 +5,7 @@
  */
 import type { ClientConfig, ResourceConfig, StorageConfig, WardenConfig } from '../config/defaults.js';
 import { createAuthorizationServer, type AuthorizationServer } from '../authorization-server/create-authorization-server.js';
-import type { AuthorizationServerOptions, ConfiguredClient } from '../authorization-server/options.js';
+import type { AuditEvent, AuthorizationServerOptions, ConfiguredClient } from '../authorization-server/options.js';
 import { addUser, UserError } from '../authorization-server/users.js';
 import { demoScopePolicy } from '../demo/index.js';
 import type { Logger } from '../observability/logger.js';
@@ -134,12 +134,18 @@ export interface AuthorizationServerParts {
   clients?: ConfiguredClient[];
   /** Where audit events go. */
   logger?: Logger;
+  /** Also told every audit event (the stack's metrics count issuance and refresh reuse). */
+  onAudit?: (event: AuditEvent) => void;
 }
 
 /** The `createAuthorizationServer` options the configuration describes. */
 export function authorizationServerOptions(config: WardenConfig, parts: AuthorizationServerParts): AuthorizationServerOptions {
   const as = config.authorizationServer;
-  const { logger } = parts;
+  const { logger, onAudit } = parts;
+  const audit = (event: AuditEvent) => {
+    logger?.info('audit', { ...event });
+    onAudit?.(event);
+  };
   return {
     issuer: config.issuer,
     stores: parts.stores,
@@ -155,7 +161,7 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
     clients: parts.clients ?? [],
     login: { title: as.login.title },
     // One JSON line per event; audit events never carry tokens, codes or secrets (and the logger redacts anyway).
-    ...(logger ? { audit: (event) => logger.info('audit', { ...event }) } : {}),
+    ...(logger || onAudit ? { audit } : {}),
   };
 }
 
@@ -175,6 +181,8 @@ export interface StartStackAuthorizationServerOptions {
   /** Shared replay store (Redis); absent: the AS keeps its own in memory. */
   replayStore?: ReplayStore;
   logger: Logger;
+  /** Also told every audit event. */
+  onAudit?: (event: AuditEvent) => void;
 }
 
 async function resolveSecret(config: WardenConfig, stateDir: string | undefined, logger: Logger): Promise<string> {
@@ -227,7 +235,9 @@ export async function startStackAuthorizationServer(config: WardenConfig, option
   const stores = await openAuthorizationServerStores(config.storage);
   let server: AuthorizationServer;
   try {
-    server = await createAuthorizationServer(authorizationServerOptions(config, { stores, secret, ...(options.replayStore ? { replayStore: options.replayStore } : {}), clients, logger }));
+    server = await createAuthorizationServer(
+      authorizationServerOptions(config, { stores, secret, ...(options.replayStore ? { replayStore: options.replayStore } : {}), clients, logger, ...(options.onAudit ? { onAudit: options.onAudit } : {}) }),
+    );
   } catch (error) {
     await stores.close().catch(() => undefined);
     throw new StackStartError(`cannot start the authorization server: ${(error as Error).message}`, { cause: error });

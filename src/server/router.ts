@@ -2,10 +2,13 @@
  * The stack's request router: the authorization server's endpoints first, then each resource's
  * RFC 9728 metadata and its protected path (exact and sub-paths), health; everything else 404.
  * Logs one redacted JSON line per request — method, path (no query), status, duration, reason —
- * never a header value.
+ * never a header value. With metrics on, counts every request by route kind and status (see
+ * {@link ./metrics.ts}) and serves them at the metrics path.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../observability/metrics.js';
+import type { RouteKind, StackMetrics } from './metrics.js';
 
 /** A mounted protected resource. */
 export interface Route {
@@ -35,6 +38,8 @@ export interface RouterOptions {
   /** The stack's authorization server, consulted before anything else. */
   authorizationServer?: RoutedAuthorizationServer;
   logger: Logger;
+  /** Records every request, and serves the exposition at `path` (GET and HEAD). */
+  metrics?: { recorder: StackMetrics; path: string };
 }
 
 /** Liveness endpoint. */
@@ -105,15 +110,39 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
   const as = options.authorizationServer;
   const interactionPrefix = as?.interactionPath === undefined ? undefined : `${as.interactionPath}/`;
 
-  const dispatch = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
-    // The authorization server's paths never overlap a resource's (the stack checks at start).
-    if (as !== undefined && (await as.handle(req, res))) return;
-    const described = metadata.get(path);
-    if (described) return described.metadata(req, res);
-    for (const route of routes) {
-      if (path === route.routePath || path.startsWith(`${route.routePath}/`)) return route.handle(req, res);
+  const metrics = options.metrics;
+
+  /** Answers the request; `kind` is told which part of the stack did, before it runs. */
+  const dispatch = async (req: IncomingMessage, res: ServerResponse, path: string, kind: (k: RouteKind) => void): Promise<void> => {
+    // The authorization server's paths never overlap a resource's or the metrics path (the stack checks at start).
+    if (as !== undefined) {
+      kind('authorization_server');
+      if (await as.handle(req, res)) return;
     }
-    if (path === HEALTH_PATH) return sendJson(res, 200, { status: 'ok' }, { 'Cache-Control': 'no-store' });
+    const described = metadata.get(path);
+    if (described) {
+      kind('resource_metadata');
+      return described.metadata(req, res);
+    }
+    for (const route of routes) {
+      if (path === route.routePath || path.startsWith(`${route.routePath}/`)) {
+        kind('resource');
+        return route.handle(req, res);
+      }
+    }
+    if (path === HEALTH_PATH) {
+      kind('health');
+      return sendJson(res, 200, { status: 'ok' }, { 'Cache-Control': 'no-store' });
+    }
+    if (metrics !== undefined && path === metrics.path) {
+      kind('metrics');
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed' }, { Allow: 'GET, HEAD' });
+      const text = metrics.recorder.registry.render();
+      res.writeHead(200, { 'Content-Type': PROMETHEUS_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+      res.end(text);
+      return;
+    }
+    kind('not_found');
     sendJson(res, 404, { error: 'not_found' });
   };
 
@@ -127,8 +156,10 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
     const started = performance.now();
     const path = requestPath(req.url ?? '/');
     const challenge = watchChallenge(res);
+    let route: RouteKind = 'not_found';
     res.once('close', () => {
       const reason = reasonOf(res.statusCode, challenge());
+      metrics?.recorder.request(route, res.statusCode, (performance.now() - started) / 1000, reason);
       logger.info('request', {
         method: req.method,
         path: loggedPath(path),
@@ -139,7 +170,11 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
       });
     });
     Promise.resolve()
-      .then(() => dispatch(req, res, path))
+      .then(() =>
+        dispatch(req, res, path, (k) => {
+          route = k;
+        }),
+      )
       .catch((error: unknown) => {
         logger.error('request failed', { path: loggedPath(path), error });
         if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });

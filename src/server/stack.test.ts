@@ -492,3 +492,102 @@ describe('startStack: state directory and start-up failures', () => {
     expect(configured.logs.some((l) => l.includes('"level":"warn"'))).toBe(false);
   });
 });
+
+describe('startStack: Prometheus metrics', () => {
+  /** GET /metrics once the earlier responses have closed (counts are taken when a response ends). */
+  async function scrape(stack: RunningStack, path = '/metrics'): Promise<{ res: Response; text: string }> {
+    await new Promise((r) => setTimeout(r, 50));
+    const res = await fetch(`${stack.url}${path}`);
+    return { res, text: await res.text() };
+  }
+
+  it('counts outcomes by route and reason, issuance by grant, and leaks no token, secret, id or path', async () => {
+    const stack = await start({ authorizationServer: { demo: true }, resources: [demo] });
+    const anonymous = await fetch(`${stack.url}/mcp`, { method: 'POST', headers: mcpHeaders, body: rpc('tools/list') });
+    expect(anonymous.status).toBe(401);
+    await anonymous.arrayBuffer();
+    const token = (await clientCredentials(stack, { scope: 'mcp:tools' })).body['access_token'] as string;
+    const ok = await callTool(`${stack.url}/mcp`, token, 'echo', { text: 'x' });
+    expect(ok.status).toBe(200);
+    await ok.arrayBuffer();
+    const admin = await callTool(`${stack.url}/mcp`, token, 'admin_reset');
+    expect(admin.status).toBe(403);
+    await admin.arrayBuffer();
+    expect((await fetch(`${stack.url}/users/12345-secret-id`)).status).toBe(404);
+
+    const { res, text } = await scrape(stack);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const lines = text.split('\n');
+    for (const line of [
+      'warden_http_requests_total{route="resource",status="401"} 1',
+      'warden_http_requests_total{route="authorization_server",status="200"} 1',
+      'warden_http_requests_total{route="resource",status="200"} 1',
+      'warden_http_requests_total{route="resource",status="403"} 1',
+      'warden_http_requests_total{route="not_found",status="404"} 1',
+      'warden_http_request_duration_seconds_count{route="resource"} 3',
+      'warden_http_request_duration_seconds_bucket{route="resource",le="+Inf"} 3',
+      'warden_auth_failures_total{reason="no_credentials"} 1',
+      'warden_auth_failures_total{reason="insufficient_scope"} 1',
+      'warden_tokens_issued_total{grant_type="client_credentials"} 1',
+      'warden_dpop_replays_total 0',
+      'warden_refresh_reuse_total 0',
+      '# TYPE warden_http_request_duration_seconds histogram',
+    ]) {
+      expect(lines).toContain(line);
+    }
+    // The 200 is no failure; only resource refusals count.
+    expect(text.match(/^warden_auth_failures_total/gm)).toHaveLength(2);
+    for (const secret of [token, token.split('.')[2]!, stack.info.clients[0]!.client_secret!, stack.info.users[0]!.password, 'demo-service', 'demo-cli', '/mcp', '12345', 'admin_reset', 'echo', stack.url]) {
+      expect(text).not.toContain(secret);
+    }
+
+    // The scrape itself is counted once it has been answered.
+    expect((await scrape(stack)).text.split('\n')).toContain('warden_http_requests_total{route="metrics",status="200"} 1');
+  });
+
+  it('counts a replayed DPoP proof at a resource, and the nonce challenge by its error code', async () => {
+    const stack = await start({ nonce: { secret: 'n'.repeat(32) }, resources: [{ ...demo, dpop: 'required' }] });
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const publicJwk = publicKey.export({ format: 'jwk' });
+    const token = await stack.mintToken({ jkt: jwkThumbprint(publicJwk) });
+    const url = `${stack.url}/mcp`;
+    const send = async (proof: string) => {
+      const res = await fetch(url, { method: 'POST', headers: { ...mcpHeaders, authorization: `DPoP ${token}`, dpop: proof }, body: rpc('tools/call', { name: 'whoami', arguments: {} }) });
+      await res.arrayBuffer();
+      return res;
+    };
+    const proof = (nonce?: string) => createProof({ privateKey, publicJwk, alg: 'ES256', htm: 'POST', htu: url, accessToken: token, ...(nonce ? { nonce } : {}) });
+    const first = await send(proof());
+    const withNonce = proof(first.headers.get('dpop-nonce')!);
+    expect((await send(withNonce)).status).toBe(200);
+    expect((await send(withNonce)).status).toBe(401);
+
+    const lines = (await scrape(stack)).text.split('\n');
+    expect(lines).toContain('warden_dpop_replays_total 1');
+    expect(lines).toContain('warden_auth_failures_total{reason="use_dpop_nonce"} 1');
+    expect(lines).toContain('warden_auth_failures_total{reason="invalid_dpop_proof"} 1');
+    expect(lines).toContain('warden_http_requests_total{route="resource",status="401"} 2');
+  });
+
+  it('serves at metrics.path, only GET and HEAD; is absent when disabled', async () => {
+    const custom = await start({ resources: [demo], metrics: { path: '/internal/metrics' } });
+    expect((await scrape(custom, '/internal/metrics')).res.status).toBe(200);
+    expect((await fetch(`${custom.url}/metrics`)).status).toBe(404);
+    const post = await fetch(`${custom.url}/internal/metrics`, { method: 'POST' });
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+
+    const off = await start({ resources: [demo], metrics: { enabled: false } });
+    expect(off.metrics).toBeUndefined();
+    expect((await fetch(`${off.url}/metrics`)).status).toBe(404);
+  });
+
+  it('refuses a metrics path a resource under the publicUrl prefix or an authorization-server endpoint answers', async () => {
+    const prefixed = await start({ publicUrl: 'http://localhost:4999/p', resources: [demo], metrics: { path: '/p/mcp' } }).catch((e: unknown) => e);
+    expect(prefixed).toBeInstanceOf(StackStartError);
+    expect((prefixed as Error).message).toBe('metrics.path: /p/mcp collides with resource "demo" at /p/mcp: choose another metrics path');
+    const token = await start({ resources: [demo], metrics: { path: '/token' } }).catch((e: unknown) => e);
+    expect(token).toBeInstanceOf(StackStartError);
+    expect((token as Error).message).toMatch(/^metrics\.path: \/token collides with the authorization server's endpoint \/token/);
+  });
+});

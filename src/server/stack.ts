@@ -15,6 +15,7 @@ import type { ReplayStore } from '../stores/index.js';
 import { startStackAuthorizationServer, type StackAuthorizationServer } from './authorization-server.js';
 import { StackStartError } from './errors.js';
 import { mountResource, type MountedResource } from './mount-resource.js';
+import { createStackMetrics, type StackMetrics } from './metrics.js';
 import { createReplayStore } from './replay-store.js';
 import { createRouter } from './router.js';
 import { removeStackFile, writeStackFile, type StackInfo } from './stack-file.js';
@@ -62,6 +63,8 @@ export interface RunningStack {
   readonly info: StackInfo;
   /** The authorization server, when `authorizationServer.enabled`. */
   readonly authorizationServer: AuthorizationServer | undefined;
+  /** The stack's metrics, when `metrics.enabled` (served at `metrics.path`). */
+  readonly metrics: StackMetrics | undefined;
   /**
    * Mints an access token through the authorization server's own issuance path, skipping client
    * authentication and consent (tests). Rejects when the authorization server is disabled or the
@@ -124,6 +127,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
   } catch (error) {
     throw new StackStartError(`cannot connect the ${config.replay.kind} replay store: ${(error as Error).message}`, { cause: error });
   }
+  const metrics = config.metrics.enabled ? createStackMetrics() : undefined;
   const mounted: MountedResource[] = [];
   let as: StackAuthorizationServer | undefined;
   let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
@@ -146,16 +150,25 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       // proof is claimed) then cannot fill the store every MCP request needs. Shared Redis is
       // one keyspace by design: that is what makes several instances safe.
       const asReplay = config.replay.kind === 'memory' ? undefined : replayStore;
-      as = await startStackAuthorizationServer(config, { ...(stateDir ? { stateDir } : {}), ...(asReplay ? { replayStore: asReplay } : {}), logger });
+      as = await startStackAuthorizationServer(config, {
+        ...(stateDir ? { stateDir } : {}),
+        ...(asReplay ? { replayStore: asReplay } : {}),
+        logger,
+        ...(metrics ? { onAudit: metrics.audit } : {}),
+      });
       checkPathOverlap(config, as.server);
     }
     const own = as ? { keySource: signingKeySource(as.server.context.keys), revocation: as.server.revocationList } : undefined;
-    for (const resource of config.resources) mounted.push(mountResource(config, resource, own, replayStore));
+    checkMetricsPath(config, as?.server);
+    // The resources' view of the store counts replayed proofs (a claim that finds its key taken).
+    const resourceReplay = metrics ? metrics.countReplays(replayStore) : replayStore;
+    for (const resource of config.resources) mounted.push(mountResource(config, resource, own, resourceReplay));
     const asServer = as?.server;
     listener = createRouter({
       routes: mounted,
       ...(asServer ? { authorizationServer: { handle: asServer.handle, interactionPath: new URL(asServer.context.endpoints.interaction).pathname } } : {}),
       logger,
+      ...(metrics ? { metrics: { recorder: metrics, path: config.metrics.path } } : {}),
     });
   } catch (error) {
     await Promise.allSettled(mounted.map((m) => m.close()));
@@ -208,6 +221,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     config,
     info,
     authorizationServer,
+    metrics,
     mintToken: async (token = {}) => {
       if (authorizationServer === undefined) throw new TypeError('mintToken: the authorization server is disabled (authorizationServer.enabled)');
       const ctx = authorizationServer.context;
@@ -243,5 +257,23 @@ function checkPathOverlap(config: WardenConfig, as: AuthorizationServer): void {
         `resources[${index}].path: ${resource.path} is taken by the authorization server's endpoint ${taken}: choose another path for resource "${resource.name}"`,
       );
     }
+  }
+}
+
+/**
+ * Refuses a metrics path that a resource (under the `publicUrl` path prefix) or an authorization
+ * server endpoint also answers: whichever is routed first would hide the other.
+ */
+function checkMetricsPath(config: WardenConfig, as: AuthorizationServer | undefined): void {
+  if (!config.metrics.enabled) return;
+  const path = config.metrics.path;
+  const overlaps = (other: string) => other === path || other.startsWith(`${path}/`) || path.startsWith(`${other}/`);
+  const resource = config.resources.find((r) => overlaps(r.routePath));
+  if (resource !== undefined) {
+    throw new StackStartError(`metrics.path: ${path} collides with resource "${resource.name}" at ${resource.routePath}: choose another metrics path`);
+  }
+  const endpoint = as === undefined ? undefined : Object.values(as.context.endpoints).map((url) => new URL(url).pathname).find(overlaps);
+  if (endpoint !== undefined) {
+    throw new StackStartError(`metrics.path: ${path} collides with the authorization server's endpoint ${endpoint}: choose another metrics path`);
   }
 }
