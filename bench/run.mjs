@@ -9,24 +9,12 @@ import { performance } from 'node:perf_hooks';
 import { checkVariant } from './lib/correctness.mjs';
 import { createChildren, freePort, redisReachable } from './lib/processes.mjs';
 import { ecThumbprint, generateEs256, mintAccessToken } from './lib/jwt.mjs';
-import { ISSUER, MCP_PATH, toolsCallBody } from './lib/shared.mjs';
+import { fatal, ISSUER, MCP_PATH, roundOptions, toolsCallBody } from './lib/shared.mjs';
 import { markdownReport, tokenMarkdownReport } from './lib/report.mjs';
 import { pkgVersion, runTokenSuite, TOKEN_VARIANTS } from './token.mjs';
 
-const fatal = (msg) => {
-  process.stderr.write(`bench: ${msg}\n`);
-  process.exit(2);
-};
-const num = (name, fallback) => {
-  const v = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(v) || v <= 0) fatal(`${name} must be a positive number, got ${process.env[name]}`);
-  return v;
-};
 const options = {
-  rounds: Math.round(num('BENCH_ROUNDS', 3)),
-  seconds: num('BENCH_SECONDS', 3),
-  concurrency: Math.round(num('BENCH_CONCURRENCY', 32)),
-  warmupSeconds: num('BENCH_WARMUP_SECONDS', 1.5),
+  ...roundOptions(),
   redisUrl: process.env.WARDEN_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
 };
 const MAX_PROOFS = 600_000;

@@ -13,6 +13,7 @@ import { createChildren, freePort } from './lib/processes.mjs';
 import { ecThumbprint, generateEs256 } from './lib/jwt.mjs';
 import { basicAuthorization, checkTokenVariant, tokenRequestBody } from './lib/token-correctness.mjs';
 import { tokenMarkdownReport } from './lib/report.mjs';
+import { fatal, roundOptions } from './lib/shared.mjs';
 
 /** The same for both servers. */
 const RESOURCE = 'https://mcp.example.com/mcp';
@@ -132,21 +133,7 @@ export async function runTokenSuite({ children, load, options, log, only }) {
 
 // Standalone: `node bench/token.mjs` (the dist/ build must be current: `npm run build`).
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const fatal = (msg) => {
-    process.stderr.write(`bench: ${msg}\n`);
-    process.exit(2);
-  };
-  const num = (name, fallback) => {
-    const v = Number(process.env[name] ?? fallback);
-    if (!Number.isFinite(v) || v <= 0) fatal(`${name} must be a positive number, got ${process.env[name]}`);
-    return v;
-  };
-  const options = {
-    rounds: Math.round(num('BENCH_ROUNDS', 3)),
-    seconds: num('BENCH_SECONDS', 3),
-    concurrency: Math.round(num('BENCH_CONCURRENCY', 32)),
-    warmupSeconds: num('BENCH_WARMUP_SECONDS', 1.5),
-  };
+  const options = roundOptions();
   const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
   if (only) {
     const unknown = only.filter((n) => !TOKEN_VARIANTS.some((v) => v.name === n));

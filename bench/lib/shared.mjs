@@ -25,3 +25,24 @@ export function toolsCallBody(tool = 'echo', id = 1) {
     params: { name: tool, arguments: { text: 'hello from the benchmark' } },
   });
 }
+
+/** Prints a usage error and exits 2. */
+export function fatal(msg) {
+  process.stderr.write(`bench: ${msg}\n`);
+  process.exit(2);
+}
+
+/** Round options from the environment (BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONCURRENCY, BENCH_WARMUP_SECONDS). */
+export function roundOptions() {
+  const num = (name, fallback) => {
+    const v = Number(process.env[name] ?? fallback);
+    if (!Number.isFinite(v) || v <= 0) fatal(`${name} must be a positive number, got ${process.env[name]}`);
+    return v;
+  };
+  return {
+    rounds: Math.round(num('BENCH_ROUNDS', 3)),
+    seconds: num('BENCH_SECONDS', 3),
+    concurrency: Math.round(num('BENCH_CONCURRENCY', 32)),
+    warmupSeconds: num('BENCH_WARMUP_SECONDS', 1.5),
+  };
+}
