@@ -166,12 +166,18 @@ export function checkResource(ctx: AsContext, params: AuthorizationParams): Regi
 }
 
 /**
- * (f) Scopes (RFC 6749 §3.3): well-formed, accepted by the resource, and within the client's
- * registered `scope` when it registered one. None requested → the resource's default scopes
+ * (f) Scopes (RFC 6749 §3.3): well-formed, accepted by the resource, and within the `scope` the
+ * operator configured for the client, if any. None requested → the resource's default scopes
  * (those the client may have).
+ *
+ * The `scope` a client registered itself (RFC 7591, or a metadata document) is no ceiling: the
+ * client chose it, so it limits nothing an attacker could not lift by registering again, and
+ * MCP clients register with the scope of their first challenge — a ceiling would make step-up
+ * (MCP 2026-07-28 authorization, "Step-Up Authorization Flow") impossible. The user's consent is
+ * what guards these scopes.
  */
 export function checkScope(client: ClientRecord, resource: RegisteredResource, params: AuthorizationParams): string[] {
-  const clientScopes = client.scope === undefined ? undefined : parseScope(client.scope);
+  const clientScopes = client.source !== 'configured' || client.scope === undefined ? undefined : parseScope(client.scope);
   const raw = params.values.scope;
   if (raw === undefined || raw.trim() === '') {
     const defaults = clientScopes === undefined ? [...resource.defaultScopes] : resource.defaultScopes.filter((s) => clientScopes.includes(s));

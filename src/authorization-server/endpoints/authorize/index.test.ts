@@ -291,6 +291,19 @@ describe('/authorize — scope (RFC 6749 §3.3)', () => {
     });
   });
 
+  it('a self-registered client’s own `scope` (RFC 7591 §2) is no ceiling: MCP step-up asks for more than it registered with', async () => {
+    const reg = await fetch(`${t.base}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'Step-up client', redirect_uris: ['http://127.0.0.1/callback'], token_endpoint_auth_method: 'none', scope: 'mcp:tools' }),
+    });
+    expect(reg.status).toBe(201);
+    const { client_id: clientId } = (await reg.json()) as { client_id: string };
+    const res = await authorize(valid({ client_id: clientId, redirect_uri: 'http://127.0.0.1:4567/callback', scope: 'mcp:tools mcp:admin' }));
+    expect(res.status).toBe(303);
+    expect((await pendingOf(res))?.scopes).toEqual(['mcp:tools', 'mcp:admin']);
+  });
+
   it('a malformed scope token → invalid_scope', async () => {
     expectErrorRedirect(await authorize(valid({ scope: 'mcp:tools "quoted"' })), 'invalid_scope');
   });
