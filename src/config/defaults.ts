@@ -19,6 +19,8 @@ export const CONFIG_DEFAULTS = Object.freeze({
   replay: Object.freeze({ kind: 'memory' as const }),
   /** When `nonce` is set, every DPoP proof must carry a server nonce (RFC 9449 §8). */
   nonceRequired: true,
+  /** Clock skew tolerated on token and proof times, for clocks of other machines. */
+  clockSkewSeconds: 30,
   authorizationServer: Object.freeze({
     enabled: true,
     lifetimes: Object.freeze({
@@ -125,6 +127,7 @@ export interface WardenConfig {
   readonly storage: StorageConfig;
   readonly replay: ReplayConfig;
   readonly nonce?: { readonly secret: string; readonly required: boolean };
+  readonly clockSkewSeconds: number;
   readonly authorizationServer: AuthorizationServerConfig;
   readonly resources: readonly ResourceConfig[];
   /** Prometheus metrics: served at `path` (not under `publicUrl`'s path prefix, like `/healthz`). */
@@ -240,6 +243,7 @@ export function applyDefaults(input: ConfigInput): WardenConfig {
     ...(input.nonce
       ? { nonce: { secret: input.nonce.secret, required: input.nonce.required ?? CONFIG_DEFAULTS.nonceRequired } }
       : {}),
+    clockSkewSeconds: input.clockSkewSeconds ?? CONFIG_DEFAULTS.clockSkewSeconds,
     authorizationServer,
     resources: (input.resources ?? []).map((resource) => resolveResource(resource, publicUrl, authorizationServer.lifetimes.accessTokenSeconds)),
     metrics: { enabled: input.metrics?.enabled ?? CONFIG_DEFAULTS.metrics.enabled, path: input.metrics?.path ?? CONFIG_DEFAULTS.metrics.path },

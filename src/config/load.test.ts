@@ -118,7 +118,14 @@ describe('defaults', () => {
     expect(config.authorizationServer.secret).toBeUndefined();
     expect(config.resources).toEqual([]);
     expect(config.metrics).toEqual({ enabled: true, path: '/metrics' });
+    expect(config.clockSkewSeconds).toBe(30);
     expect(config.defaulted).toEqual({ publicUrl: true, issuer: true });
+  });
+
+  it('takes a clock skew from 0 to 300 seconds', () => {
+    expect(resolveConfig({ clockSkewSeconds: 0 }, noEnv).clockSkewSeconds).toBe(0);
+    expect(issuesOf(() => resolveConfig({ clockSkewSeconds: 301 }, noEnv))[0]).toMatch(/^clockSkewSeconds: /);
+    expect(issuesOf(() => resolveConfig({ clockSkewSeconds: 1.5 }, noEnv))[0]).toMatch(/^clockSkewSeconds: /);
   });
 
   it('derives publicUrl from listen.port, and issuer from publicUrl', () => {

@@ -291,6 +291,8 @@ export const configSchema = strictObject({
       strictObject({ kind: z.literal('redis'), url: urlString({ schemes: ['redis:', 'rediss:'], secret: true }) }),
     ])
     .optional(),
+  /** Clock skew tolerated on token and proof times (`exp`, `nbf`, `iat`), by resources and the authorization server. */
+  clockSkewSeconds: z.number().int().min(0).max(300).optional(),
   nonce: strictObject({
     secret: z.string().min(32, 'must be at least 32 characters (a random secret shared by every instance)'),
     required: z.boolean().optional(),

@@ -154,6 +154,7 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
     resources: registeredResources(config),
     lifetimes: { ...as.lifetimes },
     refreshGraceSeconds: as.refreshGraceSeconds,
+    clockSkewSeconds: config.clockSkewSeconds,
     // Resources on this origin use nonce.secret: share it so one nonce per origin works at both.
     dpop: { requireNonce: as.dpop.requireNonce, ...(config.nonce ? { nonceSecret: config.nonce.secret } : {}) },
     registration: { enabled: as.registration.enabled },

@@ -51,6 +51,7 @@ export function resourceServerOptions(config: WardenConfig, resource: ResourceCo
     authorizationServers: [trust.issuer],
     trust,
     dpop: resource.dpop,
+    clockSkewSeconds: config.clockSkewSeconds,
     ...(scopes ? { scopes } : {}),
     ...(revocation ? { revocation } : {}),
     ...(config.nonce ? { nonce: { secret: config.nonce.secret, required: config.nonce.required } } : {}),
