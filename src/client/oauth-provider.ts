@@ -1,0 +1,204 @@
+/**
+ * An `OAuthClientProvider` for the v1 MCP SDK client (`@modelcontextprotocol/sdk`) that makes its
+ * built-in OAuth flow DPoP-bound and adds step-up authorization. Give the transport both the
+ * provider and its `fetch`:
+ *
+ * ```ts
+ * const provider = createOAuthProvider({ redirectUrl: callback.redirectUrl, dpop: await generateDpopKey(), authorize: ... });
+ * new StreamableHTTPClientTransport(url, { authProvider: provider, fetch: provider.fetch });
+ * ```
+ *
+ * The SDK keeps discovery, registration, PKCE and `resource`; the provider adds what it lacks:
+ * proofs on token and resource requests (the SDK only knows Bearer), `dpop_jkt`, the `state` and
+ * RFC 9207 `iss` checks on the authorization response, and re-authorization when a tool answers
+ * 403 `insufficient_scope`.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { auth, type OAuthClientProvider, type OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { createDpopFetch, type DpopNonceStore, type FetchLike } from './dpop-fetch.js';
+import type { DpopKey } from './dpop-key.js';
+import { AuthorizationDeclinedError, AuthorizationResponseError } from './errors.js';
+import { createStepUpFetch, type StepUpOptions } from './step-up.js';
+
+/** Options of {@link createOAuthProvider}. */
+export interface OAuthProviderOptions {
+  /** The registered redirect URI (a loopback listener: `startLoopbackCallback()`). */
+  redirectUrl: string | URL;
+  /**
+   * Sends the user to the authorization URL (opens a browser) and resolves with the URL the
+   * authorization server redirected back to, query and all.
+   */
+  authorize: (authorizationUrl: URL) => Promise<URL | string>;
+  /** Binds every token to this key (RFC 9449). Without it the flow stays Bearer. */
+  dpop?: DpopKey;
+  /** Shown on the consent page. Default `MCP client`. */
+  clientName?: string;
+  /** Extra registration metadata (RFC 7591 §2), merged over the defaults. */
+  clientMetadata?: Partial<OAuthClientMetadata>;
+  /** A client already registered (or configured by the operator): no dynamic registration then. */
+  clientInformation?: OAuthClientInformationMixed;
+  /** A Client ID Metadata Document URL, used when the server supports them. */
+  clientMetadataUrl?: string;
+  /** The `fetch` underneath. Default `globalThis.fetch`. */
+  fetch?: FetchLike;
+  /** Step-up on 403 `insufficient_scope`. Default on, one re-authorization per request. */
+  stepUp?: StepUpOptions | false;
+}
+
+/** The provider, with the `fetch` to hand to the transport next to it. */
+export interface McpOAuthProvider extends OAuthClientProvider {
+  /** DPoP proofs and step-up; pass as the transport's `fetch`. */
+  readonly fetch: FetchLike;
+  /** The DPoP key the tokens are bound to, if any. */
+  readonly dpop: DpopKey | undefined;
+  /**
+   * Waits for the authorization started by the SDK (its `redirectToAuthorization`) to come back,
+   * checks it, and returns the code for `transport.finishAuth(code)`. Throws
+   * `AuthorizationDeclinedError` when the user said no.
+   */
+  waitForAuthorizationCode(): Promise<string>;
+  /** The scopes of the current token (empty before the first one). */
+  grantedScopes(): string[];
+  /**
+   * Runs a new interactive authorization for `scope` against the MCP server at `serverUrl`,
+   * skipping refresh (which can never widen scope). Used by step-up; the old tokens stay when
+   * the user declines.
+   */
+  reauthorize(serverUrl: string | URL, scope: string, resourceMetadataUrl?: URL): Promise<void>;
+}
+
+/**
+ * Creates the provider.
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-10
+ * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization#step-up-authorization-flow
+ */
+export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProvider {
+  if (typeof options.authorize !== 'function') throw new TypeError('createOAuthProvider needs an authorize(url) function that sends the user there and returns the redirect URL');
+  const redirectUrl = new URL(options.redirectUrl).href;
+  const baseFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const key = options.dpop;
+  const nonces: DpopNonceStore = new Map<string, string>();
+
+  let client = options.clientInformation;
+  let tokens: OAuthTokens | undefined;
+  let verifier: string | undefined;
+  let discovery: OAuthDiscoveryState | undefined;
+  let expectedState: string | undefined;
+  let pending: Promise<URL> | undefined;
+  /** While step-up re-authorizes, tokens are hidden so the SDK cannot settle for a refresh. */
+  let hideTokens = false;
+
+  const isBound = (token: string) => tokens !== undefined && tokens.access_token === token && tokens.token_type.toLowerCase() === 'dpop';
+  const signed = key === undefined ? baseFetch : createDpopFetch(baseFetch, key, { nonces, isBound });
+
+  const metadata: OAuthClientMetadata = {
+    client_name: options.clientName ?? 'MCP client',
+    redirect_uris: [redirectUrl],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
+    ...(key !== undefined && { dpop_bound_access_tokens: true }),
+    ...options.clientMetadata,
+  } as OAuthClientMetadata;
+
+  const provider: McpOAuthProvider = {
+    get redirectUrl() {
+      return redirectUrl;
+    },
+    get clientMetadata() {
+      return metadata;
+    },
+    ...(options.clientMetadataUrl !== undefined && { clientMetadataUrl: options.clientMetadataUrl }),
+    dpop: key,
+    fetch: signed,
+    state() {
+      expectedState = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+      return expectedState;
+    },
+    clientInformation: () => client,
+    saveClientInformation(information) {
+      client = information;
+    },
+    tokens: () => (hideTokens ? undefined : tokens),
+    saveTokens(value) {
+      tokens = value;
+    },
+    saveCodeVerifier(value) {
+      verifier = value;
+    },
+    codeVerifier() {
+      if (verifier === undefined) throw new AuthorizationResponseError('invalid_request', 'no authorization is in progress (no PKCE code verifier)');
+      return verifier;
+    },
+    saveDiscoveryState(state) {
+      discovery = state;
+    },
+    discoveryState: () => discovery,
+    invalidateCredentials(scope) {
+      if (scope === 'all' || scope === 'client') client = options.clientInformation;
+      if (scope === 'all' || scope === 'tokens') tokens = undefined;
+      if (scope === 'all' || scope === 'verifier') verifier = undefined;
+      if (scope === 'all' || scope === 'discovery') discovery = undefined;
+    },
+    redirectToAuthorization(url) {
+      // RFC 9449 §10: bind the code to the key, so a stolen code is useless without it.
+      if (key !== undefined) url.searchParams.set('dpop_jkt', key.thumbprint);
+      pending = Promise.resolve()
+        .then(() => options.authorize(new URL(url.href)))
+        .then((back) => new URL(back));
+      pending.catch(() => undefined); // surfaced by waitForAuthorizationCode
+    },
+    async waitForAuthorizationCode() {
+      if (pending === undefined) throw new AuthorizationResponseError('invalid_request', 'no authorization is in progress');
+      const back = await pending.finally(() => (pending = undefined));
+      return checkAuthorizationResponse(back, expectedState, discovery);
+    },
+    grantedScopes: () => (tokens?.scope ?? '').split(' ').filter(Boolean),
+    async reauthorize(serverUrl, scope, resourceMetadataUrl) {
+      hideTokens = true;
+      let result;
+      try {
+        result = await auth(provider, { serverUrl, scope, fetchFn: signed, ...(resourceMetadataUrl && { resourceMetadataUrl }) });
+      } finally {
+        hideTokens = false;
+      }
+      if (result === 'AUTHORIZED') return;
+      const code = await provider.waitForAuthorizationCode();
+      await auth(provider, { serverUrl, authorizationCode: code, fetchFn: signed, ...(resourceMetadataUrl && { resourceMetadataUrl }) });
+    },
+  };
+  if (options.stepUp !== false) {
+    Object.defineProperty(provider, 'fetch', { value: createStepUpFetch(signed, provider, options.stepUp ?? {}), enumerable: true });
+  }
+  return provider;
+}
+
+/**
+ * The checks on the redirect back: `state` (RFC 6749 §10.12), `error` (§4.1.2.1), `iss` (RFC 9207
+ * §2.4), `code`.
+ */
+function checkAuthorizationResponse(back: URL, expectedState: string | undefined, discovery: OAuthDiscoveryState | undefined): string {
+  const params = back.searchParams;
+  const state = params.get('state');
+  if (expectedState === undefined || state === null || !sameString(state, expectedState)) {
+    throw new AuthorizationResponseError('invalid_state', 'the authorization response does not carry the state this client sent (RFC 6749 §10.12): ignored');
+  }
+  const as = discovery?.authorizationServerMetadata;
+  const iss = params.get('iss');
+  if (as !== undefined && (iss !== null || (as as Record<string, unknown>).authorization_response_iss_parameter_supported === true) && iss !== as.issuer) {
+    throw new AuthorizationResponseError('invalid_issuer', `the authorization response came from issuer ${JSON.stringify(iss)}, not ${JSON.stringify(as.issuer)} (RFC 9207 §2.4): ignored`);
+  }
+  const error = params.get('error');
+  if (error === 'access_denied') throw new AuthorizationDeclinedError(params.get('error_description') ?? undefined);
+  if (error !== null) throw new AuthorizationResponseError(error, `the authorization server answered ${error}${params.has('error_description') ? `: ${params.get('error_description')}` : ''}`);
+  const code = params.get('code');
+  if (code === null || code === '') throw new AuthorizationResponseError('invalid_request', 'the authorization response has no code');
+  return code;
+}
+
+function sameString(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}

@@ -1,0 +1,154 @@
+/**
+ * Step-up authorization: when a request is refused with 403 `insufficient_scope`, authorize again
+ * for the union of what was granted and what the challenge asks for, retry, and stop after a
+ * limit so a server that keeps refusing becomes an error, not a loop.
+ * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization#step-up-authorization-flow
+ */
+import type { FetchLike } from './dpop-fetch.js';
+import { InsufficientScopeError } from './errors.js';
+
+/** Options of step-up. */
+export interface StepUpOptions {
+  /**
+   * Re-authorizations per request before the refusal is final. Default 1 (as the MCP client
+   * SDK); 0 turns step-up off, so the first 403 throws `InsufficientScopeError`.
+   */
+  maxAttempts?: number;
+}
+
+/** What step-up needs from the OAuth provider. */
+export interface StepUpAuthorizer {
+  grantedScopes(): string[];
+  tokens(): { access_token: string } | undefined | Promise<{ access_token: string } | undefined>;
+  reauthorize(serverUrl: string | URL, scope: string, resourceMetadataUrl?: URL): Promise<void>;
+}
+
+/** A parsed `insufficient_scope` challenge (RFC 6750 §3.1, RFC 9728 §5.1). */
+export interface ScopeChallenge {
+  scope: string | undefined;
+  resourceMetadata: string | undefined;
+  description: string | undefined;
+}
+
+/**
+ * Wraps `fetch` with step-up. Requests the server refuses for scope are retried with a token
+ * for the union of the scopes requested so far, the scopes granted, and the challenge's scopes.
+ */
+export function createStepUpFetch(fetch: FetchLike, authorizer: StepUpAuthorizer, options: StepUpOptions = {}): FetchLike {
+  const maxAttempts = options.maxAttempts ?? 1;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 0) throw new TypeError('stepUp.maxAttempts must be a whole number ≥ 0');
+  /** Scopes asked for so far: the MCP spec makes accumulating them the client's job. */
+  const requested = new Set<string>();
+  /** Operations that stayed refused after step-up, so the user is not asked again and again. */
+  const exhausted = new Map<string, number>();
+
+  return async function stepUpFetch(input, init = {}) {
+    let response = await fetch(input, init);
+    let challenge = await insufficientScope(response);
+    if (challenge === undefined) return response;
+    const url = new URL(input instanceof Request ? input.url : input instanceof URL ? input.href : input);
+    const operation = `${describeOperation(init.body)} at ${url.origin}${url.pathname}`;
+    const memory = `${operation}\n${challenge.scope ?? ''}`;
+    const before = exhausted.get(memory);
+    if (before !== undefined) throw new InsufficientScopeError({ requiredScope: challenge.scope, operation, attempts: before, description: 'refused again for the same scope; not asking the user once more' });
+
+    for (let attempt = 1; ; attempt++) {
+      if (attempt > maxAttempts) {
+        if (maxAttempts > 0) exhausted.set(memory, maxAttempts);
+        throw new InsufficientScopeError({ requiredScope: challenge.scope, operation, attempts: maxAttempts, description: challenge.description });
+      }
+      await response.body?.cancel().catch(() => undefined);
+      for (const scope of [...authorizer.grantedScopes(), ...split(challenge.scope)]) requested.add(scope);
+      await authorizer.reauthorize(url, [...requested].join(' '), challenge.resourceMetadata === undefined ? undefined : new URL(challenge.resourceMetadata));
+      const tokens = await authorizer.tokens();
+      const headers = new Headers(init.headers);
+      const scheme = /^dpop\s/i.test(headers.get('authorization') ?? '') ? 'DPoP' : 'Bearer';
+      if (tokens !== undefined) headers.set('authorization', `${scheme} ${tokens.access_token}`);
+      response = await fetch(input, { ...init, headers });
+      const next = await insufficientScope(response);
+      if (next === undefined) return response;
+      challenge = next;
+    }
+  };
+}
+
+function split(scope: string | undefined): string[] {
+  return (scope ?? '').split(' ').filter(Boolean);
+}
+
+/** `tools/call admin_reset`, `tools/list`, … from a JSON-RPC body; `request` otherwise. */
+function describeOperation(body: unknown): string {
+  if (typeof body !== 'string') return 'request';
+  try {
+    const message = JSON.parse(body) as unknown;
+    if (Array.isArray(message)) return 'JSON-RPC batch';
+    const { method, params } = (message ?? {}) as { method?: unknown; params?: { name?: unknown } };
+    if (typeof method !== 'string') return 'request';
+    return method === 'tools/call' && typeof params?.name === 'string' ? `tools/call ${params.name}` : method;
+  } catch {
+    return 'request';
+  }
+}
+
+/** The `insufficient_scope` challenge of a 403, from either scheme; `undefined` otherwise. */
+export async function insufficientScope(response: Response): Promise<ScopeChallenge | undefined> {
+  if (response.status !== 403) return undefined;
+  for (const challenge of parseChallenges(response.headers.get('www-authenticate') ?? '')) {
+    const scheme = challenge.scheme.toLowerCase();
+    if ((scheme === 'bearer' || scheme === 'dpop') && challenge.params.error === 'insufficient_scope') {
+      return { scope: challenge.params.scope, resourceMetadata: challenge.params.resource_metadata, description: challenge.params.error_description };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parses a `WWW-Authenticate` value into challenges with their auth-params (RFC 9110 §11.6.1):
+ * token and quoted-string values, backslash escapes, several challenges in one header.
+ */
+export function parseChallenges(header: string): Array<{ scheme: string; params: Record<string, string> }> {
+  const challenges: Array<{ scheme: string; params: Record<string, string> }> = [];
+  const token = /[!#$%&'*+.^_`|~0-9A-Za-z-]+/y;
+  let i = 0;
+  const skip = (chars: RegExp) => {
+    while (i < header.length && chars.test(header[i] as string)) i++;
+  };
+  const read = (re: RegExp): string | undefined => {
+    re.lastIndex = i;
+    const m = re.exec(header);
+    if (!m) return undefined;
+    i = re.lastIndex;
+    return m[0];
+  };
+  let current: { scheme: string; params: Record<string, string> } | undefined;
+  while (i < header.length) {
+    skip(/[\s,]/);
+    const start = i;
+    const name = read(token);
+    if (name === undefined) return challenges;
+    skip(/[ \t]/);
+    if (header[i] === '=' && current !== undefined) {
+      i++;
+      skip(/[ \t]/);
+      let value = '';
+      if (header[i] === '"') {
+        i++;
+        while (i < header.length && header[i] !== '"') {
+          if (header[i] === '\\') i++;
+          value += header[i] ?? '';
+          i++;
+        }
+        i++;
+      } else {
+        value = read(token) ?? '';
+      }
+      current.params[name.toLowerCase()] = value;
+      continue;
+    }
+    if (header[i] === '=' && current === undefined) return challenges;
+    i = start + name.length;
+    current = { scheme: name, params: {} };
+    challenges.push(current);
+  }
+  return challenges;
+}
