@@ -226,6 +226,10 @@ describe('warden start', () => {
     expect(out).toContain(`token --state-dir ${stateDir}`);
     expect(out).toContain('demo-cli');
     expect(out).toContain('dynamic registration');
+    // First run: the next command, and a client configuration that parses as printed.
+    expect(out).toContain(`demo-client --state-dir ${stateDir}`);
+    const pasted = /the "mcpServers" shape most clients read\):\n((?:  .*\n)+?)It finds/.exec(out)?.[1] ?? '';
+    expect(JSON.parse(pasted)).toEqual({ mcpServers: { 'warden-demo': { type: 'http', url } } });
 
     // What the printed curl sends, then the printed tools/call.
     const issued = await postForm(

@@ -10,6 +10,7 @@ import { consentsRevokeCommand, keysRotateCommand, usersAddCommand, usersListCom
 import { parsePort } from './options.js';
 import { runStack } from './run-stack.js';
 import { tokenCommand, type TokenCommandOptions } from './token.js';
+import { demoClientCommand, type DemoClientOptions } from './demo-client.js';
 
 /** Default state directory of every command. */
 export const DEFAULT_STATE_DIR = '.warden';
@@ -62,6 +63,21 @@ export function createProgram(): Command {
     .option('--client-id <id>', 'which client of stack.json to use')
     .action(async (options: TokenCommandOptions) => {
       process.stdout.write(`${await tokenCommand(options)}\n`);
+    });
+
+  program
+    .command('demo-client')
+    .description(
+      'walk through the whole MCP authorization flow against the running stack, saying what happens at each step: discovery from the 401, ' +
+        'metadata, registration, sign-in and consent, a DPoP-bound token, tool calls, step-up, refresh, and a replayed request refused',
+    )
+    .addOption(stateDirOption())
+    .option('--url <url>', 'the MCP server; default: the first resource in stack.json')
+    .addOption(
+      new Option('--login <how>', 'auto: sign in as the demo user by submitting the pages; browser: open your browser; manual: print the URL').choices(['auto', 'browser', 'manual']),
+    )
+    .action(async (options: DemoClientOptions) => {
+      await demoClientCommand(options, (line) => void process.stdout.write(`${line}\n`));
     });
 
   // Administration: straight on the store (SQLite) of a configuration or of `warden start`'s state directory.

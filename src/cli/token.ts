@@ -24,7 +24,7 @@ export interface TokenCommandOptions {
 /** How long each HTTP request to the stack may take. */
 const REQUEST_TIMEOUT_MS = 10_000;
 
-async function readStackInfo(stateDir: string): Promise<StackInfo> {
+export async function readStackInfo(stateDir: string): Promise<StackInfo> {
   const file = join(stateDir, STACK_FILE);
   let text: string;
   try {

@@ -57,6 +57,8 @@ export interface SpawnWardenOptions {
 
 export interface SpawnedWarden {
   readonly stack: WardenStack;
+  /** `--state-dir` of the child (holds stack.json), for other commands run against it. */
+  readonly stateDir: string;
   readonly pid: number;
   /** The resource named `name` in `stack.json`; throws (with the stack) when it is missing. */
   resource(name: string): StackResource;
@@ -153,6 +155,7 @@ export async function spawnWarden(options: SpawnWardenOptions): Promise<SpawnedW
   const ready = stack;
   return {
     stack: ready,
+    stateDir,
     pid: child.pid ?? -1,
     resource(name) {
       const found = ready.resources.find((r) => r.name === name);
