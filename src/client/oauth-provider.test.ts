@@ -1,0 +1,109 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
+import { createOAuthProvider } from './oauth-provider.js';
+import { generateDpopKey } from './dpop-key.js';
+import { AuthorizationDeclinedError, AuthorizationResponseError } from './errors.js';
+import { startLoopbackCallback, type LoopbackCallback } from './loopback-callback.js';
+
+const ISSUER = 'https://as.example';
+const discovery = (issParameter: boolean): OAuthDiscoveryState =>
+  ({
+    authorizationServerUrl: ISSUER,
+    authorizationServerMetadata: {
+      issuer: ISSUER,
+      authorization_endpoint: `${ISSUER}/authorize`,
+      token_endpoint: `${ISSUER}/token`,
+      response_types_supported: ['code'],
+      authorization_response_iss_parameter_supported: issParameter,
+    },
+  }) as OAuthDiscoveryState;
+
+/** A provider whose "user" comes back with `answer(state)`. */
+async function started(answer: (state: string) => string, options: { issParameter?: boolean; dpop?: boolean } = {}) {
+  const seen: URL[] = [];
+  const provider = createOAuthProvider({
+    redirectUrl: 'http://127.0.0.1:9/callback',
+    ...(options.dpop && { dpop: await generateDpopKey() }),
+    authorize: async (url) => {
+      seen.push(url);
+      return answer(url.searchParams.get('state') ?? '');
+    },
+  });
+  await provider.saveDiscoveryState?.(discovery(options.issParameter ?? true));
+  const state = await provider.state?.();
+  await provider.redirectToAuthorization(new URL(`${ISSUER}/authorize?state=${state}&scope=mcp%3Atools`));
+  return { provider, seen };
+}
+
+describe('createOAuthProvider: the authorization response', () => {
+  it('returns the code when state and iss match (RFC 6749 §4.1.2, RFC 9207 §2.4)', async () => {
+    const { provider } = await started((state) => `http://127.0.0.1:9/callback?code=c-1&state=${state}&iss=${encodeURIComponent(ISSUER)}`);
+    await expect(provider.waitForAuthorizationCode()).resolves.toBe('c-1');
+  });
+
+  it('RFC 6749 §10.12: another state is refused', async () => {
+    const { provider } = await started(() => `http://127.0.0.1:9/callback?code=c-1&state=forged&iss=${encodeURIComponent(ISSUER)}`);
+    await expect(provider.waitForAuthorizationCode()).rejects.toMatchObject({ code: 'invalid_state' });
+  });
+
+  it('RFC 9207 §2.4: a missing iss (when the server promised it) or another issuer is refused', async () => {
+    const missing = await started((state) => `http://127.0.0.1:9/callback?code=c&state=${state}`);
+    await expect(missing.provider.waitForAuthorizationCode()).rejects.toMatchObject({ code: 'invalid_issuer' });
+    const mixUp = await started((state) => `http://127.0.0.1:9/callback?code=c&state=${state}&iss=https%3A%2F%2Fevil.example`, { issParameter: false });
+    await expect(mixUp.provider.waitForAuthorizationCode()).rejects.toBeInstanceOf(AuthorizationResponseError);
+    const notPromised = await started((state) => `http://127.0.0.1:9/callback?code=c&state=${state}`, { issParameter: false });
+    await expect(notPromised.provider.waitForAuthorizationCode()).resolves.toBe('c');
+  });
+
+  it('RFC 6749 §4.1.2.1: access_denied is AuthorizationDeclinedError; other errors say what the server said', async () => {
+    const denied = await started((state) => `http://127.0.0.1:9/callback?error=access_denied&error_description=the+user+said+no&state=${state}&iss=${encodeURIComponent(ISSUER)}`);
+    const error = await denied.provider.waitForAuthorizationCode().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AuthorizationDeclinedError);
+    expect((error as Error).message).toBe('authorization was declined: the user said no');
+    const scope = await started((state) => `http://127.0.0.1:9/callback?error=invalid_scope&state=${state}&iss=${encodeURIComponent(ISSUER)}`);
+    await expect(scope.provider.waitForAuthorizationCode()).rejects.toMatchObject({ code: 'invalid_scope' });
+  });
+
+  it('RFC 9449 §10: with a DPoP key the authorization request carries dpop_jkt', async () => {
+    const { provider, seen } = await started((state) => `http://127.0.0.1:9/callback?code=c&state=${state}&iss=${encodeURIComponent(ISSUER)}`, { dpop: true });
+    await provider.waitForAuthorizationCode();
+    expect(seen[0]?.searchParams.get('dpop_jkt')).toBe(provider.dpop?.thumbprint);
+    expect(provider.clientMetadata).toMatchObject({ dpop_bound_access_tokens: true, token_endpoint_auth_method: 'none', redirect_uris: ['http://127.0.0.1:9/callback'] });
+  });
+
+  it('waiting with no authorization in progress is an error, not a hang', async () => {
+    const provider = createOAuthProvider({ redirectUrl: 'http://127.0.0.1:9/callback', authorize: async () => 'http://127.0.0.1:9/callback' });
+    await expect(provider.waitForAuthorizationCode()).rejects.toThrow(/no authorization is in progress/);
+    expect(() => createOAuthProvider({ redirectUrl: 'http://127.0.0.1:9/callback' } as never)).toThrow(TypeError);
+  });
+});
+
+describe('startLoopbackCallback (RFC 8252 §7.3, §8.3)', () => {
+  let callback: LoopbackCallback | undefined;
+  afterEach(async () => callback?.close());
+
+  it('listens on 127.0.0.1 on a free port, hands over the response, and answers with a page that holds no script', async () => {
+    callback = await startLoopbackCallback();
+    expect(callback.redirectUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    const waiting = callback.next();
+    const page = await fetch(`${callback.redirectUrl}?code=abc&state=s`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toBe("default-src 'none'");
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect(await page.text()).not.toContain('<script');
+    expect((await waiting).searchParams.get('code')).toBe('abc');
+  });
+
+  it('keeps a response that arrives before anyone waits; other paths and methods get 404', async () => {
+    callback = await startLoopbackCallback({ path: '/cb' });
+    expect((await fetch(`${callback.redirectUrl}?code=early`)).status).toBe(200);
+    expect((await fetch(callback.redirectUrl.replace('/cb', '/other'))).status).toBe(404);
+    expect((await fetch(callback.redirectUrl, { method: 'POST' })).status).toBe(404);
+    expect((await callback.next()).searchParams.get('code')).toBe('early');
+  });
+
+  it('gives up after the timeout with a message', async () => {
+    callback = await startLoopbackCallback({ timeoutSeconds: 0.05 });
+    await expect(callback.next()).rejects.toThrow(/no authorization response arrived/);
+  });
+});
