@@ -93,13 +93,17 @@ button.link{color:#79b8ff}
 .alert{background:#490202;border-color:#f85149;color:#ffdcd7}
 }`;
 
-/** Wraps page content in the shared document. */
+/**
+ * Wraps page content in the shared document. The empty `data:` icon (allowed by the CSP's
+ * `img-src`) keeps browsers from fetching `/favicon.ico`, a 404 that shows as a console error.
+ */
 function layout(brand: string, title: string, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${e(title)} · ${e(brand)}</title>
 <style>${STYLE}</style>
 </head>
