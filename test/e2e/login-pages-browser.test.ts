@@ -108,7 +108,7 @@ describe.skipIf(support.skip)(`login and consent pages in Chromium, against ward
     const { page, errors, close } = await freshPage();
     const TAB_ORDER = {
       login: ['input#username', 'input#password', 'button "Sign in"', 'button "Cancel"'],
-      consent: ['button "Allow"', 'button "Deny"', 'button "Use a different account"'],
+      consent: ['input#scope-0', 'button "Allow"', 'button "Deny"', 'button "Use a different account"'],
     };
     const seen: string[] = [];
     // Checked on each page as it appears, so a page that fails here says why before the flow goes on.

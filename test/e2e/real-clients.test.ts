@@ -19,6 +19,7 @@ import {
   createDpopFetch,
   createOAuthProvider,
   generateDpopKey,
+  InsufficientScopeError,
   startLoopbackCallback,
   type DpopKey,
   type FetchLike,
@@ -126,7 +127,7 @@ describe.skipIf(support.skip)(`real MCP clients against warden start, signing in
   }
 
   /** A kit provider whose "user" approves (or declines) in a fresh Chromium page. */
-  async function kitProvider(options: { dpop?: DpopKey; decisions?: Array<'allow' | 'deny'>; log?: Exchange[]; clientInformation?: OAuthClientInformationMixed }) {
+  async function kitProvider(options: { dpop?: DpopKey; decisions?: Array<'allow' | 'deny' | { untick: string[] }>; log?: Exchange[]; clientInformation?: OAuthClientInformationMixed }) {
     const callback = await loopback();
     const visits: URL[] = [];
     const context = await browser.newContext();
@@ -142,7 +143,7 @@ describe.skipIf(support.skip)(`real MCP clients against warden start, signing in
         const page = await context.newPage();
         pages.push(page);
         const decision = options.decisions?.[visits.length - 1] ?? 'allow';
-        await approveInBrowser(page, url, { ...user(), decision });
+        await approveInBrowser(page, url, { ...user(), ...(typeof decision === 'string' ? { decision } : { decision: 'allow', untick: decision.untick }) });
         return callback.next();
       },
     });
@@ -242,6 +243,22 @@ describe.skipIf(support.skip)(`real MCP clients against warden start, signing in
     expect(visits[1]?.searchParams.get('scope')?.split(' ').sort()).toEqual(['mcp:admin', 'mcp:tools']); // the union
     expect(provider.grantedScopes().sort()).toEqual(['mcp:admin', 'mcp:tools']);
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'still works' } }))).toBe('still works');
+  });
+
+  it('4. step-up where the user unticks mcp:admin: the second 403 after the retry limit is an InsufficientScopeError, not a loop', async () => {
+    const log: Exchange[] = [];
+    const { provider, visits } = await kitProvider({ dpop: await generateDpopKey(), decisions: ['allow', { untick: ['mcp:admin'] }], log });
+    const client = await connectV1(provider);
+    const error = await client.callTool({ name: 'admin_reset', arguments: {} }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InsufficientScopeError);
+    expect(error).toMatchObject({ requiredScope: 'mcp:tools mcp:admin', attempts: 1 });
+    expect(visits).toHaveLength(2); // one step-up, then the error: no loop
+    expect(log.filter((e) => e.status === 403)).toHaveLength(2);
+    expect(provider.grantedScopes()).toEqual(['mcp:tools']);
+    // Asking again for the same operation does not send the user back to the consent page.
+    await expect(client.callTool({ name: 'admin_reset', arguments: {} })).rejects.toBeInstanceOf(InsufficientScopeError);
+    expect(visits).toHaveLength(2);
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'tools still work' } }))).toBe('tools still work');
   });
 
   it('4. step-up the user declines: the call fails with AuthorizationDeclinedError and the old token keeps working', async () => {

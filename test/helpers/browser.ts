@@ -81,6 +81,8 @@ export interface ApproveOptions {
   password: string;
   /** The button to press on the consent page. Default `allow`. */
   decision?: 'allow' | 'deny';
+  /** Scopes to untick on the consent page before the decision (found by their labels). */
+  untick?: string[];
   /** A directory: when set, `login.png` and `consent.png` (when that page appears) are saved there. */
   screenshots?: string;
   /** How long to wait for each page or action. Default 10 s. */
@@ -124,6 +126,7 @@ export async function approveInBrowser(page: Page, authorizationUrl: string | UR
   if (stage === 'consent') {
     await screenshot('consent.png');
     await opts.inspect?.(page, 'consent');
+    for (const scope of opts.untick ?? []) await page.getByLabel(scope, { exact: true }).uncheck({ timeout });
     const button = page.getByRole('button', { name: opts.decision === 'deny' ? 'Deny' : 'Allow', exact: true });
     await Promise.all([page.waitForURL(atCallback, { timeout, waitUntil: 'commit' }), button.click({ timeout })]);
   }

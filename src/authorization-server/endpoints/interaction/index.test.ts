@@ -219,6 +219,57 @@ describe('remembered consent (per user + client + resource + scopes)', () => {
   });
 });
 
+describe('choosing permissions on the consent page (RFC 6749 §3.3)', () => {
+  async function consentPage(scope: string) {
+    await revokeConsent(t.server.context, 'alice', 'app');
+    const { url } = await begin(t, { scope });
+    const consent = await login(t, url);
+    expect(consent.status).toBe(200);
+    return { url, html: await consent.text(), cookie: cookiePair(consent.headers.get('set-cookie') ?? '') };
+  }
+  async function codeScopes(res: Response): Promise<string[]> {
+    const consumed = await t.server.context.stores.codes.consume(sha256Base64url(codeOf(t, res)), t.server.context.now());
+    return consumed.state === 'fresh' ? consumed.code.scopes : [];
+  }
+
+  it('every requested scope is a ticked, labelled checkbox inside the form', async () => {
+    const { html } = await consentPage('mcp:tools mcp:admin');
+    expect(html).toContain('<input type="hidden" name="scopes" value="chosen">');
+    expect(html).toContain('<input type="checkbox" id="scope-0" name="scope.0" value="mcp:tools" checked><label for="scope-0"><code>mcp:tools</code></label>');
+    expect(html).toContain('<input type="checkbox" id="scope-1" name="scope.1" value="mcp:admin" checked><label for="scope-1"><code>mcp:admin</code></label>');
+    expect(html.indexOf('name="scope.0"')).toBeGreaterThan(html.indexOf('<form'));
+    expect(html.indexOf('value="allow"')).toBeGreaterThan(html.indexOf('name="scope.1"'));
+  });
+
+  it('an unticked scope is not granted, not remembered, and the next request for it asks again', async () => {
+    const { url, html, cookie } = await consentPage('mcp:tools mcp:admin');
+    const res = await postForm(t, url, { csrf: csrfOf(html), action: 'allow', scopes: 'chosen', 'scope.0': 'mcp:tools' }, cookie);
+    expect(await codeScopes(res)).toEqual(['mcp:tools']);
+    expect(await t.server.context.stores.consents.get('alice', 'app', RESOURCE)).toMatchObject({ scopes: ['mcp:tools'] });
+    expect(t.audits.filter((a) => a.type === 'consent.given').at(-1)).toMatchObject({ scopes: ['mcp:tools'] });
+    const again = await get(t, (await begin(t, { scope: 'mcp:tools mcp:admin' })).url, cookie);
+    expect(await again.text()).toContain('Allow access?');
+    codeOf(t, await get(t, (await begin(t, { scope: 'mcp:tools' })).url, cookie));
+  });
+
+  it('a ticked value that was never requested is ignored (no widening by editing the form)', async () => {
+    const { url, html, cookie } = await consentPage('mcp:tools');
+    const res = await postForm(t, url, { csrf: csrfOf(html), action: 'allow', scopes: 'chosen', 'scope.0': 'mcp:tools', 'scope.1': 'mcp:admin' }, cookie);
+    expect(await codeScopes(res)).toEqual(['mcp:tools']);
+  });
+
+  it('nothing ticked → access_denied with state and iss, nothing remembered', async () => {
+    const { url, html, cookie } = await consentPage('mcp:tools mcp:admin');
+    const res = await postForm(t, url, { csrf: csrfOf(html), action: 'allow', scopes: 'chosen' }, cookie);
+    expect(res.status).toBe(303);
+    const location = new URL(res.headers.get('location') ?? '');
+    expect(location.searchParams.get('error')).toBe('access_denied');
+    expect(location.searchParams.get('state')).toBe('state-123');
+    expect(location.searchParams.get('iss')).toBe(t.server.issuer);
+    expect(await t.server.context.stores.consents.get('alice', 'app', RESOURCE)).toBeUndefined();
+  });
+});
+
 describe('deny (RFC 6749 §4.1.2.1 access_denied)', () => {
   it('Deny on the consent page → access_denied with state and iss, no code, nothing remembered', async () => {
     await revokeConsent(t.server.context, 'alice', 'app');

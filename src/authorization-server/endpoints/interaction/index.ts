@@ -106,7 +106,7 @@ async function handlePost(ctx: AsContext, req: IncomingMessage, res: ServerRespo
     case 'login':
       return login(ctx, res, id, form.username ?? '', form.password ?? '');
     case 'allow':
-      return allow(ctx, req, res, id);
+      return allow(ctx, req, res, id, form);
     case 'deny':
       return deny(ctx, res, id);
     case 'switch':
@@ -151,11 +151,24 @@ async function login(ctx: AsContext, res: ServerResponse, id: string, username: 
 }
 
 /**
- * action=allow: remember the consent and issue the code. Only the signed-in browser the consent
- * page was shown to can allow (session cookie for the same user); a replayed POST finds the
- * interaction gone.
+ * The scopes the user ticked (RFC 6749 §3.3), in the order requested; values that were not
+ * requested are ignored. A form without the choice (`scopes=chosen`) allows everything requested.
+ * `undefined`: everything was unticked.
  */
-async function allow(ctx: AsContext, req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+export function chosenScopes(form: Record<string, string>, requested: readonly string[]): string[] | undefined {
+  if (form.scopes !== 'chosen') return [...requested];
+  const ticked = new Set<string>();
+  for (const [name, value] of Object.entries(form)) if (/^scope\.\d{1,3}$/.test(name)) ticked.add(value);
+  const granted = requested.filter((scope) => ticked.has(scope));
+  return granted.length === 0 && requested.length > 0 ? undefined : granted;
+}
+
+/**
+ * action=allow: remember the consent and issue the code, for the scopes the user left ticked.
+ * Only the signed-in browser the consent page was shown to can allow (session cookie for the same
+ * user); a replayed POST finds the interaction gone.
+ */
+async function allow(ctx: AsContext, req: IncomingMessage, res: ServerResponse, id: string, form: Record<string, string>): Promise<void> {
   const session = await currentSession(ctx, req);
   const interaction = await load(ctx, res, id, await take(ctx, res, id), { taken: true });
   if (interaction === undefined) return;
@@ -169,9 +182,13 @@ async function allow(ctx: AsContext, req: IncomingMessage, res: ServerResponse, 
     // Signed in as someone else since this page was shown (another tab): ask again, as them.
     return continueAs(ctx, res, { ...interaction, pending: { ...pending, subject: session.subject, authTime: session.authTime } }, session.subject, { taken: true });
   }
-  await ctx.stores.consents.put({ subject: session.subject, clientId: pending.clientId, resource: pending.resource, scopes: [...pending.scopes], grantedAt: ctx.now() });
-  ctx.audit({ type: 'consent.given', clientId: pending.clientId, subject: session.subject, resource: pending.resource, scopes: [...pending.scopes] });
-  await issueCode(ctx, res, { ...pending, subject: session.subject });
+  const scopes = chosenScopes(form, pending.scopes);
+  if (scopes === undefined) {
+    return sendErrorRedirect(ctx, res, pending.redirectUri, pending.state, new AccessDeniedError('the user allowed none of the requested permissions'));
+  }
+  await ctx.stores.consents.put({ subject: session.subject, clientId: pending.clientId, resource: pending.resource, scopes: [...scopes], grantedAt: ctx.now() });
+  ctx.audit({ type: 'consent.given', clientId: pending.clientId, subject: session.subject, resource: pending.resource, scopes: [...scopes] });
+  await issueCode(ctx, res, { ...pending, scopes, subject: session.subject });
 }
 
 /** action=deny (or Cancel on the login form): `access_denied` back to the client (RFC 6749 §4.1.2.1). */

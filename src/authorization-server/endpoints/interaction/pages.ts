@@ -63,6 +63,11 @@ dl{margin:0 0 20px;padding:16px;background:#f6f8fa;border:1px solid #d8dee4;bord
 dt{font-weight:600;color:#3b434c}
 dd{margin:0;overflow-wrap:anywhere}
 ul.scopes{margin:0;padding-left:20px}
+fieldset.scopes{margin:0 0 16px;padding:8px 16px 12px;border:1px solid #d8dee4;border-radius:8px}
+legend{font-weight:600;padding:0 4px}
+.scope{display:flex;align-items:center;gap:8px;margin:4px 0}
+.scope label{display:inline;font-weight:400;margin:0}
+input[type=checkbox]{width:18px;height:18px;margin:0;accent-color:#0b57d0}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.875rem;background:#eef1f5;border-radius:4px;padding:1px 4px}
 label{display:block;font-weight:600;margin:0 0 4px}
 input[type=text],input[type=password]{display:block;width:100%;padding:10px 12px;margin:0 0 16px;font:inherit;color:#1f2328;background:#fff;border:1px solid #6e7781;border-radius:6px}
@@ -83,6 +88,8 @@ html{color:#e6edf3;background:#0d1117}
 main{background:#161b22;border-color:#30363d}
 .brand,.muted,dt,.lead{color:#b1bac4}
 dl{background:#0d1117;border-color:#30363d}
+fieldset.scopes{border-color:#30363d}
+input[type=checkbox]{accent-color:#4493f8}
 code{background:#21262d}
 input[type=text],input[type=password]{color:#e6edf3;background:#0d1117;border-color:#8b949e}
 button{background:#4493f8;border-color:#4493f8;color:#0d1117}
@@ -130,7 +137,8 @@ function applicationDetails(request: RequestSummary): string {
   return `${e(request.clientName)}${host}${note}`;
 }
 
-function summary(request: RequestSummary): string {
+/** The request as a description list; the consent page leaves out the permissions, which it shows as choices. */
+function summary(request: RequestSummary, options: { permissions: boolean } = { permissions: true }): string {
   const scopes =
     request.scopes.length === 0
       ? '<dd>Basic access (no extra permissions)</dd>'
@@ -139,8 +147,24 @@ function summary(request: RequestSummary): string {
 <dt>Application</dt><dd>${applicationDetails(request)}</dd>
 <dt>Returns to</dt><dd>${e(request.redirectHost)}</dd>
 <dt>Resource</dt><dd>${e(request.resourceName)}<br><span class="muted">${e(request.resourceUri)}</span></dd>
-<dt>Permissions</dt>${scopes}
-</dl>`;
+${options.permissions ? `<dt>Permissions</dt>${scopes}\n` : ''}</dl>`;
+}
+
+/**
+ * The requested scopes as ticked checkboxes, so the user can allow less than was asked for
+ * (RFC 6749 §3.3: the grant follows "the resource owner's instructions"). Distinct field names:
+ * the form parser refuses repeated ones. `scopes=chosen` says the form carried the choice.
+ */
+function scopeChoices(scopes: readonly string[]): string {
+  if (scopes.length === 0) return '';
+  const boxes = scopes
+    .map((scope, i) => `<div class="scope"><input type="checkbox" id="scope-${i}" name="scope.${i}" value="${e(scope)}" checked><label for="scope-${i}"><code>${e(scope)}</code></label></div>`)
+    .join('\n');
+  return `<input type="hidden" name="scopes" value="chosen">
+<fieldset class="scopes"><legend>Permissions</legend>
+${boxes}
+</fieldset>
+`;
 }
 
 /** The sign-in page. */
@@ -173,10 +197,10 @@ export function renderConsentPage(view: ConsentView): string {
     'Allow access?',
     `<h1>Allow access?</h1>
 <p class="lead">${clientLabel(view.request)} wants to access <strong>${e(view.request.resourceName)}</strong> as <strong>${e(view.subject)}</strong>.</p>
-${summary(view.request)}
-<p class="muted">Only allow applications you trust. Your choice is remembered for this application; you can revoke it later.</p>
+${summary(view.request, { permissions: view.request.scopes.length === 0 })}
 <form method="post" action="${e(view.action)}">
 <input type="hidden" name="csrf" value="${e(view.csrf)}">
+${scopeChoices(view.request.scopes)}<p class="muted">Only allow applications you trust. Untick a permission to withhold it. Your choice is remembered for this application; you can revoke it later.</p>
 <div class="actions">
 <button type="submit" name="action" value="allow">Allow</button>
 <button type="submit" name="action" value="deny" class="secondary">Deny</button>
