@@ -104,6 +104,13 @@ describe('createStepUpFetch (MCP 2026-07-28, step-up authorization)', () => {
     expect(() => createStepUpFetch(off.network, off.authorizer, { maxAttempts: -1 })).toThrow(TypeError);
   });
 
+  it('takes a Request object and sends its body again after step-up', async () => {
+    const { network, authorizer, asked, call } = await setup();
+    const response = await createStepUpFetch(network, authorizer)(new Request(RESOURCE, call('admin_reset')));
+    expect(response.status).toBe(200);
+    expect(asked).toHaveLength(1);
+  });
+
   it('passes other refusals through untouched', async () => {
     const { authorizer, asked, call } = await setup();
     const forbidden: FetchLike = async () => new Response('no', { status: 403 });

@@ -43,10 +43,15 @@ export function createStepUpFetch(fetch: FetchLike, authorizer: StepUpAuthorizer
   const exhausted = new Map<string, number>();
 
   return async function stepUpFetch(input, init = {}) {
+    if (input instanceof Request) {
+      // A Request's body can be read once: keep it, so the retry can send it again.
+      init = { method: input.method, headers: input.headers, signal: input.signal, ...(input.body && { body: await input.text() }), ...init };
+      input = input.url;
+    }
     let response = await fetch(input, init);
     let challenge = await insufficientScope(response);
     if (challenge === undefined) return response;
-    const url = new URL(input instanceof Request ? input.url : input instanceof URL ? input.href : input);
+    const url = new URL(input);
     const operation = `${describeOperation(init.body)} at ${url.origin}${url.pathname}`;
     const memory = `${operation}\n${challenge.scope ?? ''}`;
     const before = exhausted.get(memory);
