@@ -375,6 +375,32 @@ describe.skipIf(support.skip)(`v2 client with its own DPoP against dpop: require
     expect(claimsOf(challenged[0]?.headers.dpop as string).nonce).toBeUndefined();
     expect(log[log.indexOf(challenged[0] as Exchange) + 1]).toMatchObject({ status: 200 });
   });
+
+  it('3. interop both ways: a token the kit bound (client_credentials, token-endpoint nonce) is used by the v2 client’s withDpop with the same key', async () => {
+    const resource = warden.stack.resources[0]?.url as string;
+    const service = warden.stack.clients.find((c) => c.client_secret !== undefined) as { client_id: string; client_secret: string };
+    const key = await generateDpopKey();
+    const log: Exchange[] = [];
+    const issued = await createDpopFetch(recordingFetch(log), key)(`${warden.stack.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${service.client_id}:${service.client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource, scope: 'mcp:tools' }),
+    });
+    expect(log.map((e) => e.status)).toEqual([400, 200]); // RFC 9449 §8: use_dpop_nonce, then the retry
+    const { access_token: token, token_type: type } = (await issued.json()) as { access_token: string; token_type: string };
+    expect(type).toBe('DPoP');
+    expect(claimsOf(token).cnf).toEqual({ jkt: key.thumbprint });
+
+    const session = await v2.DpopSession.create({ keyPair: key as unknown as v2.DpopKeyPair });
+    const mcp = new v2.Client({ name: 'e2e-v2-withDpop', version: '1.0.0' });
+    await mcp.connect(new v2.StreamableHTTPClientTransport(new URL(resource), { fetch: v2.withDpop(session, () => token)(fetch) }));
+    try {
+      const whoami = JSON.parse(textOf(await mcp.callTool({ name: 'whoami', arguments: {} }))) as Record<string, unknown>;
+      expect(whoami).toMatchObject({ jkt: key.thumbprint, tokenType: 'DPoP', clientId: service.client_id });
+    } finally {
+      await mcp.close();
+    }
+  });
 });
 
 describe.skipIf(support.skip)(`refresh after the access token expires, with rotation${support.note}`, () => {
