@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import { createOAuthProvider } from './oauth-provider.js';
@@ -6,11 +7,11 @@ import { AuthorizationDeclinedError, AuthorizationResponseError } from './errors
 import { startLoopbackCallback, type LoopbackCallback } from './loopback-callback.js';
 
 const ISSUER = 'https://as.example';
-const discovery = (issParameter: boolean): OAuthDiscoveryState =>
+const discovery = (issParameter: boolean, claimedIssuer = ISSUER): OAuthDiscoveryState =>
   ({
     authorizationServerUrl: ISSUER,
     authorizationServerMetadata: {
-      issuer: ISSUER,
+      issuer: claimedIssuer,
       authorization_endpoint: `${ISSUER}/authorize`,
       token_endpoint: `${ISSUER}/token`,
       response_types_supported: ['code'],
@@ -19,7 +20,7 @@ const discovery = (issParameter: boolean): OAuthDiscoveryState =>
   }) as OAuthDiscoveryState;
 
 /** A provider whose "user" comes back with `answer(state)`. */
-async function started(answer: (state: string) => string, options: { issParameter?: boolean; dpop?: boolean } = {}) {
+async function started(answer: (state: string) => string, options: { issParameter?: boolean; dpop?: boolean; claimedIssuer?: string } = {}) {
   const seen: URL[] = [];
   const provider = createOAuthProvider({
     redirectUrl: 'http://127.0.0.1:9/callback',
@@ -29,7 +30,7 @@ async function started(answer: (state: string) => string, options: { issParamete
       return answer(url.searchParams.get('state') ?? '');
     },
   });
-  await provider.saveDiscoveryState?.(discovery(options.issParameter ?? true));
+  await provider.saveDiscoveryState?.(discovery(options.issParameter ?? true, options.claimedIssuer));
   const state = await provider.state?.();
   await provider.redirectToAuthorization(new URL(`${ISSUER}/authorize?state=${state}&scope=mcp%3Atools`));
   return { provider, seen };
@@ -53,6 +54,14 @@ describe('createOAuthProvider: the authorization response', () => {
     await expect(mixUp.provider.waitForAuthorizationCode()).rejects.toBeInstanceOf(AuthorizationResponseError);
     const notPromised = await started((state) => `http://127.0.0.1:9/callback?code=c&state=${state}`, { issParameter: false });
     await expect(notPromised.provider.waitForAuthorizationCode()).resolves.toBe('c');
+  });
+
+  it('RFC 9700 §4.4 mix-up: a server whose metadata claims another issuer is refused, even when iss matches the claim', async () => {
+    const HONEST = 'https://honest.example';
+    const relayed = await started((state) => `http://127.0.0.1:9/callback?code=c&state=${state}&iss=${encodeURIComponent(HONEST)}`, { claimedIssuer: HONEST });
+    await expect(relayed.provider.waitForAuthorizationCode()).rejects.toThrow(/calls itself "https:\/\/honest.example" \(RFC 8414 §3.3\)/);
+    const slash = await started((state) => `http://127.0.0.1:9/callback?code=c&state=${state}&iss=${encodeURIComponent(`${ISSUER}/`)}`, { claimedIssuer: `${ISSUER}/` });
+    await expect(slash.provider.waitForAuthorizationCode()).resolves.toBe('c');
   });
 
   it('RFC 6749 §4.1.2.1: access_denied is AuthorizationDeclinedError; other errors say what the server said', async () => {
@@ -92,6 +101,31 @@ describe('startLoopbackCallback (RFC 8252 §7.3, §8.3)', () => {
     expect(page.headers.get('cache-control')).toBe('no-store');
     expect(await page.text()).not.toContain('<script');
     expect((await waiting).searchParams.get('code')).toBe('abc');
+  });
+
+  it('RFC 6749 §10.12: with a state, a forged callback (before or during the wait) is answered 400 and dropped; the real one is returned', async () => {
+    callback = await startLoopbackCallback();
+    await fetch(`${callback.redirectUrl}?code=attacker&state=forged`); // before anyone waits: queued
+    const waiting = callback.next({ state: 'real' });
+    const forged = await fetch(`${callback.redirectUrl}?code=attacker2&state=forged`);
+    expect(forged.status).toBe(400);
+    expect(await forged.text()).toContain('does not belong to a sign-in in progress');
+    expect((await fetch(`${callback.redirectUrl}?code=good&state=real`)).status).toBe(200);
+    expect((await waiting).searchParams.get('code')).toBe('good');
+  });
+
+  it('a Host header the URL parser refuses does not crash the client', async () => {
+    callback = await startLoopbackCallback();
+    const { port } = new URL(callback.redirectUrl);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write('GET /callback?code=x&state=s HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n'));
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk.toString()));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 (200|400) /);
+    expect((await fetch(callback.redirectUrl)).status).toBe(200); // still serving
   });
 
   it('keeps a response that arrives before anyone waits; other paths and methods get 404', async () => {

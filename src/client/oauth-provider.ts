@@ -88,6 +88,8 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
   let pending: Promise<URL> | undefined;
   /** While step-up re-authorizes, tokens are hidden so the SDK cannot settle for a refresh. */
   let hideTokens = false;
+  /** The re-authorization under way: one at a time, so concurrent 403s share one visit to the user. */
+  let reauthorizing: Promise<void> | undefined;
 
   const isBound = (token: string) => tokens !== undefined && tokens.access_token === token && tokens.token_type.toLowerCase() === 'dpop';
   const signed = key === undefined ? baseFetch : createDpopFetch(baseFetch, key, { nonces, isBound });
@@ -156,18 +158,33 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
     },
     grantedScopes: () => (tokens?.scope ?? '').split(' ').filter(Boolean),
     async reauthorize(serverUrl, scope, resourceMetadataUrl) {
-      hideTokens = true;
-      let result;
+      const wanted = scope.split(' ').filter(Boolean);
+      const covered = () => wanted.every((s) => provider.grantedScopes().includes(s));
+      const run = (reauthorizing ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => (covered() ? undefined : interactive(serverUrl, scope, resourceMetadataUrl)));
+      reauthorizing = run;
       try {
-        result = await auth(provider, { serverUrl, scope, fetchFn: signed, ...(resourceMetadataUrl && { resourceMetadataUrl }) });
+        await run;
       } finally {
-        hideTokens = false;
+        if (reauthorizing === run) reauthorizing = undefined;
       }
-      if (result === 'AUTHORIZED') return;
-      const code = await provider.waitForAuthorizationCode();
-      await auth(provider, { serverUrl, authorizationCode: code, fetchFn: signed, ...(resourceMetadataUrl && { resourceMetadataUrl }) });
     },
   };
+
+  /** A new authorization for `scope`, through the user; refresh is skipped (it cannot widen scope). */
+  async function interactive(serverUrl: string | URL, scope: string, resourceMetadataUrl: URL | undefined): Promise<void> {
+    hideTokens = true;
+    let result;
+    try {
+      result = await auth(provider, { serverUrl, scope, fetchFn: signed, ...(resourceMetadataUrl && { resourceMetadataUrl }) });
+    } finally {
+      hideTokens = false;
+    }
+    if (result === 'AUTHORIZED') return;
+    const code = await provider.waitForAuthorizationCode();
+    await auth(provider, { serverUrl, authorizationCode: code, fetchFn: signed, ...(resourceMetadataUrl && { resourceMetadataUrl }) });
+  }
   if (options.stepUp !== false) {
     Object.defineProperty(provider, 'fetch', { value: createStepUpFetch(signed, provider, options.stepUp ?? {}), enumerable: true });
   }
@@ -175,8 +192,13 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
 }
 
 /**
- * The checks on the redirect back: `state` (RFC 6749 §10.12), `error` (§4.1.2.1), `iss` (RFC 9207
- * §2.4), `code`.
+ * The checks on the redirect back: `state` (RFC 6749 §10.12), `iss` (RFC 9207 §2.4), `error`
+ * (§4.1.2.1), `code`.
+ *
+ * The issuer expected is the one discovery went to (the protected resource's
+ * `authorization_servers` entry), not the `issuer` its metadata claims: the SDK does not hold the
+ * metadata to its URL (RFC 8414 §3.3), so a server claiming an honest issuer's name could relay
+ * the user there and pass an `iss` check made against its own claim (RFC 9700 §4.4 mix-up).
  */
 function checkAuthorizationResponse(back: URL, expectedState: string | undefined, discovery: OAuthDiscoveryState | undefined): string {
   const params = back.searchParams;
@@ -184,10 +206,17 @@ function checkAuthorizationResponse(back: URL, expectedState: string | undefined
   if (expectedState === undefined || state === null || !sameString(state, expectedState)) {
     throw new AuthorizationResponseError('invalid_state', 'the authorization response does not carry the state this client sent (RFC 6749 §10.12): ignored');
   }
-  const as = discovery?.authorizationServerMetadata;
   const iss = params.get('iss');
-  if (as !== undefined && (iss !== null || (as as Record<string, unknown>).authorization_response_iss_parameter_supported === true) && iss !== as.issuer) {
-    throw new AuthorizationResponseError('invalid_issuer', `the authorization response came from issuer ${JSON.stringify(iss)}, not ${JSON.stringify(as.issuer)} (RFC 9207 §2.4): ignored`);
+  if (discovery !== undefined) {
+    const expected = discovery.authorizationServerUrl;
+    const as = discovery.authorizationServerMetadata;
+    if (as !== undefined && !sameIssuer(as.issuer, expected)) {
+      throw new AuthorizationResponseError('invalid_issuer', `the authorization server at ${JSON.stringify(expected)} calls itself ${JSON.stringify(as.issuer)} (RFC 8414 §3.3): ignored`);
+    }
+    const promised = (as as Record<string, unknown> | undefined)?.authorization_response_iss_parameter_supported === true;
+    if ((iss !== null || promised) && (iss === null || !sameIssuer(iss, expected))) {
+      throw new AuthorizationResponseError('invalid_issuer', `the authorization response came from issuer ${JSON.stringify(iss)}, not ${JSON.stringify(expected)} (RFC 9207 §2.4): ignored`);
+    }
   }
   const error = params.get('error');
   if (error === 'access_denied') throw new AuthorizationDeclinedError(params.get('error_description') ?? undefined);
@@ -195,6 +224,12 @@ function checkAuthorizationResponse(back: URL, expectedState: string | undefined
   const code = params.get('code');
   if (code === null || code === '') throw new AuthorizationResponseError('invalid_request', 'the authorization response has no code');
   return code;
+}
+
+/** Issuer identifiers compare as strings; a lone trailing "/" is forgiven (discovery may add one). */
+function sameIssuer(a: string, b: string): boolean {
+  const strip = (v: string) => (v.endsWith('/') ? v.slice(0, -1) : v);
+  return strip(a) === strip(b);
 }
 
 function sameString(a: string, b: string): boolean {
