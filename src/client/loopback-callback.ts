@@ -22,10 +22,17 @@ export interface LoopbackCallbackOptions {
 export interface LoopbackCallback {
   /** The `redirect_uri` to register and send. */
   readonly redirectUrl: string;
-  /** Resolves with the next authorization response URL that arrives (or one that already did). */
-  next(): Promise<URL>;
+  /**
+   * Resolves with the next authorization response that arrives (or one that already did). With
+   * `state`, only a response carrying that `state` counts: anything else that reaches the port (a
+   * forged callback from another local program or a web page, a reloaded tab) is answered 400 and
+   * dropped, so it can neither abort the sign-in nor be mistaken for it (RFC 6749 §10.12).
+   */
+  next(options?: { state?: string | null }): Promise<URL>;
   close(): Promise<void>;
 }
+
+const MAX_QUEUED = 16;
 
 const PAGE = (title: string, text: string) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${title}</title></head><body><main><h1>${title}</h1><p>${text}</p></main></body></html>`;
@@ -36,24 +43,32 @@ export async function startLoopbackCallback(options: LoopbackCallbackOptions = {
   const path = options.path ?? '/callback';
   if (!path.startsWith('/')) throw new TypeError('path must start with "/"');
   const timeoutMs = (options.timeoutSeconds ?? 300) * 1000;
+  /** Responses nobody waited for yet, oldest first; bounded, so a flood cannot grow it. */
   const arrived: URL[] = [];
-  const waiting: Array<(url: URL) => void> = [];
+  const waiting: Array<{ state: string | undefined; done: (url: URL) => void }> = [];
+  const matches = (url: URL, state: string | undefined) => state === undefined || url.searchParams.get('state') === state;
+  let base = '';
 
   const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? host}`);
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Content-Security-Policy', "default-src 'none'");
     res.setHeader('Referrer-Policy', 'no-referrer');
-    if (req.method !== 'GET' || url.pathname !== path) {
+    // Parsed against our own address: the Host header is the sender's to choose.
+    const url = URL.parse(req.url ?? '', base);
+    if (req.method !== 'GET' || url === null || url.pathname !== path) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found');
+      return;
+    }
+    const index = waiting.findIndex((w) => matches(url, w.state));
+    if (index < 0 && waiting.length > 0) {
+      res.writeHead(400, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE('Not expected', 'This response does not belong to a sign-in in progress. Return to the application.'));
       return;
     }
     const declined = url.searchParams.has('error');
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end(declined ? PAGE('Authorization not granted', 'You can close this window and return to the application.') : PAGE('Signed in', 'You can close this window and return to the application.'));
-    const waiter = waiting.shift();
-    if (waiter) waiter(url);
-    else arrived.push(url);
+    if (index >= 0) (waiting.splice(index, 1)[0] as (typeof waiting)[number]).done(url);
+    else if (arrived.push(url) > MAX_QUEUED) arrived.shift();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -61,24 +76,32 @@ export async function startLoopbackCallback(options: LoopbackCallbackOptions = {
   });
   const { port } = server.address() as AddressInfo;
   const authority = host === '::1' ? `[::1]:${port}` : `${host}:${port}`;
+  base = `http://${authority}`;
 
   return {
     redirectUrl: `http://${authority}${path}`,
-    next() {
-      const ready = arrived.shift();
-      if (ready) return Promise.resolve(ready);
+    next(options = {}) {
+      const state = options.state ?? undefined;
+      // Queued responses for another sign-in are stale or forged: drop them.
+      while (arrived.length > 0) {
+        const ready = arrived.shift() as URL;
+        if (matches(ready, state)) return Promise.resolve(ready);
+      }
       return new Promise<URL>((resolve, reject) => {
+        const waiter = {
+          state,
+          done: (url: URL) => {
+            clearTimeout(timer);
+            resolve(url);
+          },
+        };
         const timer = setTimeout(() => {
-          const index = waiting.indexOf(done);
+          const index = waiting.indexOf(waiter);
           if (index >= 0) waiting.splice(index, 1);
           reject(new Error(`no authorization response arrived at the loopback redirect within ${timeoutMs / 1000} s`));
         }, timeoutMs);
         timer.unref();
-        const done = (url: URL) => {
-          clearTimeout(timer);
-          resolve(url);
-        };
-        waiting.push(done);
+        waiting.push(waiter);
       });
     },
     close: () =>

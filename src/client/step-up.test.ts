@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createStepUpFetch, insufficientScope, parseChallenges, type StepUpAuthorizer } from './step-up.js';
 import type { FetchLike } from './dpop-fetch.js';
-import { InsufficientScopeError } from './errors.js';
+import { AuthorizationDeclinedError, InsufficientScopeError } from './errors.js';
 import { createResourceServer, type ResourceServer } from '../resource-server/index.js';
 import { createTestIssuer, type TestIssuer } from '../../test/helpers/test-issuer.js';
 
@@ -109,6 +109,21 @@ describe('createStepUpFetch (MCP 2026-07-28, step-up authorization)', () => {
     const response = await createStepUpFetch(network, authorizer)(new Request(RESOURCE, call('admin_reset')));
     expect(response.status).toBe(200);
     expect(asked).toHaveLength(1);
+  });
+
+  it('a declined step-up surfaces as AuthorizationDeclinedError after one visit, not a retry', async () => {
+    const { network, authorizer, asked, call } = await setup();
+    const declining: StepUpAuthorizer = {
+      ...authorizer,
+      async reauthorize(serverUrl, scope) {
+        asked.push(scope);
+        if (asked.length === 1) throw new AuthorizationDeclinedError();
+        return authorizer.reauthorize(serverUrl, scope);
+      },
+    };
+    const stepUp = createStepUpFetch(network, declining);
+    await expect(stepUp(RESOURCE, call('admin_reset'))).rejects.toBeInstanceOf(AuthorizationDeclinedError);
+    expect(asked).toEqual(['mcp:tools mcp:admin']);
   });
 
   it('passes other refusals through untouched', async () => {

@@ -5,7 +5,7 @@
  * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization#step-up-authorization-flow
  */
 import type { FetchLike } from './dpop-fetch.js';
-import { InsufficientScopeError } from './errors.js';
+import { AuthorizationDeclinedError, InsufficientScopeError } from './errors.js';
 
 /** Options of step-up. */
 export interface StepUpOptions {
@@ -37,9 +37,12 @@ export interface ScopeChallenge {
 export function createStepUpFetch(fetch: FetchLike, authorizer: StepUpAuthorizer, options: StepUpOptions = {}): FetchLike {
   const maxAttempts = options.maxAttempts ?? 1;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 0) throw new TypeError('stepUp.maxAttempts must be a whole number ≥ 0');
-  /** Scopes asked for so far: the MCP spec makes accumulating them the client's job. */
-  const requested = new Set<string>();
-  /** Operations that stayed refused after step-up, so the user is not asked again and again. */
+  /** Scopes asked for so far, per resource: the MCP spec makes accumulating them the client's job. */
+  const requested = new Map<string, Set<string>>();
+  /**
+   * Operations that stayed refused after step-up, so the user is not asked again and again — by
+   * operation alone, so a server that varies its challenge cannot reopen the question.
+   */
   const exhausted = new Map<string, number>();
 
   return async function stepUpFetch(input, init = {}) {
@@ -52,10 +55,11 @@ export function createStepUpFetch(fetch: FetchLike, authorizer: StepUpAuthorizer
     let challenge = await insufficientScope(response);
     if (challenge === undefined) return response;
     const url = new URL(input);
-    const operation = `${describeOperation(init.body)} at ${url.origin}${url.pathname}`;
-    const memory = `${operation}\n${challenge.scope ?? ''}`;
+    const resource = `${url.origin}${url.pathname}`;
+    const operation = `${describeOperation(init.body)} at ${resource}`;
+    const memory = operation;
     const before = exhausted.get(memory);
-    if (before !== undefined) throw new InsufficientScopeError({ requiredScope: challenge.scope, operation, attempts: before, description: 'refused again for the same scope; not asking the user once more' });
+    if (before !== undefined) throw new InsufficientScopeError({ requiredScope: challenge.scope, operation, attempts: before, description: 'it was refused after step-up before; not asking the user once more' });
 
     for (let attempt = 1; ; attempt++) {
       if (attempt > maxAttempts) {
@@ -63,8 +67,16 @@ export function createStepUpFetch(fetch: FetchLike, authorizer: StepUpAuthorizer
         throw new InsufficientScopeError({ requiredScope: challenge.scope, operation, attempts: maxAttempts, description: challenge.description });
       }
       await response.body?.cancel().catch(() => undefined);
-      for (const scope of [...authorizer.grantedScopes(), ...split(challenge.scope)]) requested.add(scope);
-      await authorizer.reauthorize(url, [...requested].join(' '), challenge.resourceMetadata === undefined ? undefined : new URL(challenge.resourceMetadata));
+      const scopes = requested.get(resource) ?? new Set<string>();
+      requested.set(resource, scopes);
+      for (const scope of [...authorizer.grantedScopes(), ...split(challenge.scope)]) scopes.add(scope);
+      try {
+        await authorizer.reauthorize(url, [...scopes].join(' '), (challenge.resourceMetadata && URL.parse(challenge.resourceMetadata)) || undefined);
+      } catch (error) {
+        // Declined: later authorizations ask for what is granted plus what they need, not this again.
+        if (error instanceof AuthorizationDeclinedError) requested.set(resource, new Set(authorizer.grantedScopes()));
+        throw error;
+      }
       const tokens = await authorizer.tokens();
       const headers = new Headers(init.headers);
       const scheme = /^dpop\s/i.test(headers.get('authorization') ?? '') ? 'DPoP' : 'Bearer';
