@@ -30,8 +30,10 @@ interface Seen {
   json: Record<string, unknown> | undefined;
 }
 
-/** Runs the walk-through; `say` prints one step. */
-export async function demoClientCommand(options: DemoClientOptions, say: (line: string) => void): Promise<void> {
+/** Runs the walk-through; `print` prints one step. */
+export async function demoClientCommand(options: DemoClientOptions, print: (line: string) => void): Promise<void> {
+  // What servers send is printed: no terminal control sequences from them.
+  const say = (line: string) => print(line.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '?'));
   const info = await readStackInfo(options.stateDir);
   const mcpUrl = options.url ?? info.resources[0]?.url;
   if (mcpUrl === undefined) throw new UsageError('the running stack protects no MCP server: pass --url');
@@ -65,13 +67,17 @@ export async function demoClientCommand(options: DemoClientOptions, say: (line: 
         const scope = url.searchParams.get('scope') ?? '';
         say(`Sign-in and consent: the authorization request asks for "${scope}" on ${url.searchParams.get('resource')}, with PKCE (S256), state and dpop_jkt.`);
         if (login === 'auto' && demoUser) {
+          // The demo password goes only to this stack's own sign-in page, never to a server --url discovered.
+          if (url.origin !== new URL(info.issuer).origin) {
+            throw new UsageError(`the authorization server of ${mcpUrl} is ${url.origin}, not this stack (${info.issuer}): the demo user's password stays here; use --login browser`);
+          }
           say(`  Signing in as "${demoUser.username}" and allowing, by submitting the sign-in and consent pages (what you would do in a browser; --login browser lets you).`);
           await submitPages(url, demoUser);
         } else {
           say(`  Open this URL, sign in and allow:\n  ${url.href}`);
           if (login === 'browser') openBrowser(url.href);
         }
-        const back = await callback.next();
+        const back = await callback.next({ state: url.searchParams.get('state') });
         say(`  Back at ${callback.redirectUrl} with a code, the same state and iss=${back.searchParams.get('iss') ?? '(none)'} (RFC 9207).`);
         return back;
       },
@@ -137,7 +143,7 @@ function narrate(s: Seen, mcpUrl: string, say: (line: string) => void): void {
   } else if (s.method === 'POST' && s.status === 400 && s.json?.error === 'use_dpop_nonce') {
     say('  The token endpoint asked for a DPoP nonce (RFC 9449 §8): signing the token request again with it.');
   } else if (s.method === 'POST' && s.status === 200 && s.json && typeof s.json.access_token === 'string') {
-    const claims = JSON.parse(Buffer.from(s.json.access_token.split('.')[1] ?? '', 'base64url').toString() || '{}') as { aud?: unknown; cnf?: { jkt?: string } };
+    const claims = claimsOf(s.json.access_token);
     const grant = new URLSearchParams(s.body ?? '').get('grant_type') ?? '';
     say(`Token (${grant}): type ${String(s.json.token_type)}, scope "${String(s.json.scope)}", expires in ${String(s.json.expires_in)} s, audience ${String(claims.aud)}${claims.cnf?.jkt ? `, bound to key ${claims.cnf.jkt}` : ''}.`);
   }
@@ -182,6 +188,15 @@ function openBrowser(url: string): void {
   const child = spawn(command, [url], { stdio: 'ignore', detached: true });
   child.on('error', () => undefined);
   child.unref();
+}
+
+/** What a JWT access token carries; nothing for a token that is not one (opaque tokens exist). */
+function claimsOf(token: string): { aud?: unknown; cnf?: { jkt?: string } } {
+  try {
+    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { aud?: unknown; cnf?: { jkt?: string } };
+  } catch {
+    return {};
+  }
 }
 
 function textOf(result: unknown): string {

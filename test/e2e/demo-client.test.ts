@@ -66,6 +66,19 @@ describe('warden demo-client', () => {
     expect(stdout).not.toContain(warden.stack.users[0]?.password as string);
   });
 
+  it('never sends the demo password to the sign-in page of a server --url leads to', async () => {
+    const other = await spawnWarden({ command: 'start', port: await freePort() });
+    try {
+      const { code, stdout, stderr } = await run(['demo-client', '--state-dir', warden.stateDir, '--url', other.stack.resources[0]?.url as string]);
+      expect(code).toBe(1);
+      expect(stderr).toContain(`is ${new URL(other.stack.issuer).origin}, not this stack (${warden.stack.issuer}): the demo user's password stays here; use --login browser`);
+      expect(stdout).not.toContain('Signing in as');
+      expect(other.stdout()).not.toMatch(/login\.(failed|succeeded)/);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('says what to do when no stack is running there', async () => {
     const { code, stderr } = await run(['demo-client', '--state-dir', '/nonexistent-warden-state']);
     expect(code).toBe(1);
