@@ -166,18 +166,19 @@ export function checkResource(ctx: AsContext, params: AuthorizationParams): Regi
 }
 
 /**
- * (f) Scopes (RFC 6749 §3.3): well-formed, accepted by the resource, and within the `scope` the
- * operator configured for the client, if any. None requested → the resource's default scopes
- * (those the client may have).
+ * (f) Scopes (RFC 6749 §3.3): well-formed, accepted by the resource, and within the client's
+ * `scope` when the operator configured it or the client's metadata document publishes it. None
+ * requested → the resource's default scopes (those the client may have).
  *
- * The `scope` a client registered itself (RFC 7591, or a metadata document) is no ceiling: the
- * client chose it, so it limits nothing an attacker could not lift by registering again, and
- * MCP clients register with the scope of their first challenge — a ceiling would make step-up
- * (MCP 2026-07-28 authorization, "Step-Up Authorization Flow") impossible. The user's consent is
- * what guards these scopes.
+ * The `scope` a client sent in an open registration (RFC 7591) is no ceiling: the client chose
+ * it, so it limits nothing an attacker could not lift by registering again, and MCP clients
+ * register with the scope of their first challenge — a ceiling would make step-up (MCP
+ * 2026-07-28 authorization, "Step-Up Authorization Flow") impossible. The user's consent is what
+ * guards these scopes. A metadata document's `scope` stays a ceiling: only the owner of its
+ * domain can change it.
  */
 export function checkScope(client: ClientRecord, resource: RegisteredResource, params: AuthorizationParams): string[] {
-  const clientScopes = client.source !== 'configured' || client.scope === undefined ? undefined : parseScope(client.scope);
+  const clientScopes = client.source === 'registered' || client.scope === undefined ? undefined : parseScope(client.scope);
   const raw = params.values.scope;
   if (raw === undefined || raw.trim() === '') {
     const defaults = clientScopes === undefined ? [...resource.defaultScopes] : resource.defaultScopes.filter((s) => clientScopes.includes(s));

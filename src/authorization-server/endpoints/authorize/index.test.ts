@@ -304,6 +304,25 @@ describe('/authorize — scope (RFC 6749 §3.3)', () => {
     expect((await pendingOf(res))?.scopes).toEqual(['mcp:tools', 'mcp:admin']);
   });
 
+  it('a metadata document’s `scope` stays a ceiling: only the owner of its domain can change it', async () => {
+    const now = t.server.context.now();
+    const clientId = 'https://tools.example.com/oauth/client.json';
+    await t.server.context.stores.clients.put({
+      clientId,
+      tokenEndpointAuthMethod: 'none',
+      redirectUris: ['https://tools.example.com/cb'],
+      grantTypes: ['authorization_code'],
+      responseTypes: ['code'],
+      scope: 'mcp:tools',
+      source: 'metadata-document',
+      createdAt: now,
+      expiresAt: now + 86_400,
+    });
+    expectErrorRedirect(await authorize(valid({ client_id: clientId, redirect_uri: 'https://tools.example.com/cb', scope: 'mcp:tools mcp:admin' })), 'invalid_scope', {
+      redirectUri: 'https://tools.example.com/cb',
+    });
+  });
+
   it('a malformed scope token → invalid_scope', async () => {
     expectErrorRedirect(await authorize(valid({ scope: 'mcp:tools "quoted"' })), 'invalid_scope');
   });
