@@ -86,8 +86,11 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
   let discovery: OAuthDiscoveryState | undefined;
   let expectedState: string | undefined;
   let pending: Promise<URL> | undefined;
-  /** While step-up re-authorizes, tokens are hidden so the SDK cannot settle for a refresh. */
-  let hideTokens = false;
+  /**
+   * While step-up re-authorizes, the refresh token is hidden so the SDK cannot settle for a
+   * refresh (which never widens scope); other requests keep using the access token meanwhile.
+   */
+  let hideRefreshToken = false;
   /** The re-authorization under way: one at a time, so concurrent 403s share one visit to the user. */
   let reauthorizing: Promise<void> | undefined;
 
@@ -122,7 +125,7 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
     saveClientInformation(information) {
       client = information;
     },
-    tokens: () => (hideTokens ? undefined : tokens),
+    tokens: () => (hideRefreshToken && tokens !== undefined ? { ...tokens, refresh_token: undefined } : tokens),
     saveTokens(value) {
       tokens = value;
     },
@@ -174,12 +177,12 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
 
   /** A new authorization for `scope`, through the user; refresh is skipped (it cannot widen scope). */
   async function interactive(serverUrl: string | URL, scope: string, resourceMetadataUrl: URL | undefined): Promise<void> {
-    hideTokens = true;
+    hideRefreshToken = true;
     let result;
     try {
       result = await auth(provider, { serverUrl, scope, fetchFn: signed, ...(resourceMetadataUrl && { resourceMetadataUrl }) });
     } finally {
-      hideTokens = false;
+      hideRefreshToken = false;
     }
     if (result === 'AUTHORIZED') return;
     const code = await provider.waitForAuthorizationCode();
