@@ -57,13 +57,12 @@ export function createStepUpFetch(fetch: FetchLike, authorizer: StepUpAuthorizer
     const url = new URL(input);
     const resource = `${url.origin}${url.pathname}`;
     const operation = `${describeOperation(init.body)} at ${resource}`;
-    const memory = operation;
-    const before = exhausted.get(memory);
+    const before = exhausted.get(operation);
     if (before !== undefined) throw new InsufficientScopeError({ requiredScope: challenge.scope, operation, attempts: before, description: 'it was refused after step-up before; not asking the user once more' });
 
     for (let attempt = 1; ; attempt++) {
       if (attempt > maxAttempts) {
-        if (maxAttempts > 0) exhausted.set(memory, maxAttempts);
+        if (maxAttempts > 0) exhausted.set(operation, maxAttempts);
         throw new InsufficientScopeError({ requiredScope: challenge.scope, operation, attempts: maxAttempts, description: challenge.description });
       }
       await response.body?.cancel().catch(() => undefined);
