@@ -550,31 +550,139 @@ describe('confirmation methods (RFC 8705 / RFC 9449 §6)', () => {
   });
 });
 
-describe('tool scopes cannot be dodged by a body another parser reads differently (fail closed)', () => {
+describe('a body every parser reads alike: refused when another parser could read a different call (RFC 7493 I-JSON, GHSA-wvj2-96wp-fq3f)', () => {
   const adminCall = JSON.stringify(call('admin_reset'));
-  const cases: Array<[string, unknown]> = [
-    ['a UTF-8 BOM before the JSON', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(adminCall)])],
-    ['UTF-16LE JSON', Buffer.from(`\ufeff${adminCall}`, 'utf16le')],
-    ['case-variant member names (Go encoding/json matches case-insensitively)', { jsonrpc: '2.0', id: 1, Method: 'tools/call', Params: { Name: 'admin_reset' } }],
-    ['a case-variant tool name member', { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', Name: 'admin_reset' } }],
-    ['tools/call without a string tool name', { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: ['admin_reset'] } }],
-    ['a case-variant method value', { jsonrpc: '2.0', id: 1, method: 'Tools/Call', params: { name: 'admin_reset' } }],
-    ['truncated JSON', Buffer.from(adminCall.slice(0, -3))],
+  const raw = (text: string) => Buffer.from(text, 'utf8');
+  const refused: Array<[string, unknown, number, Record<string, string>?]> = [
+    ['a UTF-8 BOM before the JSON (RFC 8259 §8.1)', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(adminCall)]), -32700],
+    ['UTF-16LE JSON', Buffer.from(`\ufeff${adminCall}`, 'utf16le'), -32700],
+    ['invalid UTF-8 bytes', Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo\xff'), Buffer.from([0xff]), Buffer.from('"}}')]), -32700],
+    ['truncated JSON', Buffer.from(adminCall.slice(0, -3)), -32700],
+    ['case-variant member names (Go encoding/json matches case-insensitively)', { jsonrpc: '2.0', id: 1, Method: 'tools/call', Params: { Name: 'admin_reset' } }, -32600],
+    ['a case-variant tool name member beside the real one', { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', Name: 'admin_reset' } }, -32600],
+    ['"paramſ" (U+017F folds to s in Go) beside params', raw('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"},"paramſ":{"name":"admin_reset"}}'), -32600],
+    ['"param\\u017f" written as an escape', raw('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"},"param\\u017f":{"name":"admin_reset"}}'), -32600],
+    ['"jſonrpc": no jsonrpc member to Warden, a message to Go', raw('{"jſonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"admin_reset"}}'), -32600],
+    ['a Kelvin sign K (U+212A) in a params member', raw('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{},"\u212aey":1,"nAme":"admin_reset"}}'), -32600],
+    ['a member name with a trailing NUL (C decoders stop there)', raw('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"},"params\\u0000":{"name":"admin_reset"}}'), -32600],
+    ['a member name with a trailing space', raw('{"jsonrpc":"2.0","id":1,"method":"tools/call","params ":{"name":"admin_reset"},"params":{"name":"echo"}}'), -32600],
+    ['a member name with a BOM inside', raw('{"jsonrpc":"2.0","id":1,"method":"tools/call","\ufeffparams":{"name":"admin_reset"}}'), -32600],
+    ['duplicate params: JSON.parse keeps the last, others the first (RFC 7493 §2.3)', raw('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"admin_reset"},"params":{"name":"echo"}}'), -32600],
+    ['duplicate name inside params', raw('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"admin_reset","name":"echo"}}'), -32600],
+    ['a lone surrogate (RFC 7493 §2.1)', raw('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo\\ud800"}}'), -32600],
+    ['an integer beyond 2^53 (RFC 7493 §2.2)', raw('{"jsonrpc":"2.0","id":9007199254740993,"method":"tools/call","params":{"name":"echo"}}'), -32600],
+    ['a number that overflows a double', raw('{"jsonrpc":"2.0","id":1e400,"method":"tools/call","params":{"name":"echo"}}'), -32600],
+    ['tools/call without a string tool name', { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: ['admin_reset'] } }, -32600],
+    ['a case-variant method value', { jsonrpc: '2.0', id: 1, method: 'Tools/Call', params: { name: 'admin_reset' } }, -32600],
+    ['a method value with a trailing NUL', { jsonrpc: '2.0', id: 1, method: 'tools/call\u0000', params: { name: 'admin_reset' } }, -32600],
+    ['a tool name that folds to a policy tool (ADMIN_RESET)', call('ADMIN_RESET'), -32600],
+    ['a tool name with a trailing space', call('admin_reset '), -32600],
+    ['a message without "jsonrpc" (lax upstreams ignore it)', { id: 1, method: 'tools/call', params: { name: 'admin_reset' } }, -32600],
+    ['positional params', { jsonrpc: '2.0', id: 1, method: 'tools/call', params: ['admin_reset'] }, -32600],
+    ['a batch with one malformed element', [call('echo'), { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { Name: 'admin_reset' } }], -32600],
   ];
-  for (const [name, body] of cases) {
-    it(`${name} → 403 insufficient_scope naming every tool scope`, async () => {
+  for (const [name, body, code] of refused) {
+    it(`${name} → 400 with a JSON-RPC ${code} error and no challenge`, async () => {
       const { rs, issuer } = await setup();
-      const token = await issuer.mint({ scope: 'mcp:tools' });
-      const r = expectFailure(await rs.verify({ method: 'POST', url: '/mcp', headers: { authorization: `Bearer ${token}` }, body }), 403, 'insufficient_scope');
-      expect(r.challenges[0]?.params.scope).toBe('mcp:tools mcp:admin');
+      const token = await issuer.mint({ scope: 'mcp:tools mcp:admin' });
+      const r = await rs.verify({ method: 'POST', url: '/mcp', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+      if (r.ok) throw new Error('accepted');
+      expect(r.status).toBe(400);
+      expect(r.headers['WWW-Authenticate']).toBeUndefined();
+      const answer = JSON.parse(r.body);
+      expect(answer).toMatchObject({ jsonrpc: '2.0', error: { code } });
+      // The request's id once the message was read; null when the body itself was refused.
+      expect([null, 1]).toContain(answer.id);
     });
   }
+
+  it.each([
+    ['charset=utf-7 (the MCP SDK v1 SSE transport decodes it)', { 'content-type': 'application/json; charset=utf-7' }],
+    ['charset=utf-16', { 'content-type': 'application/json; charset="UTF-16"' }],
+    ['Content-Encoding: gzip (express.json inflates it)', { 'content-type': 'application/json', 'content-encoding': 'gzip' }],
+  ])('%s → 415 (RFC 9110 §15.5.16), before the token is even looked at', async (_name, headers) => {
+    const { rs } = await setup();
+    const r = await rs.verify({ method: 'POST', url: '/mcp', headers: { authorization: 'Bearer x', ...headers }, body: Buffer.from(JSON.stringify(call('echo'))) });
+    if (r.ok) throw new Error('accepted');
+    expect(r.status).toBe(415);
+    expect(JSON.parse(r.body)).toMatchObject({ error: { code: -32600 } });
+  });
+
+  it('charset=utf-8 and a JSON body with non-ASCII text pass; so do other content types that are not JSON at all', async () => {
+    const { rs, issuer } = await setup();
+    const token = await issuer.mint({ scope: 'mcp:tools' });
+    const ok = await rs.verify({ method: 'POST', url: '/mcp', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=UTF-8' }, body: Buffer.from(JSON.stringify({ ...call('echo'), params: { name: 'echo', arguments: { text: 'héllo ſ' } } })) });
+    expect(ok.ok).toBe(true);
+    if (ok.ok) expect(ok.parsedBody).toMatchObject({ params: { arguments: { text: 'héllo ſ' } } });
+    const form = await rs.verify({ method: 'POST', url: '/mcp', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from('a=1&b=2') });
+    // Not JSON under another declared type: passes, but needs every scope (a decoder ignoring types finds no cheaper call).
+    expectFailure(form, 403, 'insufficient_scope');
+  });
+
+  it('a JSON body sent as text/plain is read as JSON all the same (Go\'s json.NewDecoder ignores content types)', async () => {
+    const { rs, issuer } = await setup();
+    const token = await issuer.mint({ scope: 'mcp:tools' });
+    const r = expectFailure(await rs.verify({ method: 'POST', url: '/mcp', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain' }, body: Buffer.from(adminCall) }), 403, 'insufficient_scope');
+    expect(r.challenges[0]?.params.scope).toBe('mcp:tools mcp:admin');
+  });
+
+  it('with strictMessages: false the same bodies pass the shape check but need every tool scope (fail closed)', async () => {
+    const { rs, issuer } = await setup({ strictMessages: false });
+    const token = await issuer.mint({ scope: 'mcp:tools' });
+    for (const body of [raw('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"},"paramſ":{"name":"admin_reset"}}'), call('ADMIN_RESET'), Buffer.from(adminCall.slice(0, -3))]) {
+      const r = expectFailure(await rs.verify({ method: 'POST', url: '/mcp', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body }), 403, 'insufficient_scope');
+      expect(r.challenges[0]?.params.scope).toBe('mcp:tools mcp:admin');
+    }
+  });
 
   it('well-formed requests are judged exactly: echo passes with mcp:tools, and so does a GET without a body', async () => {
     const { rs, issuer } = await setup();
     const token = await issuer.mint({ scope: 'mcp:tools' });
     expect((await rs.verify({ method: 'POST', url: '/mcp', headers: { authorization: `Bearer ${token}` }, body: Buffer.from(JSON.stringify(call('echo'))) })).ok).toBe(true);
     expect((await rs.verify({ method: 'GET', url: '/mcp', headers: { authorization: `Bearer ${token}` } })).ok).toBe(true);
+  });
+
+  it('a refused body never reaches the replay store', async () => {
+    let claims = 0;
+    const replayStore: ReplayStore = { claim: async () => (claims++, true), close: async () => undefined };
+    const { rs, issuer, key } = await setup({ replayStore });
+    const { request } = await dpopRequest(issuer, key, { body: raw('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"},"Params":{}}') });
+    expect((await rs.verify(request)).ok).toBe(false);
+    expect(claims).toBe(0);
+  });
+});
+
+describe('checks: extra checks run after authentication and before the replay claim', () => {
+  it('a check that throws an OAuthError refuses with it and consumes no jti; a passing check sees the caller and the messages', async () => {
+    let claims = 0;
+    const seen: string[] = [];
+    const replayStore: ReplayStore = { claim: async () => (claims++, true), close: async () => undefined };
+    const { InsufficientScopeError } = await import('../oauth/errors.js');
+    const { rs, issuer, key } = await setup({
+      replayStore,
+      checks: [
+        ({ auth, messages }) => {
+          seen.push(`${auth.clientId}:${messages.map((m) => (m.kind === 'response' ? 'response' : m.method)).join(',')}`);
+          if (messages.some((m) => m.kind === 'request' && m.params?.name === 'add')) throw new InsufficientScopeError('policy says no', { scope: ['mcp:tools'] });
+        },
+      ],
+    });
+    const refused = await dpopRequest(issuer, key, { body: call('add') });
+    expectFailure(await rs.verify(refused.request), 403, 'insufficient_scope');
+    expect(claims).toBe(0);
+    const allowed = await dpopRequest(issuer, key, { body: call('echo') });
+    expect((await rs.verify(allowed.request)).ok).toBe(true);
+    expect(claims).toBe(1);
+    expect(seen).toHaveLength(2);
+    expect(seen[1]).toMatch(/:tools\/call$/);
+  });
+
+  it('a check that throws anything else fails closed with 503', async () => {
+    const { rs, issuer } = await setup({ checks: [() => { throw new Error('store down'); }] });
+    const token = await issuer.mint({ scope: 'mcp:tools' });
+    const r = await rs.verify({ method: 'POST', url: '/mcp', headers: { authorization: `Bearer ${token}` }, body: call('echo') });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.status).toBe(503);
   });
 });
 

@@ -8,7 +8,9 @@ import { canonicalResourceUri, expectedHtu } from '../oauth/canonical-uri.js';
 import { InsufficientScopeError, InvalidDpopProofError, InvalidTokenError, isOAuthError, TemporarilyUnavailableError, type OAuthError } from '../oauth/errors.js';
 import { missingScopes } from '../oauth/scope.js';
 import { StoreUnavailableError } from '../stores/contracts.js';
-import { parseJsonBody, viewRpc, type RpcView } from './json-rpc.js';
+import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
+import { quote } from '../mcp/strict-json.js';
+import { readRpcView, REFUSED_BODY, type RpcView } from './json-rpc.js';
 import type { ResolvedOptions } from './options.js';
 import { readCredentials } from './request-shape.js';
 import { failure, type FailureContext } from './respond.js';
@@ -33,11 +35,13 @@ export class Gauntlet {
   /** Runs every check; never throws. */
   async verify(request: VerifyRequest): Promise<VerifyResult> {
     const o = this.#o;
-    const rpc = viewRpc(parseJsonBody(request.body));
-    const scopes = this.#requiredScopes(rpc);
-    const context: FailureContext = { scheme: undefined, scopes, rpc };
+    const context: FailureContext = { scheme: undefined, scopes: o.defaultScopes, rpc: REFUSED_BODY };
     try {
-      // 1. Shape.
+      // 1. Shape: a body every parser reads alike, then the credentials.
+      const rpc = readRpcView(request, o.strictMessages);
+      context.rpc = rpc;
+      const scopes = this.#requiredScopes(rpc);
+      context.scopes = scopes;
       const credentials = readCredentials(request, o);
       if (credentials.kind === 'none') return failure(o, undefined, context);
       context.scheme = credentials.scheme;
@@ -88,6 +92,8 @@ export class Gauntlet {
         if (claims.jti === undefined) throw new InvalidTokenError('access token has no "jti", so its revocation cannot be checked');
         if (await o.revocation.isRevoked(claims.jti)) throw new InvalidTokenError('access token has been revoked');
       }
+      const auth = this.#authInfo(token, scheme, claims);
+      for (const check of o.checks) await check({ auth, request, messages: rpc.messages });
 
       // 6. Replay: claimed last, atomically, keyed with the thumbprint.
       if (proofResult !== undefined) {
@@ -95,7 +101,9 @@ export class Gauntlet {
         if (!fresh) throw new InvalidDpopProofError('DPoP proof has already been used (replay); sign a fresh proof for every request');
       }
 
-      return { ok: true, auth: this.#authInfo(token, scheme, claims), headers: responseHeaders };
+      const verified: VerifyResult = { ok: true, auth, headers: responseHeaders };
+      if (rpc.json !== undefined) verified.parsedBody = rpc.json;
+      return verified;
     } catch (error) {
       return failure(o, toOAuthError(error), context);
     }
@@ -108,7 +116,20 @@ export class Gauntlet {
     if (rpc.ambiguous) return o.scopesSupported;
     if (rpc.toolNames.length === 0) return o.defaultScopes;
     const all = new Set(o.defaultScopes);
-    for (const name of rpc.toolNames) for (const s of o.toolScopes.get(name) ?? []) all.add(s);
+    for (const name of rpc.toolNames) {
+      const required = o.toolScopes.get(name);
+      if (required === undefined) {
+        // "ADMIN_RESET" or "admin_reset\0" is no policy's tool, but an upstream that matches tool
+        // names loosely would run admin_reset.
+        const meant = o.toolNames.lookalikeOf(name);
+        if (meant !== undefined) {
+          if (!o.strictMessages) return o.scopesSupported;
+          throw new MessageRefusedError(400, RPC_CODES.invalidRequest, `tool name ${quote(name)} is not "${meant}" but an upstream matching names loosely would run "${meant}"`);
+        }
+        continue;
+      }
+      for (const s of required) all.add(s);
+    }
     return [...all];
   }
 

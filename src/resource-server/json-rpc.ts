@@ -1,100 +1,88 @@
 /**
  * What the gauntlet needs to know about an MCP (JSON-RPC 2.0) request body: whether it is
  * JSON-RPC (errors then answer as JSON-RPC so MCP clients show it), its id, which tools a
- * `tools/call` — single or batched — invokes, and whether that could not be determined exactly.
+ * `tools/call` — single or batched — invokes; and, first, whether every parser reads the same
+ * message out of it. A body another parser could read differently is refused (400 / 415) by
+ * default; with `strictMessages: false` it is instead judged `ambiguous` and needs every scope.
  */
+import { checkBodyEncoding, isJsonMediaType, type MediaType } from '../mcp/content-headers.js';
+import { calledTools, inspectMessages, type JsonRpcMessage } from '../mcp/json-rpc-messages.js';
+import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
+import { parseStrictJson } from '../mcp/strict-json.js';
+import { headerValues } from './request-shape.js';
+import type { VerifyRequest } from './types.js';
+
 export interface RpcView {
   isJsonRpc: boolean;
   /** Id for an error response: the request id for a single request, null otherwise. */
   id: string | number | null;
   /** Names of tools called (`tools/call` `params.name`), in order, without duplicates. */
   toolNames: string[];
+  /** The JSON-RPC messages of the body (empty when it is not JSON-RPC). */
+  messages: JsonRpcMessage[];
+  /** The body as parsed JSON; undefined when there is none or it is not JSON. */
+  json: unknown;
   /**
-   * True when another parser could read a different tool call out of this body than we did: a
-   * body that is not valid UTF-8 JSON (a BOM, UTF-16), members whose names differ from `method`,
-   * `params` or `name` only by case (case-insensitive decoders), a `tools/call` without a string
-   * tool name. The caller then requires every tool's scopes (fail closed).
+   * Only without strict messages: another parser could read a different call out of this body
+   * than we did, so the caller requires every tool's scopes (fail closed).
    */
   ambiguous: boolean;
 }
 
-const NOT_RPC: RpcView = Object.freeze({ isJsonRpc: false, id: null, toolNames: [] as string[], ambiguous: false }) as RpcView;
-const UNREADABLE: RpcView = Object.freeze({ isJsonRpc: false, id: null, toolNames: [] as string[], ambiguous: true }) as RpcView;
+const NONE: RpcView = Object.freeze({ isJsonRpc: false, id: null, toolNames: [] as string[], messages: [] as JsonRpcMessage[], json: undefined, ambiguous: false }) as RpcView;
+const UNREADABLE: RpcView = Object.freeze({ ...NONE, ambiguous: true }) as RpcView;
 
-/** Marker for a body that was present but is not valid JSON. */
-export const INVALID_JSON: unique symbol = Symbol('invalid JSON');
+/** The view of a request that was refused before its body was understood: errors answer as JSON-RPC. */
+export const REFUSED_BODY: RpcView = Object.freeze({ ...NONE, isJsonRpc: true }) as RpcView;
 
-/** Parses a body given as parsed JSON, a string or bytes. Never throws; `INVALID_JSON` for a non-empty body that does not parse. */
-export function parseJsonBody(body: unknown): unknown {
-  if (typeof body === 'string') return tryParse(body);
-  if (body instanceof Uint8Array) return body.length === 0 ? undefined : tryParse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
-  return body;
-}
-
-function tryParse(text: string): unknown {
-  if (text.length === 0) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return INVALID_JSON;
-  }
-}
-
-/** Reads the JSON-RPC view of a parsed body (see {@link parseJsonBody}). */
-export function viewRpc(parsed: unknown): RpcView {
-  if (parsed === INVALID_JSON) return UNREADABLE;
-  if (Array.isArray(parsed)) {
-    const names = new Set<string>();
-    let any = false;
-    let ambiguous = false;
-    for (const message of parsed) {
-      if (message !== null && typeof message === 'object' && !Array.isArray(message)) ambiguous ||= hasCaseVariants(message as Record<string, unknown>);
-      if (isRpcMessage(message)) {
-        any = true;
-        const call = toolCall(message);
-        if (call.name !== undefined) names.add(call.name);
-        ambiguous ||= call.ambiguous;
-      }
+/**
+ * Reads the body of a request into an {@link RpcView}. Bodies may come as bytes or a string (read
+ * here with {@link parseStrictJson}: duplicates, lone surrogates, BOMs are visible), or already
+ * parsed by a framework (then that parse is what the application sees, and only member names are
+ * checked).
+ *
+ * Strict (the default): refuses a `Content-Encoding` or a non-UTF-8 charset (415), bytes that are
+ * not I-JSON when the content type is JSON or absent (400, -32700 / -32600), and JSON whose member
+ * names or messages another decoder could read differently (400, -32600). A body of another
+ * declared content type that is not JSON at all (a form, text) passes as not JSON-RPC, but judged
+ * `ambiguous`: a decoder that ignores content types must not find a cheaper call in it.
+ *
+ * @throws {MessageRefusedError} when strict and the body is refused.
+ */
+export function readRpcView(request: VerifyRequest, strict: boolean): RpcView {
+  let type: MediaType | undefined;
+  if (strict) type = checkBodyEncoding(headerValues(request.headers, 'content-type'), headerValues(request.headers, 'content-encoding'));
+  const body = request.body;
+  let json: unknown;
+  if (body === undefined || body === null) return NONE;
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    if (body.length === 0) return NONE;
+    const parsed = parseStrictJson(body);
+    if (!parsed.ok) {
+      if (!strict) return UNREADABLE;
+      const declaredOther = type !== undefined && !isJsonMediaType(type);
+      if (parsed.problem === 'syntax' && declaredOther) return UNREADABLE;
+      throw new MessageRefusedError(400, parsed.problem === 'syntax' ? RPC_CODES.parseError : RPC_CODES.invalidRequest, parsed.reason);
     }
-    return any || ambiguous ? { isJsonRpc: any, id: null, toolNames: [...names], ambiguous } : NOT_RPC;
+    json = parsed.value;
+  } else {
+    json = body;
   }
-  if (parsed === null || typeof parsed !== 'object') return NOT_RPC;
-  const ambiguousKeys = hasCaseVariants(parsed as Record<string, unknown>);
-  if (!isRpcMessage(parsed)) return ambiguousKeys ? UNREADABLE : NOT_RPC;
-  const id = parsed.id;
-  const call = toolCall(parsed);
+  const inspection = inspectMessages(json);
+  if (!inspection.ok) {
+    if (!strict) return UNREADABLE;
+    throw new MessageRefusedError(400, RPC_CODES.invalidRequest, inspection.reason);
+  }
+  const { messages, batch } = inspection;
+  const single = !batch && messages.length === 1 ? messages[0] : undefined;
   return {
-    isJsonRpc: true,
-    id: typeof id === 'string' || typeof id === 'number' ? id : null,
-    toolNames: call.name === undefined ? [] : [call.name],
-    ambiguous: ambiguousKeys || call.ambiguous,
+    isJsonRpc: inspection.isJsonRpc,
+    id: single !== undefined && single.kind !== 'response' && single.kind !== 'notification' ? single.id : null,
+    toolNames: calledTools(messages),
+    messages,
+    json,
+    ambiguous: false,
   };
-}
-
-function isRpcMessage(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && (value as Record<string, unknown>).jsonrpc === '2.0';
-}
-
-/** Member names that differ from a JSON-RPC/MCP member only by case: a case-insensitive decoder would read them. */
-function hasCaseVariants(message: Record<string, unknown>): boolean {
-  for (const key of Object.keys(message)) {
-    const lower = key.toLowerCase();
-    if ((lower === 'method' || lower === 'params' || lower === 'jsonrpc') && key !== lower) return true;
-  }
-  const params = message.params;
-  if (params !== null && typeof params === 'object' && !Array.isArray(params)) {
-    for (const key of Object.keys(params)) if (key.toLowerCase() === 'name' && key !== 'name') return true;
-  }
-  return false;
-}
-
-function toolCall(message: Record<string, unknown>): { name?: string; ambiguous: boolean } {
-  const method = message.method;
-  if (typeof method !== 'string') return { ambiguous: false };
-  if (method !== 'tools/call') return { ambiguous: method.toLowerCase() === 'tools/call' };
-  const params = message.params;
-  const name = params !== null && typeof params === 'object' ? (params as Record<string, unknown>).name : undefined;
-  return typeof name === 'string' ? { name, ambiguous: false } : { ambiguous: true };
 }
 
 /** JSON-RPC error codes Warden uses for HTTP auth failures (implementation-defined range). */

@@ -9,7 +9,8 @@ import { MemoryReplayStore } from '../stores/memory/replay-store.js';
 import type { ReplayStore, RevocationList } from '../stores/contracts.js';
 import { createIntrospectionClient, type IntrospectionClient } from './introspection.js';
 import { metadataLocations } from './metadata.js';
-import type { DpopMode, ResourceServerOptions } from './types.js';
+import { NameSet } from '../mcp/lookalike-names.js';
+import type { DpopMode, RequestCheck, ResourceServerOptions } from './types.js';
 
 /** Options after validation and defaulting; frozen. */
 export interface ResolvedOptions {
@@ -31,6 +32,10 @@ export interface ResolvedOptions {
   revocation: RevocationList | undefined;
   defaultScopes: readonly string[];
   toolScopes: ReadonlyMap<string, readonly string[]>;
+  /** The tools the policy names, for refusing lookalike tool names. */
+  toolNames: NameSet;
+  strictMessages: boolean;
+  checks: readonly RequestCheck[];
   scopesSupported: string[];
   skew: number;
   proofMaxAge: number;
@@ -156,6 +161,10 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
   }
 
   if (options.replayStore !== undefined && typeof options.replayStore.claim !== 'function') bad('replayStore', 'must implement claim(key, ttlSeconds)');
+  const strictMessages = options.strictMessages ?? true;
+  if (typeof strictMessages !== 'boolean') bad('strictMessages', 'must be a boolean');
+  const checks = options.checks ?? [];
+  if (!Array.isArray(checks) || checks.some((c) => typeof c !== 'function')) bad('checks', 'must be an array of functions');
   const locations = metadataLocations(resource);
 
   return Object.freeze({
@@ -177,6 +186,9 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
     revocation: options.revocation,
     defaultScopes,
     toolScopes,
+    toolNames: new NameSet(toolScopes.keys()),
+    strictMessages,
+    checks: Object.freeze([...checks]),
     scopesSupported,
     skew,
     proofMaxAge,

@@ -1,5 +1,6 @@
 import { formatChallenge, oauthErrorBody, type ChallengeParams } from '../oauth/challenge.js';
 import type { OAuthError } from '../oauth/errors.js';
+import { MessageRefusedError } from '../mcp/message-refused-error.js';
 import { rpcErrorCode, type RpcView } from './json-rpc.js';
 import type { ResolvedOptions } from './options.js';
 import type { VerifyResult } from './types.js';
@@ -28,6 +29,12 @@ export function failure(options: Readonly<ResolvedOptions>, error: OAuthError | 
     'Cache-Control': 'no-store',
   };
   if (error !== undefined) Object.assign(headers, error.headers);
+
+  // A refused message is not a credentials problem: no challenge, a JSON-RPC error with its own code.
+  if (error instanceof MessageRefusedError) {
+    const body = { jsonrpc: '2.0', id: context.rpc.id, error: { code: error.rpcCode, message: error.description } };
+    return { ok: false, status, headers, body: JSON.stringify(body) };
+  }
 
   if (status === 401 || status === 403 || status === 400) {
     const schemes: Array<'Bearer' | 'DPoP'> =

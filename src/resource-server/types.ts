@@ -1,4 +1,5 @@
 import type { KeySource } from '../jose/key-source.js';
+import type { JsonRpcMessage } from '../mcp/json-rpc-messages.js';
 import type { ReplayStore, RevocationList } from '../stores/contracts.js';
 
 /** DPoP enforcement per resource: progressive rollout. */
@@ -126,6 +127,22 @@ export interface ResourceServerOptions {
     /** Max request body bytes the adapters read for scope evaluation. Default 4 MiB. */
     maxBodyBytes?: number;
   };
+  /**
+   * Refuse request bodies another parser could read differently from Warden: a charset other than
+   * UTF-8 or a `Content-Encoding` (415); bytes that are not I-JSON — a BOM, invalid UTF-8,
+   * duplicate member names, lone surrogates, integers beyond 2^53 (400); member names that a
+   * lenient decoder folds into a JSON-RPC or MCP member name (`Params`, `paramſ`, `name\u0000`),
+   * and method or tool names that fold into one the policy names (400). Default `true`: the
+   * application behind Warden may use another parser than `JSON.parse`. With `false` such bodies
+   * are let through but need every scope the policy knows (the behaviour before strict messages).
+   */
+  strictMessages?: boolean;
+  /**
+   * Further checks of an authenticated request, run after scopes and revocation and before the
+   * DPoP replay claim (so a refused request never consumes a proof). Throw an `OAuthError` (or a
+   * `MessageRefusedError`) to refuse with it; anything else thrown refuses with 503 (fail closed).
+   */
+  checks?: readonly RequestCheck[];
   /** RFC 9728 extras. */
   resourceName?: string;
   resourceDocumentation?: string;
@@ -165,7 +182,23 @@ export interface WardenAuthInfo {
   };
 }
 
+/** What a {@link RequestCheck} sees: the caller, the request, and the JSON-RPC messages Warden read. */
+export interface RequestCheckContext {
+  auth: WardenAuthInfo;
+  request: VerifyRequest;
+  messages: readonly JsonRpcMessage[];
+}
+
+/** An extra check of an authenticated request; see {@link ResourceServerOptions.checks}. */
+export type RequestCheck = (context: RequestCheckContext) => void | Promise<void>;
+
 /** Outcome of {@link ResourceServer.verify}. */
 export type VerifyResult =
-  | { ok: true; auth: WardenAuthInfo; headers: Record<string, string> }
+  | {
+      ok: true;
+      auth: WardenAuthInfo;
+      headers: Record<string, string>;
+      /** The request body as Warden parsed it (strict I-JSON), when it was JSON. */
+      parsedBody?: unknown;
+    }
   | { ok: false; status: number; headers: Record<string, string>; body: string };

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResourceServerCore } from '../core.js';
 import type { WardenAuthInfo } from '../types.js';
-import { BodyTooLargeError, parseJsonIfJson, payloadTooLarge, readBody } from './read-body.js';
+import { BodyTooLargeError, isJsonContentType, payloadTooLarge, readBody } from './read-body.js';
 import { send } from './node.js';
 
 /** The slice of an Express request the middleware touches (no dependency on express types). */
@@ -11,21 +11,18 @@ export type NextFunction = (error?: unknown) => void;
 
 /**
  * Express middleware: runs the gauntlet and sets `req.auth` (what the MCP SDK's transports read).
- * Uses `req.body` when a body parser already ran; otherwise reads and parses the JSON body and
- * marks it parsed so a later `express.json()` does not wait for a consumed stream.
+ * Uses `req.body` when a body parser already ran (then the application reads what that parser
+ * read); otherwise reads the bytes, lets the gauntlet parse them strictly, sets `req.body` to its
+ * parse for a JSON content type, and marks the body parsed so a later `express.json()` does not
+ * wait for a consumed stream.
  */
 export function expressAdapter(core: ResourceServerCore): (req: ExpressLikeRequest, res: ServerResponse, next: NextFunction) => Promise<void> {
   return async (req, res, next) => {
-    let body = req.body;
-    // What the gauntlet evaluates: the parsed body, or the raw bytes when they do not parse (so an
-    // unreadable body is judged ambiguous, not empty).
-    let evaluated: unknown = body;
-    if (body === undefined) {
+    const parsedBefore = req.body !== undefined;
+    let evaluated: unknown = req.body;
+    if (!parsedBefore) {
       try {
-        const raw = await readBody(req, core.options.maxBodyBytes);
-        body = parseJsonIfJson(req.headers['content-type'], raw);
-        evaluated = body ?? raw;
-        req.body = body;
+        evaluated = await readBody(req, core.options.maxBodyBytes);
         req._body = true;
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
@@ -45,6 +42,7 @@ export function expressAdapter(core: ResourceServerCore): (req: ExpressLikeReque
       return;
     }
     for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+    if (!parsedBefore && isJsonContentType(req.headers['content-type'])) req.body = result.parsedBody;
     req.auth = result.auth;
     next();
   };

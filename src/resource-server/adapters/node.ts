@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResourceServerCore } from '../core.js';
 import type { WardenAuthInfo } from '../types.js';
-import { BodyTooLargeError, parseJsonIfJson, payloadTooLarge, readBody } from './read-body.js';
+import { BodyTooLargeError, isJsonContentType, payloadTooLarge, readBody } from './read-body.js';
 
 /** A node request after the gauntlet: auth info plus the body already read. */
 export type AuthenticatedRequest = IncomingMessage & { auth: WardenAuthInfo; body?: unknown; rawBody: Buffer };
@@ -44,8 +44,8 @@ export function nodeAdapter(core: ResourceServerCore, handler: AuthenticatedHand
       res.destroy();
       return;
     }
-    const body = parseJsonIfJson(req.headers['content-type'], raw);
-    const result = await core.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headersDistinct, body: body ?? raw });
+    // The gauntlet parses the bytes itself (strictly), and hands back what it read.
+    const result = await core.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headersDistinct, body: raw });
     if (!result.ok) {
       send(res, result.status, result.headers, result.body);
       return;
@@ -53,7 +53,7 @@ export function nodeAdapter(core: ResourceServerCore, handler: AuthenticatedHand
     for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
     const authed = req as AuthenticatedRequest;
     authed.auth = result.auth;
-    authed.body = body;
+    authed.body = isJsonContentType(req.headers['content-type']) ? result.parsedBody : undefined;
     authed.rawBody = raw;
     try {
       await handler(authed, res);

@@ -24,14 +24,9 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   }
 }
 
-/** Parses a JSON body when the content type says JSON; undefined otherwise or when malformed. */
-export function parseJsonIfJson(contentType: string | undefined, raw: Buffer): unknown {
-  if (raw.length === 0 || contentType === undefined || !/^application\/(.+\+)?json\b/i.test(contentType.trim())) return undefined;
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    return undefined;
-  }
+/** True when the content type says JSON (`application/json`, `application/*+json`). */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/(.+\+)?json\b/i.test(contentType.trim());
 }
 
 /** 413 answer for an oversized body, JSON so MCP clients show it. */
