@@ -26,14 +26,15 @@ const HOP_BY_HOP = new Set([
 const CREDENTIALS = new Set(['authorization', 'dpop']);
 
 /**
- * Identity headers other proxies (oauth2-proxy, Apache, Envoy set-ups, ...) use. A client could
- * send them to impersonate someone to an upstream that trusts them, so they never pass.
- * `forwarded` and `x-real-ip` go too: Warden writes `X-Forwarded-*` itself.
+ * Headers an upstream (or a framework in front of it) may believe over the request itself, so a
+ * client must never choose them:
+ * - identity headers other proxies (oauth2-proxy, Apache, Envoy set-ups, ...) use;
+ * - where the request came from (`Forwarded`, `X-Real-IP`, client-IP variants; every
+ *   `X-Forwarded-*` goes by prefix): Warden writes `X-Forwarded-For/Proto/Host` itself;
+ * - what the request is (IIS/Symfony `X-Original-URL`/`X-Rewrite-URL`, method overrides that
+ *   Express, Rails and Spring honour): the upstream must run the request Warden authorized.
  */
 const SPOOFABLE = new Set([
-  'x-forwarded-user',
-  'x-forwarded-email',
-  'x-forwarded-preferred-username',
   'x-auth-request-user',
   'x-auth-request-email',
   'x-remote-user',
@@ -43,9 +44,27 @@ const SPOOFABLE = new Set([
   'x-client-id',
   'forwarded',
   'x-real-ip',
-  'x-forwarded-proto',
-  'x-forwarded-host',
+  'x-client-ip',
+  'client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'x-cluster-client-ip',
+  'x-original-url',
+  'x-original-uri',
+  'x-rewrite-url',
+  'x-original-host',
+  'x-host',
+  'x-original-method',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
 ]);
+
+/**
+ * Headers Warden writes from what it authorized: the body's type and length (the body is
+ * rebuilt), and the MCP headers that mirror it (SEP-2243), re-encoded from the body.
+ */
+const REWRITTEN = new Set(['content-type', 'content-length', 'content-encoding', 'mcp-method', 'mcp-name']);
 
 /** Where the request came from, for the `X-Forwarded-*` headers. */
 export interface ForwardedFor {
@@ -64,15 +83,15 @@ export const IDENTITY_HEADERS = Object.freeze({
 } as const);
 
 /**
- * Builds the headers of the upstream request from the client's.
+ * Builds the headers of the upstream request from the client's, plus `set` (Warden's own: the
+ * body's `Content-Type`/`Content-Length`, the SEP-2243 headers re-encoded from the body).
  *
- * `Content-Length` is passed through as sent; the caller overrides it when it sends a body it
- * already holds. `Accept-Encoding` is pinned to `identity` because a compressing upstream
- * buffers SSE events until its compressor flushes.
+ * `Accept-Encoding` is pinned to `identity` because a compressing upstream buffers SSE events
+ * until its compressor flushes.
  */
 export function upstreamRequestHeaders(
   incoming: IncomingHttpHeaders,
-  options: { upstreamHost: string; forwarded: ForwardedFor; auth: WardenAuthInfo | undefined },
+  options: { upstreamHost: string; forwarded: ForwardedFor; auth: WardenAuthInfo | undefined; set: Readonly<Record<string, string>> },
 ): OutgoingHttpHeaders {
   const dropped = connectionTokens(incoming['connection']);
   const out: OutgoingHttpHeaders = {};
@@ -83,14 +102,13 @@ export function upstreamRequestHeaders(
   }
   out['host'] = options.upstreamHost;
   out['accept-encoding'] = 'identity';
+  Object.assign(out, options.set);
 
+  // Only what Warden knows: the client's own chain could say anything.
   const { proto, host, remoteAddress } = options.forwarded;
   out['x-forwarded-proto'] = proto;
   if (host !== undefined) out['x-forwarded-host'] = host;
-  const chain = incoming['x-forwarded-for'];
-  if (remoteAddress !== undefined) {
-    out['x-forwarded-for'] = chain === undefined || chain === '' ? remoteAddress : `${chain}, ${remoteAddress}`;
-  }
+  if (remoteAddress !== undefined) out['x-forwarded-for'] = remoteAddress;
 
   if (options.auth !== undefined) Object.assign(out, identityHeaders(options.auth));
   return out;
@@ -137,6 +155,9 @@ function isBlockedRequestHeader(name: string): boolean {
     HOP_BY_HOP.has(name) ||
     CREDENTIALS.has(name) ||
     SPOOFABLE.has(name) ||
+    REWRITTEN.has(name) ||
+    name.startsWith('x-forwarded-') ||
+    name.startsWith('x-envoy-') ||
     name === 'host' ||
     name === 'accept-encoding' ||
     name.startsWith('proxy-') ||

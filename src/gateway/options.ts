@@ -1,7 +1,9 @@
 /**
  * Options of the gateway proxy, validated once at set-up so a wrong configuration fails at
- * start with a message that says what to change — and the upstream target computed per request.
+ * start with a message that says what to change.
  */
+import type { SessionStore } from '../stores/contracts.js';
+import { DEFAULT_SESSION_IDLE_SECONDS } from './session-binding.js';
 
 /** Options of {@link createGatewayProxy}. */
 export interface GatewayProxyOptions {
@@ -18,6 +20,16 @@ export interface GatewayProxyOptions {
    * (the configured truth) instead of the client socket and `Host` header.
    */
   publicBaseUrl?: string;
+  /**
+   * Where session ownership is kept: every `Mcp-Session-Id` the upstream issues is bound to the
+   * principal that opened it, and another principal presenting it gets 404. Use a store shared by
+   * every instance (Redis) behind a load balancer. Without it sessions are not bound.
+   */
+  sessions?: SessionStore;
+  /** Seconds a session binding lives without use. Default 86400 (a day). */
+  sessionIdleSeconds?: number;
+  /** Largest request body read and rebuilt. Default 4 MiB. */
+  maxBodyBytes?: number;
 }
 
 /** Validated, defaulted, frozen options. */
@@ -27,6 +39,9 @@ export interface ResolvedGatewayOptions {
   readonly connectTimeoutMs: number;
   readonly identityHeaders: boolean;
   readonly publicOrigin: { readonly proto: 'http' | 'https'; readonly host: string } | undefined;
+  readonly sessions: SessionStore | undefined;
+  readonly sessionIdleSeconds: number;
+  readonly maxBodyBytes: number;
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -61,6 +76,15 @@ export function resolveGatewayOptions(options: GatewayProxyOptions): ResolvedGat
     publicOrigin = Object.freeze({ proto: base.protocol === 'https:' ? 'https' : 'http', host: base.host });
   }
 
+  const sessions = options.sessions;
+  if (sessions !== undefined && (typeof sessions.bind !== 'function' || typeof sessions.owner !== 'function' || typeof sessions.forget !== 'function')) {
+    fail('sessions must implement the SessionStore contract (bind, owner, forget)');
+  }
+  const sessionIdleSeconds = options.sessionIdleSeconds ?? DEFAULT_SESSION_IDLE_SECONDS;
+  if (typeof sessionIdleSeconds !== 'number' || !Number.isFinite(sessionIdleSeconds) || sessionIdleSeconds <= 0) fail('sessionIdleSeconds must be a positive number');
+  const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) fail('maxBodyBytes must be a positive integer');
+
   return Object.freeze({
     upstream,
     // A trailing slash on the mount is dropped so `/mcp/` and `/mcp` configure the same thing.
@@ -68,35 +92,10 @@ export function resolveGatewayOptions(options: GatewayProxyOptions): ResolvedGat
     connectTimeoutMs,
     identityHeaders,
     publicOrigin,
+    sessions,
+    sessionIdleSeconds,
+    maxBodyBytes,
   });
-}
-
-/**
- * Maps a request target onto the upstream path + query, or `undefined` when it is not under the
- * mount. The mount itself maps to the upstream path exactly; `mount/x` to `upstreamPath/x`.
- * Dot segments are resolved first, and encoded slashes or backslashes are refused, so no request
- * can reach an upstream path outside the mapped prefix — even on an upstream that decodes them.
- */
-export function upstreamPathFor(options: ResolvedGatewayOptions, requestTarget: string): string | undefined {
-  let url: URL;
-  try {
-    // Origin-form is appended rather than resolved, so `//host/x` stays a path, not a host.
-    url = new URL(requestTarget.startsWith('/') ? PARSE_BASE + requestTarget : requestTarget);
-  } catch {
-    return undefined;
-  }
-  const { mountPath, upstream } = options;
-  const path = url.pathname;
-  let rest: string;
-  if (path === mountPath) rest = '';
-  else if (mountPath === '/') rest = path;
-  else if (path.startsWith(`${mountPath}/`)) rest = path.slice(mountPath.length);
-  else return undefined;
-  if (/%2f|%5c|\\/i.test(rest)) return undefined;
-
-  const base = rest === '' ? upstream.pathname : upstream.pathname.replace(/\/+$/, '') + rest;
-  const queries = [upstream.search.slice(1), url.search.slice(1)].filter((q) => q !== '');
-  return queries.length === 0 ? base : `${base}?${queries.join('&')}`;
 }
 
 function httpUrl(value: unknown, name: string): URL {

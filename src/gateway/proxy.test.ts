@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http, { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createConnection, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -8,6 +8,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { WardenAuthInfo } from '../resource-server/types.js';
+import { StoreUnavailableError, type SessionStore } from '../stores/contracts.js';
+import { MemorySessionStore } from '../stores/memory/session-store.js';
 import { createGatewayProxy, type GatewayProxy, type GatewayProxyOptions } from './index.js';
 
 const AUTH: WardenAuthInfo = {
@@ -124,6 +126,17 @@ function send(
   });
 }
 
+/** Sends raw bytes (request targets `http.request` would refuse) and resolves with the whole answer. */
+function rawRequest(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.end(bytes));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', reject);
+  });
+}
+
 /** Resolves when the next chunk arrives on a stream; the test decides what happens next. */
 function nextChunk(stream: IncomingMessage): Promise<string> {
   return new Promise((resolve) => stream.once('data', (c: Buffer) => resolve(c.toString())));
@@ -162,6 +175,15 @@ describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-ho
     'x-forwarded-host': 'evil.example',
     'x-forwarded-proto': 'https',
     'x-forwarded-for': '203.0.113.7',
+    'x-forwarded-prefix': '/admin',
+    'x-real-ip': '203.0.113.8',
+    'x-original-url': '/admin/delete',
+    'x-rewrite-url': '/admin/delete',
+    'x-http-method-override': 'DELETE',
+    'x-method-override': 'DELETE',
+    'x-envoy-original-path': '/admin',
+    'true-client-ip': '203.0.113.9',
+    'content-encoding': 'identity',
     connection: 'keep-alive, x-custom-hop',
     'x-custom-hop': 'named in Connection',
     'keep-alive': 'timeout=30',
@@ -170,9 +192,11 @@ describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-ho
     upgrade: 'h2c',
     'accept-encoding': 'gzip, br',
     accept: 'application/json, text/event-stream',
-    'content-type': 'application/json',
+    'content-type': 'application/json; charset=utf-8',
     'mcp-session-id': 'sess-1',
     'mcp-protocol-version': '2025-06-18',
+    'mcp-method': 'tools/call',
+    'mcp-name': ' echo ',
     'last-event-id': 'evt-9',
     'x-app-header': 'kept',
   };
@@ -192,19 +216,15 @@ describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-ho
     expect(got.method).toBe('POST');
     expect(got.url).toBe('/upstream/mcp?a=1&b=two%20words');
     expect(got.body).toBe(JSON_RPC_CALL);
-    if (readBody) {
-      // The proxy re-frames a body it was handed with an exact Content-Length.
-      expect(got.headers['content-length']).toBe(String(Buffer.byteLength(JSON_RPC_CALL)));
-      expect(got.headers['transfer-encoding']).toBeUndefined();
-    } else {
-      // The client sent chunked; transfer coding is hop-by-hop, so the proxy re-chunks.
-      expect(got.headers['transfer-encoding']).toBe('chunked');
-    }
+    // The body is rebuilt and re-framed with an exact Content-Length, whether it was handed over or read here.
+    expect(got.headers['content-length']).toBe(String(Buffer.byteLength(JSON_RPC_CALL)));
+    expect(got.headers['transfer-encoding']).toBeUndefined();
     for (const name of [
       'authorization', 'dpop', 'x-warden-anything', 'x-forwarded-user', 'x-forwarded-email',
       'x-forwarded-preferred-username', 'x-auth-request-user', 'x-auth-request-email', 'x-remote-user',
       'remote-user', 'x-user', 'x-user-id', 'x-client-id', 'forwarded', 'x-custom-hop', 'keep-alive',
-      'proxy-authorization', 'te', 'upgrade',
+      'proxy-authorization', 'te', 'upgrade', 'x-forwarded-prefix', 'x-real-ip', 'x-original-url', 'x-rewrite-url',
+      'x-http-method-override', 'x-method-override', 'x-envoy-original-path', 'true-client-ip', 'content-encoding',
     ]) {
       expect(got.headers[name], name).toBeUndefined();
     }
@@ -216,10 +236,14 @@ describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-ho
     expect(got.headers.host).toBe(`127.0.0.1:${upstream.port}`);
     expect(got.headers['x-forwarded-host']).toBe(`127.0.0.1:${port}`);
     expect(got.headers['x-forwarded-proto']).toBe('http');
-    expect(got.headers['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
+    // Only what Warden knows: the client's own chain is not repeated.
+    expect(got.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(got.headers['accept-encoding']).toBe('identity');
     expect(got.headers.accept).toBe('application/json, text/event-stream');
     expect(got.headers['content-type']).toBe('application/json');
+    // SEP-2243 headers re-encoded from the body.
+    expect(got.headers['mcp-method']).toBe('tools/call');
+    expect(got.headers['mcp-name']).toBe('echo');
     expect(got.headers['mcp-session-id']).toBe('sess-1');
     expect(got.headers['mcp-protocol-version']).toBe('2025-06-18');
     expect(got.headers['last-event-id']).toBe('evt-9');
@@ -234,7 +258,7 @@ describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-ho
     expect(upstream.received[0]?.body).toBe(JSON_RPC_CALL);
   });
 
-  it('sends an empty body (Content-Length: 0) when the stream was drained but no body was handed over', async () => {
+  it('a POST whose body someone else drained is refused (400 parse error), never forwarded empty', async () => {
     const upstream = await recordingUpstream();
     const proxy = createGatewayProxy({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' });
     cleanups.push(() => proxy.close());
@@ -244,9 +268,9 @@ describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-ho
     });
     const port = await listen(server);
     const reply = await send(port, { headers: { 'content-type': 'application/json' }, body: JSON_RPC_CALL });
-    expect(reply.status).toBe(200);
-    expect(upstream.received[0]?.headers['content-length']).toBe('0');
-    expect(upstream.received[0]?.body).toBe('');
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.body)).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } });
+    expect(upstream.received).toEqual([]);
   });
 
   it('adds no identity headers when identityHeaders is false, and still strips forged ones', async () => {
@@ -255,7 +279,7 @@ describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-ho
       { upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp', identityHeaders: false },
       { auth: AUTH, readBody: true },
     );
-    await send(port, { headers: { 'x-warden-client-id': 'mallory', 'x-user': 'root' }, body: '{}' });
+    await send(port, { headers: { 'x-warden-client-id': 'mallory', 'x-user': 'root', 'content-type': 'application/json' }, body: JSON_RPC_CALL });
     const headers = upstream.received[0]?.headers ?? {};
     expect(Object.keys(headers).filter((h) => h.startsWith('x-warden-') || h === 'x-user')).toEqual([]);
   });
@@ -263,7 +287,7 @@ describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-ho
   it('drops underscore header names, which CGI-style upstreams would read as identity headers', async () => {
     const upstream = await recordingUpstream();
     const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' }, { auth: AUTH, readBody: true });
-    await send(port, { headers: { x_warden_subject: 'admin', remote_user: 'root', 'x-custom': 'kept' }, body: '{}' });
+    await send(port, { headers: { x_warden_subject: 'admin', remote_user: 'root', 'x-custom': 'kept', 'content-type': 'application/json' }, body: JSON_RPC_CALL });
     const headers = upstream.received[0]?.headers ?? {};
     expect(Object.keys(headers).filter((h) => h.includes('_'))).toEqual([]);
     expect(headers['x-custom']).toBe('kept');
@@ -280,7 +304,7 @@ describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-ho
     const upstream = await recordingUpstream();
     const auth: WardenAuthInfo = { ...AUTH, clientId: 'café%1\r\nx-injected: 1', extra: { issuer: 'i', tokenType: 'Bearer' } };
     const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' }, { auth, readBody: true });
-    expect((await send(port, { body: '{}' })).status).toBe(200);
+    expect((await send(port, { headers: { 'content-type': 'application/json' }, body: JSON_RPC_CALL })).status).toBe(200);
     const headers = upstream.received[0]?.headers ?? {};
     expect(headers['x-warden-jkt']).toBeUndefined();
     expect(headers['x-warden-subject']).toBeUndefined();
@@ -327,17 +351,27 @@ describe('path mapping', () => {
     expect(upstream.received[0]?.url).toBe('/a/b');
   });
 
-  it.each(['/mcpx', '/other', '/mcp/../admin', '/mcp/%2e%2e/admin', '/mcp/..%2Fadmin', '/mcp/a%5Cb', '//evil.example/mcp'])(
-    'refuses %s with 404 and never contacts the upstream',
-    async (path) => {
-      const upstream = await recordingUpstream();
-      const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' });
-      const reply = await send(port, { method: 'GET', path });
-      expect(reply.status).toBe(404);
-      expect(JSON.parse(reply.body)).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'not found' } });
-      expect(upstream.received).toEqual([]);
-    },
-  );
+  it.each(['/mcpx', '/other', '//evil.example/mcp', '/mcp;x'])('refuses %s (not under the mount) with 404 and never contacts the upstream', async (path) => {
+    const upstream = await recordingUpstream();
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' });
+    const reply = await send(port, { method: 'GET', path });
+    expect(reply.status).toBe(404);
+    expect(JSON.parse(reply.body)).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600 } });
+    expect(upstream.received).toEqual([]);
+  });
+
+  it.each([
+    '/mcp/../admin', '/mcp/./x', '/mcp/%2e%2e/admin', '/mcp/%2E%2E/admin', '/mcp/..%2Fadmin', '/mcp/a%5Cb', '/mcp/a\\b',
+    '/mcp/..;/..;/actuator/env', '/mcp/%2e%2e;/x', '/mcp/x;jsessionid=1', '/mcp/%252e%252e/x', '/mcp/%2', '/mcp/%zz',
+    '/mcp//x', '/mcp/a b', '/mcp/é', '/mcp/x#frag',
+  ])('refuses %s with 400 (RFC 3986 §3.3, §5.2.4: servers resolve it differently) and never contacts the upstream', async (path) => {
+    const upstream = await recordingUpstream();
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' });
+    const reply = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+    // Node's own parser refuses some of these (400) before the gateway sees them; either way, refused.
+    expect(reply.split(' ')[1]).toBe('400');
+    expect(upstream.received).toEqual([]);
+  });
 });
 
 describe('response headers', () => {
@@ -419,7 +453,7 @@ describe('Server-Sent Events', () => {
     const upstreamPort = await listen(server);
     const { port } = await front({ upstream: `http://127.0.0.1:${upstreamPort}/mcp`, mountPath: '/mcp' }, { readBody: true });
 
-    const clientReq = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/mcp', agent: false });
+    const clientReq = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/mcp', agent: false, headers: { 'content-type': 'application/json' } });
     clientReq.on('error', () => undefined);
     clientReq.end(JSON_RPC_CALL);
     await upstreamGotRequest.promise;
@@ -498,7 +532,7 @@ describe('upstream failures answer 502 with a JSON-RPC error and leave the proce
     const garbage = createNetServer((socket) => socket.resume().end('this is not HTTP\r\n\r\n'));
     const upstreamPort = await listen(garbage);
     const { port } = await front({ upstream: `http://127.0.0.1:${upstreamPort}/mcp`, mountPath: '/mcp' }, { readBody: true });
-    const reply = await send(port, { body: '[{"jsonrpc":"2.0","id":1,"method":"ping"}]' });
+    const reply = await send(port, { headers: { 'content-type': 'application/json' }, body: '[{"jsonrpc":"2.0","id":1,"method":"ping"}]' });
     expect(reply.status).toBe(502);
     expect(JSON.parse(reply.body)).toMatchObject({ id: null, error: { code: -32603 } });
   });
@@ -607,5 +641,67 @@ describe('end to end: v1 SDK client → gateway → stateful v1 SDK McpServer (S
     expect(seen.some((s) => s.method === 'GET' && s.sessionId === sessionId)).toBe(true);
     expect(seen.some((s) => s.method === 'DELETE' && s.sessionId === sessionId)).toBe(true);
     expect(seen.filter((s) => s.method === 'POST' && s.sessionId === sessionId).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('sessions belong to the principal that opened them (MCP security best practices: session hijacking)', () => {
+  const BOB: WardenAuthInfo = { ...AUTH, clientId: 'client-bob', extra: { ...AUTH.extra, subject: 'bob' } };
+
+  async function sessionFront(store: SessionStore) {
+    const upstream = await recordingUpstream();
+    const proxy = createGatewayProxy({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp', sessions: store });
+    cleanups.push(() => proxy.close());
+    const server = createServer((req: IncomingMessage & { auth?: WardenAuthInfo }, res: ServerResponse) => {
+      req.auth = req.headers['x-test-principal'] === 'bob' ? BOB : AUTH;
+      proxy(req, res);
+    });
+    return { port: await listen(server), upstream };
+  }
+  const as = (who: string, sessionId?: string) => ({ 'x-test-principal': who, 'content-type': 'application/json', ...(sessionId ? { 'mcp-session-id': sessionId } : {}) });
+
+  it('a session id the upstream issues is bound to its opener; another principal gets 404 and the upstream hears nothing; DELETE forgets it', async () => {
+    const { port, upstream } = await sessionFront(new MemorySessionStore());
+    const opened = await send(port, { headers: as('alice'), body: JSON_RPC_CALL });
+    expect(opened.headers['mcp-session-id']).toBe('sess-1');
+
+    const hijack = await send(port, { headers: as('bob', 'sess-1'), body: JSON_RPC_CALL });
+    expect(hijack.status).toBe(404);
+    expect(JSON.parse(hijack.body)).toMatchObject({ jsonrpc: '2.0', id: 42, error: { code: -32001 } });
+    expect(upstream.received).toHaveLength(1);
+
+    expect((await send(port, { method: 'GET', headers: as('alice', 'sess-1') })).status).toBe(200);
+    expect((await send(port, { method: 'GET', headers: as('alice', 'never-issued') })).status).toBe(404);
+
+    expect((await send(port, { method: 'DELETE', headers: as('alice', 'sess-1') })).status).toBe(200);
+    expect((await send(port, { method: 'GET', headers: as('alice', 'sess-1') })).status).toBe(404);
+    expect(upstream.received.map((r) => r.method)).toEqual(['POST', 'GET', 'DELETE']);
+  });
+
+  it('an upstream that hands out an id another principal holds is answered 502, the id withheld', async () => {
+    const store = new MemorySessionStore();
+    const { port } = await sessionFront(store);
+    expect((await send(port, { headers: as('alice'), body: JSON_RPC_CALL })).status).toBe(200);
+    // The recording upstream issues "sess-1" again, now to bob.
+    const reply = await send(port, { headers: as('bob'), body: JSON_RPC_CALL });
+    expect(reply.status).toBe(502);
+    expect(reply.headers['mcp-session-id']).toBeUndefined();
+  });
+
+  it('a session store that cannot answer fails closed: 503 with Retry-After, nothing forwarded', async () => {
+    const down: SessionStore = {
+      bind: async () => { throw new StoreUnavailableError('down'); },
+      owner: async () => { throw new StoreUnavailableError('down'); },
+      forget: async () => { throw new StoreUnavailableError('down'); },
+      close: async () => undefined,
+    };
+    const { port, upstream } = await sessionFront(down);
+    const reply = await send(port, { method: 'GET', headers: as('alice', 'sess-1') });
+    expect(reply.status).toBe(503);
+    expect(reply.headers['retry-after']).toBe('1');
+    expect(upstream.received).toEqual([]);
+    // A new session cannot be bound either: the id never reaches the client.
+    const opened = await send(port, { headers: as('alice'), body: JSON_RPC_CALL });
+    expect(opened.status).toBe(503);
+    expect(opened.headers['mcp-session-id']).toBeUndefined();
   });
 });

@@ -1,6 +1,8 @@
 /**
  * Gateway mode: Warden authenticates the request, then this proxies MCP Streamable HTTP to an
- * upstream MCP server written in any language.
+ * upstream MCP server written in any language — forwarding only what was authorized, in a form
+ * every parser reads the same way (see {@link ./prepare-forward.ts}): a rebuilt body, a checked
+ * path, headers Warden chose, and sessions bound to the principal that opened them.
  *
  * node:http / node:https are used directly (not fetch) so Server-Sent Events stream through
  * unbuffered: headers go to the client as soon as the upstream answers, each chunk is written
@@ -16,9 +18,14 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import type { WardenAuthInfo } from '../resource-server/types.js';
+import { MessageRefusedError } from '../mcp/message-refused-error.js';
+import { readStream, BodyLimitError } from '../oauth/read-stream.js';
+import { headerValues } from '../resource-server/request-shape.js';
+import type { RequestCheck, WardenAuthInfo } from '../resource-server/types.js';
 import { clientResponseHeaders, upstreamRequestHeaders, type ForwardedFor } from './forward-headers.js';
-import { resolveGatewayOptions, upstreamPathFor, type GatewayProxyOptions, type ResolvedGatewayOptions } from './options.js';
+import { resolveGatewayOptions, type GatewayProxyOptions, type ResolvedGatewayOptions } from './options.js';
+import { distinctHeaders, prepareForward, type ForwardPlan } from './prepare-forward.js';
+import { SessionBinding } from './session-binding.js';
 
 /** A request as the resource-server layer hands it over: authenticated, `auth` attached. */
 export type GatewayRequest = IncomingMessage & { auth?: WardenAuthInfo };
@@ -26,10 +33,25 @@ export type GatewayRequest = IncomingMessage & { auth?: WardenAuthInfo };
 /** The handler {@link createGatewayProxy} returns. Never throws; answers every failure itself. */
 export interface GatewayProxy {
   /**
-   * Proxies one request. `body` is the request body when the auth layer already read it;
-   * without it the request stream is piped upstream.
+   * Checks and proxies one authenticated request (`req.auth`): {@link GatewayProxy.prepare}, the
+   * session owner when sessions are bound, then {@link GatewayProxy.forward}. `body` is the
+   * request body when the auth layer already read it; without it the body is read here (capped).
    */
   (req: GatewayRequest, res: ServerResponse, body?: Buffer): void;
+  /**
+   * The forwarding checks alone, before authentication, so a request that cannot be forwarded is
+   * refused without consuming a DPoP proof: pass `plan.json` to the resource server's `verify`.
+   *
+   * @throws {MessageRefusedError} with the status and JSON-RPC code to answer.
+   */
+  prepare(req: IncomingMessage, body: Buffer): ForwardPlan;
+  /**
+   * A resource-server check (`checks` of `createResourceServer`) that refuses a session id bound
+   * to another principal with 404, before the replay claim. Undefined without `sessions`.
+   */
+  readonly sessionCheck: RequestCheck | undefined;
+  /** Sends a prepared, authorized request upstream and streams the answer back. */
+  forward(req: GatewayRequest, res: ServerResponse, plan: ForwardPlan): void;
   /** Closes pooled upstream connections (graceful shutdown). In-flight requests are aborted. */
   close(): void;
 }
@@ -39,8 +61,9 @@ export interface GatewayProxy {
  * here, so a misconfiguration throws at start-up rather than on the first request.
  *
  * Upstream requests never carry the client's `Authorization` or `DPoP` header (no token
- * passthrough), nor any client-sent identity header; when `identityHeaders` is on they carry
- * Warden's trusted `X-Warden-Client-Id`, `X-Warden-Subject`, `X-Warden-Scopes`, `X-Warden-Jkt`.
+ * passthrough), nor any client-sent identity, forwarding or method-override header; when
+ * `identityHeaders` is on they carry Warden's trusted `X-Warden-Client-Id`, `X-Warden-Subject`,
+ * `X-Warden-Scopes`, `X-Warden-Jkt`.
  *
  * @throws TypeError when an option is invalid.
  */
@@ -49,42 +72,68 @@ export function createGatewayProxy(options: GatewayProxyOptions): GatewayProxy {
   const secure = config.upstream.protocol === 'https:';
   // Keep-alive saves a handshake per MCP request; SSE streams simply hold their socket.
   const agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
-  const proxy = ((req: GatewayRequest, res: ServerResponse, body?: Buffer): void => {
+  const sessions = config.sessions === undefined ? undefined : new SessionBinding(config.sessions, config.upstream.href, config.sessionIdleSeconds);
+  const mount = { mountPath: config.mountPath, upstream: config.upstream };
+
+  const prepare = (req: IncomingMessage, body: Buffer): ForwardPlan =>
+    prepareForward({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headersDistinct ?? distinctHeaders(req.headers), body }, mount);
+
+  const forward = (req: GatewayRequest, res: ServerResponse, plan: ForwardPlan): void => {
     try {
-      forward(config, agent, req, res, body);
+      send(config, agent, sessions, req, res, plan);
     } catch {
       // E.g. a header value node refuses to send: answer, never crash the server.
-      answerError(res, 502, body);
+      answerError(res, 502, 'upstream MCP server unreachable', plan);
     }
+  };
+
+  const sessionCheck: RequestCheck | undefined =
+    sessions === undefined
+      ? undefined
+      : async ({ auth, request }) => {
+          const sessionId = headerValues(request.headers, 'mcp-session-id')[0];
+          if (sessionId !== undefined) await sessions.requireOwner(auth, sessionId);
+        };
+
+  const proxy = ((req: GatewayRequest, res: ServerResponse, body?: Buffer): void => {
+    void (async () => {
+      let plan: ForwardPlan | undefined;
+      try {
+        const raw = body ?? (await readStream(req, config.maxBodyBytes));
+        plan = prepare(req, raw);
+        if (sessions !== undefined && plan.sessionId !== undefined) await sessions.requireOwner(req.auth, plan.sessionId);
+      } catch (error) {
+        if (error instanceof MessageRefusedError) return answerRefusal(res, error, plan);
+        if (error instanceof BodyLimitError) return answerError(res, 413, `request body exceeds ${config.maxBodyBytes} bytes`, plan);
+        // The session store could not answer: fail closed.
+        return answerError(res, 503, 'a store this check needs is unreachable; retry shortly', plan);
+      }
+      forward(req, res, plan);
+    })();
   }) as GatewayProxy;
+  proxy.prepare = prepare;
+  proxy.forward = forward;
+  (proxy as { sessionCheck: RequestCheck | undefined }).sessionCheck = sessionCheck;
   proxy.close = () => agent.destroy();
   return proxy;
 }
 
-function forward(
+function send(
   config: ResolvedGatewayOptions,
   agent: http.Agent,
+  sessions: SessionBinding | undefined,
   req: GatewayRequest,
   res: ServerResponse,
-  body: Buffer | undefined,
+  plan: ForwardPlan,
 ): void {
-  const path = upstreamPathFor(config, req.url ?? '/');
-  if (path === undefined) {
-    answerError(res, 404, body);
-    return;
-  }
   const { upstream } = config;
   const headers = upstreamRequestHeaders(req.headers, {
     upstreamHost: upstream.host,
     forwarded: forwardedFor(config, req),
     auth: config.identityHeaders ? req.auth : undefined,
+    set: plan.headers,
   });
-  // A stream someone else already drained has nothing left to send: say so, rather than
-  // forward a Content-Length the upstream would wait for forever.
-  const sent = body ?? (req.readableEnded ? Buffer.alloc(0) : undefined);
-  if (sent !== undefined && (sent.length > 0 || headers['content-length'] !== undefined)) {
-    headers['content-length'] = String(sent.length);
-  }
+  headers['content-length'] = String(plan.body?.length ?? 0);
 
   const secure = upstream.protocol === 'https:';
   const upstreamReq = (secure ? https : http).request({
@@ -93,7 +142,7 @@ function forward(
     hostname: upstream.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: upstream.port === '' ? undefined : Number(upstream.port),
     method: req.method ?? 'GET',
-    path,
+    path: plan.path,
     headers,
     agent,
   });
@@ -121,45 +170,82 @@ function forward(
     // A failed exchange must not leave its socket half-open or back in the keep-alive pool.
     upstreamReq.destroy();
     if (clientGone) return;
-    if (!res.headersSent) answerError(res, 502, body);
+    if (!res.headersSent) answerError(res, 502, 'upstream MCP server unreachable', plan);
     else res.destroy();
   });
 
   upstreamReq.once('response', (upstreamRes) => {
     clearTimeout(connectTimer);
-    if (clientGone) {
-      upstreamRes.destroy();
-      return;
-    }
-    try {
-      res.writeHead(upstreamRes.statusCode ?? 502, clientResponseHeaders(upstreamRes.headers));
-      res.flushHeaders();
-    } catch {
-      // Node refused the upstream's status line or headers: treat the upstream as broken.
-      upstreamRes.destroy();
-      upstreamReq.destroy();
-      answerError(res, 502, body);
-      return;
-    }
-    const socket = res.socket;
-    if (socket !== null) {
-      socket.setNoDelay(true);
-      // An SSE stream may be silent for minutes; an idle timeout would cut it.
-      if (isEventStream(upstreamRes.headers['content-type'])) socket.setTimeout(0);
-    }
-    // pipeline destroys the other side on failure: upstream reset → client response
-    // destroyed; client reset → upstream response destroyed.
-    pipeline(upstreamRes, res, (err) => {
-      if (err) upstreamReq.destroy();
-    });
+    void (async () => {
+      const status = upstreamRes.statusCode ?? 502;
+      if (sessions !== undefined) {
+        try {
+          if (!(await trackSession(sessions, req, plan, status, upstreamRes.headers['mcp-session-id']))) {
+            // The upstream handed out an id someone else holds: it must not reach this caller.
+            upstreamRes.destroy();
+            upstreamReq.destroy();
+            if (!clientGone) answerError(res, 502, 'the upstream MCP server issued a session id that belongs to another session', plan);
+            return;
+          }
+        } catch {
+          upstreamRes.destroy();
+          upstreamReq.destroy();
+          if (!clientGone) answerError(res, 503, 'a store this check needs is unreachable; retry shortly', plan);
+          return;
+        }
+      }
+      if (clientGone) {
+        upstreamRes.destroy();
+        return;
+      }
+      relay(res, upstreamReq, upstreamRes, status, plan);
+    })();
   });
 
-  if (sent !== undefined) {
-    upstreamReq.end(sent);
-  } else {
-    req.on('error', () => upstreamReq.destroy());
-    req.pipe(upstreamReq);
+  upstreamReq.end(plan.body);
+}
+
+/**
+ * Binds a session id the upstream issued (before the client can see it) and forgets one that
+ * ended. Resolves false when the issued id belongs to another principal.
+ */
+async function trackSession(
+  sessions: SessionBinding,
+  req: GatewayRequest,
+  plan: ForwardPlan,
+  status: number,
+  issued: string | string[] | undefined,
+): Promise<boolean> {
+  if (plan.sessionId !== undefined && (status === 404 || (req.method === 'DELETE' && status >= 200 && status < 300))) {
+    await sessions.forget(plan.sessionId);
+    return true;
   }
+  if (typeof issued === 'string' && issued !== plan.sessionId && status < 400) return sessions.bind(req.auth, issued);
+  return true;
+}
+
+function relay(res: ServerResponse, upstreamReq: http.ClientRequest, upstreamRes: IncomingMessage, status: number, plan: ForwardPlan): void {
+  try {
+    res.writeHead(status, clientResponseHeaders(upstreamRes.headers));
+    res.flushHeaders();
+  } catch {
+    // Node refused the upstream's status line or headers: treat the upstream as broken.
+    upstreamRes.destroy();
+    upstreamReq.destroy();
+    answerError(res, 502, 'upstream MCP server unreachable', plan);
+    return;
+  }
+  const socket = res.socket;
+  if (socket !== null) {
+    socket.setNoDelay(true);
+    // An SSE stream may be silent for minutes; an idle timeout would cut it.
+    if (isEventStream(upstreamRes.headers['content-type'])) socket.setTimeout(0);
+  }
+  // pipeline destroys the other side on failure: upstream reset → client response
+  // destroyed; client reset → upstream response destroyed.
+  pipeline(upstreamRes, res, (err) => {
+    if (err) upstreamReq.destroy();
+  });
 }
 
 function forwardedFor(config: ResolvedGatewayOptions, req: IncomingMessage): ForwardedFor {
@@ -173,43 +259,35 @@ function isEventStream(contentType: string | undefined): boolean {
   return contentType?.split(';')[0]?.trim().toLowerCase() === 'text/event-stream';
 }
 
-const ERROR_MESSAGES: Readonly<Record<number, string>> = {
-  404: 'not found',
-  502: 'upstream MCP server unreachable',
-};
+/** The id to answer with: the request's, when the body was one request Warden read. */
+function answerId(plan: ForwardPlan | undefined): string | number | null {
+  const only = plan !== undefined && !plan.batch && plan.messages.length === 1 ? plan.messages[0] : undefined;
+  return only?.kind === 'request' ? only.id : null;
+}
 
-/** A JSON-RPC error body, so MCP clients show the failure; carries the request's id if it had one. */
-function answerError(res: ServerResponse, status: 404 | 502, body: Buffer | undefined): void {
+/** A refused request: its status, a JSON-RPC error body with its code. */
+export function answerRefusal(res: ServerResponse, error: MessageRefusedError, plan?: ForwardPlan): void {
+  writeError(res, error.status, { code: error.rpcCode, message: error.description }, plan, error.headers);
+}
+
+/** A JSON-RPC error body, so MCP clients show the failure. */
+function answerError(res: ServerResponse, status: 413 | 502 | 503, message: string, plan: ForwardPlan | undefined): void {
+  writeError(res, status, { code: status === 502 ? -32603 : -32000, message }, plan, status === 503 ? { 'Retry-After': '1' } : {});
+}
+
+function writeError(res: ServerResponse, status: number, error: { code: number; message: string }, plan: ForwardPlan | undefined, headers: Record<string, string>): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
   // Drop anything a failed upstream writeHead left behind (e.g. its Set-Cookie).
   for (const name of res.getHeaderNames()) res.removeHeader(name);
-  const code = status === 502 ? -32603 : -32000;
-  const payload = JSON.stringify({
-    jsonrpc: '2.0',
-    id: jsonRpcId(body),
-    error: { code, message: ERROR_MESSAGES[status] ?? 'error' },
-  });
+  const payload = JSON.stringify({ jsonrpc: '2.0', id: answerId(plan), error });
   res.writeHead(status, {
+    ...headers,
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(payload),
     'cache-control': 'no-store',
   });
   res.end(payload);
-}
-
-function jsonRpcId(body: Buffer | undefined): string | number | null {
-  if (body === undefined || body.length === 0) return null;
-  try {
-    const message: unknown = JSON.parse(body.toString('utf8'));
-    if (typeof message === 'object' && message !== null && !Array.isArray(message)) {
-      const id = (message as { id?: unknown }).id;
-      if (typeof id === 'string' || typeof id === 'number') return id;
-    }
-  } catch {
-    // Not JSON: the error goes out with id null, as JSON-RPC prescribes.
-  }
-  return null;
 }

@@ -19,7 +19,7 @@ export const RPC_CODES = Object.freeze({
 } as const);
 
 /** HTTP statuses a refused message answers with. */
-export type MessageRefusalStatus = 400 | 404 | 405 | 415;
+export type MessageRefusalStatus = 400 | 404 | 405 | 413 | 415;
 
 /** A refused MCP message: `status` on the wire, `rpcCode` in the JSON-RPC error body. */
 export class MessageRefusedError extends OAuthError {

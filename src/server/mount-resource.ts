@@ -2,14 +2,13 @@
  * One configured resource, mounted: the resource-server gauntlet in front of the built-in demo
  * MCP server or a gateway proxy to an upstream.
  */
-import type { ServerResponse } from 'node:http';
 import type { ResourceConfig, WardenConfig } from '../config/defaults.js';
 import type { KeySource } from '../jose/key-source.js';
 import { createDemoMcpHandler } from '../demo/index.js';
-import { createGatewayProxy } from '../gateway/index.js';
-import { createResourceServer, type AuthenticatedRequest, type ResourceServer, type ResourceServerOptions } from '../resource-server/index.js';
+import { createGatewayHandler, createGatewayProxy } from '../gateway/index.js';
+import { createResourceServer, type ResourceServer, type ResourceServerOptions } from '../resource-server/index.js';
 import type { TrustOptions } from '../resource-server/types.js';
-import type { ReplayStore, RevocationList } from '../stores/index.js';
+import type { ReplayStore, RevocationList, SessionStore } from '../stores/index.js';
 import { isOwnResource, scopePolicyOf } from './authorization-server.js';
 import { StackStartError } from './errors.js';
 import type { Route } from './router.js';
@@ -61,43 +60,32 @@ export function resourceServerOptions(config: WardenConfig, resource: ResourceCo
   };
 }
 
-/**
- * The body to forward upstream: the JSON the gauntlet evaluated, re-serialised (duplicate keys
- * collapsed as JSON.parse did, no BOM); bytes that are not JSON go as they came (the gauntlet
- * judged them ambiguous and required every tool's scopes).
- */
-export function canonicalBody(req: AuthenticatedRequest): Buffer {
-  if (req.body !== undefined) return Buffer.from(JSON.stringify(req.body));
-  if (req.rawBody.length === 0) return req.rawBody;
-  try {
-    return Buffer.from(JSON.stringify(JSON.parse(req.rawBody.toString('utf8'))));
-  } catch {
-    return req.rawBody;
+/** Creates the resource server and upstream handler (demo or gateway) of one resource. */
+export function mountResource(
+  config: WardenConfig,
+  resource: ResourceConfig,
+  own: OwnIssuer | undefined,
+  stores: { replay: ReplayStore; sessions: SessionStore },
+): MountedResource {
+  const options = resourceServerOptions(config, resource, own, stores.replay);
+  if (resource.upstream === 'builtin:demo') {
+    const rs = createResourceServer(options);
+    return mounted(resource, rs, rs.node(createDemoMcpHandler()), () => {});
   }
+  // Gateway: the forwarding checks run before the gauntlet, the gauntlet authorizes exactly the
+  // parse that is forwarded, and session ownership is checked before the replay claim.
+  const proxy = createGatewayProxy({ upstream: resource.upstream, mountPath: resource.routePath, publicBaseUrl: config.publicOrigin, sessions: stores.sessions });
+  const rs = createResourceServer({ ...options, ...(proxy.sessionCheck ? { checks: [proxy.sessionCheck] } : {}) });
+  return mounted(resource, rs, createGatewayHandler(rs, proxy), () => proxy.close());
 }
 
-/** Creates the resource server and upstream handler (demo or gateway) of one resource. */
-export function mountResource(config: WardenConfig, resource: ResourceConfig, own: OwnIssuer | undefined, replayStore: ReplayStore): MountedResource {
-  const rs = createResourceServer(resourceServerOptions(config, resource, own, replayStore));
-  let handler: (req: AuthenticatedRequest, res: ServerResponse) => unknown;
-  let closeUpstream = () => {};
-  if (resource.upstream === 'builtin:demo') {
-    handler = createDemoMcpHandler();
-  } else {
-    const proxy = createGatewayProxy({ upstream: resource.upstream, mountPath: resource.routePath, publicBaseUrl: config.publicOrigin });
-    // The gauntlet already read the body; hand it on rather than re-reading a drained stream.
-    // Forward the JSON exactly as the gauntlet evaluated it (re-serialised): an upstream parser
-    // that reads bytes differently (BOM, UTF-16, duplicate or case-variant keys) must not see a
-    // different tool call than the one whose scopes were checked.
-    handler = (req, res) => proxy(req, res, canonicalBody(req));
-    closeUpstream = () => proxy.close();
-  }
+function mounted(resource: ResourceConfig, rs: ResourceServer, handle: MountedResource['handle'], closeUpstream: () => void): MountedResource {
   return {
     name: resource.name,
     routePath: resource.routePath,
     metadataPaths: rs.metadataPaths,
     metadata: rs.metadataHandler(),
-    handle: rs.node(handler),
+    handle,
     rs,
     async close() {
       closeUpstream();

@@ -1,7 +1,10 @@
-/** The replay store of a stack: one, shared by every resource (and every instance, for Redis). */
+/**
+ * The stores of a stack kept in the replay backend: the replay store and the gateway's session
+ * bindings — one each, shared by every resource (and every instance, for Redis).
+ */
 import type { ReplayConfig } from '../config/defaults.js';
 import type { Logger } from '../observability/logger.js';
-import { MemoryReplayStore, createRedisReplayStore, type ReplayStore } from '../stores/index.js';
+import { MemoryReplayStore, MemorySessionStore, createRedisReplayStore, createRedisSessionStore, type ReplayStore, type SessionStore } from '../stores/index.js';
 
 /** Interval between repeated Redis connection-error log lines while Redis is down. */
 const REDIS_ERROR_LOG_INTERVAL_MS = 10_000;
@@ -22,6 +25,21 @@ export async function createReplayStore(config: ReplayConfig, logger: Logger): P
       if (now - lastLogged < REDIS_ERROR_LOG_INTERVAL_MS) return;
       lastLogged = now;
       logger.warn('replay store connection error', { store: 'redis', error });
+    },
+  });
+}
+
+/** The gateway's session bindings, in the replay store's backend (so they hold across instances with Redis). */
+export async function createSessionStore(config: ReplayConfig, logger: Logger): Promise<SessionStore> {
+  if (config.kind === 'memory') return new MemorySessionStore();
+  let lastLogged = 0;
+  return createRedisSessionStore({
+    url: config.url,
+    onError: (error) => {
+      const now = Date.now();
+      if (now - lastLogged < REDIS_ERROR_LOG_INTERVAL_MS) return;
+      lastLogged = now;
+      logger.warn('session store connection error', { store: 'redis', error });
     },
   });
 }

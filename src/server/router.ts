@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger.js';
+import { requestPath } from '../oauth/request-path.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../observability/metrics.js';
 import type { RouteKind, StackMetrics } from './metrics.js';
 
@@ -49,19 +50,6 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   const text = JSON.stringify(body);
   res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
-}
-
-/** The path of a request target (origin-form or absolute-form), without query or fragment. */
-export function requestPath(target: string): string {
-  if (target.startsWith('/')) {
-    const end = target.search(/[?#]/);
-    return end === -1 ? target : target.slice(0, end);
-  }
-  try {
-    return new URL(target).pathname;
-  } catch {
-    return target === '*' ? '*' : '/';
-  }
 }
 
 /** Remembers the `WWW-Authenticate` a response is sent with, including headers given to `writeHead`. */

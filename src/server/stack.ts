@@ -11,12 +11,12 @@ import { issueAccessToken } from '../authorization-server/issue-access-token.js'
 import { signingKeySource } from '../authorization-server/key-source.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { parseScope } from '../oauth/scope.js';
-import type { ReplayStore } from '../stores/index.js';
+import type { ReplayStore, SessionStore } from '../stores/index.js';
 import { startStackAuthorizationServer, type StackAuthorizationServer } from './authorization-server.js';
 import { StackStartError } from './errors.js';
 import { mountResource, type MountedResource } from './mount-resource.js';
 import { createStackMetrics, type StackMetrics } from './metrics.js';
-import { createReplayStore } from './replay-store.js';
+import { createReplayStore, createSessionStore } from './replay-store.js';
 import { createRouter } from './router.js';
 import { removeStackFile, writeStackFile, type StackInfo } from './stack-file.js';
 
@@ -122,10 +122,17 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
   // A stale stack.json from an earlier run must not look like this run being ready.
   if (stateDir) await removeStackFile(stateDir);
   let replayStore: ReplayStore;
+  let sessionStore: SessionStore;
   try {
     replayStore = await createReplayStore(config.replay, logger);
   } catch (error) {
     throw new StackStartError(`cannot connect the ${config.replay.kind} replay store: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    sessionStore = await createSessionStore(config.replay, logger);
+  } catch (error) {
+    await replayStore.close().catch(() => undefined);
+    throw new StackStartError(`cannot connect the ${config.replay.kind} session store: ${(error as Error).message}`, { cause: error });
   }
   const metrics = config.metrics.enabled ? createStackMetrics() : undefined;
   const mounted: MountedResource[] = [];
@@ -162,7 +169,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     checkMetricsPath(config, as?.server);
     // The resources' view of the store counts replayed proofs (a claim that finds its key taken).
     const resourceReplay = metrics ? metrics.countReplays(replayStore) : replayStore;
-    for (const resource of config.resources) mounted.push(mountResource(config, resource, own, resourceReplay));
+    for (const resource of config.resources) mounted.push(mountResource(config, resource, own, { replay: resourceReplay, sessions: sessionStore }));
     const asServer = as?.server;
     listener = createRouter({
       routes: mounted,
@@ -174,6 +181,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     await Promise.allSettled(mounted.map((m) => m.close()));
     await as?.server.close().catch(() => undefined);
     await replayStore.close().catch(() => undefined);
+    await sessionStore.close().catch(() => undefined);
     if (server.listening) await new Promise((resolve) => server.close(resolve));
     if (error instanceof StackStartError) throw error;
     throw new StackStartError((error as Error).message, { cause: error });
@@ -210,6 +218,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       await Promise.allSettled(mounted.map((m) => m.close()));
       await as?.server.close().catch((error: unknown) => logger.warn('authorization server close failed', { error }));
       await replayStore.close().catch((error: unknown) => logger.warn('replay store close failed', { error }));
+      await sessionStore.close().catch((error: unknown) => logger.warn('session store close failed', { error }));
       if (stateDir) await removeStackFile(stateDir);
       logger.info('stopped', {});
     })());

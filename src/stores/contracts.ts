@@ -54,3 +54,29 @@ export class StoreUnavailableError extends Error {
 export interface RevocationList {
   isRevoked(jti: string): Promise<boolean>;
 }
+
+/**
+ * Who owns each MCP session: the gateway binds every session id an upstream issues to the
+ * principal that created it, so another principal presenting the id is told the session does not
+ * exist (MCP security best practices: session hijacking). Shared by every instance when the
+ * backend is (Redis), so the binding holds behind a load balancer. Entries expire after
+ * `ttlSeconds` without use.
+ *
+ * Rejects with {@link StoreUnavailableError} when the backend cannot answer: callers fail closed.
+ *
+ * @see https://modelcontextprotocol.io/specification/2025-06-18/basic/security_best_practices#session-hijacking
+ */
+export interface SessionStore {
+  /**
+   * Binds `key` to `owner` unless it is bound already. Resolves `true` when `key` now belongs to
+   * `owner` (new, or already theirs — the TTL restarts), `false` when another owner holds it.
+   * Atomic: of concurrent binds of one key to different owners, exactly one resolves `true`.
+   */
+  bind(key: string, owner: string, ttlSeconds: number): Promise<boolean>;
+  /** The owner of `key`, restarting its TTL; `undefined` when unbound or expired. */
+  owner(key: string, ttlSeconds: number): Promise<string | undefined>;
+  /** Forgets `key` (the session was deleted or is gone upstream). Idempotent. */
+  forget(key: string): Promise<void>;
+  /** Releases connections. Idempotent; later calls reject with {@link StoreUnavailableError}. */
+  close(): Promise<void>;
+}

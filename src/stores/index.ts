@@ -3,7 +3,7 @@
  * driver (Redis) load it only when they are created.
  */
 export { StoreUnavailableError } from './contracts.js';
-export type { ReplayStore, RevocationList } from './contracts.js';
+export type { ReplayStore, RevocationList, SessionStore } from './contracts.js';
 export {
   MAX_REPLAY_KEY_LENGTH,
   MAX_REPLAY_TTL_SECONDS,
@@ -13,6 +13,11 @@ export { MemoryReplayStore } from './memory/replay-store.js';
 export type { MemoryReplayStoreOptions } from './memory/replay-store.js';
 export { createRedisReplayStore } from './redis/replay-store.js';
 export type { RedisReplayStoreOptions } from './redis/replay-store.js';
+export { MemorySessionStore } from './memory/session-store.js';
+export type { MemorySessionStoreOptions } from './memory/session-store.js';
+export { createRedisSessionStore } from './redis/session-store.js';
+export type { RedisSessionStoreOptions } from './redis/session-store.js';
+export type { RedisConnectionOptions } from './redis/connection.js';
 export type {
   AuthorizationCodeRecord,
   AuthorizationServerStores,

@@ -1,0 +1,57 @@
+/**
+ * A resource server and a gateway proxy as one node:http handler, in the order that keeps every
+ * promise of both: the forwarding checks first (a request that cannot be forwarded is refused
+ * before any proof is consumed), then the full gauntlet on exactly the parse that will be
+ * forwarded (with the session-owner check before the replay claim), then the upstream.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
+import { BodyLimitError, readStream } from '../oauth/read-stream.js';
+import type { ResourceServer } from '../resource-server/create-resource-server.js';
+import { requestPath } from '../oauth/request-path.js';
+import { answerRefusal, type GatewayProxy, type GatewayRequest } from './proxy.js';
+
+/** Options of {@link createGatewayHandler}. */
+export interface GatewayHandlerOptions {
+  /** Largest request body read. Default 4 MiB. */
+  maxBodyBytes?: number;
+}
+
+/**
+ * Protects `proxy` with `rs`. Create `rs` with `checks: [proxy.sessionCheck]` when the proxy binds
+ * sessions, so another principal's session id is refused before the DPoP replay claim.
+ */
+export function createGatewayHandler(rs: ResourceServer, proxy: GatewayProxy, options: GatewayHandlerOptions = {}): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const metadataPaths = new Set(rs.metadataPaths);
+  const metadata = rs.metadataHandler();
+  return async (req, res) => {
+    if (metadataPaths.has(requestPath(req.url ?? '/'))) return metadata(req, res);
+    let raw: Buffer;
+    try {
+      raw = await readStream(req, maxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyLimitError) {
+        return answerRefusal(res, new MessageRefusedError(413, RPC_CODES.invalidRequest, `request body exceeds ${maxBodyBytes} bytes`, { headers: { Connection: 'close' } }));
+      }
+      res.destroy();
+      return;
+    }
+    let plan;
+    try {
+      plan = proxy.prepare(req, raw);
+    } catch (error) {
+      if (error instanceof MessageRefusedError) return answerRefusal(res, error);
+      throw error;
+    }
+    const result = await rs.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headersDistinct, body: plan.json });
+    if (!result.ok) {
+      res.writeHead(result.status, { ...result.headers, 'Content-Length': Buffer.byteLength(result.body) });
+      res.end(result.body);
+      return;
+    }
+    for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+    (req as GatewayRequest).auth = result.auth;
+    proxy.forward(req, res, plan);
+  };
+}
