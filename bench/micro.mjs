@@ -7,6 +7,8 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { calculateJwkThumbprint, CompactSign, importJWK } from 'jose';
 import { accessTokenHash, createProofSigner, ecThumbprint, generateEs256 } from './lib/jwt.mjs';
+import { parseStrictJson, asciiJson } from '../dist/mcp/strict-json.js';
+import { inspectMessages } from '../dist/mcp/json-rpc-messages.js';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_MICRO_ROUNDS ?? 3));
 const MS = Math.max(50, Number(process.env.BENCH_MICRO_MS ?? 700));
@@ -18,6 +20,8 @@ const signingInput = Buffer.from(proof.slice(0, dot));
 const signature = Buffer.from(proof.slice(dot + 1), 'base64url');
 const jwk = key.publicJwk;
 const token = proof; // any ~600-byte compact JWS will do for the ath hash
+// A typical MCP request body, as bytes off the wire.
+const toolCall = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 17, method: 'tools/call', params: { name: 'search_files', arguments: { path: '/srv/data', pattern: '*.md', limit: 50, recursive: true }, _meta: { progressToken: 'p-17' } } }));
 const joseSigningKey = await importJWK({ ...key.privateJwk, alg: 'ES256' }, 'ES256');
 
 // Client-secret checks at the token endpoint: SHA-256 of a high-entropy secret compared in
@@ -41,6 +45,10 @@ const OPS = [
   ['JWK import (jose importJWK → CryptoKey)', () => importJWK(jwk, 'ES256'), true],
   ['ath = b64url(sha256(token))', () => accessTokenHash(token)],
   ['base64url decode + JSON.parse of a proof header', () => JSON.parse(Buffer.from(proof.slice(0, proof.indexOf('.')), 'base64url').toString())],
+  ['JSON.parse of a tools/call body (200 B)', () => JSON.parse(toolCall.toString())],
+  ['strict I-JSON parse of the same bytes (Warden)', () => parseStrictJson(toolCall)],
+  ['strict parse + inspectMessages (the gauntlet\'s body check)', () => inspectMessages(parseStrictJson(toolCall).value)],
+  ['strict parse + inspect + ASCII rebuild (the gateway)', () => asciiJson(inspectMessages(parseStrictJson(toolCall).value).messages[0])],
   ['sha256 of 100 bytes (reference)', () => createHash('sha256').update(signingInput.subarray(0, 100)).digest()],
 ];
 

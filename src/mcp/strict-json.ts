@@ -8,7 +8,7 @@
  * with a reason, instead of picking one reading.
  *
  * Written here rather than taken from npm: no maintained package reports duplicates and lone
- * surrogates while producing plain values, and MCP bodies are small (bench/strict-json.mjs
+ * surrogates while producing plain values, and MCP bodies are small (`node bench/micro.mjs`
  * measures the cost next to `JSON.parse`).
  *
  * @see https://www.rfc-editor.org/rfc/rfc8259
