@@ -81,3 +81,10 @@ describe('the gateway forwards each message rebuilt from its own parse (MCP Stre
     expect(plan.headers).toStrictEqual({ 'content-type': 'application/json', 'mcp-method': 'tools/call', 'mcp-name': `=?base64?${Buffer.from(name).toString('base64')}?=` });
   });
 });
+
+describe('one value per MCP transport header', () => {
+  it.each(['mcp-protocol-version', 'last-event-id', 'mcp-session-id'])('two %s headers → 400', (name) => {
+    const error = refusal({ method: 'GET', url: '/mcp', headers: { [name]: ['a', 'b'] }, body: Buffer.alloc(0) });
+    expect(error.status).toBe(400);
+  });
+});

@@ -62,9 +62,13 @@ export function prepareForward(request: ForwardRequest, mount: { mountPath: stri
   const mapped = upstreamPathFor(mount.mountPath, mount.upstream, request.url);
   if (!mapped.ok) throw new MessageRefusedError(mapped.status, RPC_CODES.invalidRequest, mapped.reason);
 
-  const sessionIds = request.headers['mcp-session-id'] ?? [];
-  if (sessionIds.length > 1) throw new MessageRefusedError(400, RPC_CODES.invalidRequest, 'more than one Mcp-Session-Id header');
-  const sessionId = sessionIds[0];
+  // One value each for the transport's own headers: servers pick the first or the last of two.
+  for (const [name, values] of Object.entries(request.headers)) {
+    if ((name.startsWith('mcp-') || name === 'last-event-id') && (values?.length ?? 0) > 1) {
+      throw new MessageRefusedError(400, RPC_CODES.invalidRequest, `more than one ${name} header`);
+    }
+  }
+  const sessionId = request.headers['mcp-session-id']?.[0];
   if (sessionId !== undefined && !SESSION_ID.test(sessionId)) {
     throw new MessageRefusedError(400, RPC_CODES.invalidRequest, 'Mcp-Session-Id must be visible ASCII (MCP Streamable HTTP)');
   }

@@ -709,3 +709,19 @@ describe('proof keys with a bounded verification cost', () => {
     }
   });
 });
+
+describe('Mcp-Method / Mcp-Name must mirror the body in the library too (MCP SEP-2243)', () => {
+  it('a mismatch is 400 with JSON-RPC -32020 before the token is looked at; matching headers pass', async () => {
+    const { rs, issuer } = await setup();
+    const token = await issuer.mint({ scope: 'mcp:tools' });
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const bad = await rs.verify({ method: 'POST', url: '/mcp', headers: { ...headers, 'mcp-name': 'admin_reset' }, body: Buffer.from(JSON.stringify(call('echo'))) });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.status).toBe(400);
+      expect(JSON.parse(bad.body)).toMatchObject({ error: { code: -32020 } });
+    }
+    const good = await rs.verify({ method: 'POST', url: '/mcp', headers: { ...headers, 'mcp-method': 'tools/call', 'mcp-name': 'echo' }, body: Buffer.from(JSON.stringify(call('echo'))) });
+    expect(good.ok).toBe(true);
+  });
+});

@@ -8,6 +8,7 @@
 import { checkBodyEncoding, isJsonMediaType, type MediaType } from '../mcp/content-headers.js';
 import { calledTools, inspectMessages, type JsonRpcMessage } from '../mcp/json-rpc-messages.js';
 import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
+import { checkStandardHeaders } from '../mcp/standard-headers.js';
 import { parseStrictJson } from '../mcp/strict-json.js';
 import { headerValues } from './request-shape.js';
 import type { VerifyRequest } from './types.js';
@@ -42,8 +43,9 @@ export const REFUSED_BODY: RpcView = Object.freeze({ ...NONE, isJsonRpc: true })
  * checked).
  *
  * Strict (the default): refuses a `Content-Encoding` or a non-UTF-8 charset (415), bytes that are
- * not I-JSON when the content type is JSON or absent (400, -32700 / -32600), and JSON whose member
- * names or messages another decoder could read differently (400, -32600). A body of another
+ * not I-JSON when the content type is JSON or absent (400, -32700 / -32600), JSON whose member
+ * names or messages another decoder could read differently (400, -32600), and `Mcp-Method` /
+ * `Mcp-Name` headers that do not mirror the body (400, -32020, MCP SEP-2243). A body of another
  * declared content type that is not JSON at all (a form, text) passes as not JSON-RPC, but judged
  * `ambiguous`: a decoder that ignores content types must not find a cheaper call in it.
  *
@@ -52,6 +54,16 @@ export const REFUSED_BODY: RpcView = Object.freeze({ ...NONE, isJsonRpc: true })
 export function readRpcView(request: VerifyRequest, strict: boolean): RpcView {
   let type: MediaType | undefined;
   if (strict) type = checkBodyEncoding(headerValues(request.headers, 'content-type'), headerValues(request.headers, 'content-encoding'));
+  const view = readBody(request, strict, type);
+  if (strict) {
+    const method = headerValues(request.headers, 'mcp-method');
+    const name = headerValues(request.headers, 'mcp-name');
+    if (method.length > 0 || name.length > 0) checkStandardHeaders(view.messages, Array.isArray(view.json), { method, name });
+  }
+  return view;
+}
+
+function readBody(request: VerifyRequest, strict: boolean, type: MediaType | undefined): RpcView {
   const body = request.body;
   let json: unknown;
   if (body === undefined || body === null) return NONE;
