@@ -705,3 +705,44 @@ describe('sessions belong to the principal that opened them (MCP security best p
     expect(opened.headers['mcp-session-id']).toBeUndefined();
   });
 });
+
+describe('legacy HTTP+SSE sessions (MCP 2024-11-05) belong to the principal that opened the stream', () => {
+  const BOB: WardenAuthInfo = { ...AUTH, clientId: 'client-bob', extra: { ...AUTH.extra, subject: 'bob' } };
+
+  it('the endpoint event is held until its session is bound; another principal posting to it gets 404, the opener gets through', async () => {
+    const posts: string[] = [];
+    const server = createServer((req, res) => {
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('event: endpoint\ndata: /mcp/messages?sessionId=abc-123\n\n');
+        return;
+      }
+      req.resume();
+      posts.push(req.url ?? '');
+      res.writeHead(202).end();
+    });
+    const upstreamPort = await listen(server);
+    const proxy = createGatewayProxy({ upstream: `http://127.0.0.1:${upstreamPort}/mcp`, mountPath: '/mcp', sessions: new MemorySessionStore() });
+    cleanups.push(() => proxy.close());
+    const front = createServer((req: IncomingMessage & { auth?: WardenAuthInfo }, res: ServerResponse) => {
+      req.auth = req.headers['x-test-principal'] === 'bob' ? BOB : AUTH;
+      proxy(req, res);
+    });
+    const port = await listen(front);
+
+    const stream = await new Promise<IncomingMessage>((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/mcp/sse', agent: false, headers: { 'x-test-principal': 'alice' } }, resolve).on('error', reject);
+    });
+    cleanups.push(() => void stream.destroy());
+    expect(await nextChunk(stream)).toContain('sessionId=abc-123');
+
+    for (const path of ['/mcp/messages?sessionId=abc-123', '/mcp/messages?sessionId=abc%2D123', '/mcp/messages?x=1&sessionId=abc-123']) {
+      const hijack = await send(port, { path, headers: { 'x-test-principal': 'bob', 'content-type': 'application/json' }, body: JSON_RPC_CALL });
+      expect(hijack.status, path).toBe(404);
+    }
+    expect(posts).toEqual([]);
+    const own = await send(port, { path: '/mcp/messages?sessionId=abc-123', headers: { 'x-test-principal': 'alice', 'content-type': 'application/json' }, body: JSON_RPC_CALL });
+    expect(own.status).toBe(202);
+    expect(posts).toEqual(['/mcp/messages?sessionId=abc-123']);
+  });
+});

@@ -26,6 +26,7 @@ import { clientResponseHeaders, upstreamRequestHeaders, type ForwardedFor } from
 import { resolveGatewayOptions, type GatewayProxyOptions, type ResolvedGatewayOptions } from './options.js';
 import { distinctHeaders, prepareForward, type ForwardPlan } from './prepare-forward.js';
 import { SessionBinding } from './session-binding.js';
+import { watchEndpointEvent } from './sse-endpoint.js';
 
 /** A request as the resource-server layer hands it over: authenticated, `auth` attached. */
 export type GatewayRequest = IncomingMessage & { auth?: WardenAuthInfo };
@@ -93,6 +94,7 @@ export function createGatewayProxy(options: GatewayProxyOptions): GatewayProxy {
       : async ({ auth, request }) => {
           const sessionId = headerValues(request.headers, 'mcp-session-id')[0];
           if (sessionId !== undefined) await sessions.requireOwner(auth, sessionId);
+          await sessions.requireQueryOwner(auth, request.url);
         };
 
   const proxy = ((req: GatewayRequest, res: ServerResponse, body?: Buffer): void => {
@@ -101,7 +103,10 @@ export function createGatewayProxy(options: GatewayProxyOptions): GatewayProxy {
       try {
         const raw = body ?? (await readStream(req, config.maxBodyBytes));
         plan = prepare(req, raw);
-        if (sessions !== undefined && plan.sessionId !== undefined) await sessions.requireOwner(req.auth, plan.sessionId);
+        if (sessions !== undefined) {
+          if (plan.sessionId !== undefined) await sessions.requireOwner(req.auth, plan.sessionId);
+          await sessions.requireQueryOwner(req.auth, req.url ?? '/');
+        }
       } catch (error) {
         if (error instanceof MessageRefusedError) return answerRefusal(res, error, plan);
         if (error instanceof BodyLimitError) return answerError(res, 413, `request body exceeds ${config.maxBodyBytes} bytes`, plan);
@@ -198,7 +203,9 @@ function send(
         upstreamRes.destroy();
         return;
       }
-      relay(res, upstreamReq, upstreamRes, status, plan);
+      // A legacy HTTP+SSE stream announces its session in its first event: bind it before the client reads it.
+      const legacyStream = sessions !== undefined && req.method === 'GET' && status === 200 && isEventStream(upstreamRes.headers['content-type']);
+      relay(res, upstreamReq, upstreamRes, status, plan, legacyStream ? (data) => sessions.bindEndpoint(req.auth, data) : undefined);
     })();
   });
 
@@ -224,7 +231,14 @@ async function trackSession(
   return true;
 }
 
-function relay(res: ServerResponse, upstreamReq: http.ClientRequest, upstreamRes: IncomingMessage, status: number, plan: ForwardPlan): void {
+function relay(
+  res: ServerResponse,
+  upstreamReq: http.ClientRequest,
+  upstreamRes: IncomingMessage,
+  status: number,
+  plan: ForwardPlan,
+  onEndpoint: ((data: string) => Promise<boolean>) | undefined,
+): void {
   try {
     res.writeHead(status, clientResponseHeaders(upstreamRes.headers));
     res.flushHeaders();
@@ -243,9 +257,11 @@ function relay(res: ServerResponse, upstreamReq: http.ClientRequest, upstreamRes
   }
   // pipeline destroys the other side on failure: upstream reset → client response
   // destroyed; client reset → upstream response destroyed.
-  pipeline(upstreamRes, res, (err) => {
+  const done = (err: NodeJS.ErrnoException | null): void => {
     if (err) upstreamReq.destroy();
-  });
+  };
+  if (onEndpoint === undefined) pipeline(upstreamRes, res, done);
+  else pipeline(upstreamRes, watchEndpointEvent(onEndpoint), res, done);
 }
 
 function forwardedFor(config: ResolvedGatewayOptions, req: IncomingMessage): ForwardedFor {

@@ -5,6 +5,10 @@
  * the id. A request from another principal presenting it is answered 404, as the MCP transport
  * answers an unknown session: the id alone is never a credential.
  *
+ * The legacy HTTP+SSE transport (2024-11-05) names its session in the query of the endpoint it
+ * announces in the stream's first event (`/messages?sessionId=…`): those query parameters are
+ * bound the same way, and a request carrying a bound parameter must come from its owner.
+ *
  * Ids and principals are stored as SHA-256 digests: the store never holds a usable session id.
  *
  * @see https://modelcontextprotocol.io/specification/2025-06-18/basic/security_best_practices#session-hijacking
@@ -53,6 +57,28 @@ export class SessionBinding {
     return this.#store.bind(this.#key(sessionId), principalOf(auth), this.#idleSeconds);
   }
 
+  /**
+   * Refuses (404) a request whose query carries a parameter bound to another principal's legacy
+   * SSE session; parameters no session announced pass.
+   */
+  async requireQueryOwner(auth: WardenAuthInfo | undefined, target: string): Promise<void> {
+    const principal = principalOf(auth);
+    for (const key of queryKeys(target)) {
+      const owner = await this.#store.owner(this.#key(key), this.#idleSeconds);
+      if (owner !== undefined && owner !== principal) {
+        throw new MessageRefusedError(404, RPC_CODES.sessionNotFound, 'Session not found: open a new stream (MCP HTTP+SSE transport)');
+      }
+    }
+  }
+
+  /** Binds the query parameters of a legacy SSE `endpoint` event's URL; false when another principal holds one. */
+  async bindEndpoint(auth: WardenAuthInfo | undefined, endpoint: string): Promise<boolean> {
+    for (const key of queryKeys(endpoint)) {
+      if (!(await this.#store.bind(this.#key(key), principalOf(auth), this.#idleSeconds))) return false;
+    }
+    return true;
+  }
+
   /** Forgets a session the upstream ended (DELETE) or no longer knows (404). */
   forget(sessionId: string): Promise<void> {
     return this.#store.forget(this.#key(sessionId));
@@ -61,6 +87,24 @@ export class SessionBinding {
   #key(sessionId: string): string {
     return digest(`${this.#scope}\0${sessionId}`);
   }
+}
+
+/** Most query parameters looked up per request; a request with more is refused when sessions are bound. */
+export const MAX_QUERY_PARAMETERS = 16;
+
+/** `q:<name>=<value>` for each query parameter, decoded as servers decode them. */
+export function queryKeys(target: string): string[] {
+  const q = target.indexOf('?');
+  if (q === -1) return [];
+  const params = new URLSearchParams(target.slice(q + 1).split('#')[0]);
+  const keys: string[] = [];
+  for (const [name, value] of params) {
+    if (keys.length === MAX_QUERY_PARAMETERS) {
+      throw new MessageRefusedError(400, RPC_CODES.invalidRequest, `more than ${MAX_QUERY_PARAMETERS} query parameters`);
+    }
+    keys.push(`q:${name}=${value}`);
+  }
+  return keys;
 }
 
 /** The principal a session belongs to: issuer, subject and client, as one digest. */
