@@ -41,28 +41,28 @@ export function sendRaw(origin: string, request: RawRequest, options: SendOption
   return new Promise((resolve, reject) => {
     const req = http.request({ host: hostname, port: Number(port), method: request.method, path: request.target, agent, headers: { 'content-length': String(request.body.length) } });
     for (const [name, value] of Object.entries(request.headers)) req.setHeader(name, value);
-    const timer = setTimeout(() => req.destroy(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
-    req.once('error', (error) => {
+    let answer: RawResponse | undefined;
+    const chunks: Buffer[] = [];
+    const timeout = new Error(`no complete answer within ${timeoutMs} ms`);
+    const timer = setTimeout(() => req.destroy(timeout), timeoutMs);
+    const settle = (error?: Error): void => {
       clearTimeout(timer);
-      reject(error);
-    });
+      // A server that answers before reading the whole body may reset the connection while this
+      // side still writes: the answer it gave is what counts, not the write error.
+      if (answer !== undefined && error !== timeout) resolve({ ...answer, body: Buffer.concat(chunks) });
+      else reject(error ?? new Error('no answer'));
+    };
+    req.on('error', settle);
     req.once('response', (res) => {
-      if (options.headersOnly === true && (res.statusCode ?? 0) < 300) {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.alloc(0) });
+      answer = { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.alloc(0) };
+      if (options.headersOnly === true && answer.status < 300) {
+        settle();
         req.destroy();
         return;
       }
-      const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      res.once('end', () => {
-        clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
-      });
+      res.on('error', settle);
+      res.once('end', () => settle());
     });
     req.end(request.body);
   });
