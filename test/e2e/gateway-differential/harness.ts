@@ -31,7 +31,7 @@ export interface Target {
 /** The request a case becomes for `target`. */
 export function requestFor(target: Target, c: DiffCase, token = target.token): RawRequest {
   const endpoint = target.upstream.transport === 'legacy-sse' ? '/messages' : '';
-  const target_ = `${target.mountPath}${c.path ?? endpoint}${target.sessionQuery}`;
+  const requestTarget = `${target.mountPath}${c.path ?? endpoint}${target.sessionQuery}`;
   const headers: Record<string, string | string[]> = {
     authorization: `Bearer ${token}`,
     accept: 'application/json, text/event-stream',
@@ -43,7 +43,7 @@ export function requestFor(target: Target, c: DiffCase, token = target.token): R
     if (value === null) delete headers[name];
     else headers[name] = value;
   }
-  return { method: c.method ?? 'POST', target: target_, headers, body: c.body };
+  return { method: c.method ?? 'POST', target: requestTarget, headers, body: c.body };
 }
 
 /** Sends one case and collects what the upstream recorded meanwhile. */
