@@ -1,0 +1,3 @@
+module warden.test/upstream-go
+
+go 1.19
