@@ -64,7 +64,8 @@ export function prepareForward(request: ForwardRequest, mount: { mountPath: stri
 
   // One value each for the transport's own headers: servers pick the first or the last of two.
   for (const [name, values] of Object.entries(request.headers)) {
-    if ((name.startsWith('mcp-') || name === 'last-event-id') && (values?.length ?? 0) > 1) {
+    const mirrored = name === 'mcp-method' || name === 'mcp-name'; // refused as a mismatch below (-32020)
+    if ((name.startsWith('mcp-') || name === 'last-event-id') && !mirrored && (values?.length ?? 0) > 1) {
       throw new MessageRefusedError(400, RPC_CODES.invalidRequest, `more than one ${name} header`);
     }
   }

@@ -363,7 +363,7 @@ describe('path mapping', () => {
   it.each([
     '/mcp/../admin', '/mcp/./x', '/mcp/%2e%2e/admin', '/mcp/%2E%2E/admin', '/mcp/..%2Fadmin', '/mcp/a%5Cb', '/mcp/a\\b',
     '/mcp/..;/..;/actuator/env', '/mcp/%2e%2e;/x', '/mcp/x;jsessionid=1', '/mcp/%252e%252e/x', '/mcp/%2', '/mcp/%zz',
-    '/mcp//x', '/mcp/a b', '/mcp/é', '/mcp/x#frag',
+    '/mcp//x', '/mcp/a b', '/mcp/é', '/mcp/x#frag', '/mcp/%c0%ae%c0%ae/x', '/mcp/%u002e%u002e/x', '/mcp/a%00b', '/mcp/%e9',
   ])('refuses %s with 400 (RFC 3986 §3.3, §5.2.4: servers resolve it differently) and never contacts the upstream', async (path) => {
     const upstream = await recordingUpstream();
     const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp' });

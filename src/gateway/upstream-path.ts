@@ -65,9 +65,28 @@ function refusedSegment(segment: string, last: boolean): string | undefined {
   if (segment === '.' || segment === '..') return 'dot segments are refused (RFC 3986 §5.2.4)';
   if (segment.includes(';')) return 'path parameters (";") are refused: servers strip them differently';
   if (!SEGMENT_CHARS.test(segment)) return 'the path holds a character outside RFC 3986 pchar';
+  const bytes: number[] = [];
   for (const [, hex] of segment.matchAll(PERCENT)) {
     if (hex === undefined || !/^[0-9A-Fa-f]{2}$/.test(hex)) return 'malformed percent-encoding in the path';
     if (REFUSED_ENCODINGS.has(hex.toLowerCase())) return 'encoded ".", "/", "\\" or "%" in the path is refused';
+    bytes.push(Number.parseInt(hex, 16));
+  }
+  // Encoded bytes must spell valid UTF-8 with no control characters: an overlong "%c0%ae" is a
+  // dot to a lenient decoder, and "%00" ends the path for a C one.
+  if (bytes.length > 0) {
+    const decoded = decodeUtf8(Uint8Array.from(bytes));
+    if (decoded === undefined || /[\u0000-\u001f\u007f]/.test(decoded)) return 'the path encodes bytes that are not printable UTF-8';
   }
   return undefined;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes bytes collected from escapes (a multi-byte character may span escapes only as a whole). */
+function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
 }

@@ -61,6 +61,8 @@ describe('parseStrictJson refuses what parsers read differently (RFC 7493 I-JSON
     ['an integer beyond 2^53 (§2.2)', '9007199254740993'],
     ['a negative integer beyond 2^53', '-9007199254740993'],
     ['a number that overflows', '1e400'],
+    ['an integer beyond 2^53 written with an exponent', '1e20'],
+    ['an integer-valued float beyond 2^53', '1.5e300'],
     ['nesting beyond the cap', `${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`],
   ])('%s → interoperability', (_name, text) => {
     expect(refused(text).problem).toBe('interoperability');

@@ -238,7 +238,6 @@ class Parser {
     const s = this.#s;
     const start = this.#i;
     let i = start;
-    let integer = true;
     if (s.charCodeAt(i) === 0x2d) i++;
     const first = s.charCodeAt(i);
     if (first === 0x30) i++;
@@ -248,7 +247,6 @@ class Parser {
       this.#syntax('invalid number');
     }
     if (s.charCodeAt(i) === 0x2e) {
-      integer = false;
       i++;
       if (!isDigit(s.charCodeAt(i))) {
         this.#i = i;
@@ -258,7 +256,6 @@ class Parser {
     }
     const e = s.charCodeAt(i);
     if (e === 0x65 || e === 0x45) {
-      integer = false;
       i++;
       const sign = s.charCodeAt(i);
       if (sign === 0x2b || sign === 0x2d) i++;
@@ -271,7 +268,9 @@ class Parser {
     this.#i = i;
     const value = Number(s.slice(start, i));
     if (!Number.isFinite(value)) throw new Refusal('interoperability', 'a number overflows a double (RFC 7493 §2.2)');
-    if (integer && !Number.isSafeInteger(value)) {
+    // Integer-valued beyond 2^53, however written (1e20 too): readers that keep integers exact
+    // (Python, Go's json.Number) and JSON.parse disagree, and a rebuilt body would change it.
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
       throw new Refusal('interoperability', 'an integer beyond ±(2^53−1) is read differently by different parsers (RFC 7493 §2.2)');
     }
     return value;
