@@ -57,7 +57,8 @@ export const CONFIG_DEFAULTS = Object.freeze({
 /** Where the authorization server keeps its data (clients, grants, users, consents, keys). */
 export type StorageConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
-  | { readonly kind: 'postgres'; readonly url: string }
+  /** `schema`: the PostgreSQL schema the tables live in (default `warden`). */
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema?: string }
   | { readonly kind: 'memory' };
 
 /** Where DPoP proof `jti`s are claimed; shared by every resource of the stack. */

@@ -274,6 +274,13 @@ describe('validation messages name the key and what to change', () => {
     expect(pg).toBe('storage.url: expected string, got number');
   });
 
+  it('storage.schema names the PostgreSQL schema, validated as an identifier', () => {
+    const config = resolveConfig({ storage: { kind: 'postgres', url: 'postgres://db/warden', schema: 'tenant_a' } }, noEnv);
+    expect(config.storage).toEqual({ kind: 'postgres', url: 'postgres://db/warden', schema: 'tenant_a' });
+    const [issue] = issuesOf(() => resolveConfig({ storage: { kind: 'postgres', url: 'postgres://db/warden', schema: 'Bad-Name' } }, noEnv));
+    expect(issue).toMatch(/^storage\.schema: must be 1-63 lower-case letters/);
+  });
+
   it('rejects bad resource paths and names', () => {
     const path = (p: string) => issuesOf(() => resolveConfig({ resources: [{ ...demo, path: p }] }, noEnv))[0];
     expect(path('mcp')).toMatch(/^resources\[0\]\.path: must start with "\/"/);

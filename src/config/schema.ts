@@ -281,7 +281,12 @@ export const configSchema = strictObject({
   storage: z
     .discriminatedUnion('kind', [
       strictObject({ kind: z.literal('sqlite'), path: nonEmpty.optional() }),
-      strictObject({ kind: z.literal('postgres'), url: urlString({ schemes: ['postgres:', 'postgresql:'], secret: true }) }),
+      strictObject({
+        kind: z.literal('postgres'),
+        url: urlString({ schemes: ['postgres:', 'postgresql:'], secret: true }),
+        // Lets several deployments (or test runs) share one database.
+        schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be 1-63 lower-case letters, digits or _, not starting with a digit').optional(),
+      }),
       strictObject({ kind: z.literal('memory') }),
     ])
     .optional(),

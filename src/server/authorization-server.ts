@@ -85,7 +85,7 @@ export async function openAuthorizationServerStores(storage: StorageConfig): Pro
       }
     case 'postgres':
       try {
-        return await openPostgresAuthorizationServerStores({ url: storage.url });
+        return await openPostgresAuthorizationServerStores({ url: storage.url, ...(storage.schema === undefined ? {} : { schema: storage.schema }) });
       } catch (error) {
         // The store's messages never echo the URL; this one does not either.
         throw new StackStartError(`cannot open the PostgreSQL store (storage.url): ${(error as Error).message}`, { cause: error });

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -462,12 +462,23 @@ describe('startStack: state directory and start-up failures', () => {
 
   it.skipIf(postgres.skip)(`runs on PostgreSQL storage: client_credentials → tools/call${postgres.note}`, async () => {
     const url = await requireService(postgres);
-    const stack = await start({ storage: { kind: 'postgres', url }, authorizationServer: { demo: true }, resources: [demo] });
-    const issued = await clientCredentials(stack, { scope: 'mcp:tools' });
-    expect(issued.status).toBe(200);
-    const ok = await callTool(`${stack.url}/mcp`, issued.body['access_token'] as string, 'echo', { text: 'via PostgreSQL' });
-    expect(ok.status).toBe(200);
-    expect(await ok.json()).toMatchObject({ result: { content: [{ type: 'text', text: 'via PostgreSQL' }] } });
+    // A schema of its own: the database is shared with other test runs (and other versions of Warden).
+    const schema = `warden_test_${randomBytes(6).toString('hex')}`;
+    try {
+      const stack = await start({ storage: { kind: 'postgres', url, schema }, authorizationServer: { demo: true }, resources: [demo] });
+      const issued = await clientCredentials(stack, { scope: 'mcp:tools' });
+      expect(issued.status).toBe(200);
+      const ok = await callTool(`${stack.url}/mcp`, issued.body['access_token'] as string, 'echo', { text: 'via PostgreSQL' });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ result: { content: [{ type: 'text', text: 'via PostgreSQL' }] } });
+      await stack.close();
+    } finally {
+      const { default: pg } = await import('pg');
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await admin.end();
+    }
   });
 
   it('says which store could not be opened when PostgreSQL is unreachable, without the URL or password', async () => {
