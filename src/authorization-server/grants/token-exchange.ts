@@ -36,7 +36,7 @@ function actorClaim(subject: AccessTokenClaims, requester: string): Record<strin
  *
  * @see https://www.rfc-editor.org/rfc/rfc8693#section-2
  */
-export const tokenExchangeGrant: GrantHandler = async ({ ctx, form, client, jkt }) => {
+export const tokenExchangeGrant: GrantHandler = async ({ ctx, form, client, jkt, claimProof }) => {
   // Defence in depth: only operator-configured clients act for others. Registration and metadata
   // documents refuse this grant; a stored record that claims it anyway is not trusted.
   if (client.source !== 'configured') throw new UnauthorizedClientError('token exchange is only for clients configured by the operator (RFC 8693 §2.1)');
@@ -76,6 +76,7 @@ export const tokenExchangeGrant: GrantHandler = async ({ ctx, form, client, jkt 
   const tokenJkt = accessTokenBinding(resource, jkt);
   const act = actorClaim(subject, client.clientId);
   const authTime = subject.payload.auth_time;
+  await claimProof();
   const issued = await issueAccessToken(ctx, {
     clientId: client.clientId,
     subject: subject.sub,
