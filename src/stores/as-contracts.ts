@@ -70,6 +70,17 @@ export interface RefreshTokenRecord {
   rotationFingerprint?: string;
 }
 
+/**
+ * Where an access token came from, as far as revocation is concerned: the grant it was recorded
+ * under, and the access tokens it was obtained from by token exchange (RFC 8693).
+ */
+export interface AccessTokenLineage {
+  /** The grant the token was recorded under (`recordAccessToken`); absent when none. */
+  grantId?: string;
+  /** The `jti`s it was exchanged from (its subject token, that one's subject token, ...), sorted; empty when none. */
+  exchangedFrom: string[];
+}
+
 /** Result of {@link GrantStore.rotateRefreshToken}. */
 export type RotateResult =
   | { state: 'rotated'; previous: RefreshTokenRecord; grant: GrantRecord }
@@ -99,9 +110,24 @@ export interface GrantStore {
   revokeGrant(grantId: string, now: number): Promise<void>;
   /** Records an access token issued under a grant, so revoking the grant can deny it. */
   recordAccessToken(grantId: string, jti: string, expiresAt: number): Promise<void>;
+  /**
+   * Records that access token `jti` (until `expiresAt`) was obtained by exchanging the access
+   * tokens `exchangedFrom` (RFC 8693: its subject token and every token that one was exchanged
+   * from), so that denying any of them denies `jti` too ({@link isAccessTokenDenied}). Idempotent.
+   * Call after `recordAccessToken` when the token also belongs to a grant.
+   *
+   * @throws TypeError when `exchangedFrom` is empty or not strings (a caller bug).
+   */
+  recordExchangedAccessToken(jti: string, exchangedFrom: readonly string[], expiresAt: number): Promise<void>;
+  /** What is recorded about `jti`'s origin (an unknown `jti` has no grant and an empty chain). */
+  getAccessTokenLineage(jti: string): Promise<AccessTokenLineage>;
   /** Puts an access-token `jti` on the deny-list until it expires. */
   denyAccessToken(jti: string, expiresAt: number): Promise<void>;
-  /** True if `jti` is on the deny-list (and not yet expired). */
+  /**
+   * True if `jti`, or an access token it was exchanged from (`recordExchangedAccessToken`), is on
+   * the deny-list and not yet expired: revoking a token revokes everything exchanged from it.
+   * Decided when asked, so no exchange racing a revocation can escape it.
+   */
   isAccessTokenDenied(jti: string, now: number): Promise<boolean>;
   /** Deletes expired codes, tokens and deny-list entries. Returns how many rows went. */
   purgeExpired(now: number): Promise<number>;

@@ -41,6 +41,14 @@ export interface FamilyOperations {
   revokeFamily(grantId: string, now: number): void;
 }
 
+/** `GrantStore.recordExchangedAccessToken` arguments; throws `TypeError` for what no correct caller passes. */
+export function checkExchangedFrom(exchangedFrom: readonly string[]): string[] {
+  if (!Array.isArray(exchangedFrom) || exchangedFrom.length === 0 || !exchangedFrom.every((jti) => typeof jti === 'string' && jti !== '')) {
+    throw new TypeError('recordExchangedAccessToken: exchangedFrom must be a non-empty array of jtis');
+  }
+  return [...new Set(exchangedFrom)];
+}
+
 /** Throws `TypeError` for arguments no correct caller passes. Call before reading the store. */
 export function checkRotateInput(input: RotateInput): void {
   if (!Number.isFinite(input.graceSeconds) || input.graceSeconds < 0) {

@@ -413,6 +413,59 @@ export function describeAuthorizationServerStoresConformance(
       });
     });
 
+    describe('GrantStore: exchanged access tokens (RFC 8693)', () => {
+      it('RFC 8693 §2.1 / RFC 7009 §2.1: denying a token denies every token exchanged from it, down the chain, whenever the denial comes', async () => {
+        await stores.grants.recordExchangedAccessToken('x-1', ['s-0'], T0 + 300);
+        await stores.grants.recordExchangedAccessToken('x-2', ['x-1', 's-0'], T0 + 200);
+        await stores.grants.recordExchangedAccessToken('y-1', ['s-other'], T0 + 300);
+        for (const jti of ['s-0', 'x-1', 'x-2', 'y-1']) expect(await stores.grants.isAccessTokenDenied(jti, T0)).toBe(false);
+
+        await stores.grants.denyAccessToken('x-1', T0 + 300);
+        expect(await stores.grants.isAccessTokenDenied('x-1', T0)).toBe(true);
+        expect(await stores.grants.isAccessTokenDenied('x-2', T0)).toBe(true);
+        expect(await stores.grants.isAccessTokenDenied('s-0', T0)).toBe(false);
+        expect(await stores.grants.isAccessTokenDenied('y-1', T0)).toBe(false);
+
+        // Recorded after the denial: denied at once all the same.
+        await stores.grants.recordExchangedAccessToken('x-3', ['x-1', 's-0'], T0 + 250);
+        expect(await stores.grants.isAccessTokenDenied('x-3', T0)).toBe(true);
+        // The deny-list entry's own expiry still decides.
+        await stores.grants.denyAccessToken('s-other', T0 + 100);
+        expect(await stores.grants.isAccessTokenDenied('y-1', T0 + 99)).toBe(true);
+        expect(await stores.grants.isAccessTokenDenied('y-1', T0 + 100)).toBe(false);
+      });
+
+      it('contract: the lineage of a jti: its grant and what it was exchanged from (sorted); unknown → none; recording is idempotent', async () => {
+        expect(await stores.grants.getAccessTokenLineage('nope')).toEqual({ exchangedFrom: [] });
+        await family(); // at-0 under grant-1
+        expect(await stores.grants.getAccessTokenLineage('at-0')).toEqual({ grantId: 'grant-1', exchangedFrom: [] });
+        await stores.grants.recordAccessToken('grant-1', 'x-1', T0 + 300);
+        await stores.grants.recordExchangedAccessToken('x-1', ['at-0'], T0 + 300);
+        await stores.grants.recordExchangedAccessToken('x-2', ['x-1', 'at-0'], T0 + 200);
+        await stores.grants.recordExchangedAccessToken('x-2', ['x-1', 'at-0', 'x-1'], T0 + 200);
+        expect(await stores.grants.getAccessTokenLineage('x-1')).toEqual({ grantId: 'grant-1', exchangedFrom: ['at-0'] });
+        expect(await stores.grants.getAccessTokenLineage('x-2')).toEqual({ exchangedFrom: ['at-0', 'x-1'] });
+        // Revoking the grant denies what was recorded under it, and through the chain what was not.
+        await stores.grants.revokeGrant('grant-1', T0 + 5);
+        expect(await stores.grants.isAccessTokenDenied('x-1', T0 + 6)).toBe(true);
+        expect(await stores.grants.isAccessTokenDenied('x-2', T0 + 6)).toBe(true);
+      });
+
+      it('contract: an empty or malformed chain is a caller bug (TypeError)', async () => {
+        await expect(stores.grants.recordExchangedAccessToken('x-1', [], T0 + 1)).rejects.toBeInstanceOf(TypeError);
+        await expect(stores.grants.recordExchangedAccessToken('x-1', [''], T0 + 1)).rejects.toBeInstanceOf(TypeError);
+        await expect(stores.grants.recordExchangedAccessToken('x-1', [1 as unknown as string], T0 + 1)).rejects.toBeInstanceOf(TypeError);
+      });
+
+      it('contract: purgeExpired deletes exchange records at their expiry and counts one per link', async () => {
+        await stores.grants.recordExchangedAccessToken('x-old', ['a', 'b'], T0 + 10);
+        await stores.grants.recordExchangedAccessToken('x-live', ['a'], T0 + 1000);
+        expect(await stores.grants.purgeExpired(T0 + 10)).toBe(2);
+        expect(await stores.grants.getAccessTokenLineage('x-old')).toEqual({ exchangedFrom: [] });
+        expect(await stores.grants.getAccessTokenLineage('x-live')).toEqual({ exchangedFrom: ['a'] });
+      });
+    });
+
     describe('GrantStore.purgeExpired', () => {
       it('contract: deletes expired codes, tokens, deny-list entries and interactions, counts them, keeps live ones', async () => {
         await family(); // grant-1, rt-0 (live), at-0 (exp T0+600)

@@ -26,6 +26,7 @@ import type {
 } from '../as-contracts.js';
 import {
   type FamilyOperations,
+  checkExchangedFrom,
   checkKeyPut,
   checkRotateInput,
   isGrantPurgeable,
@@ -73,13 +74,17 @@ export function createMemoryAuthorizationServerStores(
   const refreshTokens = new Map<string, RefreshTokenRecord>();
   /** grantId → jti → expiresAt of the access tokens issued under the grant. */
   const accessTokens = new Map<string, Map<string, number>>();
+  /** jti → the grant it was recorded under (the reverse of `accessTokens`). */
+  const accessTokenGrants = new Map<string, string>();
+  /** jti → the jtis it was exchanged from, each with the expiry of this record. */
+  const exchanged = new Map<string, Map<string, number>>();
   const denied = new Map<string, number>();
   const clients = new Map<string, ClientRecord>();
   const users = new Map<string, UserRecord>();
   const consents = new Map<string, ConsentRecord>();
   const interactions = new Map<string, { json: string; expiresAt: number }>();
   const keys = new Map<string, SigningKeyRecord>();
-  const tables = [codes, grants, refreshTokens, accessTokens, denied, clients, users, consents, interactions, keys];
+  const tables = [codes, grants, refreshTokens, accessTokens, accessTokenGrants, exchanged, denied, clients, users, consents, interactions, keys];
   let closed = false;
 
   /** Runs `operation` synchronously, as the one atomic section of a call. */
@@ -167,11 +172,26 @@ export function createMemoryAuthorizationServerStores(
         let issued = accessTokens.get(grantId);
         if (issued === undefined) accessTokens.set(grantId, (issued = new Map()));
         issued.set(jti, Math.max(expiresAt, issued.get(jti) ?? -Infinity));
+        accessTokenGrants.set(jti, grantId);
         // Issued while (or after) the grant was revoked: deny it now, or it would escape.
         if (grant.revokedAt !== undefined) deny(jti, expiresAt);
       }),
+    recordExchangedAccessToken: (jti, exchangedFrom, expiresAt) =>
+      atomically(() => {
+        const from = checkExchangedFrom(exchangedFrom);
+        let chain = exchanged.get(jti);
+        if (chain === undefined) exchanged.set(jti, (chain = new Map()));
+        for (const ancestor of from) chain.set(ancestor, Math.max(expiresAt, chain.get(ancestor) ?? -Infinity));
+      }),
+    getAccessTokenLineage: (jti) =>
+      atomically(() => {
+        const grantId = accessTokenGrants.get(jti);
+        const exchangedFrom = [...(exchanged.get(jti)?.keys() ?? [])].sort(compare);
+        return grantId === undefined ? { exchangedFrom } : { grantId, exchangedFrom };
+      }),
     denyAccessToken: (jti, expiresAt) => atomically(() => deny(jti, expiresAt)),
-    isAccessTokenDenied: (jti, now) => atomically(() => (denied.get(jti) ?? -Infinity) > now),
+    isAccessTokenDenied: (jti, now) =>
+      atomically(() => [jti, ...(exchanged.get(jti)?.keys() ?? [])].some((candidate) => (denied.get(candidate) ?? -Infinity) > now)),
     purgeExpired: (now) => atomically(() => purge(now)),
   };
 
@@ -183,6 +203,8 @@ export function createMemoryAuthorizationServerStores(
     sweep(codes, (entry) => entry.code.expiresAt <= now);
     sweep(refreshTokens, (token) => token.expiresAt <= now);
     for (const issued of accessTokens.values()) sweep(issued, (expiresAt) => expiresAt <= now);
+    for (const chain of exchanged.values()) sweep(chain, (expiresAt) => expiresAt <= now);
+    for (const [jti, chain] of exchanged) if (chain.size === 0) exchanged.delete(jti);
     sweep(denied, (expiresAt) => expiresAt <= now);
     sweep(interactions, (entry) => entry.expiresAt <= now);
     for (const [grantId, grant] of grants) {
@@ -195,6 +217,7 @@ export function createMemoryAuthorizationServerStores(
       grants.delete(grantId);
     }
     for (const [grantId, issued] of accessTokens) if (issued.size === 0) accessTokens.delete(grantId);
+    for (const [jti, grantId] of accessTokenGrants) if (accessTokens.get(grantId)?.has(jti) !== true) accessTokenGrants.delete(jti);
     return removed;
   }
 

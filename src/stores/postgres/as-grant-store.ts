@@ -14,6 +14,7 @@ import {
   type FamilyOperations,
   type RotateInput,
   IDLE_GRANT_PURGE_SECONDS,
+  checkExchangedFrom,
   checkRotateInput,
   rotateRefreshTokenWith,
 } from '../as-store-rules.js';
@@ -87,7 +88,20 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
       ON CONFLICT (jti) DO UPDATE SET expires_at = GREATEST(${s}.denied_access_tokens.expires_at, excluded.expires_at)
     )
     SELECT count(*) AS found FROM g`;
-  const isDenied = `SELECT 1 FROM ${s}.denied_access_tokens WHERE jti = $1 AND expires_at > $2`;
+  // The token itself or any token it was exchanged from: each an index lookup.
+  const isDenied = `
+    SELECT 1 FROM ${s}.denied_access_tokens
+    WHERE jti IN (SELECT $1::text UNION ALL SELECT exchanged_from FROM ${s}.exchanged_access_tokens WHERE jti = $1)
+      AND expires_at > $2
+    LIMIT 1`;
+  const recordExchange = `
+    INSERT INTO ${s}.exchanged_access_tokens (jti, exchanged_from, expires_at)
+    SELECT $1::text, ancestor, $3::bigint FROM unnest($2::text[]) AS ancestor
+    ON CONFLICT (jti, exchanged_from) DO UPDATE SET expires_at = GREATEST(${s}.exchanged_access_tokens.expires_at, excluded.expires_at)`;
+  const lineage = `
+    SELECT (SELECT grant_id FROM ${s}.access_tokens WHERE jti = $1 ORDER BY grant_id COLLATE "C" LIMIT 1) AS grant_id,
+           COALESCE((SELECT array_agg(exchanged_from ORDER BY exchanged_from COLLATE "C")
+                     FROM ${s}.exchanged_access_tokens WHERE jti = $1), '{}') AS exchanged_from`;
 
   /**
    * `GrantStore.revokeGrant` inside `tx`. The UPDATE locks the grant row before the deny-list
@@ -187,6 +201,13 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
       const { rows } = await db.query<{ found: number }>(recordAccess, [grantId, jti, expiresAt]);
       if (Number(rows[0]?.found ?? 0) === 0) throw new TypeError('GrantStore.recordAccessToken: unknown grant');
     },
+    recordExchangedAccessToken: async (jti, from, expiresAt) =>
+      void (await db.query(recordExchange, [jti, checkExchangedFrom(from), expiresAt])),
+    getAccessTokenLineage: async (jti) => {
+      const row = (await db.query<{ grant_id: string | null; exchanged_from: string[] }>(lineage, [jti])).rows[0];
+      const exchangedFrom = row?.exchanged_from ?? [];
+      return row?.grant_id == null ? { exchangedFrom } : { grantId: row.grant_id, exchangedFrom };
+    },
     denyAccessToken: async (jti, expiresAt) => void (await db.query(deny, [jti, expiresAt])),
     isAccessTokenDenied: async (jti, now) => (await db.query(isDenied, [jti, now])).rowCount > 0,
     purgeExpired: (now) => purge(db, s, now),
@@ -252,6 +273,7 @@ function purge(db: PostgresDatabase, s: string, now: number): Promise<number> {
     [`DELETE FROM ${s}.authorization_codes WHERE expires_at <= $1`, [now]],
     [`DELETE FROM ${s}.refresh_tokens WHERE expires_at <= $1`, [now]],
     [`DELETE FROM ${s}.access_tokens WHERE expires_at <= $1`, [now]],
+    [`DELETE FROM ${s}.exchanged_access_tokens WHERE expires_at <= $1`, [now]],
     [`DELETE FROM ${s}.denied_access_tokens WHERE expires_at <= $1`, [now]],
     [`DELETE FROM ${s}.interactions WHERE expires_at <= $1`, [now]],
     [`DELETE FROM ${s}.refresh_tokens WHERE grant_id IN (SELECT g.grant_id FROM ${s}.grants g WHERE ${purgeableGrant})`, [now, IDLE_GRANT_PURGE_SECONDS]],

@@ -135,6 +135,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX signing_keys_one_next ON ${s}.signing_keys (state) WHERE state = 'next';
     `,
   },
+  {
+    // RFC 8693: which access tokens a token was exchanged from, so revoking one revokes the rest;
+    // and the grant of a jti, which the exchange looks up for its subject token.
+    version: 2,
+    sql: (s) => `
+      CREATE TABLE ${s}.exchanged_access_tokens (
+        jti            text NOT NULL,
+        exchanged_from text NOT NULL,
+        expires_at     bigint NOT NULL,
+        PRIMARY KEY (jti, exchanged_from)
+      );
+      CREATE INDEX exchanged_access_tokens_expiry ON ${s}.exchanged_access_tokens (expires_at);
+      CREATE INDEX access_tokens_jti ON ${s}.access_tokens (jti);
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -10,6 +10,7 @@ import {
   type FamilyOperations,
   type RotateInput,
   IDLE_GRANT_PURGE_SECONDS,
+  checkExchangedFrom,
   checkRotateInput,
   rotateRefreshTokenWith,
 } from '../as-store-rules.js';
@@ -87,8 +88,24 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
     `INSERT INTO denied_access_tokens (jti, expires_at) VALUES (?, ?)
      ON CONFLICT (jti) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
   );
+  // The token itself or any token it was exchanged from: each an index lookup.
   const isDenied = db
-    .prepare<[string, number], number>('SELECT 1 FROM denied_access_tokens WHERE jti = ? AND expires_at > ?')
+    .prepare<{ jti: string; now: number }, number>(
+      `SELECT 1 FROM denied_access_tokens
+       WHERE jti IN (SELECT @jti UNION ALL SELECT exchanged_from FROM exchanged_access_tokens WHERE jti = @jti)
+         AND expires_at > @now
+       LIMIT 1`,
+    )
+    .pluck();
+  const recordExchange = db.prepare<[string, string, number]>(
+    `INSERT INTO exchanged_access_tokens (jti, exchanged_from, expires_at) VALUES (?, ?, ?)
+     ON CONFLICT (jti, exchanged_from) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
+  );
+  const grantOfToken = db
+    .prepare<[string], string>('SELECT grant_id FROM access_tokens WHERE jti = ? ORDER BY grant_id LIMIT 1')
+    .pluck();
+  const exchangedFrom = db
+    .prepare<[string], string>('SELECT exchanged_from FROM exchanged_access_tokens WHERE jti = ? ORDER BY exchanged_from')
     .pluck();
 
   const revokeFamily = (grantId: string, now: number): void => {
@@ -124,6 +141,9 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
     // Issued while (or after) the grant was revoked: deny it now, or it would escape.
     if (grant.revoked_at !== null) deny.run(jti, expiresAt);
   });
+  const recordChain = db.transaction((jti: string, from: readonly string[], expiresAt: number) => {
+    for (const ancestor of from) recordExchange.run(jti, ancestor, expiresAt);
+  });
   const purge = createPurge(db);
 
   return {
@@ -138,8 +158,16 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
       }),
     revokeGrant: (grantId, now) => call(() => revoke.immediate(grantId, now)),
     recordAccessToken: (grantId, jti, expiresAt) => call(() => record.immediate(grantId, jti, expiresAt)),
+    recordExchangedAccessToken: (jti, from, expiresAt) =>
+      call(() => recordChain.immediate(jti, checkExchangedFrom(from), expiresAt)),
+    getAccessTokenLineage: (jti) =>
+      call(() => {
+        const grantId = grantOfToken.get(jti);
+        const chain = exchangedFrom.all(jti);
+        return grantId === undefined ? { exchangedFrom: chain } : { grantId, exchangedFrom: chain };
+      }),
     denyAccessToken: (jti, expiresAt) => call(() => void deny.run(jti, expiresAt)),
-    isAccessTokenDenied: (jti, now) => call(() => isDenied.get(jti, now) !== undefined),
+    isAccessTokenDenied: (jti, now) => call(() => isDenied.get({ jti, now }) !== undefined),
     purgeExpired: (now) => call(() => purge.immediate(now)),
   };
 }
@@ -158,6 +186,7 @@ function createPurge(db: BetterSqlite3.Database): BetterSqlite3.Transaction<(now
     'DELETE FROM authorization_codes WHERE expires_at <= @now',
     'DELETE FROM refresh_tokens WHERE expires_at <= @now',
     'DELETE FROM access_tokens WHERE expires_at <= @now',
+    'DELETE FROM exchanged_access_tokens WHERE expires_at <= @now',
     'DELETE FROM denied_access_tokens WHERE expires_at <= @now',
     'DELETE FROM interactions WHERE expires_at <= @now',
     `DELETE FROM refresh_tokens WHERE grant_id IN (SELECT g.grant_id FROM grants g WHERE ${purgeableGrant})`,

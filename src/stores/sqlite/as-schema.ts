@@ -129,6 +129,21 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (state) WHERE state = 'next';
     `,
   },
+  {
+    // RFC 8693: which access tokens a token was exchanged from, so revoking one revokes the rest;
+    // and the grant of a jti, which the exchange looks up for its subject token.
+    version: 2,
+    sql: `
+      CREATE TABLE exchanged_access_tokens (
+        jti            TEXT NOT NULL,
+        exchanged_from TEXT NOT NULL,
+        expires_at     INTEGER NOT NULL,
+        PRIMARY KEY (jti, exchanged_from)
+      );
+      CREATE INDEX exchanged_access_tokens_expiry ON exchanged_access_tokens (expires_at);
+      CREATE INDEX access_tokens_jti ON access_tokens (jti);
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */
