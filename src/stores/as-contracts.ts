@@ -108,6 +108,16 @@ export interface GrantStore {
   rotateRefreshToken(input: { tokenHash: string; successor: RefreshTokenRecord; fingerprint: string; graceSeconds: number; now: number }): Promise<RotateResult>;
   /** Revokes the grant, all its refresh tokens and (via the deny-list) its recorded access tokens. Idempotent. */
   revokeGrant(grantId: string, now: number): Promise<void>;
+  /**
+   * Revokes everything `subject` authorised `clientId` to hold (the user withdraws consent): every
+   * grant of the pair as {@link revokeGrant} does, and the grants still to come from its
+   * authorization codes — an unredeemed code is deleted (redeeming it then fails as unknown), and
+   * a code redeemed whose grant does not exist yet (the redemption is in flight) gets that grant
+   * created revoked, so the redemption issues only tokens that are denied. Atomic: no grant of the
+   * pair created concurrently escapes. Returns how many grants this call revoked (grants already
+   * revoked do not count).
+   */
+  revokeGrantsFor(subject: string, clientId: string, now: number): Promise<number>;
   /** Records an access token issued under a grant, so revoking the grant can deny it. */
   recordAccessToken(grantId: string, jti: string, expiresAt: number): Promise<void>;
   /**

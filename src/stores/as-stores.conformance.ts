@@ -413,6 +413,60 @@ export function describeAuthorizationServerStoresConformance(
       });
     });
 
+    describe('GrantStore.revokeGrantsFor (withdrawn consent)', () => {
+      it('RFC 7009 §2.1: revokes every grant of the user and client (families, recorded access tokens), no one else\'s; counts; idempotent', async () => {
+        await family(); // grant-1: alice, client-1, rt-0, at-0
+        await stores.grants.createGrant(grant({ grantId: 'grant-2', resources: ['https://other.example/mcp'] }));
+        await stores.grants.recordAccessToken('grant-2', 'at-2', T0 + 600);
+        await stores.grants.createGrant(grant({ grantId: 'grant-bob', subject: 'bob' }));
+        await stores.grants.recordAccessToken('grant-bob', 'at-bob', T0 + 600);
+        await stores.grants.createGrant(grant({ grantId: 'grant-c2', clientId: 'client-2' }));
+        await stores.grants.recordAccessToken('grant-c2', 'at-c2', T0 + 600);
+        await stores.grants.createGrant(grant({ grantId: 'grant-old', revokedAt: T0 }));
+
+        expect(await stores.grants.revokeGrantsFor('alice', 'client-1', T0 + 5)).toBe(2);
+        await expectFamilyRevoked('rt-0');
+        expect((await stores.grants.getGrant('grant-2'))?.revokedAt).toBe(T0 + 5);
+        expect((await stores.grants.getGrant('grant-old'))?.revokedAt).toBe(T0);
+        expect(await stores.grants.isAccessTokenDenied('at-2', T0 + 6)).toBe(true);
+        expect(await stores.grants.isAccessTokenDenied('at-bob', T0 + 6)).toBe(false);
+        expect(await stores.grants.isAccessTokenDenied('at-c2', T0 + 6)).toBe(false);
+        expect((await stores.grants.getGrant('grant-bob'))?.revokedAt).toBeUndefined();
+        expect(await stores.grants.revokeGrantsFor('alice', 'client-1', T0 + 9)).toBe(0);
+        expect(await stores.grants.revokeGrantsFor('nobody', 'client-1', T0 + 9)).toBe(0);
+      });
+
+      it('RFC 6749 §4.1.2: an unredeemed code of the pair is deleted; another pair\'s code is kept', async () => {
+        await stores.codes.save(code({ codeHash: 'c-alice' }));
+        await stores.codes.save(code({ codeHash: 'c-bob', subject: 'bob', grantId: 'grant-b' }));
+        expect(await stores.grants.revokeGrantsFor('alice', 'client-1', T0 + 1)).toBe(0);
+        expect(await stores.codes.consume('c-alice', T0 + 2)).toEqual({ state: 'unknown' });
+        expect((await stores.codes.consume('c-bob', T0 + 2)).state).toBe('fresh');
+        expect(await stores.grants.getGrant('grant-1')).toBeUndefined();
+      });
+
+      it('contract: a code redeemed whose grant is not created yet leaves that grant revoked; creating it then conflicts, and what it records is denied', async () => {
+        await stores.codes.save(code());
+        expect((await stores.codes.consume('code-hash-1', T0 + 1)).state).toBe('fresh');
+        expect(await stores.grants.revokeGrantsFor('alice', 'client-1', T0 + 2)).toBe(1);
+        expect(await stores.grants.getGrant('grant-1')).toMatchObject({ grantId: 'grant-1', clientId: 'client-1', subject: 'alice', revokedAt: T0 + 2 });
+        await expect(stores.grants.createGrant(grant())).rejects.toBeInstanceOf(StoreConflictError);
+        await stores.grants.recordAccessToken('grant-1', 'at-late', T0 + 600);
+        expect(await stores.grants.isAccessTokenDenied('at-late', T0 + 3)).toBe(true);
+        // The code itself is kept, used, so a second redemption is still told apart (reuse).
+        expect((await stores.codes.consume('code-hash-1', T0 + 3)).state).toBe('reused');
+      });
+
+      it('contract: a code redeemed whose grant exists already: that grant is revoked once, not replaced', async () => {
+        await stores.codes.save(code());
+        await stores.codes.consume('code-hash-1', T0 + 1);
+        await family();
+        expect(await stores.grants.revokeGrantsFor('alice', 'client-1', T0 + 2)).toBe(1);
+        expect(await stores.grants.getGrant('grant-1')).toEqual({ ...grant(), revokedAt: T0 + 2 });
+        await expectFamilyRevoked('rt-0');
+      });
+    });
+
     describe('GrantStore: exchanged access tokens (RFC 8693)', () => {
       it('RFC 8693 §2.1 / RFC 7009 §2.1: denying a token denies every token exchanged from it, down the chain, whenever the denial comes', async () => {
         await stores.grants.recordExchangedAccessToken('x-1', ['s-0'], T0 + 300);

@@ -165,6 +165,24 @@ export function createMemoryAuthorizationServerStores(
         return rotateRefreshTokenWith(family, input);
       }),
     revokeGrant: (grantId, now) => atomically(() => revokeFamily(grantId, now)),
+    revokeGrantsFor: (subject, clientId, now) =>
+      atomically(() => {
+        let revoked = 0;
+        for (const [codeHash, { code, usedAt }] of codes) {
+          if (code.subject !== subject || code.clientId !== clientId) continue;
+          if (usedAt === undefined) codes.delete(codeHash);
+          else if (!grants.has(code.grantId)) {
+            grants.set(code.grantId, { grantId: code.grantId, clientId, subject, scopes: [...code.scopes], resources: [code.resource], createdAt: now, revokedAt: now });
+            revoked += 1;
+          }
+        }
+        for (const grant of grants.values()) {
+          if (grant.subject !== subject || grant.clientId !== clientId || grant.revokedAt !== undefined) continue;
+          revokeFamily(grant.grantId, now);
+          revoked += 1;
+        }
+        return revoked;
+      }),
     recordAccessToken: (grantId, jti, expiresAt) =>
       atomically(() => {
         const grant = grants.get(grantId);

@@ -119,6 +119,37 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
   };
 
   /**
+   * `GrantStore.revokeGrantsFor` as one transaction. Unredeemed codes go first: a concurrent
+   * redemption either marked its code used before the DELETE reached it (the DELETE then skips
+   * it, and the next statement, a later snapshot, sees it redeemed and leaves its grant revoked
+   * in its place) or finds it gone. A grant the redemption inserts concurrently is either seen
+   * by the UPDATE or collides with the placeholder (the redemption then records into a revoked
+   * grant). The UPDATE locks the grants it revokes before their access tokens are copied to the
+   * deny-list, as in {@link revokeFamily}.
+   */
+  const revokeAllOf = (subject: string, clientId: string, now: number): Promise<number> =>
+    db.transaction(async (tx) => {
+      const params = [subject, clientId, now];
+      await tx.query(`DELETE FROM ${s}.authorization_codes WHERE subject = $1 AND client_id = $2 AND used_at IS NULL`, [subject, clientId]);
+      const placeholders = await tx.query(
+        `INSERT INTO ${s}.grants (${GRANT_COLUMNS})
+         SELECT grant_id, client_id, subject, scopes, ARRAY[resource], NULL::text, $3::bigint, NULL::bigint, $3::bigint
+         FROM ${s}.authorization_codes WHERE subject = $1 AND client_id = $2
+         ON CONFLICT (grant_id) DO NOTHING`,
+        params,
+      );
+      const revoked = await tx.query(`UPDATE ${s}.grants SET revoked_at = $3 WHERE subject = $1 AND client_id = $2 AND revoked_at IS NULL`, params);
+      await tx.query(
+        `INSERT INTO ${s}.denied_access_tokens (jti, expires_at)
+         SELECT a.jti, a.expires_at FROM ${s}.access_tokens a JOIN ${s}.grants g ON g.grant_id = a.grant_id
+         WHERE g.subject = $1 AND g.client_id = $2 AND a.expires_at > $3
+         ON CONFLICT (jti) DO UPDATE SET expires_at = GREATEST(${s}.denied_access_tokens.expires_at, excluded.expires_at)`,
+        params,
+      );
+      return placeholders.rowCount + revoked.rowCount;
+    });
+
+  /**
    * The compare-and-swap. The family's grant row is locked first, so rotations, revocations
    * and access-token records of one family run one at a time across instances. Everything
    * `rotateRefreshTokenWith` may read is then loaded in two statements, the shared rules decide
@@ -197,6 +228,7 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
       return rotate(input);
     },
     revokeGrant: (grantId, now) => db.transaction((tx) => revokeFamily(tx, grantId, now)),
+    revokeGrantsFor: (subject, clientId, now) => revokeAllOf(subject, clientId, now),
     recordAccessToken: async (grantId, jti, expiresAt) => {
       const { rows } = await db.query<{ found: number }>(recordAccess, [grantId, jti, expiresAt]);
       if (Number(rows[0]?.found ?? 0) === 0) throw new TypeError('GrantStore.recordAccessToken: unknown grant');

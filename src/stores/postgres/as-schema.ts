@@ -150,6 +150,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX access_tokens_jti ON ${s}.access_tokens (jti);
     `,
   },
+  {
+    // Withdrawn consent revokes every grant (and pending code) of one user and client.
+    version: 3,
+    sql: (s) => `
+      CREATE INDEX grants_subject_client ON ${s}.grants (subject, client_id);
+      CREATE INDEX authorization_codes_subject_client ON ${s}.authorization_codes (subject, client_id);
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -281,6 +281,31 @@ describe.skipIf(postgres.skip)(`PostgreSQL authorization-server stores${postgres
     });
     const either = (i: number): AuthorizationServerStores => (i % 2 === 0 ? a : b);
 
+    it('contract: consent withdrawn on one instance while the other redeems codes: nothing issued escapes revocation', async () => {
+      // Each round: instance a redeems a code (consume, create grant, record an access token) while
+      // instance b revokes everything of the pair; whatever the interleaving, no live token remains.
+      for (let round = 0; round < 15; round += 1) {
+        const subject = `withdraw-${round}`;
+        const grantId = `withdraw-g-${round}`;
+        await a.codes.save({ ...code(`withdraw-code-${round}`), subject, grantId });
+        const redeem = (async () => {
+          const consumed = await a.codes.consume(`withdraw-code-${round}`, T0 + 1);
+          if (consumed.state !== 'fresh') return undefined;
+          try {
+            await a.grants.createGrant({ ...grant, grantId, subject });
+          } catch {
+            // The placeholder won: go on, as the authorization-code grant does.
+          }
+          await a.grants.recordAccessToken(grantId, `withdraw-at-${round}`, T0 + 600);
+          return `withdraw-at-${round}`;
+        })();
+        const [issued] = await Promise.all([redeem, b.grants.revokeGrantsFor(subject, 'c1', T0 + 1)]);
+        if (issued !== undefined) expect(await b.grants.isAccessTokenDenied(issued, T0 + 2)).toBe(true);
+        const stored = await b.grants.getGrant(grantId);
+        if (stored !== undefined) expect(stored.revokedAt).toBeDefined();
+      }
+    });
+
     it('contract: 20 concurrent consumes of one code split across both → exactly one fresh', async () => {
       await a.codes.save(code('race-code'));
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => either(i).codes.consume('race-code', T0 + 1)));

@@ -52,6 +52,9 @@ export function createSqliteCodeStore(db: BetterSqlite3.Database, call: Guard): 
   };
 }
 
+/** Named parameters of the statements about one user's grants to one client. */
+type PairParams = { subject: string; clientId: string; now: number };
+
 /** Creates the {@link GrantStore} on `db`. */
 export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard): GrantStore {
   const insertGrant = db.prepare<Params>(
@@ -128,6 +131,28 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
     revokeFamily,
   };
 
+  const pair = 'subject = @subject AND client_id = @clientId';
+  const dropUnredeemedCodes = db.prepare<PairParams>(`DELETE FROM authorization_codes WHERE ${pair} AND used_at IS NULL`);
+  // A redeemed code whose grant is not there yet: its redemption is in flight; leave the grant revoked in its place.
+  const revokedPlaceholders = db.prepare<PairParams>(
+    `INSERT INTO grants (grant_id, client_id, subject, scopes, resources, jkt, created_at, expires_at, revoked_at)
+     SELECT grant_id, client_id, subject, scopes, json_array(resource), NULL, @now, NULL, @now FROM authorization_codes
+     WHERE ${pair} AND grant_id NOT IN (SELECT grant_id FROM grants)
+     ON CONFLICT (grant_id) DO NOTHING`,
+  );
+  const revokePair = db.prepare<PairParams>(`UPDATE grants SET revoked_at = @now WHERE ${pair} AND revoked_at IS NULL`);
+  const denyPair = db.prepare<PairParams>(
+    `INSERT INTO denied_access_tokens (jti, expires_at)
+     SELECT jti, expires_at FROM access_tokens WHERE grant_id IN (SELECT grant_id FROM grants WHERE ${pair}) AND expires_at > @now
+     ON CONFLICT (jti) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
+  );
+  const revokeAllOf = db.transaction((params: PairParams): number => {
+    dropUnredeemedCodes.run(params);
+    const revoked = revokedPlaceholders.run(params).changes + revokePair.run(params).changes;
+    denyPair.run(params);
+    return revoked;
+  });
+
   const rotate = db.transaction((input: RotateInput) => rotateRefreshTokenWith(family, input));
   const revoke = db.transaction(revokeFamily);
   const saveToken = db.transaction((params: Params, grantId: string) => {
@@ -157,6 +182,7 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
         return rotate.immediate(input);
       }),
     revokeGrant: (grantId, now) => call(() => revoke.immediate(grantId, now)),
+    revokeGrantsFor: (subject, clientId, now) => call(() => revokeAllOf.immediate({ subject, clientId, now })),
     recordAccessToken: (grantId, jti, expiresAt) => call(() => record.immediate(grantId, jti, expiresAt)),
     recordExchangedAccessToken: (jti, from, expiresAt) =>
       call(() => recordChain.immediate(jti, checkExchangedFrom(from), expiresAt)),

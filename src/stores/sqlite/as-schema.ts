@@ -144,6 +144,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX access_tokens_jti ON access_tokens (jti);
     `,
   },
+  {
+    // Withdrawn consent revokes every grant (and pending code) of one user and client.
+    version: 3,
+    sql: `
+      CREATE INDEX grants_subject_client ON grants (subject, client_id);
+      CREATE INDEX authorization_codes_subject_client ON authorization_codes (subject, client_id);
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -15,7 +15,7 @@ import { claimAccountAttempt, claimLoginAttempt, MAX_LOGIN_ATTEMPTS } from './lo
 import { EXPIRED_MESSAGE, type Interaction, sendConsentPage, sendError, sendLoginPage } from './respond.js';
 import { type BrowserSession, checkCsrf, clearSessionCookie, readSession, sessionCookie } from './session.js';
 
-export { revokeConsent, hasRememberedConsent } from './consent.js';
+export { revokeAuthorization, revokeConsent, hasRememberedConsent, type RevokedAuthorization } from './consent.js';
 export { MAX_LOGIN_ATTEMPTS } from './login-attempts.js';
 export { SESSION_SECONDS, sessionCookieName } from './session.js';
 export { EXPIRED_MESSAGE } from './respond.js';
