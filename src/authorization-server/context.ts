@@ -71,6 +71,12 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const tokenUrl = `${base}/token`;
   const dpopAlgorithmList = options.dpop?.algorithms ?? DEFAULT_DPOP_ALGS;
+  options.resources.forEach((r, i) => {
+    const ids = r.introspectionClients;
+    if (ids !== undefined && (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string' && id !== '' && !/^https?:/i.test(id)))) {
+      bad(`resources[${i}].introspectionClients`, 'must list client ids of configured clients (not URLs)');
+    }
+  });
   const resources = new ResourceRegistry(
     options.resources.map((r) => ({
       uri: r.uri,
@@ -79,6 +85,7 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
       defaultScopes: r.defaultScopes ?? r.scopes.filter((s) => s !== 'mcp:admin'),
       dpop: r.dpop ?? 'allowed',
       accessTokenLifetimeSeconds: r.accessTokenLifetimeSeconds ?? options.lifetimes?.accessTokenSeconds ?? 600,
+      introspectionClients: Object.freeze([...(r.introspectionClients ?? [])]),
     })),
   );
   const cimd = options.clientMetadataDocuments ?? {};

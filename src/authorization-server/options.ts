@@ -22,7 +22,20 @@ export interface AuthorizationServerOptions {
   /** Where token-endpoint DPoP proof `jti`s are claimed (share it with the resource servers' store). Default: in memory. */
   replayStore?: ReplayStore;
   /** Protected resources tokens may be issued for (RFC 8707). */
-  resources: Array<{ uri: string; name: string; scopes: string[]; defaultScopes?: string[]; dpop?: DpopMode; accessTokenLifetimeSeconds?: number }>;
+  resources: Array<{
+    uri: string;
+    name: string;
+    scopes: string[];
+    defaultScopes?: string[];
+    dpop?: DpopMode;
+    accessTokenLifetimeSeconds?: number;
+    /**
+     * Client ids of this resource's servers: operator-configured, confidential clients that may
+     * introspect the tokens whose audience is this resource (RFC 7662 §4). Default none: only a
+     * token's own client learns about it at `/introspect`.
+     */
+    introspectionClients?: string[];
+  }>;
   /**
    * Server secret (≥ 32 bytes) for HMACs: refresh-token successors, CSRF tokens, DPoP nonces.
    * Identical on every instance.

@@ -114,6 +114,8 @@ export interface ResourceConfig {
   /** Undefined: tokens of this stack's own issuer. */
   readonly trust?: TrustOptions;
   readonly tokenLifetimeSeconds: number;
+  /** Configured clients that may introspect this resource's tokens (RFC 7662 §4); empty by default. */
+  readonly introspectionClients: readonly string[];
 }
 
 /** The whole configuration: validated, defaulted, deep-frozen. */
@@ -213,6 +215,7 @@ function resolveResource(resource: ResourceInput, publicUrl: string, defaultLife
     ...(scopes ? { scopes: { default: scopes.default ?? [], tools: scopes.tools ?? {} } } : {}),
     ...(trust ? { trust: resolveTrust(trust) } : {}),
     tokenLifetimeSeconds: resource.tokenLifetimeSeconds ?? defaultLifetime,
+    introspectionClients: [...(resource.introspectionClients ?? [])],
   };
 }
 

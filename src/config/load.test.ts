@@ -145,6 +145,7 @@ describe('defaults', () => {
       upstream: 'builtin:demo',
       dpop: CONFIG_DEFAULTS.dpop,
       tokenLifetimeSeconds: 600,
+      introspectionClients: [],
     });
     expect(resource!.dpop).toBe('allowed');
   });
@@ -229,7 +230,7 @@ describe('validation messages name the key and what to change', () => {
   it('rejects unknown keys, suggesting the closest', () => {
     expect(issuesOf(() => resolveConfig({ publicURL: 'http://x' }, noEnv))[0]).toMatch(/^publicURL: unknown key \(did you mean "publicUrl"\? allowed keys: publicUrl, listen, /);
     expect(issuesOf(() => resolveConfig({ resources: [{ ...demo, dpopp: 'required' }] }, noEnv))).toEqual([
-      'resources[0].dpopp: unknown key (did you mean "dpop"? allowed keys: name, path, upstream, dpop, scopes, trust, tokenLifetimeSeconds)',
+      'resources[0].dpopp: unknown key (did you mean "dpop"? allowed keys: name, path, upstream, dpop, scopes, trust, tokenLifetimeSeconds, introspectionClients)',
     ]);
     expect(issuesOf(() => resolveConfig({ replay: { kind: 'memory', size: 1 } }, noEnv))[0]).toMatch(/^replay\.size: unknown key/);
   });
@@ -489,6 +490,24 @@ describe('authorizationServer', () => {
     expect(client({ clientId: 'a', clientSecret: secret, scope: 'mcp:tools,mcp:admin x"y' })[0]).toMatch(/scope: expected scope tokens separated by single spaces/);
     // OAuth's snake_case spelling is the likely slip.
     expect(client({ clientId: 'a', client_secret: secret })[0]).toMatch(/^authorizationServer\.clients\[0\]\.client_secret: unknown key \(did you mean "clientSecret"\?/);
+  });
+
+  it('RFC 7662 §4: resources[].introspectionClients names configured confidential clients, which may have no grant types', () => {
+    const rs = { clientId: 'rs-demo', clientSecret: secret, grantTypes: [] };
+    const config = resolveConfig({ authorizationServer: { clients: [rs] }, resources: [{ ...demo, introspectionClients: ['rs-demo'] }] }, noEnv);
+    expect(config.resources[0]!.introspectionClients).toEqual(['rs-demo']);
+    expect(config.authorizationServer.clients[0]!.grantTypes).toEqual([]);
+    expect(issuesOf(() => resolveConfig({ resources: [{ ...demo, introspectionClients: ['nobody'] }] }, noEnv))).toEqual([
+      'resources[0].introspectionClients[0]: "nobody" is not in authorizationServer.clients: add it there (with a clientSecret) or remove it here',
+    ]);
+    const publicClient = { clientId: 'app', redirectUris: ['https://a.example/cb'] };
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { clients: [publicClient] }, resources: [{ ...demo, introspectionClients: ['app'] }] }, noEnv))).toEqual([
+      'resources[0].introspectionClients[0]: "app" is a public client: a resource server introspects with a clientSecret (RFC 7662 §2.1)',
+    ]);
+    const trusted = { ...demo, trust: { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/jwks' }, introspectionClients: ['rs-demo'] };
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { clients: [rs] }, resources: [trusted] }, noEnv))[0]).toMatch(
+      /^resources\[0\]\.introspectionClients\[0\]: only for resources whose tokens this stack issues/,
+    );
   });
 
   it('rejects duplicate client ids, and the demo client ids while demo is on', () => {

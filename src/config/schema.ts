@@ -167,6 +167,11 @@ const resourceSchema = strictObject({
   scopes: scopePolicySchema.optional(),
   trust: trustSchema.optional(),
   tokenLifetimeSeconds: z.number().int().min(1).max(86_400).optional(),
+  /**
+   * Ids of `authorizationServer.clients` (confidential) that are servers of this resource: they
+   * may introspect its tokens at `/introspect` (RFC 7662 §4). Default none.
+   */
+  introspectionClients: z.array(nonEmpty).optional(),
 });
 
 const port = z.number().int().min(0).max(65_535);
@@ -196,7 +201,8 @@ const clientSchema = strictObject({
     .refine((id) => !/^https?:/i.test(id), 'must not be a URL: URL client ids are Client ID Metadata Documents, fetched rather than configured'),
   clientSecret: z.string().min(32, 'must be at least 32 characters (generate one with `openssl rand -base64 32`)').optional(),
   redirectUris: z.array(redirectUri).optional(),
-  grantTypes: z.array(z.enum(CLIENT_GRANT_TYPES)).min(1).optional(),
+  /** Empty: the client obtains no tokens (e.g. a resource server that only introspects). */
+  grantTypes: z.array(z.enum(CLIENT_GRANT_TYPES)).optional(),
   clientName: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
   scope: z
     .string()
@@ -329,6 +335,21 @@ export const configSchema = strictObject({
         message: `duplicate name ${JSON.stringify(resource.name)} (also resources[${first}].name)`,
       });
     } else names.set(resource.name, index);
+  });
+  // A resource's introspecting servers are configured confidential clients of our own authorization server.
+  const clients = new Map((config.authorizationServer?.clients ?? []).map((client) => [client.clientId, client]));
+  resources.forEach((resource, index) => {
+    (resource.introspectionClients ?? []).forEach((clientId, i) => {
+      const fail = (message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['resources', index, 'introspectionClients', i], message });
+      const client = clients.get(clientId);
+      if (resource.trust !== undefined) {
+        fail('only for resources whose tokens this stack issues: remove trust, or remove introspectionClients (the other issuer decides who introspects)');
+      } else if (client === undefined) {
+        fail(`${JSON.stringify(clientId)} is not in authorizationServer.clients: add it there (with a clientSecret) or remove it here`);
+      } else if (client.clientSecret === undefined) {
+        fail(`${JSON.stringify(clientId)} is a public client: a resource server introspects with a clientSecret (RFC 7662 §2.1)`);
+      }
+    });
   });
   // A resource path may not equal or sit under another's: routing serves a path and its sub-paths.
   resources.forEach((resource, index) => {

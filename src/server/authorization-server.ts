@@ -62,6 +62,7 @@ export function registeredResources(config: WardenConfig): AuthorizationServerOp
         defaultScopes: defaults,
         dpop: resource.dpop,
         accessTokenLifetimeSeconds: resource.tokenLifetimeSeconds,
+        ...(resource.introspectionClients.length > 0 ? { introspectionClients: [...resource.introspectionClients] } : {}),
       };
     });
 }
