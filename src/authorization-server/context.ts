@@ -1,7 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { ProofKeyCache } from '../dpop/proof-key-cache.js';
 import { createNonceManager, type NonceManager } from '../dpop/nonce.js';
-import type { AuthorizationServerStores } from '../stores/as-contracts.js';
+import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/as-contracts.js';
+import { MAX_TRUSTED_PROXY_HOPS } from './client-address.js';
+import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE } from './endpoints/interaction/login-attempts.js';
+import { DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS, PasswordCheckLimiter } from './password-check-limiter.js';
 import type { ReplayStore } from '../stores/contracts.js';
 import { MemoryReplayStore } from '../stores/memory/replay-store.js';
 import type { AuditEvent, AuthorizationServerOptions } from './options.js';
@@ -42,6 +45,10 @@ export interface AsContext {
   registration: { enabled: boolean; maxBodyBytes: number };
   clientMetadataDocuments: Required<NonNullable<AuthorizationServerOptions['clientMetadataDocuments']>>;
   loginTitle: string;
+  /** Sign-in cost controls: throttles and the cap on password checks in flight. */
+  login: { throttle: { perSource: ThrottlePolicy; perAccount: ThrottlePolicy }; passwordChecks: PasswordCheckLimiter };
+  /** Reverse proxies trusted to append to `X-Forwarded-For` (see `client-address.ts`). */
+  trustedProxyHops: number;
   options: Readonly<AuthorizationServerOptions>;
   now(): number;
   /** HMAC-SHA256 under the server secret, domain-separated by `label`; base64url. */
@@ -50,6 +57,25 @@ export interface AsContext {
 }
 
 const DEFAULT_DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'PS256'];
+
+/** Largest value any throttle setting takes (a year in seconds; a million free attempts). */
+const MAX_THROTTLE_VALUE = 366 * 86_400;
+
+/**
+ * A throttle policy from `given` over `defaults`, checked: whole numbers, free 0..1 000 000,
+ * base ≥ 1, max ≥ base, forgetAfter ≥ max. Calls `bad(path, message)` on the first problem.
+ */
+export function resolveThrottlePolicy(path: string, given: Partial<ThrottlePolicy> | undefined, defaults: Readonly<ThrottlePolicy>, bad: (path: string, message: string) => never): ThrottlePolicy {
+  const policy = { ...defaults, ...given };
+  for (const name of ['free', 'baseDelaySeconds', 'maxDelaySeconds', 'forgetAfterSeconds'] as const) {
+    const value = policy[name];
+    const min = name === 'free' ? 0 : 1;
+    if (!Number.isSafeInteger(value) || value < min || value > MAX_THROTTLE_VALUE) bad(`${path}.${name}`, `must be a whole number from ${min} to ${MAX_THROTTLE_VALUE}`);
+  }
+  if (policy.maxDelaySeconds < policy.baseDelaySeconds) bad(`${path}.maxDelaySeconds`, `must be at least baseDelaySeconds (${policy.baseDelaySeconds})`);
+  if (policy.forgetAfterSeconds < policy.maxDelaySeconds) bad(`${path}.forgetAfterSeconds`, `must be at least maxDelaySeconds (${policy.maxDelaySeconds}), or waiting out the delay would forget the failures`);
+  return policy;
+}
 
 /** Validates options and builds the context. Throws a TypeError that says what to fix. */
 export function createContext(options: AuthorizationServerOptions): AsContext {
@@ -89,6 +115,19 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     })),
   );
   const cimd = options.clientMetadataDocuments ?? {};
+  const maxChecks = options.login?.maxConcurrentPasswordChecks ?? DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS;
+  if (!Number.isSafeInteger(maxChecks) || maxChecks < 1 || maxChecks > 1024) bad('login.maxConcurrentPasswordChecks', 'must be a whole number from 1 to 1024');
+  const login = {
+    throttle: {
+      perSource: resolveThrottlePolicy('login.throttle.perSource', options.login?.throttle?.perSource, DEFAULT_SOURCE_THROTTLE, bad),
+      perAccount: resolveThrottlePolicy('login.throttle.perAccount', options.login?.throttle?.perAccount, DEFAULT_ACCOUNT_THROTTLE, bad),
+    },
+    passwordChecks: new PasswordCheckLimiter(maxChecks),
+  };
+  const trustedProxyHops = options.trustedProxyHops ?? 0;
+  if (!Number.isSafeInteger(trustedProxyHops) || trustedProxyHops < 0 || trustedProxyHops > MAX_TRUSTED_PROXY_HOPS) {
+    bad('trustedProxyHops', `must be a whole number from 0 to ${MAX_TRUSTED_PROXY_HOPS}`);
+  }
   const audit = options.audit ?? (() => {});
   return Object.freeze({
     issuer,
@@ -128,6 +167,8 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
       maxBytes: cimd.maxBytes ?? 16 * 1024,
     },
     loginTitle: options.login?.title ?? 'Warden',
+    login,
+    trustedProxyHops,
     options: Object.freeze({ ...options }),
     now,
     hmac: (label: string, data: string) => createHmac('sha256', options.secret).update(label).update('\0').update(data).digest('base64url'),

@@ -1,4 +1,4 @@
-import type { AuthorizationServerStores } from '../stores/as-contracts.js';
+import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/as-contracts.js';
 import type { ReplayStore } from '../stores/contracts.js';
 import type { DpopMode } from '../resource-server/types.js';
 
@@ -83,8 +83,36 @@ export interface AuthorizationServerOptions {
     timeoutMs?: number;
     maxBytes?: number;
   };
-  /** Login page branding. */
-  login?: { title?: string };
+  /** The sign-in page. */
+  login?: {
+    /** Branding. Default "Warden". */
+    title?: string;
+    /**
+     * Password checks (scrypt, ~50 ms and 16 MiB each) in flight at once on this instance, sign-ins
+     * and client secrets stored as scrypt hashes together; beyond it the request is refused at
+     * once — the sign-in page with 503 and `Retry-After: 1`, the token endpoint with 503
+     * `temporarily_unavailable` — never queued. Default 8.
+     */
+    maxConcurrentPasswordChecks?: number;
+    /**
+     * How repeated sign-in attempts are slowed down (see `ThrottlePolicy`); a throttled attempt
+     * gets the sign-in page again with 429 and `Retry-After`, before any password is hashed.
+     * Never a lock-out: the wait is capped.
+     */
+    throttle?: {
+      /** One account from one source (IPv4 address, IPv6 /64). Default 5 free, then 1 s doubling to 900 s; forgotten after 3600 s. */
+      perSource?: Partial<ThrottlePolicy>;
+      /** One account from all sources (except sources it signed in from before). Default 20 free, then 1 s doubling to 60 s; forgotten after 3600 s. */
+      perAccount?: Partial<ThrottlePolicy>;
+    };
+  };
+  /**
+   * Reverse proxies in front of this server that append the client's address to
+   * `X-Forwarded-For`; the source of a request (for throttling) is the address the outermost one
+   * saw. Default 0: the socket's peer. Set it only when every request passes those proxies, or
+   * clients can choose their own source.
+   */
+  trustedProxyHops?: number;
   signingAlg?: 'ES256' | 'EdDSA';
   /** How often expired rows are purged from the stores, in seconds; 0 turns it off. Default 600. */
   purgeIntervalSeconds?: number;

@@ -3,7 +3,10 @@
  * The result is the typed, deep-frozen {@link WardenConfig} the rest of Warden reads.
  */
 import { canonicalResourceUri } from '../oauth/canonical-uri.js';
+import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE } from '../authorization-server/endpoints/interaction/login-attempts.js';
+import { DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS } from '../authorization-server/password-check-limiter.js';
 import type { DpopMode, PublicJwk, ScopePolicy, TrustOptions } from '../resource-server/types.js';
+import type { ThrottlePolicy } from '../stores/as-contracts.js';
 import type { AuthorizationServerInput, ClientInput, ConfigInput, ResourceInput, TrustInput } from './schema.js';
 
 /**
@@ -45,6 +48,18 @@ export const CONFIG_DEFAULTS = Object.freeze({
     /** Client ID Metadata Documents: on; private networks only when asked (SSRF). */
     clientMetadataDocuments: Object.freeze({ enabled: true, allowPrivateNetworks: false }),
     loginTitle: 'Warden',
+    login: Object.freeze({
+      /** Password checks (scrypt) in flight per instance; beyond: 503 + Retry-After, never queued. */
+      maxConcurrentPasswordChecks: DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS,
+      throttle: Object.freeze({
+        /** One account from one source (IPv4, IPv6 /64): 5 free, then 1 s doubling to 15 min; forgotten after 1 h. */
+        perSource: DEFAULT_SOURCE_THROTTLE,
+        /** One account from all unknown sources: 20 free, then 1 s doubling to 60 s; forgotten after 1 h. */
+        perAccount: DEFAULT_ACCOUNT_THROTTLE,
+      }),
+    }),
+    /** No reverse proxy is trusted: the socket's peer is the source (X-Forwarded-For ignored). */
+    trustedProxyHops: 0,
     /** Demo user and clients: only `warden start`'s built-in configuration turns them on. */
     demo: false,
   }),
@@ -92,7 +107,13 @@ export interface AuthorizationServerConfig {
   readonly registration: { readonly enabled: boolean };
   readonly clientMetadataDocuments: { readonly enabled: boolean; readonly allowPrivateNetworks: boolean };
   readonly clients: readonly ClientConfig[];
-  readonly login: { readonly title: string };
+  readonly login: {
+    readonly title: string;
+    readonly maxConcurrentPasswordChecks: number;
+    readonly throttle: { readonly perSource: Readonly<ThrottlePolicy>; readonly perAccount: Readonly<ThrottlePolicy> };
+  };
+  /** Reverse proxies trusted to append the client address to X-Forwarded-For. */
+  readonly trustedProxyHops: number;
   /** Create the demo user and clients (`warden start`). */
   readonly demo: boolean;
 }
@@ -199,7 +220,15 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
       allowPrivateNetworks: input?.clientMetadataDocuments?.allowPrivateNetworks ?? d.clientMetadataDocuments.allowPrivateNetworks,
     },
     clients: (input?.clients ?? []).map(resolveClient),
-    login: { title: input?.login?.title ?? d.loginTitle },
+    login: {
+      title: input?.login?.title ?? d.loginTitle,
+      maxConcurrentPasswordChecks: input?.login?.maxConcurrentPasswordChecks ?? d.login.maxConcurrentPasswordChecks,
+      throttle: {
+        perSource: { ...d.login.throttle.perSource, ...input?.login?.throttle?.perSource },
+        perAccount: { ...d.login.throttle.perAccount, ...input?.login?.throttle?.perAccount },
+      },
+    },
+    trustedProxyHops: input?.trustedProxyHops ?? d.trustedProxyHops,
     demo: input?.demo ?? d.demo,
   };
 }

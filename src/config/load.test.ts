@@ -112,7 +112,15 @@ describe('defaults', () => {
       registration: { enabled: true },
       clientMetadataDocuments: { enabled: true, allowPrivateNetworks: false },
       clients: [],
-      login: { title: 'Warden' },
+      login: {
+        title: 'Warden',
+        maxConcurrentPasswordChecks: 8,
+        throttle: {
+          perSource: { free: 5, baseDelaySeconds: 1, maxDelaySeconds: 900, forgetAfterSeconds: 3600 },
+          perAccount: { free: 20, baseDelaySeconds: 1, maxDelaySeconds: 60, forgetAfterSeconds: 3600 },
+        },
+      },
+      trustedProxyHops: 0,
       demo: false,
     });
     expect(config.authorizationServer.secret).toBeUndefined();
@@ -382,7 +390,11 @@ authorizationServer:
   dpop: { requireNonce: true }
   registration: { enabled: false }
   clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true }
-  login: { title: Example Corp }
+  login:
+    title: Example Corp
+    maxConcurrentPasswordChecks: 4
+    throttle: { perSource: { free: 3, maxDelaySeconds: 600 }, perAccount: { baseDelaySeconds: 2 } }
+  trustedProxyHops: 1
   demo: true
   clients:
     - clientId: billing
@@ -408,7 +420,15 @@ describe('authorizationServer', () => {
       dpop: { requireNonce: true },
       registration: { enabled: false },
       clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true },
-      login: { title: 'Example Corp' },
+      login: {
+        title: 'Example Corp',
+        maxConcurrentPasswordChecks: 4,
+        throttle: {
+          perSource: { free: 3, baseDelaySeconds: 1, maxDelaySeconds: 600, forgetAfterSeconds: 3600 },
+          perAccount: { free: 20, baseDelaySeconds: 2, maxDelaySeconds: 60, forgetAfterSeconds: 3600 },
+        },
+      },
+      trustedProxyHops: 1,
       demo: true,
       clients: [
         { clientId: 'billing', clientSecret: 'billing-secret-billing-secret-billing-secret', grantTypes: ['client_credentials'], scope: 'mcp:tools mcp:admin' },
@@ -454,6 +474,22 @@ describe('authorizationServer', () => {
     ]);
     expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { title: '' } } }, noEnv))).toEqual(['authorizationServer.login.title: must not be empty']);
     expect(issuesOf(() => resolveConfig({ authorizationServer: { demo: 'true' } }, noEnv))).toEqual(['authorizationServer.demo: expected boolean, got "true"']);
+  });
+
+  it('rejects sign-in throttles that would lock out or forget too soon, and bad proxy hops, naming the key', () => {
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { throttle: { perSource: { maxDelaySeconds: 7200 } } } } }, noEnv))).toEqual([
+      'authorizationServer.login.throttle.perSource.forgetAfterSeconds: must be at least maxDelaySeconds (7200), or waiting out the delay would forget the failures',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { throttle: { perAccount: { baseDelaySeconds: 120 } } } } }, noEnv))).toEqual([
+      'authorizationServer.login.throttle.perAccount.maxDelaySeconds: must be at least baseDelaySeconds (120)',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { throttle: { perAccount: { maxDelaySeconds: 100_000 } } } } }, noEnv))[0]).toBe(
+      'authorizationServer.login.throttle.perAccount.maxDelaySeconds: must be at most 86400',
+    );
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { maxConcurrentPasswordChecks: 0 } } }, noEnv))).toEqual([
+      'authorizationServer.login.maxConcurrentPasswordChecks: must be at least 1',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { trustedProxyHops: 11 } }, noEnv))).toEqual(['authorizationServer.trustedProxyHops: must be at most 10']);
   });
 
   const client = (c: object) => issuesOf(() => resolveConfig({ authorizationServer: { clients: [c] } }, noEnv));

@@ -6,6 +6,9 @@
  */
 import { z } from 'zod';
 import { validateRedirectUri } from '../authorization-server/clients/redirect-uri.js';
+import { MAX_TRUSTED_PROXY_HOPS } from '../authorization-server/client-address.js';
+import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE } from '../authorization-server/endpoints/interaction/login-attempts.js';
+import type { ThrottlePolicy } from '../stores/as-contracts.js';
 
 /** `z.object(shape).strict()` whose unknown-key issue lists the keys that are allowed. */
 function strictObject<T extends z.ZodRawShape>(shape: T) {
@@ -231,6 +234,30 @@ const clientSchema = strictObject({
 
 const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
 
+/**
+ * A throttle (see `ThrottlePolicy`): every key optional over `defaults`; the merged values must
+ * keep forgetAfterSeconds ≥ maxDelaySeconds ≥ baseDelaySeconds.
+ */
+const throttleSchema = (defaults: Readonly<ThrottlePolicy>) =>
+  strictObject({
+    free: z.number().int().min(0).max(1_000_000).optional(),
+    baseDelaySeconds: seconds(1, 86_400).optional(),
+    maxDelaySeconds: seconds(1, 86_400).optional(),
+    forgetAfterSeconds: seconds(1, 366 * 86_400).optional(),
+  }).superRefine((given, ctx) => {
+    const merged = { ...defaults, ...given };
+    if (merged.maxDelaySeconds < merged.baseDelaySeconds) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['maxDelaySeconds'], message: `must be at least baseDelaySeconds (${merged.baseDelaySeconds})` });
+    }
+    if (merged.forgetAfterSeconds < merged.maxDelaySeconds) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['forgetAfterSeconds'],
+        message: `must be at least maxDelaySeconds (${merged.maxDelaySeconds}), or waiting out the delay would forget the failures`,
+      });
+    }
+  });
+
 const authorizationServerSchema = strictObject({
   enabled: z.boolean().optional(),
   secret: z.string().min(32, 'must be at least 32 characters (a random secret shared by every instance; `openssl rand -base64 48`)').optional(),
@@ -245,7 +272,12 @@ const authorizationServerSchema = strictObject({
   registration: strictObject({ enabled: z.boolean().optional() }).optional(),
   clientMetadataDocuments: strictObject({ enabled: z.boolean().optional(), allowPrivateNetworks: z.boolean().optional() }).optional(),
   clients: z.array(clientSchema).optional(),
-  login: strictObject({ title: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional() }).optional(),
+  login: strictObject({
+    title: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
+    maxConcurrentPasswordChecks: z.number().int().min(1).max(1024).optional(),
+    throttle: strictObject({ perSource: throttleSchema(DEFAULT_SOURCE_THROTTLE).optional(), perAccount: throttleSchema(DEFAULT_ACCOUNT_THROTTLE).optional() }).optional(),
+  }).optional(),
+  trustedProxyHops: z.number().int().min(0).max(MAX_TRUSTED_PROXY_HOPS).optional(),
   demo: z.boolean().optional(),
 }).superRefine((as, ctx) => {
   const seen = new Map<string, number>();

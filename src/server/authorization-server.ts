@@ -161,7 +161,12 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
     registration: { enabled: as.registration.enabled },
     clientMetadataDocuments: { ...as.clientMetadataDocuments },
     clients: parts.clients ?? [],
-    login: { title: as.login.title },
+    login: {
+      title: as.login.title,
+      maxConcurrentPasswordChecks: as.login.maxConcurrentPasswordChecks,
+      throttle: { perSource: { ...as.login.throttle.perSource }, perAccount: { ...as.login.throttle.perAccount } },
+    },
+    trustedProxyHops: as.trustedProxyHops,
     // One JSON line per event; audit events never carry tokens, codes or secrets (and the logger redacts anyway).
     ...(logger || onAudit ? { audit } : {}),
   };

@@ -139,7 +139,10 @@ export interface GrantStore {
    * Decided when asked, so no exchange racing a revocation can escape it.
    */
   isAccessTokenDenied(jti: string, now: number): Promise<boolean>;
-  /** Deletes expired codes, tokens and deny-list entries. Returns how many rows went. */
+  /**
+   * Deletes expired codes, tokens, deny-list entries, interactions and forgotten throttle keys
+   * (every store's expired rows). Returns how many rows went.
+   */
   purgeExpired(now: number): Promise<number>;
 }
 
@@ -235,6 +238,55 @@ export interface KeyStore {
   rotate(input: { newNext: SigningKeyRecord; retireAfter: number }): Promise<void>;
 }
 
+/**
+ * How repeated events of one key (sign-in attempts, registrations from one address) are slowed
+ * down — never locked out: the first `free` events pass back to back; after n ≥ `free` events the
+ * next one must come at least `baseDelaySeconds × 2^(n − free)` seconds, at most
+ * `maxDelaySeconds`, after the previous one; a key with no event for `forgetAfterSeconds` starts
+ * again from zero. All values are whole numbers.
+ */
+export interface ThrottlePolicy {
+  free: number;
+  baseDelaySeconds: number;
+  maxDelaySeconds: number;
+  forgetAfterSeconds: number;
+}
+
+/** What a throttled key has seen: events counted and the time of the last one. */
+export interface ThrottleState {
+  count: number;
+  lastAt: number;
+}
+
+/** Result of {@link ThrottleStore.attempt}. */
+export type ThrottleResult =
+  | { allowed: true; count: number }
+  /** Too soon: nothing was counted; the caller may try again in `retryAfterSeconds` (≥ 1). */
+  | { allowed: false; count: number; retryAfterSeconds: number };
+
+/** Per-key counters that slow repeated events down ({@link ThrottlePolicy}), shared by every instance using the store. */
+export interface ThrottleStore {
+  /**
+   * Atomically: if the wait `policy` requires after the key's counted events is over, counts one
+   * more (at `now`, forgotten `policy.forgetAfterSeconds` after it) and allows it; otherwise
+   * counts nothing and says how long to wait. Concurrent callers get exactly what the same calls
+   * made one after another would: a burst cannot slip past the wait.
+   *
+   * @throws TypeError for an empty or over-long key (at most 512 characters) or a policy that is
+   *   not whole numbers with `forgetAfterSeconds ≥ maxDelaySeconds ≥ baseDelaySeconds ≥ 1` (a caller bug).
+   */
+  attempt(key: string, policy: ThrottlePolicy, now: number): Promise<ThrottleResult>;
+  /**
+   * Takes back one event `attempt` counted, which turned out not to count (a successful sign-in,
+   * or one refused for another reason before it was made). Never below zero; `lastAt` stays.
+   */
+  release(key: string, now: number): Promise<void>;
+  /** The key's live state (not yet forgotten at `now`), or undefined. */
+  get(key: string, now: number): Promise<ThrottleState | undefined>;
+  /** Forgets the key. */
+  delete(key: string): Promise<void>;
+}
+
 /** Everything the authorization server persists. */
 export interface AuthorizationServerStores {
   codes: CodeStore;
@@ -244,5 +296,6 @@ export interface AuthorizationServerStores {
   consents: ConsentStore;
   interactions: InteractionStore;
   keys: KeyStore;
+  throttles: ThrottleStore;
   close(): Promise<void>;
 }

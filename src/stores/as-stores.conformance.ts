@@ -760,6 +760,60 @@ export function describeAuthorizationServerStoresConformance(
       });
     });
 
+    describe('ThrottleStore', () => {
+      const policy = { free: 2, baseDelaySeconds: 10, maxDelaySeconds: 40, forgetAfterSeconds: 100 };
+
+      it('contract: free events pass back to back, then each waits base × 2^(n − free), capped; a refused attempt counts nothing', async () => {
+        expect(await stores.throttles.attempt('k', policy, T0)).toEqual({ allowed: true, count: 1 });
+        expect(await stores.throttles.attempt('k', policy, T0)).toEqual({ allowed: true, count: 2 });
+        expect(await stores.throttles.attempt('k', policy, T0 + 3)).toEqual({ allowed: false, count: 2, retryAfterSeconds: 7 });
+        expect(await stores.throttles.attempt('k', policy, T0 + 10)).toEqual({ allowed: true, count: 3 });
+        expect(await stores.throttles.attempt('k', policy, T0 + 29)).toEqual({ allowed: false, count: 3, retryAfterSeconds: 1 });
+        expect(await stores.throttles.attempt('k', policy, T0 + 30)).toEqual({ allowed: true, count: 4 });
+        expect(await stores.throttles.attempt('k', policy, T0 + 60)).toEqual({ allowed: false, count: 4, retryAfterSeconds: 10 });
+        expect(await stores.throttles.attempt('k', policy, T0 + 70)).toEqual({ allowed: true, count: 5 });
+        // Capped at maxDelaySeconds: never a lock-out.
+        expect(await stores.throttles.attempt('k', policy, T0 + 110)).toEqual({ allowed: true, count: 6 });
+        expect(await stores.throttles.get('k', T0 + 110)).toEqual({ count: 6, lastAt: T0 + 110 });
+        expect(await stores.throttles.get('other', T0)).toBeUndefined();
+      });
+
+      it('contract: a key quiet for forgetAfterSeconds starts again; release takes one back (never below zero); delete forgets', async () => {
+        for (let i = 0; i < 3; i += 1) await stores.throttles.attempt('k', policy, T0 + 10 * i);
+        expect(await stores.throttles.get('k', T0 + 20 + 99)).toEqual({ count: 3, lastAt: T0 + 20 });
+        expect(await stores.throttles.get('k', T0 + 20 + 100)).toBeUndefined();
+        expect(await stores.throttles.attempt('k', policy, T0 + 120)).toEqual({ allowed: true, count: 1 });
+        await stores.throttles.release('k', T0 + 121);
+        await stores.throttles.release('k', T0 + 121);
+        expect(await stores.throttles.get('k', T0 + 121)).toEqual({ count: 0, lastAt: T0 + 120 });
+        await stores.throttles.release('missing', T0);
+        await stores.throttles.delete('k');
+        expect(await stores.throttles.get('k', T0 + 121)).toBeUndefined();
+      });
+
+      it('contract: 20 concurrent attempts on a fresh key → exactly `free` allowed', async () => {
+        const results = await Promise.all(Array.from({ length: 20 }, () => stores.throttles.attempt('burst', policy, T0)));
+        expect(results.filter((r) => r.allowed)).toHaveLength(2);
+        expect(await stores.throttles.get('burst', T0)).toEqual({ count: 2, lastAt: T0 });
+      });
+
+      it('contract: a bad key or policy is a caller bug (TypeError)', async () => {
+        await expect(stores.throttles.attempt('', policy, T0)).rejects.toBeInstanceOf(TypeError);
+        await expect(stores.throttles.attempt('x'.repeat(513), policy, T0)).rejects.toBeInstanceOf(TypeError);
+        await expect(stores.throttles.attempt('k', { ...policy, baseDelaySeconds: 0 }, T0)).rejects.toBeInstanceOf(TypeError);
+        await expect(stores.throttles.attempt('k', { ...policy, maxDelaySeconds: 5 }, T0)).rejects.toBeInstanceOf(TypeError);
+        await expect(stores.throttles.attempt('k', { ...policy, forgetAfterSeconds: 39 }, T0)).rejects.toBeInstanceOf(TypeError);
+        await expect(stores.throttles.attempt('k', { ...policy, free: 1.5 }, T0)).rejects.toBeInstanceOf(TypeError);
+      });
+
+      it('contract: purgeExpired deletes forgotten keys and counts them', async () => {
+        await stores.throttles.attempt('old', policy, T0);
+        await stores.throttles.attempt('live', policy, T0 + 50);
+        expect(await stores.grants.purgeExpired(T0 + 100)).toBe(1);
+        expect(await stores.throttles.get('live', T0 + 100)).toEqual({ count: 1, lastAt: T0 + 50 });
+      });
+    });
+
     describe('close', () => {
       it('contract: close is idempotent; every later call rejects with StoreUnavailableError', async () => {
         await stores.close();
@@ -768,6 +822,7 @@ export function describeAuthorizationServerStoresConformance(
         await expect(stores.grants.getGrant('x')).rejects.toBeInstanceOf(StoreUnavailableError);
         await expect(stores.keys.list()).rejects.toBeInstanceOf(StoreUnavailableError);
         await expect(stores.interactions.take('x', T0)).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(stores.throttles.attempt('k', { free: 1, baseDelaySeconds: 1, maxDelaySeconds: 1, forgetAfterSeconds: 1 }, T0)).rejects.toBeInstanceOf(StoreUnavailableError);
       });
     });
   });

@@ -21,11 +21,15 @@ import type {
   KeyStore,
   RefreshTokenRecord,
   SigningKeyRecord,
+  ThrottleStore,
   UserRecord,
   UserStore,
 } from '../as-contracts.js';
 import {
   type FamilyOperations,
+  type ThrottleRow,
+  checkThrottleInput,
+  decideThrottle,
   checkExchangedFrom,
   checkKeyPut,
   checkRotateInput,
@@ -84,7 +88,8 @@ export function createMemoryAuthorizationServerStores(
   const consents = new Map<string, ConsentRecord>();
   const interactions = new Map<string, { json: string; expiresAt: number }>();
   const keys = new Map<string, SigningKeyRecord>();
-  const tables = [codes, grants, refreshTokens, accessTokens, accessTokenGrants, exchanged, denied, clients, users, consents, interactions, keys];
+  const throttles = new Map<string, ThrottleRow>();
+  const tables = [throttles, codes, grants, refreshTokens, accessTokens, accessTokenGrants, exchanged, denied, clients, users, consents, interactions, keys];
   let closed = false;
 
   /** Runs `operation` synchronously, as the one atomic section of a call. */
@@ -225,6 +230,7 @@ export function createMemoryAuthorizationServerStores(
     for (const [jti, chain] of exchanged) if (chain.size === 0) exchanged.delete(jti);
     sweep(denied, (expiresAt) => expiresAt <= now);
     sweep(interactions, (entry) => entry.expiresAt <= now);
+    sweep(throttles, (row) => row.expiresAt <= now);
     for (const [grantId, grant] of grants) {
       const issued = accessTokens.get(grantId);
       const tokens = familyTokens(grantId);
@@ -316,6 +322,27 @@ export function createMemoryAuthorizationServerStores(
       }),
   };
 
+  const throttleStore: ThrottleStore = {
+    attempt: (key, policy, now) =>
+      atomically(() => {
+        checkThrottleInput(key, policy, now);
+        const { result, write } = decideThrottle(throttles.get(key), policy, now);
+        if (write !== undefined) throttles.set(key, write);
+        return result;
+      }),
+    release: (key, now) =>
+      atomically(() => {
+        const row = throttles.get(key);
+        if (row !== undefined && row.expiresAt > now) row.count = Math.max(0, row.count - 1);
+      }),
+    get: (key, now) =>
+      atomically(() => {
+        const row = throttles.get(key);
+        return row !== undefined && row.expiresAt > now ? { count: row.count, lastAt: row.lastAt } : undefined;
+      }),
+    delete: (key) => atomically(() => void throttles.delete(key)),
+  };
+
   return {
     codes: codeStore,
     grants: grantStore,
@@ -324,6 +351,7 @@ export function createMemoryAuthorizationServerStores(
     consents: consentStore,
     interactions: interactionStore,
     keys: keyStore,
+    throttles: throttleStore,
     close: async () => {
       closed = true;
       for (const table of tables) table.clear();

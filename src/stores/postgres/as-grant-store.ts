@@ -308,6 +308,7 @@ function purge(db: PostgresDatabase, s: string, now: number): Promise<number> {
     [`DELETE FROM ${s}.exchanged_access_tokens WHERE expires_at <= $1`, [now]],
     [`DELETE FROM ${s}.denied_access_tokens WHERE expires_at <= $1`, [now]],
     [`DELETE FROM ${s}.interactions WHERE expires_at <= $1`, [now]],
+    [`DELETE FROM ${s}.throttles WHERE expires_at <= $1`, [now]],
     [`DELETE FROM ${s}.refresh_tokens WHERE grant_id IN (SELECT g.grant_id FROM ${s}.grants g WHERE ${purgeableGrant})`, [now, IDLE_GRANT_PURGE_SECONDS]],
     [`DELETE FROM ${s}.access_tokens WHERE grant_id IN (SELECT g.grant_id FROM ${s}.grants g WHERE ${purgeableGrant})`, [now, IDLE_GRANT_PURGE_SECONDS]],
     [`DELETE FROM ${s}.grants AS g WHERE ${purgeableGrant}`, [now, IDLE_GRANT_PURGE_SECONDS]],

@@ -158,6 +158,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX authorization_codes_subject_client ON ${s}.authorization_codes (subject, client_id);
     `,
   },
+  {
+    // Throttles: sign-in attempts per account and source, registrations per source.
+    version: 4,
+    sql: (s) => `
+      CREATE TABLE ${s}.throttles (
+        key        text PRIMARY KEY,
+        count      bigint NOT NULL,
+        last_at    bigint NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX throttles_expiry ON ${s}.throttles (expires_at);
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -79,7 +79,7 @@ describe.skipIf(postgres.skip)(`PostgreSQL authorization-server stores${postgres
       );
       expect(tables.rows.map((row) => row.table_name)).toEqual([
         'access_tokens', 'authorization_codes', 'clients', 'consents', 'denied_access_tokens', 'exchanged_access_tokens', 'grants', 'interactions',
-        'refresh_tokens', 'schema_version', 'signing_keys', 'users',
+        'refresh_tokens', 'schema_version', 'signing_keys', 'throttles', 'users',
       ]);
     });
 

@@ -215,6 +215,7 @@ function createPurge(db: BetterSqlite3.Database): BetterSqlite3.Transaction<(now
     'DELETE FROM exchanged_access_tokens WHERE expires_at <= @now',
     'DELETE FROM denied_access_tokens WHERE expires_at <= @now',
     'DELETE FROM interactions WHERE expires_at <= @now',
+    'DELETE FROM throttles WHERE expires_at <= @now',
     `DELETE FROM refresh_tokens WHERE grant_id IN (SELECT g.grant_id FROM grants g WHERE ${purgeableGrant})`,
     `DELETE FROM access_tokens WHERE grant_id IN (SELECT g.grant_id FROM grants g WHERE ${purgeableGrant})`,
     `DELETE FROM grants AS g WHERE ${purgeableGrant}`,

@@ -152,6 +152,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX authorization_codes_subject_client ON authorization_codes (subject, client_id);
     `,
   },
+  {
+    // Throttles: sign-in attempts per account and source, registrations per source.
+    version: 4,
+    sql: `
+      CREATE TABLE throttles (
+        key        TEXT PRIMARY KEY,
+        count      INTEGER NOT NULL,
+        last_at    INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX throttles_expiry ON throttles (expires_at);
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -11,19 +11,29 @@ import { parsePendingAuthorization } from '../authorize/pending-authorization.js
 import { hasRememberedConsent } from './consent.js';
 import { load, take } from './interaction-state.js';
 import { issueCode } from './issue-code.js';
-import { claimAccountAttempt, claimLoginAttempt, MAX_LOGIN_ATTEMPTS } from './login-attempts.js';
+import { clientAddress, sourceBucket } from '../../client-address.js';
+import { PASSWORD_CHECK_RETRY_AFTER_SECONDS } from '../../password-check-limiter.js';
+import { claimLoginAttempt, MAX_LOGIN_ATTEMPTS, throttleSignIn } from './login-attempts.js';
 import { EXPIRED_MESSAGE, type Interaction, sendConsentPage, sendError, sendLoginPage } from './respond.js';
 import { type BrowserSession, checkCsrf, clearSessionCookie, readSession, sessionCookie } from './session.js';
 
 export { revokeAuthorization, revokeConsent, hasRememberedConsent, type RevokedAuthorization } from './consent.js';
-export { MAX_LOGIN_ATTEMPTS } from './login-attempts.js';
+export { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE, KNOWN_SOURCE_SECONDS, MAX_LOGIN_ATTEMPTS } from './login-attempts.js';
 export { SESSION_SECONDS, sessionCookieName } from './session.js';
 export { EXPIRED_MESSAGE } from './respond.js';
 
 /** Shown for a wrong password and for an unknown user alike, so the page does not reveal which usernames exist. */
 export const BAD_CREDENTIALS_MESSAGE = 'Incorrect username or password.';
-/** Shown when an account name has used its sign-in attempts for now (the same for unknown names). */
-export const ACCOUNT_LIMITED_MESSAGE = 'Too many sign-in attempts for this account. Wait a few minutes, then try again.';
+/** Shown when sign-in attempts are being slowed down (the same for unknown names); the page and `Retry-After` say how long. */
+export const ACCOUNT_LIMITED_MESSAGE = 'Too many sign-in attempts for this account.';
+/** Shown when the server has as many password checks in flight as it allows. */
+export const BUSY_MESSAGE = 'The sign-in service is busy. Please try again in a moment.';
+
+/** The throttled message with the wait in words. */
+function slowDownMessage(seconds: number): string {
+  const wait = seconds < 120 ? `${seconds} second${seconds === 1 ? '' : 's'}` : `${Math.ceil(seconds / 60)} minutes`;
+  return `${ACCOUNT_LIMITED_MESSAGE} Wait ${wait}, then try again.`;
+}
 
 /** base64url of the 32 random bytes `/authorize` uses as an interaction id. */
 const INTERACTION_ID = /^[A-Za-z0-9_-]{43}$/;
@@ -104,7 +114,7 @@ async function handlePost(ctx: AsContext, req: IncomingMessage, res: ServerRespo
   }
   switch (form.action) {
     case 'login':
-      return login(ctx, res, id, form.username ?? '', form.password ?? '');
+      return login(ctx, req, res, id, form.username ?? '', form.password ?? '');
     case 'allow':
       return allow(ctx, req, res, id, form);
     case 'deny':
@@ -117,30 +127,52 @@ async function handlePost(ctx: AsContext, req: IncomingMessage, res: ServerRespo
 }
 
 /**
- * action=login: at most {@link MAX_LOGIN_ATTEMPTS} tries per interaction and
- * 20 per account name per 15 minutes (login-attempts.ts); an unknown user and a
- * wrong password get the same page, and both run scrypt (verifySecret), so neither the answer
- * nor its timing tells which usernames exist.
+ * action=login, in order, each check before any password is hashed:
+ * 1. the throttles (login-attempts.ts): per account and source, and per account, slowing repeated
+ *    attempts down — 429 with `Retry-After` and the form again, never a lock-out;
+ * 2. a password-check slot (at most `login.maxConcurrentPasswordChecks` in flight on this
+ *    instance) — else 503 with `Retry-After: 1`, and the attempt is not counted;
+ * 3. at most {@link MAX_LOGIN_ATTEMPTS} tries per interaction — else it is burned (429).
+ * An unknown user and a wrong password get the same page, and both run scrypt (verifySecret), so
+ * neither the answer nor its timing tells which usernames exist.
  */
-async function login(ctx: AsContext, res: ServerResponse, id: string, username: string, password: string): Promise<void> {
+async function login(ctx: AsContext, req: IncomingMessage, res: ServerResponse, id: string, username: string, password: string): Promise<void> {
   const interaction = await load(ctx, res, id, parsePendingAuthorization(await ctx.stores.interactions.get(id, ctx.now())));
   if (interaction === undefined) return;
   const clientId = interaction.client.clientId;
-  const attempt = await claimLoginAttempt(ctx, id);
-  if (attempt === undefined) return burn(ctx, res, id, clientId);
-  if (!(await claimAccountAttempt(ctx, username))) {
-    // Checked before scrypt runs: a locked account costs the server nothing more.
-    ctx.audit({ type: 'login.failed', clientId, detail: 'account attempt limit reached' });
-    return sendLoginPage(ctx, res, 429, interaction, { error: ACCOUNT_LIMITED_MESSAGE, username });
+  const source = sourceBucket(clientAddress(req, ctx.trustedProxyHops));
+  const throttle = await throttleSignIn(ctx, username, source);
+  if (!throttle.allowed) {
+    ctx.audit({ type: 'login.failed', clientId, detail: `throttled: retry after ${throttle.retryAfterSeconds} s` });
+    const retryAfter = String(throttle.retryAfterSeconds);
+    return sendLoginPage(ctx, res, 429, interaction, { error: slowDownMessage(throttle.retryAfterSeconds), username }, { 'Retry-After': retryAfter });
   }
-  const user = isValidUsername(username) ? await ctx.stores.users.get(username) : undefined;
-  const ok = await verifySecret(password, user?.passwordHash);
-  if (!ok || user === undefined) {
-    // The subject is recorded only for a real account: a mistyped password in the username field must not reach the audit log.
-    ctx.audit({ type: 'login.failed', clientId, ...(user === undefined ? { detail: 'unknown user' } : { subject: user.username, detail: 'wrong password' }) });
-    if (attempt >= MAX_LOGIN_ATTEMPTS) return burn(ctx, res, id, clientId);
-    return sendLoginPage(ctx, res, 400, interaction, { error: BAD_CREDENTIALS_MESSAGE, username });
+  const releaseSlot = ctx.login.passwordChecks.tryAcquire();
+  if (releaseSlot === undefined) {
+    await throttle.release();
+    ctx.audit({ type: 'login.failed', clientId, detail: 'password checks at capacity' });
+    return sendError(ctx, res, 503, 'Temporarily unavailable', BUSY_MESSAGE, { 'Retry-After': String(PASSWORD_CHECK_RETRY_AFTER_SECONDS) });
   }
+  let user;
+  let ok: boolean;
+  try {
+    const attempt = await claimLoginAttempt(ctx, id);
+    if (attempt === undefined) {
+      await throttle.release();
+      return burn(ctx, res, id, clientId);
+    }
+    user = isValidUsername(username) ? await ctx.stores.users.get(username) : undefined;
+    ok = await verifySecret(password, user?.passwordHash);
+    if (!ok || user === undefined) {
+      // The subject is recorded only for a real account: a mistyped password in the username field must not reach the audit log.
+      ctx.audit({ type: 'login.failed', clientId, ...(user === undefined ? { detail: 'unknown user' } : { subject: user.username, detail: 'wrong password' }) });
+      if (attempt >= MAX_LOGIN_ATTEMPTS) return burn(ctx, res, id, clientId);
+      return sendLoginPage(ctx, res, 400, interaction, { error: BAD_CREDENTIALS_MESSAGE, username });
+    }
+  } finally {
+    releaseSlot();
+  }
+  await throttle.succeeded();
   const now = ctx.now();
   ctx.audit({ type: 'login.succeeded', clientId, subject: user.username });
   const cookie = { 'Set-Cookie': sessionCookie(ctx, user.username, now) };

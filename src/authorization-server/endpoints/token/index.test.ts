@@ -225,3 +225,18 @@ describe('token endpoint: when the DPoP proof jti is claimed (RFC 9449 §11.1)',
     expect(spy.claims).toHaveLength(2);
   });
 });
+
+describe('token endpoint: password checks in flight are capped', () => {
+  it('RFC 6749 §5.2: a client secret stored as a scrypt hash beyond the cap → 503 temporarily_unavailable with Retry-After, never queued', async () => {
+    // The harness stores conf-app's secret as a scrypt hash (older stores did).
+    const held: Array<() => void> = [];
+    for (let release = h.as.context.login.passwordChecks.tryAcquire(); release !== undefined; release = h.as.context.login.passwordChecks.tryAcquire()) held.push(release);
+    const seeded = await h.seedCode({ clientId: 'conf-app' });
+    const busy = await h.redeem(seeded, { auth: basic('conf-app', SECRETS.conf) });
+    expectError(busy, 503, 'temporarily_unavailable');
+    expect(busy.headers.get('retry-after')).toBe('1');
+    for (const release of held) release();
+    // Refused before the code was looked at: it still redeems.
+    expect((await h.redeem(seeded, { auth: basic('conf-app', SECRETS.conf) })).status).toBe(200);
+  });
+});
