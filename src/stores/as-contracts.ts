@@ -164,6 +164,8 @@ export interface ClientRecord {
   createdAt: number;
   /** For cached metadata documents: when to refetch. */
   expiresAt?: number;
+  /** When the client first completed an authorization or obtained a token (`markUsed`); absent: never. */
+  usedAt?: number;
 }
 
 export interface ClientStore {
@@ -171,6 +173,14 @@ export interface ClientStore {
   /** Inserts or replaces. */
   put(client: ClientRecord): Promise<void>;
   delete(clientId: string): Promise<void>;
+  /** Records the client's first use (sets `usedAt` if unset; later calls change nothing). Unknown ids are ignored. */
+  markUsed(clientId: string, now: number): Promise<void>;
+  /**
+   * Deletes the dynamically registered clients (`source: 'registered'`) never used (no `usedAt`)
+   * that were created at or before `createdAtOrBefore`. Atomic per client: one marked used
+   * concurrently is kept. Returns how many went.
+   */
+  deleteUnused(createdAtOrBefore: number): Promise<number>;
 }
 
 /** A local user of the embedded login. */

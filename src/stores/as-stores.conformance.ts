@@ -599,6 +599,24 @@ export function describeAuthorizationServerStoresConformance(
         expect(await stores.clients.get('client-1')).toBeUndefined();
       });
 
+      it('contract: markUsed sets usedAt once; deleteUnused removes only registered clients never used, created at or before the cutoff', async () => {
+        await stores.clients.put(client({ clientId: 'used', createdAt: T0 }));
+        await stores.clients.put(client({ clientId: 'unused-old', createdAt: T0 }));
+        await stores.clients.put(client({ clientId: 'unused-new', createdAt: T0 + 100 }));
+        await stores.clients.put(client({ clientId: 'configured', source: 'configured', createdAt: T0 }));
+        await stores.clients.put(client({ clientId: 'document', source: 'metadata-document', createdAt: T0, expiresAt: T0 + 60 }));
+        await stores.clients.markUsed('used', T0 + 5);
+        await stores.clients.markUsed('used', T0 + 9);
+        await stores.clients.markUsed('nobody', T0 + 5);
+        expect(await stores.clients.get('used')).toEqual(client({ clientId: 'used', createdAt: T0, usedAt: T0 + 5 }));
+        expect(await stores.clients.deleteUnused(T0 + 99)).toBe(1);
+        expect(await stores.clients.get('unused-old')).toBeUndefined();
+        for (const id of ['used', 'unused-new', 'configured', 'document']) expect(await stores.clients.get(id)).toBeDefined();
+        expect(await stores.clients.deleteUnused(T0 + 100)).toBe(1);
+        expect(await stores.clients.get('unused-new')).toBeUndefined();
+        expect(await stores.clients.deleteUnused(T0 + 100_000)).toBe(0);
+      });
+
       it('contract: users insert, replace, list sorted and delete (true only if there was one)', async () => {
         await stores.users.put({ username: 'bob', passwordHash: 'h1', createdAt: T0 });
         await stores.users.put({ username: 'alice', passwordHash: 'h2', createdAt: T0 });

@@ -250,6 +250,19 @@ export function createMemoryAuthorizationServerStores(
     get: (clientId) => atomically(() => clients.get(clientId)),
     put: (client) => atomically(() => void clients.set(client.clientId, frozenCopy(client))),
     delete: (clientId) => atomically(() => void clients.delete(clientId)),
+    markUsed: (clientId, now) =>
+      atomically(() => {
+        const client = clients.get(clientId);
+        if (client !== undefined && client.usedAt === undefined) clients.set(clientId, frozenCopy({ ...client, usedAt: now }));
+      }),
+    deleteUnused: (createdAtOrBefore) =>
+      atomically(() => {
+        let removed = 0;
+        for (const [clientId, client] of clients) {
+          if (client.source === 'registered' && client.usedAt === undefined && client.createdAt <= createdAtOrBefore) removed += Number(clients.delete(clientId));
+        }
+        return removed;
+      }),
   };
 
   const userStore: UserStore = {

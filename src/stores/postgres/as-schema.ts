@@ -171,6 +171,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX throttles_expiry ON ${s}.throttles (expires_at);
     `,
   },
+  {
+    // First use of a client: registered clients never used expire. Clients registered before
+    // this version count as used (when is not known), so none of them is swept.
+    version: 5,
+    sql: (s) => `
+      ALTER TABLE ${s}.clients ADD COLUMN used_at bigint;
+      UPDATE ${s}.clients SET used_at = created_at;
+      CREATE INDEX clients_unused ON ${s}.clients (created_at) WHERE source = 'registered' AND used_at IS NULL;
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

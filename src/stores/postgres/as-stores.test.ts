@@ -104,11 +104,19 @@ describe.skipIf(postgres.skip)(`PostgreSQL authorization-server stores${postgres
       await admin.query(MIGRATIONS[0]!.sql(s));
       await admin.query(`INSERT INTO ${s}.schema_version VALUES (1, $1)`, [T0]);
       await admin.query(`INSERT INTO ${s}.grants (grant_id, client_id, subject, scopes, resources, created_at) VALUES ('g1', 'c1', 'alice', '{a}', '{https://mcp.example/mcp}', $1)`, [T0]);
+      await admin.query(
+        `INSERT INTO ${s}.clients (client_id, token_endpoint_auth_method, redirect_uris, grant_types, response_types, source, created_at)
+         VALUES ('old-client', 'none', '{}', '{}', '{}', 'registered', $1)`,
+        [T0],
+      );
       const stores = await openPostgresAuthorizationServerStores({ url, schema });
       try {
         expect(await stores.grants.getGrant('g1')).toEqual(grant);
         await stores.grants.recordExchangedAccessToken('x', ['s'], T0 + 60);
         expect(await stores.grants.getAccessTokenLineage('x')).toEqual({ exchangedFrom: ['s'] });
+        // A client registered before usage was recorded counts as used: it never expires as unused.
+        expect((await stores.clients.get('old-client'))?.usedAt).toBe(T0);
+        expect(await stores.clients.deleteUnused(T0 + 10 * 86_400)).toBe(0);
       } finally {
         await stores.close();
       }

@@ -163,7 +163,7 @@ function createClientStore(db: PostgresDatabase, s: string): ClientStore {
     .filter((column) => column !== 'client_id')
     .map((column) => `${column} = excluded.${column}`)
     .join(', ');
-  const upsert = `INSERT INTO ${s}.clients (${CLIENT_COLUMNS}) VALUES (${placeholders(13)})
+  const upsert = `INSERT INTO ${s}.clients (${CLIENT_COLUMNS}) VALUES (${placeholders(14)})
     ON CONFLICT (client_id) DO UPDATE SET ${updates}`;
   return {
     get: async (clientId) => {
@@ -172,6 +172,9 @@ function createClientStore(db: PostgresDatabase, s: string): ClientStore {
     },
     put: async (client) => void (await db.query(upsert, clientParams(client))),
     delete: async (clientId) => void (await db.query(`DELETE FROM ${s}.clients WHERE client_id = $1`, [clientId])),
+    markUsed: async (clientId, now) => void (await db.query(`UPDATE ${s}.clients SET used_at = $2 WHERE client_id = $1 AND used_at IS NULL`, [clientId, now])),
+    deleteUnused: async (createdAtOrBefore) =>
+      (await db.query(`DELETE FROM ${s}.clients WHERE source = 'registered' AND used_at IS NULL AND created_at <= $1`, [createdAtOrBefore])).rowCount,
   };
 }
 

@@ -165,6 +165,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX throttles_expiry ON throttles (expires_at);
     `,
   },
+  {
+    // First use of a client: registered clients never used expire. Clients registered before
+    // this version count as used (when is not known), so none of them is swept.
+    version: 5,
+    sql: `
+      ALTER TABLE clients ADD COLUMN used_at INTEGER;
+      UPDATE clients SET used_at = created_at;
+      CREATE INDEX clients_unused ON clients (created_at) WHERE source = 'registered' AND used_at IS NULL;
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

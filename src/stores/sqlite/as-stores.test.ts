@@ -63,6 +63,10 @@ describe('SQLite authorization-server stores: the file', () => {
     old.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
     old.exec(MIGRATIONS[0]!.sql);
     old.prepare('INSERT INTO schema_version VALUES (1, ?)').run(T0);
+    old.prepare(
+      `INSERT INTO clients (client_id, token_endpoint_auth_method, redirect_uris, grant_types, response_types, source, created_at)
+       VALUES ('old-client', 'none', '[]', '[]', '[]', 'registered', ?)`,
+    ).run(T0);
     old.close();
     const first = openSqliteAuthorizationServerStores({ path });
     await first.grants.createGrant(grant);
@@ -72,6 +76,9 @@ describe('SQLite authorization-server stores: the file', () => {
       expect(await stores.grants.getGrant('g1')).toEqual(grant);
       await stores.grants.recordExchangedAccessToken('x', ['s'], T0 + 60);
       expect(await stores.grants.getAccessTokenLineage('x')).toEqual({ exchangedFrom: ['s'] });
+      // A client registered before usage was recorded counts as used: it never expires as unused.
+      expect((await stores.clients.get('old-client'))?.usedAt).toBe(T0);
+      expect(await stores.clients.deleteUnused(T0 + 10 * 86_400)).toBe(0);
     } finally {
       await stores.close();
     }

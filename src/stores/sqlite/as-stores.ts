@@ -116,11 +116,13 @@ function createClientStore(db: BetterSqlite3.Database, call: Guard): ClientStore
   const select = db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE client_id = ?');
   const upsert = db.prepare<Params>(
     `INSERT OR REPLACE INTO clients (client_id, secret_hash, token_endpoint_auth_method, redirect_uris,
-       grant_types, response_types, client_name, client_uri, logo_uri, scope, source, created_at, expires_at)
+       grant_types, response_types, client_name, client_uri, logo_uri, scope, source, created_at, expires_at, used_at)
      VALUES (@client_id, @secret_hash, @token_endpoint_auth_method, @redirect_uris, @grant_types,
-       @response_types, @client_name, @client_uri, @logo_uri, @scope, @source, @created_at, @expires_at)`,
+       @response_types, @client_name, @client_uri, @logo_uri, @scope, @source, @created_at, @expires_at, @used_at)`,
   );
   const remove = db.prepare<[string]>('DELETE FROM clients WHERE client_id = ?');
+  const markUsed = db.prepare<[number, string]>('UPDATE clients SET used_at = ? WHERE client_id = ? AND used_at IS NULL');
+  const deleteUnused = db.prepare<[number]>("DELETE FROM clients WHERE source = 'registered' AND used_at IS NULL AND created_at <= ?");
   return {
     get: (clientId) =>
       call(() => {
@@ -129,6 +131,8 @@ function createClientStore(db: BetterSqlite3.Database, call: Guard): ClientStore
       }),
     put: (client) => call(() => void upsert.run(clientParams(client))),
     delete: (clientId) => call(() => void remove.run(clientId)),
+    markUsed: (clientId, now) => call(() => void markUsed.run(now, clientId)),
+    deleteUnused: (createdAtOrBefore) => call(() => deleteUnused.run(createdAtOrBefore).changes),
   };
 }
 
