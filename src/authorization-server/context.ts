@@ -3,6 +3,8 @@ import { ProofKeyCache } from '../dpop/proof-key-cache.js';
 import { createNonceManager, type NonceManager } from '../dpop/nonce.js';
 import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/as-contracts.js';
 import { MAX_TRUSTED_PROXY_HOPS } from './client-address.js';
+import { DEFAULT_FAILURE_CACHE_SECONDS, DEFAULT_FETCHES_PER_HOST_PER_MINUTE, DEFAULT_MAX_CONCURRENT_FETCHES, MetadataDocumentLimits } from './clients/metadata-document-limits.js';
+import { DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS, DEFAULT_REGISTRATION_THROTTLE } from './endpoints/register/limits.js';
 import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE } from './endpoints/interaction/login-attempts.js';
 import { DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS, PasswordCheckLimiter } from './password-check-limiter.js';
 import type { ReplayStore } from '../stores/contracts.js';
@@ -42,8 +44,10 @@ export interface AsContext {
   /** Token-endpoint nonces, bound to the issuer origin. */
   nonce: { manager: NonceManager; required: boolean };
   proofKeys: ProofKeyCache;
-  registration: { enabled: boolean; maxBodyBytes: number };
+  registration: { enabled: boolean; maxBodyBytes: number; throttle: ThrottlePolicy; expireUnusedAfterSeconds: number };
   clientMetadataDocuments: Required<NonNullable<AuthorizationServerOptions['clientMetadataDocuments']>>;
+  /** This instance's limits on metadata-document fetches. */
+  metadataDocumentLimits: MetadataDocumentLimits;
   loginTitle: string;
   /** Sign-in cost controls: throttles and the cap on password checks in flight. */
   login: { throttle: { perSource: ThrottlePolicy; perAccount: ThrottlePolicy }; passwordChecks: PasswordCheckLimiter };
@@ -124,6 +128,25 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     },
     passwordChecks: new PasswordCheckLimiter(maxChecks),
   };
+  const wholeNumber = (path: string, value: number, min: number, max: number): number => {
+    if (!Number.isSafeInteger(value) || value < min || value > max) bad(path, `must be a whole number from ${min} to ${max}`);
+    return value;
+  };
+  const registration = {
+    enabled: options.registration?.enabled ?? true,
+    maxBodyBytes: options.registration?.maxBodyBytes ?? 16 * 1024,
+    throttle: resolveThrottlePolicy('registration.throttle', options.registration?.throttle, DEFAULT_REGISTRATION_THROTTLE, bad),
+    expireUnusedAfterSeconds: wholeNumber('registration.expireUnusedAfterSeconds', options.registration?.expireUnusedAfterSeconds ?? DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS, 60, MAX_THROTTLE_VALUE),
+  };
+  const clientMetadataDocuments = {
+    enabled: cimd.enabled ?? true,
+    allowPrivateNetworks: cimd.allowPrivateNetworks ?? false,
+    timeoutMs: cimd.timeoutMs ?? 5000,
+    maxBytes: cimd.maxBytes ?? 16 * 1024,
+    failureCacheSeconds: wholeNumber('clientMetadataDocuments.failureCacheSeconds', cimd.failureCacheSeconds ?? DEFAULT_FAILURE_CACHE_SECONDS, 0, 3600),
+    maxConcurrentFetches: wholeNumber('clientMetadataDocuments.maxConcurrentFetches', cimd.maxConcurrentFetches ?? DEFAULT_MAX_CONCURRENT_FETCHES, 1, 1024),
+    fetchesPerHostPerMinute: wholeNumber('clientMetadataDocuments.fetchesPerHostPerMinute', cimd.fetchesPerHostPerMinute ?? DEFAULT_FETCHES_PER_HOST_PER_MINUTE, 1, 10_000),
+  };
   const trustedProxyHops = options.trustedProxyHops ?? 0;
   if (!Number.isSafeInteger(trustedProxyHops) || trustedProxyHops < 0 || trustedProxyHops > MAX_TRUSTED_PROXY_HOPS) {
     bad('trustedProxyHops', `must be a whole number from 0 to ${MAX_TRUSTED_PROXY_HOPS}`);
@@ -159,13 +182,9 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     // Per origin, like the resource servers: clients keep one nonce per origin.
     nonce: { manager: createNonceManager({ secret: options.dpop?.nonceSecret ?? options.secret, context: issuerUrl.origin, now }), required: options.dpop?.requireNonce ?? false },
     proofKeys: new ProofKeyCache(),
-    registration: { enabled: options.registration?.enabled ?? true, maxBodyBytes: options.registration?.maxBodyBytes ?? 16 * 1024 },
-    clientMetadataDocuments: {
-      enabled: cimd.enabled ?? true,
-      allowPrivateNetworks: cimd.allowPrivateNetworks ?? false,
-      timeoutMs: cimd.timeoutMs ?? 5000,
-      maxBytes: cimd.maxBytes ?? 16 * 1024,
-    },
+    registration,
+    clientMetadataDocuments,
+    metadataDocumentLimits: new MetadataDocumentLimits(clientMetadataDocuments),
     loginTitle: options.login?.title ?? 'Warden',
     login,
     trustedProxyHops,

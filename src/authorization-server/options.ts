@@ -74,14 +74,37 @@ export interface AuthorizationServerOptions {
   clockSkewSeconds?: number;
   clients?: ConfiguredClient[];
   /** RFC 7591 dynamic registration. Default enabled. */
-  registration?: { enabled?: boolean; maxBodyBytes?: number };
+  registration?: {
+    enabled?: boolean;
+    /** Largest registration request. Default 16 KiB. */
+    maxBodyBytes?: number;
+    /**
+     * Registrations per source address (IPv4, IPv6 /64; see `trustedProxyHops`), as a
+     * `ThrottlePolicy`: beyond it `/register` answers 429 `temporarily_unavailable` with
+     * `Retry-After`. Default 20 free, then 10 s doubling to 3600 s; forgotten after 86400 s.
+     */
+    throttle?: Partial<ThrottlePolicy>;
+    /**
+     * A registered client that has not completed an authorization or obtained a token this long
+     * after registering is unknown from then on and deleted by the purge. Default 86400 (24 h).
+     */
+    expireUnusedAfterSeconds?: number;
+  };
   /** Client ID Metadata Documents (MCP 2025-11-25). Default enabled, public addresses only. */
   clientMetadataDocuments?: {
     enabled?: boolean;
     /** Development only: allow loopback/private addresses (e.g. a document served on localhost). */
     allowPrivateNetworks?: boolean;
+    /** Whole fetch, lookup included. Default 5000. */
     timeoutMs?: number;
+    /** Largest document. Default 16 KiB. */
     maxBytes?: number;
+    /** A failed fetch is remembered this long: the client id is unknown meanwhile, without a fetch. Default 30. */
+    failureCacheSeconds?: number;
+    /** Fetches in flight at once on this instance; beyond, 503 `temporarily_unavailable` + `Retry-After: 1`. Default 16. */
+    maxConcurrentFetches?: number;
+    /** Fetches per host per minute on this instance; beyond, 503 + `Retry-After` until the minute ends. Default 20. */
+    fetchesPerHostPerMinute?: number;
   };
   /** The sign-in page. */
   login?: {

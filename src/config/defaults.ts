@@ -5,6 +5,8 @@
 import { canonicalResourceUri } from '../oauth/canonical-uri.js';
 import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE } from '../authorization-server/endpoints/interaction/login-attempts.js';
 import { DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS } from '../authorization-server/password-check-limiter.js';
+import { DEFAULT_FAILURE_CACHE_SECONDS, DEFAULT_FETCHES_PER_HOST_PER_MINUTE, DEFAULT_MAX_CONCURRENT_FETCHES } from '../authorization-server/clients/metadata-document-limits.js';
+import { DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS, DEFAULT_REGISTRATION_THROTTLE } from '../authorization-server/endpoints/register/limits.js';
 import type { DpopMode, PublicJwk, ScopePolicy, TrustOptions } from '../resource-server/types.js';
 import type { ThrottlePolicy } from '../stores/as-contracts.js';
 import type { AuthorizationServerInput, ClientInput, ConfigInput, ResourceInput, TrustInput } from './schema.js';
@@ -45,8 +47,21 @@ export const CONFIG_DEFAULTS = Object.freeze({
     requireNonce: false,
     /** RFC 7591 dynamic registration: on, as MCP clients expect it. */
     registration: true,
-    /** Client ID Metadata Documents: on; private networks only when asked (SSRF). */
-    clientMetadataDocuments: Object.freeze({ enabled: true, allowPrivateNetworks: false }),
+    /** Registrations per source: 20 free, then 10 s doubling to 1 h; forgotten after a day. */
+    registrationThrottle: DEFAULT_REGISTRATION_THROTTLE,
+    /** A registered client that is never used expires after 24 h. */
+    expireUnusedClientsAfterSeconds: DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS,
+    /**
+     * Client ID Metadata Documents: on; private networks only when asked (SSRF); a failed fetch
+     * remembered 30 s; per instance at most 16 fetches at once and 20 per host per minute.
+     */
+    clientMetadataDocuments: Object.freeze({
+      enabled: true,
+      allowPrivateNetworks: false,
+      failureCacheSeconds: DEFAULT_FAILURE_CACHE_SECONDS,
+      maxConcurrentFetches: DEFAULT_MAX_CONCURRENT_FETCHES,
+      fetchesPerHostPerMinute: DEFAULT_FETCHES_PER_HOST_PER_MINUTE,
+    }),
     loginTitle: 'Warden',
     login: Object.freeze({
       /** Password checks (scrypt) in flight per instance; beyond: 503 + Retry-After, never queued. */
@@ -104,8 +119,14 @@ export interface AuthorizationServerConfig {
   };
   readonly refreshGraceSeconds: number;
   readonly dpop: { readonly requireNonce: boolean };
-  readonly registration: { readonly enabled: boolean };
-  readonly clientMetadataDocuments: { readonly enabled: boolean; readonly allowPrivateNetworks: boolean };
+  readonly registration: { readonly enabled: boolean; readonly throttle: Readonly<ThrottlePolicy>; readonly expireUnusedAfterSeconds: number };
+  readonly clientMetadataDocuments: {
+    readonly enabled: boolean;
+    readonly allowPrivateNetworks: boolean;
+    readonly failureCacheSeconds: number;
+    readonly maxConcurrentFetches: number;
+    readonly fetchesPerHostPerMinute: number;
+  };
   readonly clients: readonly ClientConfig[];
   readonly login: {
     readonly title: string;
@@ -214,11 +235,12 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
     },
     refreshGraceSeconds: input?.refreshGraceSeconds ?? d.refreshGraceSeconds,
     dpop: { requireNonce: input?.dpop?.requireNonce ?? d.requireNonce },
-    registration: { enabled: input?.registration?.enabled ?? d.registration },
-    clientMetadataDocuments: {
-      enabled: input?.clientMetadataDocuments?.enabled ?? d.clientMetadataDocuments.enabled,
-      allowPrivateNetworks: input?.clientMetadataDocuments?.allowPrivateNetworks ?? d.clientMetadataDocuments.allowPrivateNetworks,
+    registration: {
+      enabled: input?.registration?.enabled ?? d.registration,
+      throttle: { ...d.registrationThrottle, ...input?.registration?.throttle },
+      expireUnusedAfterSeconds: input?.registration?.expireUnusedAfterSeconds ?? d.expireUnusedClientsAfterSeconds,
     },
+    clientMetadataDocuments: { ...d.clientMetadataDocuments, ...input?.clientMetadataDocuments },
     clients: (input?.clients ?? []).map(resolveClient),
     login: {
       title: input?.login?.title ?? d.loginTitle,

@@ -109,8 +109,8 @@ describe('defaults', () => {
       lifetimes: { accessTokenSeconds: 600, refreshTokenSeconds: 604_800, codeSeconds: 60, interactionSeconds: 600 },
       refreshGraceSeconds: 10,
       dpop: { requireNonce: false },
-      registration: { enabled: true },
-      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: false },
+      registration: { enabled: true, throttle: { free: 20, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 86_400 },
+      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: false, failureCacheSeconds: 30, maxConcurrentFetches: 16, fetchesPerHostPerMinute: 20 },
       clients: [],
       login: {
         title: 'Warden',
@@ -388,8 +388,8 @@ authorizationServer:
   lifetimes: { accessTokenSeconds: 300, refreshTokenSeconds: 86400, codeSeconds: 30, interactionSeconds: 900 }
   refreshGraceSeconds: 5
   dpop: { requireNonce: true }
-  registration: { enabled: false }
-  clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true }
+  registration: { enabled: false, throttle: { free: 5 }, expireUnusedAfterSeconds: 3600 }
+  clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10 }
   login:
     title: Example Corp
     maxConcurrentPasswordChecks: 4
@@ -418,8 +418,8 @@ describe('authorizationServer', () => {
       lifetimes: { accessTokenSeconds: 300, refreshTokenSeconds: 86_400, codeSeconds: 30, interactionSeconds: 900 },
       refreshGraceSeconds: 5,
       dpop: { requireNonce: true },
-      registration: { enabled: false },
-      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true },
+      registration: { enabled: false, throttle: { free: 5, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 3600 },
+      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10 },
       login: {
         title: 'Example Corp',
         maxConcurrentPasswordChecks: 4,
@@ -490,6 +490,21 @@ describe('authorizationServer', () => {
       'authorizationServer.login.maxConcurrentPasswordChecks: must be at least 1',
     ]);
     expect(issuesOf(() => resolveConfig({ authorizationServer: { trustedProxyHops: 11 } }, noEnv))).toEqual(['authorizationServer.trustedProxyHops: must be at most 10']);
+  });
+
+  it('rejects registration and metadata-document limits out of range, naming the key', () => {
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { registration: { expireUnusedAfterSeconds: 10 } } }, noEnv))).toEqual([
+      'authorizationServer.registration.expireUnusedAfterSeconds: must be at least 60',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { registration: { throttle: { maxDelaySeconds: 5 } } } }, noEnv))).toEqual([
+      'authorizationServer.registration.throttle.maxDelaySeconds: must be at least baseDelaySeconds (10)',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { clientMetadataDocuments: { maxConcurrentFetches: 0 } } }, noEnv))).toEqual([
+      'authorizationServer.clientMetadataDocuments.maxConcurrentFetches: must be at least 1',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { clientMetadataDocuments: { failureCacheSeconds: 7200 } } }, noEnv))).toEqual([
+      'authorizationServer.clientMetadataDocuments.failureCacheSeconds: must be at most 3600',
+    ]);
   });
 
   const client = (c: object) => issuesOf(() => resolveConfig({ authorizationServer: { clients: [c] } }, noEnv));

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { validateRedirectUri } from '../authorization-server/clients/redirect-uri.js';
 import { MAX_TRUSTED_PROXY_HOPS } from '../authorization-server/client-address.js';
 import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE } from '../authorization-server/endpoints/interaction/login-attempts.js';
+import { DEFAULT_REGISTRATION_THROTTLE } from '../authorization-server/endpoints/register/limits.js';
 import type { ThrottlePolicy } from '../stores/as-contracts.js';
 
 /** `z.object(shape).strict()` whose unknown-key issue lists the keys that are allowed. */
@@ -269,8 +270,23 @@ const authorizationServerSchema = strictObject({
   }).optional(),
   refreshGraceSeconds: seconds(0, 300).optional(),
   dpop: strictObject({ requireNonce: z.boolean().optional() }).optional(),
-  registration: strictObject({ enabled: z.boolean().optional() }).optional(),
-  clientMetadataDocuments: strictObject({ enabled: z.boolean().optional(), allowPrivateNetworks: z.boolean().optional() }).optional(),
+  registration: strictObject({
+    enabled: z.boolean().optional(),
+    /** Registrations per source address (ThrottlePolicy); beyond: 429 + Retry-After. */
+    throttle: throttleSchema(DEFAULT_REGISTRATION_THROTTLE).optional(),
+    /** A registered client never used (no authorization completed, no token) this long after registering expires. */
+    expireUnusedAfterSeconds: seconds(60, 366 * 86_400).optional(),
+  }).optional(),
+  clientMetadataDocuments: strictObject({
+    enabled: z.boolean().optional(),
+    allowPrivateNetworks: z.boolean().optional(),
+    /** A failed fetch is remembered this long (the client id is unknown meanwhile, without a fetch). */
+    failureCacheSeconds: seconds(0, 3600).optional(),
+    /** Fetches in flight per instance; beyond: 503 + Retry-After. */
+    maxConcurrentFetches: z.number().int().min(1).max(1024).optional(),
+    /** Fetches per host per minute per instance; beyond: 503 + Retry-After. */
+    fetchesPerHostPerMinute: z.number().int().min(1).max(10_000).optional(),
+  }).optional(),
   clients: z.array(clientSchema).optional(),
   login: strictObject({
     title: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),

@@ -152,6 +152,17 @@ describe('login and consent — the whole flow (RFC 6749 §4.1)', () => {
     expect(JSON.stringify(t.audits)).not.toContain(code);
   });
 
+  it('RFC 7591 §3: a dynamically registered client that completes an authorization is marked used (it no longer expires)', async () => {
+    const stores = t.server.context.stores;
+    const app = await stores.clients.get('app');
+    await stores.clients.put({ ...app!, clientId: 'registered-app', source: 'registered' });
+    const { url } = await begin(t, { client_id: 'registered-app' });
+    const cookie = cookiePair((await login(t, url)).headers.get('set-cookie') ?? '');
+    expect((await stores.clients.get('registered-app'))?.usedAt).toBeUndefined();
+    codeOf(t, await submit(t, url, { action: 'allow' }, cookie));
+    expect((await stores.clients.get('registered-app'))?.usedAt).toBeTypeOf('number');
+  });
+
   it('the code redeems once at /token with the PKCE verifier (RFC 7636 §4.5)', async () => {
     const { url, verifier } = await begin(t, { scope: 'mcp:tools' });
     const loggedIn = await login(t, url, 'bob');

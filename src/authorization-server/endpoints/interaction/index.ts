@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AccessDeniedError, isOAuthError } from '../../../oauth/errors.js';
+import { AccessDeniedError, isOAuthError, TemporarilyUnavailableError } from '../../../oauth/errors.js';
 import { StoreUnavailableError } from '../../../stores/contracts.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
@@ -56,8 +56,9 @@ export const interactionEndpoint: Endpoint = async (ctx, req, res) => {
     else await handleGet(ctx, req, res, id);
   } catch (error) {
     if (res.headersSent) throw error;
-    if (error instanceof StoreUnavailableError) {
-      return sendError(ctx, res, 503, 'Temporarily unavailable', 'The sign-in service is temporarily unavailable. Please try again in a moment.', { 'Retry-After': String(error.retryAfterSeconds) });
+    if (error instanceof StoreUnavailableError || error instanceof TemporarilyUnavailableError) {
+      const retryAfter = error instanceof StoreUnavailableError ? String(error.retryAfterSeconds) : (error.headers['Retry-After'] ?? '1');
+      return sendError(ctx, res, 503, 'Temporarily unavailable', 'The sign-in service is temporarily unavailable. Please try again in a moment.', { 'Retry-After': retryAfter });
     }
     // readForm's refusals (wrong content type, duplicated field, oversized body).
     if (isOAuthError(error)) return sendError(ctx, res, 400, 'The form could not be read', 'The form submission was malformed. Go back and try again.');
@@ -220,7 +221,7 @@ async function allow(ctx: AsContext, req: IncomingMessage, res: ServerResponse, 
   }
   await ctx.stores.consents.put({ subject: session.subject, clientId: pending.clientId, resource: pending.resource, scopes: [...scopes], grantedAt: ctx.now() });
   ctx.audit({ type: 'consent.given', clientId: pending.clientId, subject: session.subject, resource: pending.resource, scopes: [...scopes] });
-  await issueCode(ctx, res, { ...pending, scopes, subject: session.subject });
+  await issueCode(ctx, res, interaction.client, { ...pending, scopes, subject: session.subject });
 }
 
 /** action=deny (or Cancel on the login form): `access_denied` back to the client (RFC 6749 §4.1.2.1). */
@@ -258,7 +259,7 @@ async function continueAs(
     // Issue from what take() returned, never from an earlier read: that is what makes the code single-use.
     const issuable = options.taken === true ? pending : await take(ctx, res, id, headers);
     if (issuable === undefined) return;
-    return issueCode(ctx, res, { ...issuable, subject, authTime: issuable.authTime ?? pending.authTime ?? ctx.now() }, headers);
+    return issueCode(ctx, res, interaction.client, { ...issuable, subject, authTime: issuable.authTime ?? pending.authTime ?? ctx.now() }, headers);
   }
   if (options.taken === true) await ctx.stores.interactions.put(id, pending, pending.expiresAt);
   sendConsentPage(ctx, res, interaction, subject, headers);

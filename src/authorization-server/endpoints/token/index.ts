@@ -8,6 +8,7 @@ import { refreshTokenGrant } from '../../grants/refresh-token.js';
 import { TOKEN_EXCHANGE_GRANT_TYPE, tokenExchangeGrant } from '../../grants/token-exchange.js';
 import { failClosed, NO_STORE_HEADERS, sendTokenResponse, type GrantHandler } from '../../grants/token-response.js';
 import { readForm } from '../../http.js';
+import { noteClientUsed } from '../register/limits.js';
 
 interface GrantEntry {
   handle: GrantHandler;
@@ -52,5 +53,6 @@ export const tokenEndpoint: Endpoint = failClosed(async (ctx, req, res) => {
   const body = await grant.handle({ ctx, form, client, jkt: proof?.jkt, claimProof });
   // Every grant claims before it issues; this only makes sure no response leaves unclaimed.
   await claimProof();
+  await noteClientUsed(ctx, client);
   sendTokenResponse(ctx, res, body);
 });
