@@ -7,6 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectError, REDIRECT_URI, RESOURCE, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
+import { StoreUnavailableError } from '../../../stores/contracts.js';
 import { createMemoryAuthorizationServerStores } from '../../../stores/memory/as-stores.js';
 import { createAuthorizationServer } from '../../create-authorization-server.js';
 import { DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS, DEFAULT_REGISTRATION_THROTTLE } from './limits.js';
@@ -94,6 +95,22 @@ describe('registered clients that are never used expire', () => {
     await h.as.purgeExpired();
     expect(await h.as.context.stores.clients.get(clientId)).toBeDefined();
     expect((await authorize(clientId)).status).toBe(303);
+  });
+
+  it('fail closed where it matters: a store that cannot record the first use does not turn the issued tokens into a 503', async () => {
+    const clientId = await registered();
+    const clients = h.as.context.stores.clients;
+    const markUsed = clients.markUsed.bind(clients);
+    clients.markUsed = () => Promise.reject(new StoreUnavailableError('down'));
+    try {
+      expect((await h.redeem(await h.seedCode({ clientId }), { clientId })).status).toBe(200);
+    } finally {
+      clients.markUsed = markUsed;
+    }
+    expect((await clients.get(clientId))?.usedAt).toBeUndefined();
+    // The next token recorded it.
+    expect((await h.redeem(await h.seedCode({ clientId }), { clientId })).status).toBe(200);
+    expect((await clients.get(clientId))?.usedAt).toBe(h.now());
   });
 
   it('RFC 7591 §3: a client that failed to obtain a token is not used by that', async () => {

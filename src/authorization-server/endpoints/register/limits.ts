@@ -4,6 +4,7 @@
  * never used does not stay forever.
  */
 import type { ThrottlePolicy } from '../../../stores/as-contracts.js';
+import { StoreUnavailableError } from '../../../stores/contracts.js';
 import type { AsContext } from '../../context.js';
 
 /**
@@ -32,8 +33,16 @@ export async function throttleRegistration(ctx: AsContext, source: string): Prom
 /**
  * Records that `client` was used — it completed an authorization or obtained a token — so that
  * it does not expire as unused. A write only on a registered client's first use.
+ *
+ * Bookkeeping, not a check, and it runs after the tokens or code exist: a store that cannot
+ * answer here must not turn a success into a 503 (a client retrying a spent code would trip
+ * reuse detection). The next use records it instead.
  */
 export async function noteClientUsed(ctx: AsContext, client: { clientId: string; source: string; usedAt?: number }): Promise<void> {
   if (client.source !== 'registered' || client.usedAt !== undefined) return;
-  await ctx.stores.clients.markUsed(client.clientId, ctx.now());
+  try {
+    await ctx.stores.clients.markUsed(client.clientId, ctx.now());
+  } catch (error) {
+    if (!(error instanceof StoreUnavailableError)) throw error;
+  }
 }
