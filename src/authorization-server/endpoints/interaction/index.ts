@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AccessDeniedError, isOAuthError, TemporarilyUnavailableError } from '../../../oauth/errors.js';
+import type { UserRecord } from '../../../stores/as-contracts.js';
 import { StoreUnavailableError } from '../../../stores/contracts.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
@@ -127,6 +128,18 @@ async function handlePost(ctx: AsContext, req: IncomingMessage, res: ServerRespo
   }
 }
 
+/** The account named (if it exists) and whether the password is its password. */
+interface PasswordCheck {
+  user: UserRecord | undefined;
+  ok: boolean;
+}
+
+/** Looks the user up and runs scrypt whether or not it exists (equal timing: verifySecret). */
+async function checkPassword(ctx: AsContext, username: string, password: string): Promise<PasswordCheck> {
+  const user = isValidUsername(username) ? await ctx.stores.users.get(username) : undefined;
+  return { user, ok: await verifySecret(password, user?.passwordHash) };
+}
+
 /**
  * action=login, in order, each check before any password is hashed:
  * 1. the throttles (login-attempts.ts): per account and source, and per account, slowing repeated
@@ -154,24 +167,24 @@ async function login(ctx: AsContext, req: IncomingMessage, res: ServerResponse, 
     ctx.audit({ type: 'login.failed', clientId, detail: 'password checks at capacity' });
     return sendError(ctx, res, 503, 'Temporarily unavailable', BUSY_MESSAGE, { 'Retry-After': String(PASSWORD_CHECK_RETRY_AFTER_SECONDS) });
   }
-  let user;
-  let ok: boolean;
+  let attempt: number | undefined;
+  let checked: PasswordCheck | undefined;
   try {
-    const attempt = await claimLoginAttempt(ctx, id);
-    if (attempt === undefined) {
-      await throttle.release();
-      return burn(ctx, res, id, clientId);
-    }
-    user = isValidUsername(username) ? await ctx.stores.users.get(username) : undefined;
-    ok = await verifySecret(password, user?.passwordHash);
-    if (!ok || user === undefined) {
-      // The subject is recorded only for a real account: a mistyped password in the username field must not reach the audit log.
-      ctx.audit({ type: 'login.failed', clientId, ...(user === undefined ? { detail: 'unknown user' } : { subject: user.username, detail: 'wrong password' }) });
-      if (attempt >= MAX_LOGIN_ATTEMPTS) return burn(ctx, res, id, clientId);
-      return sendLoginPage(ctx, res, 400, interaction, { error: BAD_CREDENTIALS_MESSAGE, username });
-    }
+    attempt = await claimLoginAttempt(ctx, id);
+    if (attempt !== undefined) checked = await checkPassword(ctx, username, password);
   } finally {
     releaseSlot();
+  }
+  if (attempt === undefined || checked === undefined) {
+    await throttle.release();
+    return burn(ctx, res, id, clientId);
+  }
+  const { user, ok } = checked;
+  if (!ok || user === undefined) {
+    // The subject is recorded only for a real account: a mistyped password in the username field must not reach the audit log.
+    ctx.audit({ type: 'login.failed', clientId, ...(user === undefined ? { detail: 'unknown user' } : { subject: user.username, detail: 'wrong password' }) });
+    if (attempt >= MAX_LOGIN_ATTEMPTS) return burn(ctx, res, id, clientId);
+    return sendLoginPage(ctx, res, 400, interaction, { error: BAD_CREDENTIALS_MESSAGE, username });
   }
   await throttle.succeeded();
   const now = ctx.now();
