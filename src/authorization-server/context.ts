@@ -62,12 +62,12 @@ export interface AsContext {
 
 const DEFAULT_DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'PS256'];
 
-/** Largest value any throttle setting takes (a year in seconds; a million free attempts). */
+/** Largest value any throttle or expiry setting takes: a year, in seconds. */
 const MAX_THROTTLE_VALUE = 366 * 86_400;
 
 /**
- * A throttle policy from `given` over `defaults`, checked: whole numbers, free 0..1 000 000,
- * base ≥ 1, max ≥ base, forgetAfter ≥ max. Calls `bad(path, message)` on the first problem.
+ * A throttle policy from `given` over `defaults`, checked: whole numbers up to a year's seconds,
+ * free ≥ 0, base ≥ 1, max ≥ base, forgetAfter ≥ max. Calls `bad(path, message)` on the first problem.
  */
 export function resolveThrottlePolicy(path: string, given: Partial<ThrottlePolicy> | undefined, defaults: Readonly<ThrottlePolicy>, bad: (path: string, message: string) => never): ThrottlePolicy {
   const policy = { ...defaults, ...given };
@@ -119,18 +119,17 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     })),
   );
   const cimd = options.clientMetadataDocuments ?? {};
-  const maxChecks = options.login?.maxConcurrentPasswordChecks ?? DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS;
-  if (!Number.isSafeInteger(maxChecks) || maxChecks < 1 || maxChecks > 1024) bad('login.maxConcurrentPasswordChecks', 'must be a whole number from 1 to 1024');
+  const wholeNumber = (path: string, value: number, min: number, max: number): number => {
+    if (!Number.isSafeInteger(value) || value < min || value > max) bad(path, `must be a whole number from ${min} to ${max}`);
+    return value;
+  };
+  const maxChecks = wholeNumber('login.maxConcurrentPasswordChecks', options.login?.maxConcurrentPasswordChecks ?? DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS, 1, 1024);
   const login = {
     throttle: {
       perSource: resolveThrottlePolicy('login.throttle.perSource', options.login?.throttle?.perSource, DEFAULT_SOURCE_THROTTLE, bad),
       perAccount: resolveThrottlePolicy('login.throttle.perAccount', options.login?.throttle?.perAccount, DEFAULT_ACCOUNT_THROTTLE, bad),
     },
     passwordChecks: new PasswordCheckLimiter(maxChecks),
-  };
-  const wholeNumber = (path: string, value: number, min: number, max: number): number => {
-    if (!Number.isSafeInteger(value) || value < min || value > max) bad(path, `must be a whole number from ${min} to ${max}`);
-    return value;
   };
   const registration = {
     enabled: options.registration?.enabled ?? true,
@@ -147,10 +146,7 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     maxConcurrentFetches: wholeNumber('clientMetadataDocuments.maxConcurrentFetches', cimd.maxConcurrentFetches ?? DEFAULT_MAX_CONCURRENT_FETCHES, 1, 1024),
     fetchesPerHostPerMinute: wholeNumber('clientMetadataDocuments.fetchesPerHostPerMinute', cimd.fetchesPerHostPerMinute ?? DEFAULT_FETCHES_PER_HOST_PER_MINUTE, 1, 10_000),
   };
-  const trustedProxyHops = options.trustedProxyHops ?? 0;
-  if (!Number.isSafeInteger(trustedProxyHops) || trustedProxyHops < 0 || trustedProxyHops > MAX_TRUSTED_PROXY_HOPS) {
-    bad('trustedProxyHops', `must be a whole number from 0 to ${MAX_TRUSTED_PROXY_HOPS}`);
-  }
+  const trustedProxyHops = wholeNumber('trustedProxyHops', options.trustedProxyHops ?? 0, 0, MAX_TRUSTED_PROXY_HOPS);
   const audit = options.audit ?? (() => {});
   return Object.freeze({
     issuer,
