@@ -85,13 +85,14 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
         res.writeHead(204, {
           'Access-Control-Allow-Methods': [...route.methods, 'OPTIONS'].join(', '),
           'Access-Control-Allow-Headers': 'Authorization, Content-Type, DPoP, MCP-Protocol-Version',
-          'Access-Control-Expose-Headers': 'DPoP-Nonce, WWW-Authenticate',
+          'Access-Control-Expose-Headers': 'DPoP-Nonce, WWW-Authenticate, Retry-After',
           'Access-Control-Max-Age': '600',
         });
         res.end();
         return true;
       }
-      res.setHeader('Access-Control-Expose-Headers', 'DPoP-Nonce, WWW-Authenticate');
+      // Retry-After is not CORS-safelisted: a browser client must be able to read how long to wait.
+      res.setHeader('Access-Control-Expose-Headers', 'DPoP-Nonce, WWW-Authenticate, Retry-After');
     }
     if (!route.methods.includes(method)) {
       sendJson(res, 405, { error: 'invalid_request', error_description: `use ${route.methods.join(' or ')}` }, { Allow: route.methods.join(', ') });

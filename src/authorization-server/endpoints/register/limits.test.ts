@@ -38,6 +38,8 @@ describe('open registration is throttled per source address (RFC 7591 §3, RFC 6
     const refused = await register('203.0.113.5');
     expectError(refused as never, 429, 'temporarily_unavailable');
     expect(refused.headers.get('retry-after')).toBe(String(DEFAULT_REGISTRATION_THROTTLE.baseDelaySeconds));
+    // Browser-based clients (CORS) can read how long to wait.
+    expect(refused.headers.get('access-control-expose-headers')).toContain('Retry-After');
     expect(refused.body.error_description).toMatch(/too many client registrations from this address; retry in 10 s/);
     expect(refused.body.client_id).toBeUndefined();
     expect(h.audit.filter((e) => e.type === 'client.registered')).toHaveLength(DEFAULT_REGISTRATION_THROTTLE.free);
