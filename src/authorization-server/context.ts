@@ -1,7 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { ProofKeyCache } from '../dpop/proof-key-cache.js';
 import { createNonceManager, type NonceManager } from '../dpop/nonce.js';
-import type { AuthorizationServerStores } from '../stores/as-contracts.js';
+import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/as-contracts.js';
+import { MAX_TRUSTED_PROXY_HOPS } from './client-address.js';
+import { DEFAULT_FAILURE_CACHE_SECONDS, DEFAULT_FETCHES_PER_HOST_PER_MINUTE, DEFAULT_MAX_CONCURRENT_FETCHES, MetadataDocumentLimits } from './clients/metadata-document-limits.js';
+import { DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS, DEFAULT_REGISTRATION_THROTTLE } from './endpoints/register/limits.js';
+import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE } from './endpoints/interaction/login-attempts.js';
+import { DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS, PasswordCheckLimiter } from './password-check-limiter.js';
 import type { ReplayStore } from '../stores/contracts.js';
 import { MemoryReplayStore } from '../stores/memory/replay-store.js';
 import type { AuditEvent, AuthorizationServerOptions } from './options.js';
@@ -39,9 +44,15 @@ export interface AsContext {
   /** Token-endpoint nonces, bound to the issuer origin. */
   nonce: { manager: NonceManager; required: boolean };
   proofKeys: ProofKeyCache;
-  registration: { enabled: boolean; maxBodyBytes: number };
+  registration: { enabled: boolean; maxBodyBytes: number; throttle: ThrottlePolicy; expireUnusedAfterSeconds: number };
   clientMetadataDocuments: Required<NonNullable<AuthorizationServerOptions['clientMetadataDocuments']>>;
+  /** This instance's limits on metadata-document fetches. */
+  metadataDocumentLimits: MetadataDocumentLimits;
   loginTitle: string;
+  /** Sign-in cost controls: throttles and the cap on password checks in flight. */
+  login: { throttle: { perSource: ThrottlePolicy; perAccount: ThrottlePolicy }; passwordChecks: PasswordCheckLimiter };
+  /** Reverse proxies trusted to append to `X-Forwarded-For` (see `client-address.ts`). */
+  trustedProxyHops: number;
   options: Readonly<AuthorizationServerOptions>;
   now(): number;
   /** HMAC-SHA256 under the server secret, domain-separated by `label`; base64url. */
@@ -50,6 +61,25 @@ export interface AsContext {
 }
 
 const DEFAULT_DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'PS256'];
+
+/** Largest value any throttle or expiry setting takes: a year, in seconds. */
+const MAX_THROTTLE_VALUE = 366 * 86_400;
+
+/**
+ * A throttle policy from `given` over `defaults`, checked: whole numbers up to a year's seconds,
+ * free ≥ 0, base ≥ 1, max ≥ base, forgetAfter ≥ max. Calls `bad(path, message)` on the first problem.
+ */
+export function resolveThrottlePolicy(path: string, given: Partial<ThrottlePolicy> | undefined, defaults: Readonly<ThrottlePolicy>, bad: (path: string, message: string) => never): ThrottlePolicy {
+  const policy = { ...defaults, ...given };
+  for (const name of ['free', 'baseDelaySeconds', 'maxDelaySeconds', 'forgetAfterSeconds'] as const) {
+    const value = policy[name];
+    const min = name === 'free' ? 0 : 1;
+    if (!Number.isSafeInteger(value) || value < min || value > MAX_THROTTLE_VALUE) bad(`${path}.${name}`, `must be a whole number from ${min} to ${MAX_THROTTLE_VALUE}`);
+  }
+  if (policy.maxDelaySeconds < policy.baseDelaySeconds) bad(`${path}.maxDelaySeconds`, `must be at least baseDelaySeconds (${policy.baseDelaySeconds})`);
+  if (policy.forgetAfterSeconds < policy.maxDelaySeconds) bad(`${path}.forgetAfterSeconds`, `must be at least maxDelaySeconds (${policy.maxDelaySeconds}), or waiting out the delay would forget the failures`);
+  return policy;
+}
 
 /** Validates options and builds the context. Throws a TypeError that says what to fix. */
 export function createContext(options: AuthorizationServerOptions): AsContext {
@@ -71,6 +101,12 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const tokenUrl = `${base}/token`;
   const dpopAlgorithmList = options.dpop?.algorithms ?? DEFAULT_DPOP_ALGS;
+  options.resources.forEach((r, i) => {
+    const ids = r.introspectionClients;
+    if (ids !== undefined && (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string' && id !== '' && !/^https?:/i.test(id)))) {
+      bad(`resources[${i}].introspectionClients`, 'must list client ids of configured clients (not URLs)');
+    }
+  });
   const resources = new ResourceRegistry(
     options.resources.map((r) => ({
       uri: r.uri,
@@ -79,9 +115,38 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
       defaultScopes: r.defaultScopes ?? r.scopes.filter((s) => s !== 'mcp:admin'),
       dpop: r.dpop ?? 'allowed',
       accessTokenLifetimeSeconds: r.accessTokenLifetimeSeconds ?? options.lifetimes?.accessTokenSeconds ?? 600,
+      introspectionClients: Object.freeze([...(r.introspectionClients ?? [])]),
     })),
   );
   const cimd = options.clientMetadataDocuments ?? {};
+  const wholeNumber = (path: string, value: number, min: number, max: number): number => {
+    if (!Number.isSafeInteger(value) || value < min || value > max) bad(path, `must be a whole number from ${min} to ${max}`);
+    return value;
+  };
+  const maxChecks = wholeNumber('login.maxConcurrentPasswordChecks', options.login?.maxConcurrentPasswordChecks ?? DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS, 1, 1024);
+  const login = {
+    throttle: {
+      perSource: resolveThrottlePolicy('login.throttle.perSource', options.login?.throttle?.perSource, DEFAULT_SOURCE_THROTTLE, bad),
+      perAccount: resolveThrottlePolicy('login.throttle.perAccount', options.login?.throttle?.perAccount, DEFAULT_ACCOUNT_THROTTLE, bad),
+    },
+    passwordChecks: new PasswordCheckLimiter(maxChecks),
+  };
+  const registration = {
+    enabled: options.registration?.enabled ?? true,
+    maxBodyBytes: options.registration?.maxBodyBytes ?? 16 * 1024,
+    throttle: resolveThrottlePolicy('registration.throttle', options.registration?.throttle, DEFAULT_REGISTRATION_THROTTLE, bad),
+    expireUnusedAfterSeconds: wholeNumber('registration.expireUnusedAfterSeconds', options.registration?.expireUnusedAfterSeconds ?? DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS, 60, MAX_THROTTLE_VALUE),
+  };
+  const clientMetadataDocuments = {
+    enabled: cimd.enabled ?? true,
+    allowPrivateNetworks: cimd.allowPrivateNetworks ?? false,
+    timeoutMs: cimd.timeoutMs ?? 5000,
+    maxBytes: cimd.maxBytes ?? 16 * 1024,
+    failureCacheSeconds: wholeNumber('clientMetadataDocuments.failureCacheSeconds', cimd.failureCacheSeconds ?? DEFAULT_FAILURE_CACHE_SECONDS, 0, 3600),
+    maxConcurrentFetches: wholeNumber('clientMetadataDocuments.maxConcurrentFetches', cimd.maxConcurrentFetches ?? DEFAULT_MAX_CONCURRENT_FETCHES, 1, 1024),
+    fetchesPerHostPerMinute: wholeNumber('clientMetadataDocuments.fetchesPerHostPerMinute', cimd.fetchesPerHostPerMinute ?? DEFAULT_FETCHES_PER_HOST_PER_MINUTE, 1, 10_000),
+  };
+  const trustedProxyHops = wholeNumber('trustedProxyHops', options.trustedProxyHops ?? 0, 0, MAX_TRUSTED_PROXY_HOPS);
   const audit = options.audit ?? (() => {});
   return Object.freeze({
     issuer,
@@ -113,14 +178,12 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     // Per origin, like the resource servers: clients keep one nonce per origin.
     nonce: { manager: createNonceManager({ secret: options.dpop?.nonceSecret ?? options.secret, context: issuerUrl.origin, now }), required: options.dpop?.requireNonce ?? false },
     proofKeys: new ProofKeyCache(),
-    registration: { enabled: options.registration?.enabled ?? true, maxBodyBytes: options.registration?.maxBodyBytes ?? 16 * 1024 },
-    clientMetadataDocuments: {
-      enabled: cimd.enabled ?? true,
-      allowPrivateNetworks: cimd.allowPrivateNetworks ?? false,
-      timeoutMs: cimd.timeoutMs ?? 5000,
-      maxBytes: cimd.maxBytes ?? 16 * 1024,
-    },
+    registration,
+    clientMetadataDocuments,
+    metadataDocumentLimits: new MetadataDocumentLimits(clientMetadataDocuments),
     loginTitle: options.login?.title ?? 'Warden',
+    login,
+    trustedProxyHops,
     options: Object.freeze({ ...options }),
     now,
     hmac: (label: string, data: string) => createHmac('sha256', options.secret).update(label).update('\0').update(data).digest('base64url'),

@@ -3,9 +3,6 @@ import { isOAuthError, ServerError, TemporarilyUnavailableError } from '../oauth
 import { StoreUnavailableError } from '../stores/contracts.js';
 import type { RevocationList } from '../stores/contracts.js';
 import { ClientAuthenticationError } from './clients/client-auth.js';
-// Registers the Client ID Metadata Document resolver with getClient (side-effect import; a direct
-// import from get-client.ts would be circular).
-import './clients/client-metadata-document.js';
 import { syncConfiguredClients } from './clients/configured-clients.js';
 import { createContext, type AsContext } from './context.js';
 import type { Endpoint } from './endpoint.js';
@@ -33,7 +30,11 @@ export interface AuthorizationServer {
   readonly revocationList: RevocationList;
   /** Publishes a new next key and promotes the previous next (`warden keys rotate`). */
   rotateKeys(): Promise<void>;
-  /** Deletes expired codes, tokens, interactions and deny-list entries now (also runs every `purgeIntervalSeconds`). */
+  /**
+   * Deletes expired codes, tokens, interactions, deny-list entries and throttles, and registered
+   * clients never used within `registration.expireUnusedAfterSeconds`, now (also runs every
+   * `purgeIntervalSeconds`).
+   */
   purgeExpired(): Promise<void>;
   /** Endpoint context (tests and CLI tools). */
   readonly context: AsContext;
@@ -84,13 +85,14 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
         res.writeHead(204, {
           'Access-Control-Allow-Methods': [...route.methods, 'OPTIONS'].join(', '),
           'Access-Control-Allow-Headers': 'Authorization, Content-Type, DPoP, MCP-Protocol-Version',
-          'Access-Control-Expose-Headers': 'DPoP-Nonce, WWW-Authenticate',
+          'Access-Control-Expose-Headers': 'DPoP-Nonce, WWW-Authenticate, Retry-After',
           'Access-Control-Max-Age': '600',
         });
         res.end();
         return true;
       }
-      res.setHeader('Access-Control-Expose-Headers', 'DPoP-Nonce, WWW-Authenticate');
+      // Retry-After is not CORS-safelisted: a browser client must be able to read how long to wait.
+      res.setHeader('Access-Control-Expose-Headers', 'DPoP-Nonce, WWW-Authenticate, Retry-After');
     }
     if (!route.methods.includes(method)) {
       sendJson(res, 405, { error: 'invalid_request', error_description: `use ${route.methods.join(' or ')}` }, { Allow: route.methods.join(', ') });
@@ -116,11 +118,14 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     return true;
   };
 
-  // Expired codes, refresh tokens, interactions and deny-list entries would otherwise pile up.
+  // Expired codes, refresh tokens, interactions, deny-list entries and throttles would otherwise
+  // pile up, and so would clients registered and never used.
   const purgeSeconds = options.purgeIntervalSeconds ?? 600;
   const purge = async (): Promise<void> => {
     try {
-      await ctx.stores.grants.purgeExpired(ctx.now());
+      const now = ctx.now();
+      await ctx.stores.grants.purgeExpired(now);
+      await ctx.stores.clients.deleteUnused(now - ctx.registration.expireUnusedAfterSeconds);
     } catch {
       // A store outage: the next run tries again.
     }

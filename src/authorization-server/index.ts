@@ -2,5 +2,5 @@ export { createAuthorizationServer, type AuthorizationServer } from './create-au
 export type { AuditEvent, AuthorizationServerOptions, ConfiguredClient } from './options.js';
 export { signingKeySource } from './key-source.js';
 export { addUser, listUsers, removeUser, UserError } from './users.js';
-export { revokeConsent } from './endpoints/interaction/index.js';
+export { revokeAuthorization, revokeConsent, type RevokedAuthorization } from './endpoints/interaction/index.js';
 export type { RegisteredResource } from './resource-registry.js';

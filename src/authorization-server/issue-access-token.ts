@@ -11,17 +11,31 @@ export interface IssuedAccessToken {
   scope: string;
 }
 
+/** What {@link issueAccessToken} mints. */
+export interface AccessTokenInput {
+  clientId: string;
+  subject: string;
+  resource: RegisteredResource;
+  scopes: readonly string[];
+  /** RFC 7638 thumbprint the token is bound to (RFC 9449 §6). */
+  jkt?: string;
+  /** The grant it is issued under: revoking the grant denies it. */
+  grantId?: string;
+  /** RFC 8693: the access tokens (`jti`s) it is exchanged from: denying any of them denies it. */
+  exchangedFrom?: readonly string[];
+  authTime?: number;
+  extra?: Record<string, unknown>;
+}
+
 /**
  * Mints an RFC 9068 JWT access token: `typ: at+jwt`, `aud` = the resource's canonical URI
- * (RFC 8707), `cnf.jkt` when DPoP-bound (RFC 9449 §6). Records it under its grant so revoking the
- * grant puts it on the deny-list.
+ * (RFC 8707), `cnf.jkt` when DPoP-bound (RFC 9449 §6). Records it under its grant, and with the
+ * tokens it was exchanged from, so that revoking any of them puts it on the deny-list. Both are
+ * recorded before the token is returned, so nobody holds a token revocation could miss.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2
  */
-export async function issueAccessToken(
-  ctx: AsContext,
-  input: { clientId: string; subject: string; resource: RegisteredResource; scopes: readonly string[]; jkt?: string; grantId?: string; authTime?: number; extra?: Record<string, unknown> },
-): Promise<IssuedAccessToken> {
+export async function issueAccessToken(ctx: AsContext, input: AccessTokenInput): Promise<IssuedAccessToken> {
   const now = ctx.now();
   const lifetime = input.resource.accessTokenLifetimeSeconds;
   const jti = randomUUID();
@@ -41,5 +55,6 @@ export async function issueAccessToken(
   if (input.jkt !== undefined) payload.cnf = { jkt: input.jkt };
   const accessToken = await ctx.keys.signJwt(payload, 'at+jwt');
   if (input.grantId !== undefined) await ctx.stores.grants.recordAccessToken(input.grantId, jti, now + lifetime);
+  if (input.exchangedFrom !== undefined) await ctx.stores.grants.recordExchangedAccessToken(jti, input.exchangedFrom, now + lifetime);
   return { accessToken, tokenType: input.jkt === undefined ? 'Bearer' : 'DPoP', expiresIn: lifetime, jti, scope };
 }

@@ -1,4 +1,4 @@
-import type { AuthorizationServerStores } from '../stores/as-contracts.js';
+import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/as-contracts.js';
 import type { ReplayStore } from '../stores/contracts.js';
 import type { DpopMode } from '../resource-server/types.js';
 
@@ -22,7 +22,20 @@ export interface AuthorizationServerOptions {
   /** Where token-endpoint DPoP proof `jti`s are claimed (share it with the resource servers' store). Default: in memory. */
   replayStore?: ReplayStore;
   /** Protected resources tokens may be issued for (RFC 8707). */
-  resources: Array<{ uri: string; name: string; scopes: string[]; defaultScopes?: string[]; dpop?: DpopMode; accessTokenLifetimeSeconds?: number }>;
+  resources: Array<{
+    uri: string;
+    name: string;
+    scopes: string[];
+    defaultScopes?: string[];
+    dpop?: DpopMode;
+    accessTokenLifetimeSeconds?: number;
+    /**
+     * Client ids of this resource's servers: operator-configured, confidential clients that may
+     * introspect the tokens whose audience is this resource (RFC 7662 §4). Default none: only a
+     * token's own client learns about it at `/introspect`.
+     */
+    introspectionClients?: string[];
+  }>;
   /**
    * Server secret (≥ 32 bytes) for HMACs: refresh-token successors, CSRF tokens, DPoP nonces.
    * Identical on every instance.
@@ -61,17 +74,68 @@ export interface AuthorizationServerOptions {
   clockSkewSeconds?: number;
   clients?: ConfiguredClient[];
   /** RFC 7591 dynamic registration. Default enabled. */
-  registration?: { enabled?: boolean; maxBodyBytes?: number };
+  registration?: {
+    enabled?: boolean;
+    /** Largest registration request. Default 16 KiB. */
+    maxBodyBytes?: number;
+    /**
+     * Registrations per source address (IPv4, IPv6 /64; see `trustedProxyHops`), as a
+     * `ThrottlePolicy`: beyond it `/register` answers 429 `temporarily_unavailable` with
+     * `Retry-After`. Default 20 free, then 10 s doubling to 3600 s; forgotten after 86400 s.
+     */
+    throttle?: Partial<ThrottlePolicy>;
+    /**
+     * A registered client that has not completed an authorization or obtained a token this long
+     * after registering is unknown from then on and deleted by the purge. Default 86400 (24 h).
+     */
+    expireUnusedAfterSeconds?: number;
+  };
   /** Client ID Metadata Documents (MCP 2025-11-25). Default enabled, public addresses only. */
   clientMetadataDocuments?: {
     enabled?: boolean;
     /** Development only: allow loopback/private addresses (e.g. a document served on localhost). */
     allowPrivateNetworks?: boolean;
+    /** Whole fetch, lookup included. Default 5000. */
     timeoutMs?: number;
+    /** Largest document. Default 16 KiB. */
     maxBytes?: number;
+    /** A failed fetch is remembered this long: the client id is unknown meanwhile, without a fetch. Default 30. */
+    failureCacheSeconds?: number;
+    /** Fetches in flight at once on this instance; beyond, 503 `temporarily_unavailable` + `Retry-After: 1`. Default 16. */
+    maxConcurrentFetches?: number;
+    /** Fetches per host per minute on this instance; beyond, 503 + `Retry-After` until the minute ends. Default 20. */
+    fetchesPerHostPerMinute?: number;
   };
-  /** Login page branding. */
-  login?: { title?: string };
+  /** The sign-in page. */
+  login?: {
+    /** Branding. Default "Warden". */
+    title?: string;
+    /**
+     * Password checks (scrypt, ~50 ms and 16 MiB each) in flight at once on this instance, sign-ins
+     * and client secrets stored as scrypt hashes together; beyond it the request is refused at
+     * once — the sign-in page with 503 and `Retry-After: 1`, the token endpoint with 503
+     * `temporarily_unavailable` — never queued. Default 8.
+     */
+    maxConcurrentPasswordChecks?: number;
+    /**
+     * How repeated sign-in attempts are slowed down (see `ThrottlePolicy`); a throttled attempt
+     * gets the sign-in page again with 429 and `Retry-After`, before any password is hashed.
+     * Never a lock-out: the wait is capped.
+     */
+    throttle?: {
+      /** One account from one source (IPv4 address, IPv6 /64). Default 5 free, then 1 s doubling to 900 s; forgotten after 3600 s. */
+      perSource?: Partial<ThrottlePolicy>;
+      /** One account from all sources (except sources it signed in from before). Default 20 free, then 1 s doubling to 60 s; forgotten after 3600 s. */
+      perAccount?: Partial<ThrottlePolicy>;
+    };
+  };
+  /**
+   * Reverse proxies in front of this server that append the client's address to
+   * `X-Forwarded-For`; the source of a request (for throttling) is the address the outermost one
+   * saw. Default 0: the socket's peer. Set it only when every request passes those proxies, or
+   * clients can choose their own source.
+   */
+  trustedProxyHops?: number;
   signingAlg?: 'ES256' | 'EdDSA';
   /** How often expired rows are purged from the stores, in seconds; 0 turns it off. Default 600. */
   purgeIntervalSeconds?: number;

@@ -13,6 +13,8 @@ export interface RegisteredResource {
   defaultScopes: readonly string[];
   dpop: DpopMode;
   accessTokenLifetimeSeconds: number;
+  /** Configured clients that serve this resource and may introspect its tokens (RFC 7662 §4). Default none. */
+  introspectionClients?: readonly string[];
 }
 
 /**
@@ -50,6 +52,14 @@ export class ResourceRegistry {
     const found = this.#byUri.get(canonical);
     if (found === undefined) throw new InvalidTargetError(`"${canonical}" is not a resource registered with this authorization server`);
     return found;
+  }
+
+  /**
+   * True when `clientId` is registered as a server of one of `audiences` (a resource's
+   * `introspectionClients`): it may learn about tokens meant for it (RFC 7662 §4).
+   */
+  isResourceServer(clientId: string, audiences: readonly string[]): boolean {
+    return audiences.some((aud) => this.#byUri.get(aud)?.introspectionClients?.includes(clientId) === true);
   }
 
   /** Every scope any resource accepts (for `scopes_supported`). */

@@ -113,7 +113,36 @@ describe('warden consents revoke', () => {
     const stores = openSqliteAuthorizationServerStores({ path: db });
     await stores.consents.put({ subject: 'alice', clientId: 'app', resource: 'http://localhost:4000/mcp', scopes: ['mcp:tools'], grantedAt: 1 });
     await stores.close();
-    expect(await consentsRevokeCommand({ config, stateDir: '.warden', user: 'alice', client: 'app' })).toMatch(/^revoked 1 remembered consent\(s\) of user alice for client app/);
+    expect(await consentsRevokeCommand({ config, stateDir: '.warden', user: 'alice', client: 'app' })).toMatch(/^revoked 1 remembered consent\(s\) and 0 grant\(s\) of user alice for client app/);
     await expect(consentsRevokeCommand({ config, stateDir: '.warden', user: 'alice', client: 'app' })).rejects.toThrow('no remembered consent of user alice for client app');
+  });
+
+  it('RFC 7009 §2.1: also revokes the grants issued under the consent — refresh family, access tokens, tokens exchanged from them — and no one else\'s', async () => {
+    const { config, db } = await configFile();
+    const now = Math.floor(Date.now() / 1000);
+    const resource = 'http://localhost:4000/mcp';
+    const setup = openSqliteAuthorizationServerStores({ path: db });
+    await setup.consents.put({ subject: 'alice', clientId: 'app', resource, scopes: ['mcp:tools'], grantedAt: now });
+    for (const [grantId, subject] of [['g-alice', 'alice'], ['g-bob', 'bob']] as const) {
+      await setup.grants.createGrant({ grantId, clientId: 'app', subject, scopes: ['mcp:tools'], resources: [resource], createdAt: now });
+      await setup.grants.saveRefreshToken({ tokenHash: `rt-${grantId}`, grantId, generation: 0, scopes: ['mcp:tools'], resources: [resource], issuedAt: now, expiresAt: now + 3600 });
+      await setup.grants.recordAccessToken(grantId, `at-${grantId}`, now + 600);
+    }
+    await setup.grants.recordExchangedAccessToken('exchanged', ['at-g-alice'], now + 300);
+    await setup.close();
+
+    expect(await consentsRevokeCommand({ config, stateDir: '.warden', user: 'alice', client: 'app' })).toMatch(/^revoked 1 remembered consent\(s\) and 1 grant\(s\) of user alice for client app; .*refresh tokens of those grants no longer work/);
+
+    const after = openSqliteAuthorizationServerStores({ path: db });
+    try {
+      expect(await after.grants.isAccessTokenDenied('at-g-alice', now + 1)).toBe(true);
+      expect(await after.grants.isAccessTokenDenied('exchanged', now + 1)).toBe(true);
+      const successor = { tokenHash: 'rt-next', grantId: 'g-alice', generation: 1, scopes: ['mcp:tools'], resources: [resource], issuedAt: now, expiresAt: now + 3600 };
+      expect(await after.grants.rotateRefreshToken({ tokenHash: 'rt-g-alice', successor, fingerprint: 'fp', graceSeconds: 10, now: now + 1 })).toEqual({ state: 'revoked' });
+      expect(await after.grants.isAccessTokenDenied('at-g-bob', now + 1)).toBe(false);
+      expect((await after.grants.getGrant('g-bob'))?.revokedAt).toBeUndefined();
+    } finally {
+      await after.close();
+    }
   });
 });

@@ -9,7 +9,7 @@ import { builtinConfig } from '../config/builtin.js';
 import type { WardenConfig } from '../config/defaults.js';
 import { loadConfigFile, resolveConfig } from '../config/load.js';
 import { createAuthorizationServer } from '../authorization-server/create-authorization-server.js';
-import { revokeConsent } from '../authorization-server/endpoints/interaction/index.js';
+import { revokeAuthorization } from '../authorization-server/endpoints/interaction/index.js';
 import { addUser, listUsers, removeUser, UserError } from '../authorization-server/users.js';
 import { authorizationServerOptions, openAuthorizationServerStores } from '../server/authorization-server.js';
 import { randomToken } from '../server/state-files.js';
@@ -113,9 +113,17 @@ export async function keysRotateCommand(options: StoreLocationOptions): Promise<
   });
 }
 
-/** `warden consents revoke`: forgets what the user allowed the client, so the next authorization asks again. */
+/**
+ * `warden consents revoke`: withdraws what the user allowed the client — the remembered consents,
+ * so the next authorization asks again, and the grants issued under them, so their refresh tokens
+ * stop working and their access tokens are denied by the stack's resources (which check the
+ * deny-list) and by introspection.
+ */
 export async function consentsRevokeCommand(options: StoreLocationOptions & { user: string; client: string }): Promise<string> {
-  const removed = await withStores(options, (stores) => revokeConsent({ stores }, options.user, options.client));
-  if (removed === 0) throw new UsageError(`no remembered consent of user ${options.user} for client ${options.client}`);
-  return `revoked ${removed} remembered consent(s) of user ${options.user} for client ${options.client}; the next authorization asks again (tokens already issued stay valid until they expire)\n`;
+  const { consents, grants } = await withStores(options, (stores) => revokeAuthorization({ stores }, options.user, options.client));
+  if (consents === 0 && grants === 0) throw new UsageError(`no remembered consent of user ${options.user} for client ${options.client}, and no grant to revoke`);
+  return (
+    `revoked ${consents} remembered consent(s) and ${grants} grant(s) of user ${options.user} for client ${options.client}; ` +
+    'the next authorization asks again, refresh tokens of those grants no longer work, and their access tokens are denied wherever revocation is checked\n'
+  );
 }

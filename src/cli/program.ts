@@ -112,7 +112,7 @@ export function createProgram(): Command {
   storeOptions(
     consents
       .command('revoke')
-      .description('forget what a user allowed a client, so the next authorization asks again')
+      .description('withdraw what a user allowed a client: forget the consent (the next authorization asks again) and revoke the grants and tokens issued under it')
       .requiredOption('--user <username>', 'the user')
       .requiredOption('--client <client_id>', 'the client'),
   ).action(async (options: StoreLocationOptions & { user: string; client: string }) => print(await consentsRevokeCommand(options)));

@@ -3,7 +3,12 @@
  * The result is the typed, deep-frozen {@link WardenConfig} the rest of Warden reads.
  */
 import { canonicalResourceUri } from '../oauth/canonical-uri.js';
+import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE } from '../authorization-server/endpoints/interaction/login-attempts.js';
+import { DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS } from '../authorization-server/password-check-limiter.js';
+import { DEFAULT_FAILURE_CACHE_SECONDS, DEFAULT_FETCHES_PER_HOST_PER_MINUTE, DEFAULT_MAX_CONCURRENT_FETCHES } from '../authorization-server/clients/metadata-document-limits.js';
+import { DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS, DEFAULT_REGISTRATION_THROTTLE } from '../authorization-server/endpoints/register/limits.js';
 import type { DpopMode, PublicJwk, ScopePolicy, TrustOptions } from '../resource-server/types.js';
+import type { ThrottlePolicy } from '../stores/as-contracts.js';
 import type { AuthorizationServerInput, ClientInput, ConfigInput, ResourceInput, TrustInput } from './schema.js';
 
 /**
@@ -42,9 +47,34 @@ export const CONFIG_DEFAULTS = Object.freeze({
     requireNonce: false,
     /** RFC 7591 dynamic registration: on, as MCP clients expect it. */
     registration: true,
-    /** Client ID Metadata Documents: on; private networks only when asked (SSRF). */
-    clientMetadataDocuments: Object.freeze({ enabled: true, allowPrivateNetworks: false }),
+    /** Registrations per source: 20 free, then 10 s doubling to 1 h; forgotten after a day. */
+    registrationThrottle: DEFAULT_REGISTRATION_THROTTLE,
+    /** A registered client that is never used expires after 24 h. */
+    expireUnusedClientsAfterSeconds: DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS,
+    /**
+     * Client ID Metadata Documents: on; private networks only when asked (SSRF); a failed fetch
+     * remembered 30 s; per instance at most 16 fetches at once and 20 per host per minute.
+     */
+    clientMetadataDocuments: Object.freeze({
+      enabled: true,
+      allowPrivateNetworks: false,
+      failureCacheSeconds: DEFAULT_FAILURE_CACHE_SECONDS,
+      maxConcurrentFetches: DEFAULT_MAX_CONCURRENT_FETCHES,
+      fetchesPerHostPerMinute: DEFAULT_FETCHES_PER_HOST_PER_MINUTE,
+    }),
     loginTitle: 'Warden',
+    login: Object.freeze({
+      /** Password checks (scrypt) in flight per instance; beyond: 503 + Retry-After, never queued. */
+      maxConcurrentPasswordChecks: DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS,
+      throttle: Object.freeze({
+        /** One account from one source (IPv4, IPv6 /64): 5 free, then 1 s doubling to 15 min; forgotten after 1 h. */
+        perSource: DEFAULT_SOURCE_THROTTLE,
+        /** One account from all unknown sources: 20 free, then 1 s doubling to 60 s; forgotten after 1 h. */
+        perAccount: DEFAULT_ACCOUNT_THROTTLE,
+      }),
+    }),
+    /** No reverse proxy is trusted: the socket's peer is the source (X-Forwarded-For ignored). */
+    trustedProxyHops: 0,
     /** Demo user and clients: only `warden start`'s built-in configuration turns them on. */
     demo: false,
   }),
@@ -90,10 +120,22 @@ export interface AuthorizationServerConfig {
   };
   readonly refreshGraceSeconds: number;
   readonly dpop: { readonly requireNonce: boolean };
-  readonly registration: { readonly enabled: boolean };
-  readonly clientMetadataDocuments: { readonly enabled: boolean; readonly allowPrivateNetworks: boolean };
+  readonly registration: { readonly enabled: boolean; readonly throttle: Readonly<ThrottlePolicy>; readonly expireUnusedAfterSeconds: number };
+  readonly clientMetadataDocuments: {
+    readonly enabled: boolean;
+    readonly allowPrivateNetworks: boolean;
+    readonly failureCacheSeconds: number;
+    readonly maxConcurrentFetches: number;
+    readonly fetchesPerHostPerMinute: number;
+  };
   readonly clients: readonly ClientConfig[];
-  readonly login: { readonly title: string };
+  readonly login: {
+    readonly title: string;
+    readonly maxConcurrentPasswordChecks: number;
+    readonly throttle: { readonly perSource: Readonly<ThrottlePolicy>; readonly perAccount: Readonly<ThrottlePolicy> };
+  };
+  /** Reverse proxies trusted to append the client address to X-Forwarded-For. */
+  readonly trustedProxyHops: number;
   /** Create the demo user and clients (`warden start`). */
   readonly demo: boolean;
 }
@@ -115,6 +157,8 @@ export interface ResourceConfig {
   /** Undefined: tokens of this stack's own issuer. */
   readonly trust?: TrustOptions;
   readonly tokenLifetimeSeconds: number;
+  /** Configured clients that may introspect this resource's tokens (RFC 7662 §4); empty by default. */
+  readonly introspectionClients: readonly string[];
 }
 
 /** The whole configuration: validated, defaulted, deep-frozen. */
@@ -192,13 +236,22 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
     },
     refreshGraceSeconds: input?.refreshGraceSeconds ?? d.refreshGraceSeconds,
     dpop: { requireNonce: input?.dpop?.requireNonce ?? d.requireNonce },
-    registration: { enabled: input?.registration?.enabled ?? d.registration },
-    clientMetadataDocuments: {
-      enabled: input?.clientMetadataDocuments?.enabled ?? d.clientMetadataDocuments.enabled,
-      allowPrivateNetworks: input?.clientMetadataDocuments?.allowPrivateNetworks ?? d.clientMetadataDocuments.allowPrivateNetworks,
+    registration: {
+      enabled: input?.registration?.enabled ?? d.registration,
+      throttle: { ...d.registrationThrottle, ...input?.registration?.throttle },
+      expireUnusedAfterSeconds: input?.registration?.expireUnusedAfterSeconds ?? d.expireUnusedClientsAfterSeconds,
     },
+    clientMetadataDocuments: { ...d.clientMetadataDocuments, ...input?.clientMetadataDocuments },
     clients: (input?.clients ?? []).map(resolveClient),
-    login: { title: input?.login?.title ?? d.loginTitle },
+    login: {
+      title: input?.login?.title ?? d.loginTitle,
+      maxConcurrentPasswordChecks: input?.login?.maxConcurrentPasswordChecks ?? d.login.maxConcurrentPasswordChecks,
+      throttle: {
+        perSource: { ...d.login.throttle.perSource, ...input?.login?.throttle?.perSource },
+        perAccount: { ...d.login.throttle.perAccount, ...input?.login?.throttle?.perAccount },
+      },
+    },
+    trustedProxyHops: input?.trustedProxyHops ?? d.trustedProxyHops,
     demo: input?.demo ?? d.demo,
   };
 }
@@ -214,6 +267,7 @@ function resolveResource(resource: ResourceInput, publicUrl: string, defaultLife
     ...(scopes ? { scopes: { default: scopes.default ?? [], tools: scopes.tools ?? {} } } : {}),
     ...(trust ? { trust: resolveTrust(trust) } : {}),
     tokenLifetimeSeconds: resource.tokenLifetimeSeconds ?? defaultLifetime,
+    introspectionClients: [...(resource.introspectionClients ?? [])],
   };
 }
 

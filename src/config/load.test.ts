@@ -109,10 +109,18 @@ describe('defaults', () => {
       lifetimes: { accessTokenSeconds: 600, refreshTokenSeconds: 604_800, codeSeconds: 60, interactionSeconds: 600 },
       refreshGraceSeconds: 10,
       dpop: { requireNonce: false },
-      registration: { enabled: true },
-      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: false },
+      registration: { enabled: true, throttle: { free: 20, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 86_400 },
+      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: false, failureCacheSeconds: 30, maxConcurrentFetches: 16, fetchesPerHostPerMinute: 20 },
       clients: [],
-      login: { title: 'Warden' },
+      login: {
+        title: 'Warden',
+        maxConcurrentPasswordChecks: 8,
+        throttle: {
+          perSource: { free: 5, baseDelaySeconds: 1, maxDelaySeconds: 900, forgetAfterSeconds: 3600 },
+          perAccount: { free: 20, baseDelaySeconds: 1, maxDelaySeconds: 60, forgetAfterSeconds: 3600 },
+        },
+      },
+      trustedProxyHops: 0,
       demo: false,
     });
     expect(config.authorizationServer.secret).toBeUndefined();
@@ -145,6 +153,7 @@ describe('defaults', () => {
       upstream: 'builtin:demo',
       dpop: CONFIG_DEFAULTS.dpop,
       tokenLifetimeSeconds: 600,
+      introspectionClients: [],
     });
     expect(resource!.dpop).toBe('allowed');
   });
@@ -229,7 +238,7 @@ describe('validation messages name the key and what to change', () => {
   it('rejects unknown keys, suggesting the closest', () => {
     expect(issuesOf(() => resolveConfig({ publicURL: 'http://x' }, noEnv))[0]).toMatch(/^publicURL: unknown key \(did you mean "publicUrl"\? allowed keys: publicUrl, listen, /);
     expect(issuesOf(() => resolveConfig({ resources: [{ ...demo, dpopp: 'required' }] }, noEnv))).toEqual([
-      'resources[0].dpopp: unknown key (did you mean "dpop"? allowed keys: name, path, upstream, dpop, scopes, trust, tokenLifetimeSeconds)',
+      'resources[0].dpopp: unknown key (did you mean "dpop"? allowed keys: name, path, upstream, dpop, scopes, trust, tokenLifetimeSeconds, introspectionClients)',
     ]);
     expect(issuesOf(() => resolveConfig({ replay: { kind: 'memory', size: 1 } }, noEnv))[0]).toMatch(/^replay\.size: unknown key/);
   });
@@ -386,9 +395,13 @@ authorizationServer:
   lifetimes: { accessTokenSeconds: 300, refreshTokenSeconds: 86400, codeSeconds: 30, interactionSeconds: 900 }
   refreshGraceSeconds: 5
   dpop: { requireNonce: true }
-  registration: { enabled: false }
-  clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true }
-  login: { title: Example Corp }
+  registration: { enabled: false, throttle: { free: 5 }, expireUnusedAfterSeconds: 3600 }
+  clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10 }
+  login:
+    title: Example Corp
+    maxConcurrentPasswordChecks: 4
+    throttle: { perSource: { free: 3, maxDelaySeconds: 600 }, perAccount: { baseDelaySeconds: 2 } }
+  trustedProxyHops: 1
   demo: true
   clients:
     - clientId: billing
@@ -412,9 +425,17 @@ describe('authorizationServer', () => {
       lifetimes: { accessTokenSeconds: 300, refreshTokenSeconds: 86_400, codeSeconds: 30, interactionSeconds: 900 },
       refreshGraceSeconds: 5,
       dpop: { requireNonce: true },
-      registration: { enabled: false },
-      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true },
-      login: { title: 'Example Corp' },
+      registration: { enabled: false, throttle: { free: 5, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 3600 },
+      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10 },
+      login: {
+        title: 'Example Corp',
+        maxConcurrentPasswordChecks: 4,
+        throttle: {
+          perSource: { free: 3, baseDelaySeconds: 1, maxDelaySeconds: 600, forgetAfterSeconds: 3600 },
+          perAccount: { free: 20, baseDelaySeconds: 2, maxDelaySeconds: 60, forgetAfterSeconds: 3600 },
+        },
+      },
+      trustedProxyHops: 1,
       demo: true,
       clients: [
         { clientId: 'billing', clientSecret: 'billing-secret-billing-secret-billing-secret', grantTypes: ['client_credentials'], scope: 'mcp:tools mcp:admin' },
@@ -462,6 +483,37 @@ describe('authorizationServer', () => {
     expect(issuesOf(() => resolveConfig({ authorizationServer: { demo: 'true' } }, noEnv))).toEqual(['authorizationServer.demo: expected boolean, got "true"']);
   });
 
+  it('rejects sign-in throttles that would lock out or forget too soon, and bad proxy hops, naming the key', () => {
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { throttle: { perSource: { maxDelaySeconds: 7200 } } } } }, noEnv))).toEqual([
+      'authorizationServer.login.throttle.perSource.forgetAfterSeconds: must be at least maxDelaySeconds (7200), or waiting out the delay would forget the failures',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { throttle: { perAccount: { baseDelaySeconds: 120 } } } } }, noEnv))).toEqual([
+      'authorizationServer.login.throttle.perAccount.maxDelaySeconds: must be at least baseDelaySeconds (120)',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { throttle: { perAccount: { maxDelaySeconds: 100_000 } } } } }, noEnv))[0]).toBe(
+      'authorizationServer.login.throttle.perAccount.maxDelaySeconds: must be at most 86400',
+    );
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { maxConcurrentPasswordChecks: 0 } } }, noEnv))).toEqual([
+      'authorizationServer.login.maxConcurrentPasswordChecks: must be at least 1',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { trustedProxyHops: 11 } }, noEnv))).toEqual(['authorizationServer.trustedProxyHops: must be at most 10']);
+  });
+
+  it('rejects registration and metadata-document limits out of range, naming the key', () => {
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { registration: { expireUnusedAfterSeconds: 10 } } }, noEnv))).toEqual([
+      'authorizationServer.registration.expireUnusedAfterSeconds: must be at least 60',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { registration: { throttle: { maxDelaySeconds: 5 } } } }, noEnv))).toEqual([
+      'authorizationServer.registration.throttle.maxDelaySeconds: must be at least baseDelaySeconds (10)',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { clientMetadataDocuments: { maxConcurrentFetches: 0 } } }, noEnv))).toEqual([
+      'authorizationServer.clientMetadataDocuments.maxConcurrentFetches: must be at least 1',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { clientMetadataDocuments: { failureCacheSeconds: 7200 } } }, noEnv))).toEqual([
+      'authorizationServer.clientMetadataDocuments.failureCacheSeconds: must be at most 3600',
+    ]);
+  });
+
   const client = (c: object) => issuesOf(() => resolveConfig({ authorizationServer: { clients: [c] } }, noEnv));
   const secret = 's'.repeat(32);
 
@@ -496,6 +548,24 @@ describe('authorizationServer', () => {
     expect(client({ clientId: 'a', clientSecret: secret, scope: 'mcp:tools,mcp:admin x"y' })[0]).toMatch(/scope: expected scope tokens separated by single spaces/);
     // OAuth's snake_case spelling is the likely slip.
     expect(client({ clientId: 'a', client_secret: secret })[0]).toMatch(/^authorizationServer\.clients\[0\]\.client_secret: unknown key \(did you mean "clientSecret"\?/);
+  });
+
+  it('RFC 7662 §4: resources[].introspectionClients names configured confidential clients, which may have no grant types', () => {
+    const rs = { clientId: 'rs-demo', clientSecret: secret, grantTypes: [] };
+    const config = resolveConfig({ authorizationServer: { clients: [rs] }, resources: [{ ...demo, introspectionClients: ['rs-demo'] }] }, noEnv);
+    expect(config.resources[0]!.introspectionClients).toEqual(['rs-demo']);
+    expect(config.authorizationServer.clients[0]!.grantTypes).toEqual([]);
+    expect(issuesOf(() => resolveConfig({ resources: [{ ...demo, introspectionClients: ['nobody'] }] }, noEnv))).toEqual([
+      'resources[0].introspectionClients[0]: "nobody" is not in authorizationServer.clients: add it there (with a clientSecret) or remove it here',
+    ]);
+    const publicClient = { clientId: 'app', redirectUris: ['https://a.example/cb'] };
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { clients: [publicClient] }, resources: [{ ...demo, introspectionClients: ['app'] }] }, noEnv))).toEqual([
+      'resources[0].introspectionClients[0]: "app" is a public client: a resource server introspects with a clientSecret (RFC 7662 §2.1)',
+    ]);
+    const trusted = { ...demo, trust: { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/jwks' }, introspectionClients: ['rs-demo'] };
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { clients: [rs] }, resources: [trusted] }, noEnv))[0]).toMatch(
+      /^resources\[0\]\.introspectionClients\[0\]: only for resources whose tokens this stack issues/,
+    );
   });
 
   it('rejects duplicate client ids, and the demo client ids while demo is on', () => {

@@ -6,6 +6,10 @@
  */
 import { z } from 'zod';
 import { validateRedirectUri } from '../authorization-server/clients/redirect-uri.js';
+import { MAX_TRUSTED_PROXY_HOPS } from '../authorization-server/client-address.js';
+import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE } from '../authorization-server/endpoints/interaction/login-attempts.js';
+import { DEFAULT_REGISTRATION_THROTTLE } from '../authorization-server/endpoints/register/limits.js';
+import type { ThrottlePolicy } from '../stores/as-contracts.js';
 
 /** `z.object(shape).strict()` whose unknown-key issue lists the keys that are allowed. */
 function strictObject<T extends z.ZodRawShape>(shape: T) {
@@ -167,6 +171,11 @@ const resourceSchema = strictObject({
   scopes: scopePolicySchema.optional(),
   trust: trustSchema.optional(),
   tokenLifetimeSeconds: z.number().int().min(1).max(86_400).optional(),
+  /**
+   * Ids of `authorizationServer.clients` (confidential) that are servers of this resource: they
+   * may introspect its tokens at `/introspect` (RFC 7662 §4). Default none.
+   */
+  introspectionClients: z.array(nonEmpty).optional(),
 });
 
 const port = z.number().int().min(0).max(65_535);
@@ -196,7 +205,8 @@ const clientSchema = strictObject({
     .refine((id) => !/^https?:/i.test(id), 'must not be a URL: URL client ids are Client ID Metadata Documents, fetched rather than configured'),
   clientSecret: z.string().min(32, 'must be at least 32 characters (generate one with `openssl rand -base64 32`)').optional(),
   redirectUris: z.array(redirectUri).optional(),
-  grantTypes: z.array(z.enum(CLIENT_GRANT_TYPES)).min(1).optional(),
+  /** Empty: the client obtains no tokens (e.g. a resource server that only introspects). */
+  grantTypes: z.array(z.enum(CLIENT_GRANT_TYPES)).optional(),
   clientName: z.string().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
   scope: z
     .string()
@@ -225,6 +235,30 @@ const clientSchema = strictObject({
 
 const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
 
+/**
+ * A throttle (see `ThrottlePolicy`): every key optional over `defaults`; the merged values must
+ * keep forgetAfterSeconds ≥ maxDelaySeconds ≥ baseDelaySeconds.
+ */
+const throttleSchema = (defaults: Readonly<ThrottlePolicy>) =>
+  strictObject({
+    free: z.number().int().min(0).max(1_000_000).optional(),
+    baseDelaySeconds: seconds(1, 86_400).optional(),
+    maxDelaySeconds: seconds(1, 86_400).optional(),
+    forgetAfterSeconds: seconds(1, 366 * 86_400).optional(),
+  }).superRefine((given, ctx) => {
+    const merged = { ...defaults, ...given };
+    if (merged.maxDelaySeconds < merged.baseDelaySeconds) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['maxDelaySeconds'], message: `must be at least baseDelaySeconds (${merged.baseDelaySeconds})` });
+    }
+    if (merged.forgetAfterSeconds < merged.maxDelaySeconds) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['forgetAfterSeconds'],
+        message: `must be at least maxDelaySeconds (${merged.maxDelaySeconds}), or waiting out the delay would forget the failures`,
+      });
+    }
+  });
+
 const authorizationServerSchema = strictObject({
   enabled: z.boolean().optional(),
   secret: z.string().min(32, 'must be at least 32 characters (a random secret shared by every instance; `openssl rand -base64 48`)').optional(),
@@ -236,10 +270,30 @@ const authorizationServerSchema = strictObject({
   }).optional(),
   refreshGraceSeconds: seconds(0, 300).optional(),
   dpop: strictObject({ requireNonce: z.boolean().optional() }).optional(),
-  registration: strictObject({ enabled: z.boolean().optional() }).optional(),
-  clientMetadataDocuments: strictObject({ enabled: z.boolean().optional(), allowPrivateNetworks: z.boolean().optional() }).optional(),
+  registration: strictObject({
+    enabled: z.boolean().optional(),
+    /** Registrations per source address (ThrottlePolicy); beyond: 429 + Retry-After. */
+    throttle: throttleSchema(DEFAULT_REGISTRATION_THROTTLE).optional(),
+    /** A registered client never used (no authorization completed, no token) this long after registering expires. */
+    expireUnusedAfterSeconds: seconds(60, 366 * 86_400).optional(),
+  }).optional(),
+  clientMetadataDocuments: strictObject({
+    enabled: z.boolean().optional(),
+    allowPrivateNetworks: z.boolean().optional(),
+    /** A failed fetch is remembered this long (the client id is unknown meanwhile, without a fetch). */
+    failureCacheSeconds: seconds(0, 3600).optional(),
+    /** Fetches in flight per instance; beyond: 503 + Retry-After. */
+    maxConcurrentFetches: z.number().int().min(1).max(1024).optional(),
+    /** Fetches per host per minute per instance; beyond: 503 + Retry-After. */
+    fetchesPerHostPerMinute: z.number().int().min(1).max(10_000).optional(),
+  }).optional(),
   clients: z.array(clientSchema).optional(),
-  login: strictObject({ title: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional() }).optional(),
+  login: strictObject({
+    title: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
+    maxConcurrentPasswordChecks: z.number().int().min(1).max(1024).optional(),
+    throttle: strictObject({ perSource: throttleSchema(DEFAULT_SOURCE_THROTTLE).optional(), perAccount: throttleSchema(DEFAULT_ACCOUNT_THROTTLE).optional() }).optional(),
+  }).optional(),
+  trustedProxyHops: z.number().int().min(0).max(MAX_TRUSTED_PROXY_HOPS).optional(),
   demo: z.boolean().optional(),
 }).superRefine((as, ctx) => {
   const seen = new Map<string, number>();
@@ -334,6 +388,21 @@ export const configSchema = strictObject({
         message: `duplicate name ${JSON.stringify(resource.name)} (also resources[${first}].name)`,
       });
     } else names.set(resource.name, index);
+  });
+  // A resource's introspecting servers are configured confidential clients of our own authorization server.
+  const clients = new Map((config.authorizationServer?.clients ?? []).map((client) => [client.clientId, client]));
+  resources.forEach((resource, index) => {
+    (resource.introspectionClients ?? []).forEach((clientId, i) => {
+      const fail = (message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['resources', index, 'introspectionClients', i], message });
+      const client = clients.get(clientId);
+      if (resource.trust !== undefined) {
+        fail('only for resources whose tokens this stack issues: remove trust, or remove introspectionClients (the other issuer decides who introspects)');
+      } else if (client === undefined) {
+        fail(`${JSON.stringify(clientId)} is not in authorizationServer.clients: add it there (with a clientSecret) or remove it here`);
+      } else if (client.clientSecret === undefined) {
+        fail(`${JSON.stringify(clientId)} is a public client: a resource server introspects with a clientSecret (RFC 7662 §2.1)`);
+      }
+    });
   });
   // A resource path may not equal or sit under another's: routing serves a path and its sub-paths.
   resources.forEach((resource, index) => {

@@ -104,12 +104,13 @@ export class UseDpopNonceError extends OAuthError {
 }
 
 /**
- * 503 `temporarily_unavailable`: a store or issuer a check needs is unreachable. Warden fails
- * closed: the request is refused, never waved through.
+ * 503 `temporarily_unavailable`: a store or issuer a check needs is unreachable, or this server
+ * is at a capacity limit. Warden fails closed: the request is refused, never waved through.
+ * `status: 429` when the caller itself is over a rate limit (RFC 6585 §4). Always `Retry-After`.
  */
 export class TemporarilyUnavailableError extends OAuthError {
-  constructor(description: string, options?: OAuthErrorOptions & { retryAfterSeconds?: number }) {
-    super('temporarily_unavailable', 503, description, {
+  constructor(description: string, options?: OAuthErrorOptions & { retryAfterSeconds?: number; status?: 429 | 503 }) {
+    super('temporarily_unavailable', options?.status ?? 503, description, {
       ...options,
       headers: { 'Retry-After': String(options?.retryAfterSeconds ?? 1), ...options?.headers },
     });

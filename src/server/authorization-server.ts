@@ -62,6 +62,7 @@ export function registeredResources(config: WardenConfig): AuthorizationServerOp
         defaultScopes: defaults,
         dpop: resource.dpop,
         accessTokenLifetimeSeconds: resource.tokenLifetimeSeconds,
+        ...(resource.introspectionClients.length > 0 ? { introspectionClients: [...resource.introspectionClients] } : {}),
       };
     });
 }
@@ -157,10 +158,15 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
     clockSkewSeconds: config.clockSkewSeconds,
     // Resources on this origin use nonce.secret: share it so one nonce per origin works at both.
     dpop: { requireNonce: as.dpop.requireNonce, ...(config.nonce ? { nonceSecret: config.nonce.secret } : {}) },
-    registration: { enabled: as.registration.enabled },
+    registration: { enabled: as.registration.enabled, throttle: { ...as.registration.throttle }, expireUnusedAfterSeconds: as.registration.expireUnusedAfterSeconds },
     clientMetadataDocuments: { ...as.clientMetadataDocuments },
     clients: parts.clients ?? [],
-    login: { title: as.login.title },
+    login: {
+      title: as.login.title,
+      maxConcurrentPasswordChecks: as.login.maxConcurrentPasswordChecks,
+      throttle: { perSource: { ...as.login.throttle.perSource }, perAccount: { ...as.login.throttle.perAccount } },
+    },
+    trustedProxyHops: as.trustedProxyHops,
     // One JSON line per event; audit events never carry tokens, codes or secrets (and the logger redacts anyway).
     ...(logger || onAudit ? { audit } : {}),
   };

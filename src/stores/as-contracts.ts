@@ -70,6 +70,17 @@ export interface RefreshTokenRecord {
   rotationFingerprint?: string;
 }
 
+/**
+ * Where an access token came from, as far as revocation is concerned: the grant it was recorded
+ * under, and the access tokens it was obtained from by token exchange (RFC 8693).
+ */
+export interface AccessTokenLineage {
+  /** The grant the token was recorded under (`recordAccessToken`); absent when none. */
+  grantId?: string;
+  /** The `jti`s it was exchanged from (its subject token, that one's subject token, ...), sorted; empty when none. */
+  exchangedFrom: string[];
+}
+
 /** Result of {@link GrantStore.rotateRefreshToken}. */
 export type RotateResult =
   | { state: 'rotated'; previous: RefreshTokenRecord; grant: GrantRecord }
@@ -97,13 +108,41 @@ export interface GrantStore {
   rotateRefreshToken(input: { tokenHash: string; successor: RefreshTokenRecord; fingerprint: string; graceSeconds: number; now: number }): Promise<RotateResult>;
   /** Revokes the grant, all its refresh tokens and (via the deny-list) its recorded access tokens. Idempotent. */
   revokeGrant(grantId: string, now: number): Promise<void>;
+  /**
+   * Revokes everything `subject` authorised `clientId` to hold (the user withdraws consent): every
+   * grant of the pair as {@link revokeGrant} does, and the grants still to come from its
+   * authorization codes — an unredeemed code is deleted (redeeming it then fails as unknown), and
+   * a code redeemed whose grant does not exist yet (the redemption is in flight) gets that grant
+   * created revoked, so the redemption issues only tokens that are denied. Atomic: no grant of the
+   * pair created concurrently escapes. Returns how many grants this call revoked (grants already
+   * revoked do not count).
+   */
+  revokeGrantsFor(subject: string, clientId: string, now: number): Promise<number>;
   /** Records an access token issued under a grant, so revoking the grant can deny it. */
   recordAccessToken(grantId: string, jti: string, expiresAt: number): Promise<void>;
+  /**
+   * Records that access token `jti` (until `expiresAt`) was obtained by exchanging the access
+   * tokens `exchangedFrom` (RFC 8693: its subject token and every token that one was exchanged
+   * from), so that denying any of them denies `jti` too ({@link isAccessTokenDenied}). Idempotent.
+   * Call after `recordAccessToken` when the token also belongs to a grant.
+   *
+   * @throws TypeError when `exchangedFrom` is empty or not strings (a caller bug).
+   */
+  recordExchangedAccessToken(jti: string, exchangedFrom: readonly string[], expiresAt: number): Promise<void>;
+  /** What is recorded about `jti`'s origin (an unknown `jti` has no grant and an empty chain). */
+  getAccessTokenLineage(jti: string): Promise<AccessTokenLineage>;
   /** Puts an access-token `jti` on the deny-list until it expires. */
   denyAccessToken(jti: string, expiresAt: number): Promise<void>;
-  /** True if `jti` is on the deny-list (and not yet expired). */
+  /**
+   * True if `jti`, or an access token it was exchanged from (`recordExchangedAccessToken`), is on
+   * the deny-list and not yet expired: revoking a token revokes everything exchanged from it.
+   * Decided when asked, so no exchange racing a revocation can escape it.
+   */
   isAccessTokenDenied(jti: string, now: number): Promise<boolean>;
-  /** Deletes expired codes, tokens and deny-list entries. Returns how many rows went. */
+  /**
+   * Deletes expired codes, tokens, deny-list entries, interactions and forgotten throttle keys
+   * (every store's expired rows). Returns how many rows went.
+   */
   purgeExpired(now: number): Promise<number>;
 }
 
@@ -125,6 +164,8 @@ export interface ClientRecord {
   createdAt: number;
   /** For cached metadata documents: when to refetch. */
   expiresAt?: number;
+  /** When the client first completed an authorization or obtained a token (`markUsed`); absent: never. */
+  usedAt?: number;
 }
 
 export interface ClientStore {
@@ -132,6 +173,14 @@ export interface ClientStore {
   /** Inserts or replaces. */
   put(client: ClientRecord): Promise<void>;
   delete(clientId: string): Promise<void>;
+  /** Records the client's first use (sets `usedAt` if unset; later calls change nothing). Unknown ids are ignored. */
+  markUsed(clientId: string, now: number): Promise<void>;
+  /**
+   * Deletes the dynamically registered clients (`source: 'registered'`) never used (no `usedAt`)
+   * that were created at or before `createdAtOrBefore`. Atomic per client: one marked used
+   * concurrently is kept. Returns how many went.
+   */
+  deleteUnused(createdAtOrBefore: number): Promise<number>;
 }
 
 /** A local user of the embedded login. */
@@ -199,6 +248,55 @@ export interface KeyStore {
   rotate(input: { newNext: SigningKeyRecord; retireAfter: number }): Promise<void>;
 }
 
+/**
+ * How repeated events of one key (sign-in attempts, registrations from one address) are slowed
+ * down — never locked out: the first `free` events pass back to back; after n ≥ `free` events the
+ * next one must come at least `baseDelaySeconds × 2^(n − free)` seconds, at most
+ * `maxDelaySeconds`, after the previous one; a key with no event for `forgetAfterSeconds` starts
+ * again from zero. All values are whole numbers.
+ */
+export interface ThrottlePolicy {
+  free: number;
+  baseDelaySeconds: number;
+  maxDelaySeconds: number;
+  forgetAfterSeconds: number;
+}
+
+/** What a throttled key has seen: events counted and the time of the last one. */
+export interface ThrottleState {
+  count: number;
+  lastAt: number;
+}
+
+/** Result of {@link ThrottleStore.attempt}. */
+export type ThrottleResult =
+  | { allowed: true; count: number }
+  /** Too soon: nothing was counted; the caller may try again in `retryAfterSeconds` (≥ 1). */
+  | { allowed: false; count: number; retryAfterSeconds: number };
+
+/** Per-key counters that slow repeated events down ({@link ThrottlePolicy}), shared by every instance using the store. */
+export interface ThrottleStore {
+  /**
+   * Atomically: if the wait `policy` requires after the key's counted events is over, counts one
+   * more (at `now`, forgotten `policy.forgetAfterSeconds` after it) and allows it; otherwise
+   * counts nothing and says how long to wait. Concurrent callers get exactly what the same calls
+   * made one after another would: a burst cannot slip past the wait.
+   *
+   * @throws TypeError for an empty or over-long key (at most 512 characters) or a policy that is
+   *   not whole numbers with `forgetAfterSeconds ≥ maxDelaySeconds ≥ baseDelaySeconds ≥ 1` (a caller bug).
+   */
+  attempt(key: string, policy: ThrottlePolicy, now: number): Promise<ThrottleResult>;
+  /**
+   * Takes back one event `attempt` counted, which turned out not to count (a successful sign-in,
+   * or one refused for another reason before it was made). Never below zero; `lastAt` stays.
+   */
+  release(key: string, now: number): Promise<void>;
+  /** The key's live state (not yet forgotten at `now`), or undefined. */
+  get(key: string, now: number): Promise<ThrottleState | undefined>;
+  /** Forgets the key. */
+  delete(key: string): Promise<void>;
+}
+
 /** Everything the authorization server persists. */
 export interface AuthorizationServerStores {
   codes: CodeStore;
@@ -208,5 +306,6 @@ export interface AuthorizationServerStores {
   consents: ConsentStore;
   interactions: InteractionStore;
   keys: KeyStore;
+  throttles: ThrottleStore;
   close(): Promise<void>;
 }

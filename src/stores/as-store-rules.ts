@@ -9,6 +9,9 @@ import type {
   RefreshTokenRecord,
   RotateResult,
   SigningKeyRecord,
+  ThrottlePolicy,
+  ThrottleResult,
+  ThrottleState,
 } from './as-contracts.js';
 import { StoreConflictError } from './store-conflict-error.js';
 
@@ -39,6 +42,14 @@ export interface FamilyOperations {
   insertToken(token: RefreshTokenRecord): void;
   /** Same effect as `GrantStore.revokeGrant`. */
   revokeFamily(grantId: string, now: number): void;
+}
+
+/** `GrantStore.recordExchangedAccessToken` arguments; throws `TypeError` for what no correct caller passes. */
+export function checkExchangedFrom(exchangedFrom: readonly string[]): string[] {
+  if (!Array.isArray(exchangedFrom) || exchangedFrom.length === 0 || !exchangedFrom.every((jti) => typeof jti === 'string' && jti !== '')) {
+    throw new TypeError('recordExchangedAccessToken: exchangedFrom must be a non-empty array of jtis');
+  }
+  return [...new Set(exchangedFrom)];
 }
 
 /** Throws `TypeError` for arguments no correct caller passes. Call before reading the store. */
@@ -207,4 +218,45 @@ export function isGrantPurgeable(grant: GrantRecord, inUse: boolean, now: number
   if (grant.expiresAt !== undefined && grant.expiresAt <= now) return true;
   if (inUse) return false;
   return grant.revokedAt !== undefined || grant.createdAt + IDLE_GRANT_PURGE_SECONDS <= now;
+}
+
+/** Longest `ThrottleStore` key: callers pass HMACs, so anything longer is a bug. */
+export const MAX_THROTTLE_KEY_LENGTH = 512;
+
+/** `ThrottleStore.attempt` arguments; throws `TypeError` for what no correct caller passes. */
+export function checkThrottleInput(key: string, policy: ThrottlePolicy, now: number): void {
+  if (typeof key !== 'string' || key === '' || key.length > MAX_THROTTLE_KEY_LENGTH) {
+    throw new TypeError(`ThrottleStore: key must be a non-empty string of at most ${MAX_THROTTLE_KEY_LENGTH} characters`);
+  }
+  const whole = (value: unknown, min: number): boolean => Number.isSafeInteger(value) && (value as number) >= min;
+  if (!whole(policy.free, 0) || !whole(policy.baseDelaySeconds, 1) || !whole(policy.maxDelaySeconds, policy.baseDelaySeconds) || !whole(policy.forgetAfterSeconds, policy.maxDelaySeconds)) {
+    throw new TypeError('ThrottleStore: policy must be whole numbers with free ≥ 0 and forgetAfterSeconds ≥ maxDelaySeconds ≥ baseDelaySeconds ≥ 1');
+  }
+  if (!Number.isFinite(now)) throw new TypeError('ThrottleStore: now must be a finite number');
+}
+
+/** The wait {@link ThrottlePolicy} requires after `count` events (seconds). */
+export function throttleDelay(count: number, policy: ThrottlePolicy): number {
+  if (count < policy.free) return 0;
+  // 2^31 s is decades: beyond it the cap applies anyway, and the power stays finite.
+  return Math.min(policy.maxDelaySeconds, policy.baseDelaySeconds * 2 ** Math.min(count - policy.free, 31));
+}
+
+/** A stored throttle row as the rules see it; `expiresAt` ≤ now means forgotten. */
+export interface ThrottleRow extends ThrottleState {
+  expiresAt: number;
+}
+
+/**
+ * The decision of `ThrottleStore.attempt` on the key's current row: the new row to write when
+ * the event is allowed (count + 1, `lastAt` = now, forgotten `forgetAfterSeconds` later), else
+ * nothing to write and the remaining wait, rounded up to whole seconds (at least 1).
+ */
+export function decideThrottle(row: ThrottleRow | undefined, policy: ThrottlePolicy, now: number): { result: ThrottleResult; write?: ThrottleRow } {
+  const live = row !== undefined && row.expiresAt > now ? row : undefined;
+  const count = live?.count ?? 0;
+  const wait = live === undefined ? 0 : live.lastAt + throttleDelay(count, policy) - now;
+  if (wait > 0) return { result: { allowed: false, count, retryAfterSeconds: Math.max(1, Math.ceil(wait)) } };
+  const write = { count: count + 1, lastAt: now, expiresAt: now + policy.forgetAfterSeconds };
+  return { result: { allowed: true, count: write.count }, write };
 }

@@ -413,6 +413,113 @@ export function describeAuthorizationServerStoresConformance(
       });
     });
 
+    describe('GrantStore.revokeGrantsFor (withdrawn consent)', () => {
+      it('RFC 7009 §2.1: revokes every grant of the user and client (families, recorded access tokens), no one else\'s; counts; idempotent', async () => {
+        await family(); // grant-1: alice, client-1, rt-0, at-0
+        await stores.grants.createGrant(grant({ grantId: 'grant-2', resources: ['https://other.example/mcp'] }));
+        await stores.grants.recordAccessToken('grant-2', 'at-2', T0 + 600);
+        await stores.grants.createGrant(grant({ grantId: 'grant-bob', subject: 'bob' }));
+        await stores.grants.recordAccessToken('grant-bob', 'at-bob', T0 + 600);
+        await stores.grants.createGrant(grant({ grantId: 'grant-c2', clientId: 'client-2' }));
+        await stores.grants.recordAccessToken('grant-c2', 'at-c2', T0 + 600);
+        await stores.grants.createGrant(grant({ grantId: 'grant-old', revokedAt: T0 }));
+
+        expect(await stores.grants.revokeGrantsFor('alice', 'client-1', T0 + 5)).toBe(2);
+        await expectFamilyRevoked('rt-0');
+        expect((await stores.grants.getGrant('grant-2'))?.revokedAt).toBe(T0 + 5);
+        expect((await stores.grants.getGrant('grant-old'))?.revokedAt).toBe(T0);
+        expect(await stores.grants.isAccessTokenDenied('at-2', T0 + 6)).toBe(true);
+        expect(await stores.grants.isAccessTokenDenied('at-bob', T0 + 6)).toBe(false);
+        expect(await stores.grants.isAccessTokenDenied('at-c2', T0 + 6)).toBe(false);
+        expect((await stores.grants.getGrant('grant-bob'))?.revokedAt).toBeUndefined();
+        expect(await stores.grants.revokeGrantsFor('alice', 'client-1', T0 + 9)).toBe(0);
+        expect(await stores.grants.revokeGrantsFor('nobody', 'client-1', T0 + 9)).toBe(0);
+      });
+
+      it('RFC 6749 §4.1.2: an unredeemed code of the pair is deleted; another pair\'s code is kept', async () => {
+        await stores.codes.save(code({ codeHash: 'c-alice' }));
+        await stores.codes.save(code({ codeHash: 'c-bob', subject: 'bob', grantId: 'grant-b' }));
+        expect(await stores.grants.revokeGrantsFor('alice', 'client-1', T0 + 1)).toBe(0);
+        expect(await stores.codes.consume('c-alice', T0 + 2)).toEqual({ state: 'unknown' });
+        expect((await stores.codes.consume('c-bob', T0 + 2)).state).toBe('fresh');
+        expect(await stores.grants.getGrant('grant-1')).toBeUndefined();
+      });
+
+      it('contract: a code redeemed whose grant is not created yet leaves that grant revoked; creating it then conflicts, and what it records is denied', async () => {
+        await stores.codes.save(code());
+        expect((await stores.codes.consume('code-hash-1', T0 + 1)).state).toBe('fresh');
+        expect(await stores.grants.revokeGrantsFor('alice', 'client-1', T0 + 2)).toBe(1);
+        expect(await stores.grants.getGrant('grant-1')).toMatchObject({ grantId: 'grant-1', clientId: 'client-1', subject: 'alice', revokedAt: T0 + 2 });
+        await expect(stores.grants.createGrant(grant())).rejects.toBeInstanceOf(StoreConflictError);
+        await stores.grants.recordAccessToken('grant-1', 'at-late', T0 + 600);
+        expect(await stores.grants.isAccessTokenDenied('at-late', T0 + 3)).toBe(true);
+        // The code itself is kept, used, so a second redemption is still told apart (reuse).
+        expect((await stores.codes.consume('code-hash-1', T0 + 3)).state).toBe('reused');
+      });
+
+      it('contract: a code redeemed whose grant exists already: that grant is revoked once, not replaced', async () => {
+        await stores.codes.save(code());
+        await stores.codes.consume('code-hash-1', T0 + 1);
+        await family();
+        expect(await stores.grants.revokeGrantsFor('alice', 'client-1', T0 + 2)).toBe(1);
+        expect(await stores.grants.getGrant('grant-1')).toEqual({ ...grant(), revokedAt: T0 + 2 });
+        await expectFamilyRevoked('rt-0');
+      });
+    });
+
+    describe('GrantStore: exchanged access tokens (RFC 8693)', () => {
+      it('RFC 8693 §2.1 / RFC 7009 §2.1: denying a token denies every token exchanged from it, down the chain, whenever the denial comes', async () => {
+        await stores.grants.recordExchangedAccessToken('x-1', ['s-0'], T0 + 300);
+        await stores.grants.recordExchangedAccessToken('x-2', ['x-1', 's-0'], T0 + 200);
+        await stores.grants.recordExchangedAccessToken('y-1', ['s-other'], T0 + 300);
+        for (const jti of ['s-0', 'x-1', 'x-2', 'y-1']) expect(await stores.grants.isAccessTokenDenied(jti, T0)).toBe(false);
+
+        await stores.grants.denyAccessToken('x-1', T0 + 300);
+        expect(await stores.grants.isAccessTokenDenied('x-1', T0)).toBe(true);
+        expect(await stores.grants.isAccessTokenDenied('x-2', T0)).toBe(true);
+        expect(await stores.grants.isAccessTokenDenied('s-0', T0)).toBe(false);
+        expect(await stores.grants.isAccessTokenDenied('y-1', T0)).toBe(false);
+
+        // Recorded after the denial: denied at once all the same.
+        await stores.grants.recordExchangedAccessToken('x-3', ['x-1', 's-0'], T0 + 250);
+        expect(await stores.grants.isAccessTokenDenied('x-3', T0)).toBe(true);
+        // The deny-list entry's own expiry still decides.
+        await stores.grants.denyAccessToken('s-other', T0 + 100);
+        expect(await stores.grants.isAccessTokenDenied('y-1', T0 + 99)).toBe(true);
+        expect(await stores.grants.isAccessTokenDenied('y-1', T0 + 100)).toBe(false);
+      });
+
+      it('contract: the lineage of a jti: its grant and what it was exchanged from (sorted); unknown → none; recording is idempotent', async () => {
+        expect(await stores.grants.getAccessTokenLineage('nope')).toEqual({ exchangedFrom: [] });
+        await family(); // at-0 under grant-1
+        expect(await stores.grants.getAccessTokenLineage('at-0')).toEqual({ grantId: 'grant-1', exchangedFrom: [] });
+        await stores.grants.recordAccessToken('grant-1', 'x-1', T0 + 300);
+        await stores.grants.recordExchangedAccessToken('x-1', ['at-0'], T0 + 300);
+        await stores.grants.recordExchangedAccessToken('x-2', ['x-1', 'at-0'], T0 + 200);
+        await stores.grants.recordExchangedAccessToken('x-2', ['x-1', 'at-0', 'x-1'], T0 + 200);
+        expect(await stores.grants.getAccessTokenLineage('x-1')).toEqual({ grantId: 'grant-1', exchangedFrom: ['at-0'] });
+        expect(await stores.grants.getAccessTokenLineage('x-2')).toEqual({ exchangedFrom: ['at-0', 'x-1'] });
+        // Revoking the grant denies what was recorded under it, and through the chain what was not.
+        await stores.grants.revokeGrant('grant-1', T0 + 5);
+        expect(await stores.grants.isAccessTokenDenied('x-1', T0 + 6)).toBe(true);
+        expect(await stores.grants.isAccessTokenDenied('x-2', T0 + 6)).toBe(true);
+      });
+
+      it('contract: an empty or malformed chain is a caller bug (TypeError)', async () => {
+        await expect(stores.grants.recordExchangedAccessToken('x-1', [], T0 + 1)).rejects.toBeInstanceOf(TypeError);
+        await expect(stores.grants.recordExchangedAccessToken('x-1', [''], T0 + 1)).rejects.toBeInstanceOf(TypeError);
+        await expect(stores.grants.recordExchangedAccessToken('x-1', [1 as unknown as string], T0 + 1)).rejects.toBeInstanceOf(TypeError);
+      });
+
+      it('contract: purgeExpired deletes exchange records at their expiry and counts one per link', async () => {
+        await stores.grants.recordExchangedAccessToken('x-old', ['a', 'b'], T0 + 10);
+        await stores.grants.recordExchangedAccessToken('x-live', ['a'], T0 + 1000);
+        expect(await stores.grants.purgeExpired(T0 + 10)).toBe(2);
+        expect(await stores.grants.getAccessTokenLineage('x-old')).toEqual({ exchangedFrom: [] });
+        expect(await stores.grants.getAccessTokenLineage('x-live')).toEqual({ exchangedFrom: ['a'] });
+      });
+    });
+
     describe('GrantStore.purgeExpired', () => {
       it('contract: deletes expired codes, tokens, deny-list entries and interactions, counts them, keeps live ones', async () => {
         await family(); // grant-1, rt-0 (live), at-0 (exp T0+600)
@@ -490,6 +597,24 @@ export function describeAuthorizationServerStoresConformance(
         await stores.clients.delete('client-1');
         await stores.clients.delete('client-1');
         expect(await stores.clients.get('client-1')).toBeUndefined();
+      });
+
+      it('contract: markUsed sets usedAt once; deleteUnused removes only registered clients never used, created at or before the cutoff', async () => {
+        await stores.clients.put(client({ clientId: 'used', createdAt: T0 }));
+        await stores.clients.put(client({ clientId: 'unused-old', createdAt: T0 }));
+        await stores.clients.put(client({ clientId: 'unused-new', createdAt: T0 + 100 }));
+        await stores.clients.put(client({ clientId: 'configured', source: 'configured', createdAt: T0 }));
+        await stores.clients.put(client({ clientId: 'document', source: 'metadata-document', createdAt: T0, expiresAt: T0 + 60 }));
+        await stores.clients.markUsed('used', T0 + 5);
+        await stores.clients.markUsed('used', T0 + 9);
+        await stores.clients.markUsed('nobody', T0 + 5);
+        expect(await stores.clients.get('used')).toEqual(client({ clientId: 'used', createdAt: T0, usedAt: T0 + 5 }));
+        expect(await stores.clients.deleteUnused(T0 + 99)).toBe(1);
+        expect(await stores.clients.get('unused-old')).toBeUndefined();
+        for (const id of ['used', 'unused-new', 'configured', 'document']) expect(await stores.clients.get(id)).toBeDefined();
+        expect(await stores.clients.deleteUnused(T0 + 100)).toBe(1);
+        expect(await stores.clients.get('unused-new')).toBeUndefined();
+        expect(await stores.clients.deleteUnused(T0 + 100_000)).toBe(0);
       });
 
       it('contract: users insert, replace, list sorted and delete (true only if there was one)', async () => {
@@ -653,6 +778,60 @@ export function describeAuthorizationServerStoresConformance(
       });
     });
 
+    describe('ThrottleStore', () => {
+      const policy = { free: 2, baseDelaySeconds: 10, maxDelaySeconds: 40, forgetAfterSeconds: 100 };
+
+      it('contract: free events pass back to back, then each waits base × 2^(n − free), capped; a refused attempt counts nothing', async () => {
+        expect(await stores.throttles.attempt('k', policy, T0)).toEqual({ allowed: true, count: 1 });
+        expect(await stores.throttles.attempt('k', policy, T0)).toEqual({ allowed: true, count: 2 });
+        expect(await stores.throttles.attempt('k', policy, T0 + 3)).toEqual({ allowed: false, count: 2, retryAfterSeconds: 7 });
+        expect(await stores.throttles.attempt('k', policy, T0 + 10)).toEqual({ allowed: true, count: 3 });
+        expect(await stores.throttles.attempt('k', policy, T0 + 29)).toEqual({ allowed: false, count: 3, retryAfterSeconds: 1 });
+        expect(await stores.throttles.attempt('k', policy, T0 + 30)).toEqual({ allowed: true, count: 4 });
+        expect(await stores.throttles.attempt('k', policy, T0 + 60)).toEqual({ allowed: false, count: 4, retryAfterSeconds: 10 });
+        expect(await stores.throttles.attempt('k', policy, T0 + 70)).toEqual({ allowed: true, count: 5 });
+        // Capped at maxDelaySeconds: never a lock-out.
+        expect(await stores.throttles.attempt('k', policy, T0 + 110)).toEqual({ allowed: true, count: 6 });
+        expect(await stores.throttles.get('k', T0 + 110)).toEqual({ count: 6, lastAt: T0 + 110 });
+        expect(await stores.throttles.get('other', T0)).toBeUndefined();
+      });
+
+      it('contract: a key quiet for forgetAfterSeconds starts again; release takes one back (never below zero); delete forgets', async () => {
+        for (let i = 0; i < 3; i += 1) await stores.throttles.attempt('k', policy, T0 + 10 * i);
+        expect(await stores.throttles.get('k', T0 + 20 + 99)).toEqual({ count: 3, lastAt: T0 + 20 });
+        expect(await stores.throttles.get('k', T0 + 20 + 100)).toBeUndefined();
+        expect(await stores.throttles.attempt('k', policy, T0 + 120)).toEqual({ allowed: true, count: 1 });
+        await stores.throttles.release('k', T0 + 121);
+        await stores.throttles.release('k', T0 + 121);
+        expect(await stores.throttles.get('k', T0 + 121)).toEqual({ count: 0, lastAt: T0 + 120 });
+        await stores.throttles.release('missing', T0);
+        await stores.throttles.delete('k');
+        expect(await stores.throttles.get('k', T0 + 121)).toBeUndefined();
+      });
+
+      it('contract: 20 concurrent attempts on a fresh key → exactly `free` allowed', async () => {
+        const results = await Promise.all(Array.from({ length: 20 }, () => stores.throttles.attempt('burst', policy, T0)));
+        expect(results.filter((r) => r.allowed)).toHaveLength(2);
+        expect(await stores.throttles.get('burst', T0)).toEqual({ count: 2, lastAt: T0 });
+      });
+
+      it('contract: a bad key or policy is a caller bug (TypeError)', async () => {
+        await expect(stores.throttles.attempt('', policy, T0)).rejects.toBeInstanceOf(TypeError);
+        await expect(stores.throttles.attempt('x'.repeat(513), policy, T0)).rejects.toBeInstanceOf(TypeError);
+        await expect(stores.throttles.attempt('k', { ...policy, baseDelaySeconds: 0 }, T0)).rejects.toBeInstanceOf(TypeError);
+        await expect(stores.throttles.attempt('k', { ...policy, maxDelaySeconds: 5 }, T0)).rejects.toBeInstanceOf(TypeError);
+        await expect(stores.throttles.attempt('k', { ...policy, forgetAfterSeconds: 39 }, T0)).rejects.toBeInstanceOf(TypeError);
+        await expect(stores.throttles.attempt('k', { ...policy, free: 1.5 }, T0)).rejects.toBeInstanceOf(TypeError);
+      });
+
+      it('contract: purgeExpired deletes forgotten keys and counts them', async () => {
+        await stores.throttles.attempt('old', policy, T0);
+        await stores.throttles.attempt('live', policy, T0 + 50);
+        expect(await stores.grants.purgeExpired(T0 + 100)).toBe(1);
+        expect(await stores.throttles.get('live', T0 + 100)).toEqual({ count: 1, lastAt: T0 + 50 });
+      });
+    });
+
     describe('close', () => {
       it('contract: close is idempotent; every later call rejects with StoreUnavailableError', async () => {
         await stores.close();
@@ -661,6 +840,7 @@ export function describeAuthorizationServerStoresConformance(
         await expect(stores.grants.getGrant('x')).rejects.toBeInstanceOf(StoreUnavailableError);
         await expect(stores.keys.list()).rejects.toBeInstanceOf(StoreUnavailableError);
         await expect(stores.interactions.take('x', T0)).rejects.toBeInstanceOf(StoreUnavailableError);
+        await expect(stores.throttles.attempt('k', { free: 1, baseDelaySeconds: 1, maxDelaySeconds: 1, forgetAfterSeconds: 1 }, T0)).rejects.toBeInstanceOf(StoreUnavailableError);
       });
     });
   });

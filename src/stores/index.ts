@@ -34,6 +34,11 @@ export type {
   RefreshTokenRecord,
   RotateResult,
   SigningKeyRecord,
+  ThrottlePolicy,
+  ThrottleResult,
+  ThrottleState,
+  ThrottleStore,
+  AccessTokenLineage,
   UserRecord,
   UserStore,
 } from './as-contracts.js';

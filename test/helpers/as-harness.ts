@@ -96,7 +96,8 @@ export async function startHarness(overrides: Partial<AuthorizationServerOptions
   const as = await createAuthorizationServer({
     issuer,
     secret: 'a-test-secret-of-at-least-32-bytes-0123456789ab',
-    resources: [{ uri: RESOURCE, name: 'demo', scopes: ['mcp:tools', 'mcp:admin'] }],
+    // `other-app` plays the resource server that introspects this resource's tokens.
+    resources: [{ uri: RESOURCE, name: 'demo', scopes: ['mcp:tools', 'mcp:admin'], introspectionClients: ['other-app'] }],
     stores: options.store === 'sqlite' ? openSqliteAuthorizationServerStores({ path: ':memory:' }) : createMemoryAuthorizationServerStores(),
     audit: (event) => audit.push(event),
     now,

@@ -37,7 +37,7 @@ export interface TestAs {
  * Starts an authorization server. `issuer` defaults to the listening address; pass an https
  * issuer to see `__Host-`/Secure cookies (requests still go to `base`; see {@link localUrl}).
  */
-export async function startAuthorizationServer(options: { issuer?: string; now?: () => number } = {}): Promise<TestAs> {
+export async function startAuthorizationServer(options: { issuer?: string; now?: () => number; overrides?: Partial<AuthorizationServerOptions> } = {}): Promise<TestAs> {
   let as: AuthorizationServer | undefined;
   const http: Server = createServer((req, res) => {
     void (async () => {
@@ -59,7 +59,7 @@ export async function startAuthorizationServer(options: { issuer?: string; now?:
     audit: (event) => audits.push(event),
   };
   if (options.now !== undefined) asOptions.now = options.now;
-  as = await createAuthorizationServer(asOptions);
+  as = await createAuthorizationServer({ ...asOptions, ...options.overrides });
   await addUser(as.context, 'alice', PASSWORD);
   await addUser(as.context, 'bob', PASSWORD);
   const server = as;
@@ -92,10 +92,10 @@ export function get(t: TestAs, pathOrUrl: string, cookie?: string): Promise<Resp
   return fetch(localUrl(t, pathOrUrl), { redirect: 'manual', headers: cookie === undefined ? {} : { cookie } });
 }
 
-/** A form POST with no redirect following. */
-export function postForm(t: TestAs, pathOrUrl: string, fields: Record<string, string> | string, cookie?: string): Promise<Response> {
+/** A form POST with no redirect following (`extra` headers, e.g. `X-Forwarded-For`, added). */
+export function postForm(t: TestAs, pathOrUrl: string, fields: Record<string, string> | string, cookie?: string, extra: Record<string, string> = {}): Promise<Response> {
   const body = typeof fields === 'string' ? fields : new URLSearchParams(fields).toString();
-  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', ...extra };
   if (cookie !== undefined) headers.cookie = cookie;
   return fetch(localUrl(t, pathOrUrl), { method: 'POST', redirect: 'manual', headers, body });
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { ClientRecord } from '../../stores/as-contracts.js';
-import { InvalidClientError, InvalidRequestError } from '../../oauth/errors.js';
+import { InvalidClientError, InvalidRequestError, TemporarilyUnavailableError } from '../../oauth/errors.js';
+import { PASSWORD_CHECK_RETRY_AFTER_SECONDS } from '../password-check-limiter.js';
 import type { AsContext } from '../context.js';
 import { verifyClientSecret } from '../password.js';
 import { getClient } from './get-client.js';
@@ -31,6 +32,24 @@ function decodeBasic(header: string): { id: string; secret: string } {
     return { id: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')), secret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')) };
   } catch {
     throw new ClientAuthenticationError('malformed Basic credentials', true);
+  }
+}
+
+/**
+ * Verifies a client secret. A secret stored as a scrypt hash (older stores) costs a password
+ * check, so it takes a slot of the instance's cap and, beyond it, is refused with 503
+ * `temporarily_unavailable` and `Retry-After` rather than queued.
+ */
+async function checkSecret(ctx: AsContext, secret: string, stored: string | undefined): Promise<boolean> {
+  if (stored === undefined || !stored.startsWith('scrypt$')) return verifyClientSecret(secret, stored);
+  const release = ctx.login.passwordChecks.tryAcquire();
+  if (release === undefined) {
+    throw new TemporarilyUnavailableError('the server is checking as many secrets as it can; retry shortly', { retryAfterSeconds: PASSWORD_CHECK_RETRY_AFTER_SECONDS });
+  }
+  try {
+    return await verifyClientSecret(secret, stored);
+  } finally {
+    release();
   }
 }
 
@@ -77,7 +96,7 @@ export async function authenticateClient(ctx: AsContext, req: IncomingMessage, f
     return { client, method };
   }
   // Always hash and compare, even for unknown clients, so timing does not reveal which ids exist.
-  const ok = await verifyClientSecret(secret as string, client?.secretHash);
+  const ok = await checkSecret(ctx, secret as string, client?.secretHash);
   if (client === undefined || !ok) throw new ClientAuthenticationError('client authentication failed', basic);
   if (client.tokenEndpointAuthMethod !== method) throw new ClientAuthenticationError(`this client is registered for ${client.tokenEndpointAuthMethod}`, basic);
   return { client, method };

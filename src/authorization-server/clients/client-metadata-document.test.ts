@@ -1,11 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { expectError, RESOURCE, startHarness, type Harness } from '../../../test/helpers/as-harness.js';
+import { TemporarilyUnavailableError } from '../../oauth/errors.js';
 import { createMemoryAuthorizationServerStores } from '../../stores/index.js';
 import { createContext, type AsContext } from '../context.js';
 import type { AuthorizationServerOptions } from '../options.js';
 import { fetchClientMetadataDocument, MetadataDocumentError, resolveMetadataDocumentClient } from './client-metadata-document.js';
 import { getClient } from './get-client.js';
+import { DEFAULT_FAILURE_CACHE_SECONDS } from './metadata-document-limits.js';
 
 const REDIRECT = 'http://127.0.0.1:33418/callback';
 
@@ -350,5 +353,105 @@ describe('Client ID Metadata Documents: SSRF guard', () => {
     const id = `http://localhost:${port}/local.json`;
     serve('/local.json', document(id));
     expect((await getClient(ctx, id))?.clientId).toBe(id);
+  });
+});
+
+describe('Client ID Metadata Documents: limits on fetching for unauthenticated requests', () => {
+  /** The rejection of `promise`, which must be a 503 temporarily_unavailable with Retry-After. */
+  async function expectRefused(promise: Promise<unknown>, retryAfter: string, description: RegExp): Promise<void> {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(TemporarilyUnavailableError);
+    const refusal = error as TemporarilyUnavailableError;
+    expect(refusal.status).toBe(503);
+    expect(refusal.code).toBe('temporarily_unavailable');
+    expect(refusal.headers['Retry-After']).toBe(retryAfter);
+    expect(refusal.description).toMatch(description);
+  }
+
+  it('a failed fetch is remembered for failureCacheSeconds (default 30 s): the id is unknown without a fetch, then fetched again', async () => {
+    const ctx = context();
+    const id = `${origin}/flaky.json`;
+    expect(await getClient(ctx, id)).toBeUndefined();
+    expect(hits.get('/flaky.json')).toBe(1);
+    serve('/flaky.json', document(id));
+    expect(await getClient(ctx, id)).toBeUndefined();
+    clock += DEFAULT_FAILURE_CACHE_SECONDS - 1;
+    expect(await getClient(ctx, id)).toBeUndefined();
+    expect(hits.get('/flaky.json')).toBe(1);
+    clock += 1;
+    expect((await getClient(ctx, id))?.clientId).toBe(id);
+    expect(hits.get('/flaky.json')).toBe(2);
+  });
+
+  it('beyond maxConcurrentFetches: 503 temporarily_unavailable with Retry-After: 1 at once, never queued', async () => {
+    const ctx = context({ maxConcurrentFetches: 1 });
+    const slowId = `${origin}/slow-a.json`;
+    routes.set('/slow-a.json', (_req, res) => {
+      setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(document(slowId))), 150);
+    });
+    const otherId = serve('/other-b.json', document(`${origin}/other-b.json`));
+    const slow = getClient(ctx, slowId);
+    // A second lookup of the same id joins the fetch in flight; another id is refused.
+    const joined = getClient(ctx, slowId);
+    await expectRefused(getClient(ctx, otherId), '1', /too many client metadata documents are being fetched right now/);
+    expect(hits.get('/other-b.json')).toBeUndefined();
+    expect((await slow)?.clientId).toBe(slowId);
+    expect((await joined)?.clientId).toBe(slowId);
+    expect(ctx.metadataDocumentLimits.inFlight).toBe(0);
+    expect((await getClient(ctx, otherId))?.clientId).toBe(otherId);
+  });
+
+  it('beyond fetchesPerHostPerMinute: 503 temporarily_unavailable with Retry-After until the minute ends, for that host only', async () => {
+    const ctx = context({ fetchesPerHostPerMinute: 2 });
+    const ids = ['a', 'b', 'c'].map((name) => serve(`/host-${name}.json`, document(`${origin}/host-${name}.json`)));
+    expect(await getClient(ctx, ids[0]!)).toBeDefined();
+    // A failed fetch counts too.
+    expect(await getClient(ctx, `${origin}/missing.json`)).toBeUndefined();
+    clock += 20;
+    await expectRefused(getClient(ctx, ids[1]!), '40', new RegExp(`fetched from 127\\.0\\.0\\.1:${port} in the last minute; retry in 40 s`));
+    expect(hits.get('/host-b.json')).toBeUndefined();
+    // Cached documents are served without counting.
+    expect(await getClient(ctx, ids[0]!)).toBeDefined();
+    clock += 40;
+    expect(await getClient(ctx, ids[1]!)).toBeDefined();
+    expect(await getClient(ctx, ids[2]!)).toBeDefined();
+  });
+
+  it.each([
+    [{ maxConcurrentFetches: 0 }, 'clientMetadataDocuments.maxConcurrentFetches must be a whole number from 1 to 1024'],
+    [{ fetchesPerHostPerMinute: 1.5 }, 'clientMetadataDocuments.fetchesPerHostPerMinute must be a whole number from 1 to 10000'],
+    [{ failureCacheSeconds: -1 }, 'clientMetadataDocuments.failureCacheSeconds must be a whole number from 0 to 3600'],
+  ])('%j is refused at start, naming the key', (cimd, message) => {
+    expect(() => context(cimd)).toThrow(message);
+  });
+});
+
+describe('Client ID Metadata Documents: limits on the wire', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ clientMetadataDocuments: { allowPrivateNetworks: true, fetchesPerHostPerMinute: 1 } });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('RFC 6749 §4.1.2.1: /authorize over the limit shows a 503 page with Retry-After (the redirect URI is not verified yet); /token answers 503 temporarily_unavailable', async () => {
+    const first = serve('/wire-a.json', document(`${origin}/wire-a.json`));
+    const second = serve('/wire-b.json', document(`${origin}/wire-b.json`));
+    const authorize = (clientId: string) =>
+      fetch(`${h.issuer}/authorize?${new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', resource: RESOURCE })}`, { redirect: 'manual' });
+    expect((await authorize(first)).status).toBe(303);
+    const page = await authorize(second);
+    expect(page.status).toBe(503);
+    expect(page.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(page.headers.get('location')).toBeNull();
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('temporarily_unavailable');
+    const token = await h.post(h.tokenUrl, { grant_type: 'authorization_code', client_id: second, code: 'x', redirect_uri: REDIRECT, code_verifier: 'a'.repeat(43) });
+    expectError(token, 503, 'temporarily_unavailable');
+    expect(token.headers.get('retry-after')).toMatch(/^\d+$/);
   });
 });

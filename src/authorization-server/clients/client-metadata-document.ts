@@ -3,8 +3,9 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, isIPv4, type LookupFunction } from 'node:net';
 import type { ClientRecord } from '../../stores/as-contracts.js';
+import { TemporarilyUnavailableError } from '../../oauth/errors.js';
 import type { AsContext } from '../context.js';
-import { addClientResolver } from './get-client.js';
+import type { FetchRefusal } from './metadata-document-limits.js';
 import { isPublicAddress } from './public-address.js';
 import { clientRecordFromMetadata, parseClientMetadataJson, validateClientMetadata } from './validate-metadata.js';
 
@@ -217,13 +218,30 @@ export async function fetchClientMetadataDocument(ctx: AsContext, clientId: stri
 /** In-flight fetches per context and client id, so a burst of requests for one new client fetches once. */
 const inFlight = new WeakMap<AsContext, Map<string, Promise<ClientRecord | undefined>>>();
 
+/** The answer to a fetch the limits refused: 503 with `Retry-After`, so the client knows to come back. */
+function refusal(refused: FetchRefusal): TemporarilyUnavailableError {
+  const description =
+    refused.reason === 'capacity'
+      ? 'too many client metadata documents are being fetched right now; retry shortly'
+      : `too many client metadata documents were fetched from ${refused.host} in the last minute; retry in ${refused.retryAfterSeconds} s`;
+  return new TemporarilyUnavailableError(description, { retryAfterSeconds: refused.retryAfterSeconds });
+}
+
 /**
- * {@link ClientResolver} for Client ID Metadata Documents (MCP 2025-11-25): when
- * `clientMetadataDocuments.enabled`, a client id that is an https URL is fetched with
+ * Resolves a client id that is a Client ID Metadata Document URL (MCP 2025-11-25), when
+ * `clientMetadataDocuments.enabled`: the document is fetched with
  * {@link fetchClientMetadataDocument}, stored as a `metadata-document` client whose `expiresAt`
  * follows the response's `Cache-Control` (clamped to [60 s, 24 h], default 1 h), and returned;
- * `getClient` serves it from the store until then. Any fetch or validation failure yields
- * `undefined` — an unknown client — and nothing is logged. Store failures propagate.
+ * `getClient` serves it from the store until then. Ids that are not such URLs are `undefined`
+ * without any network activity.
+ *
+ * The fetch runs on behalf of an unauthenticated request, so it is limited
+ * (`metadata-document-limits.ts`): concurrent lookups of one id share one fetch; a failure is
+ * remembered for `failureCacheSeconds` (the id is unknown meanwhile, without a fetch); at most
+ * `maxConcurrentFetches` fetches run at once and at most `fetchesPerHostPerMinute` go to one host
+ * — beyond either, this rejects with 503 `temporarily_unavailable` and `Retry-After` (never
+ * queued). Any fetch or validation failure yields `undefined` — an unknown client — and nothing is
+ * logged. Store failures propagate.
  */
 export async function resolveMetadataDocumentClient(ctx: AsContext, clientId: string): Promise<ClientRecord | undefined> {
   const settings = ctx.clientMetadataDocuments;
@@ -233,19 +251,33 @@ export async function resolveMetadataDocumentClient(ctx: AsContext, clientId: st
   if (pending === undefined) inFlight.set(ctx, (pending = new Map()));
   const running = pending.get(clientId);
   if (running !== undefined) return running;
+
+  const limits = ctx.metadataDocumentLimits;
+  if (limits.failedRecently(clientId, ctx.now())) return undefined;
+  let url: URL;
+  try {
+    url = parseClientIdUrl(clientId, settings.allowPrivateNetworks);
+  } catch {
+    return undefined;
+  }
+  const slot = limits.acquire(url.host, ctx.now());
+  if ('refused' in slot) throw refusal(slot.refused);
+
   const table = pending;
   const work = (async () => {
     let record: ClientRecord;
     try {
       record = await fetchClientMetadataDocument(ctx, clientId);
     } catch {
+      limits.recordFailure(clientId, ctx.now());
       return undefined;
     }
     await ctx.stores.clients.put(record);
     return record;
-  })().finally(() => table.delete(clientId));
+  })().finally(() => {
+    slot.release();
+    table.delete(clientId);
+  });
   table.set(clientId, work);
   return work;
 }
-
-addClientResolver(resolveMetadataDocumentClient);

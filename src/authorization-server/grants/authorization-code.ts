@@ -12,7 +12,8 @@ import { accessTokenBinding, buildTokenResponse, requireParam, type GrantHandler
  * verifier well-formed (before the code is touched, so a malformed request does not burn it);
  * the code consumed atomically (a second redemption revokes everything the first issued); bound to
  * this client, this exact `redirect_uri`, the PKCE S256 verifier (RFC 7636 §4.6), the code's
- * resource (RFC 8707 §2.2) and its `dpop_jkt` (RFC 9449 §10). Then a grant, a (DPoP-bound) access
+ * resource (RFC 8707 §2.2) and its `dpop_jkt` (RFC 9449 §10). Then the DPoP proof's `jti` is
+ * claimed (a request failing a check never consumes it), and a grant, a (DPoP-bound) access
  * token for the resource and, if the client may refresh, the first refresh token of the family.
  *
  * A code that fails any check after consumption stays consumed: codes are single-use whatever the
@@ -21,7 +22,7 @@ import { accessTokenBinding, buildTokenResponse, requireParam, type GrantHandler
  * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-4.1.3
  * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.5.3
  */
-export const authorizationCodeGrant: GrantHandler = async ({ ctx, form, client, jkt }) => {
+export const authorizationCodeGrant: GrantHandler = async ({ ctx, form, client, jkt, claimProof }) => {
   const codeParam = requireParam(form, 'code');
   const redirectUri = requireParam(form, 'redirect_uri');
   // OAuth 2.1 §4.1.3: code_verifier is REQUIRED; without it PKCE would be downgraded to nothing.
@@ -53,6 +54,8 @@ export const authorizationCodeGrant: GrantHandler = async ({ ctx, form, client, 
 
   const resource = ctx.resources.resolve(code.resource);
   const tokenJkt = accessTokenBinding(resource, jkt);
+  // The code is spent already (single-use whatever the outcome); the proof only once all passed.
+  await claimProof();
   const scopes = code.scopes.filter((s) => resource.scopes.includes(s));
   const grant: GrantRecord = { grantId: code.grantId, clientId: client.clientId, subject: code.subject, scopes, resources: [resource.uri], createdAt: now };
   // RFC 9449 §5: refresh tokens of public clients are bound to the proof key; confidential

@@ -25,7 +25,7 @@ function allowedScopes(client: ClientRecord, resource: RegisteredResource): stri
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
  */
-export const clientCredentialsGrant: GrantHandler = async ({ ctx, form, client, jkt }) => {
+export const clientCredentialsGrant: GrantHandler = async ({ ctx, form, client, jkt, claimProof }) => {
   // Defence in depth: registration and metadata documents refuse this grant, but a stored record
   // (an older version's registration, a hand-edited store) might still claim it. A client that
   // chose its own metadata never gets user-less tokens.
@@ -47,6 +47,7 @@ export const clientCredentialsGrant: GrantHandler = async ({ ctx, form, client, 
   if (scopes.length === 0) throw new InvalidScopeError(`this client may obtain no scope at ${resource.uri}`);
 
   const tokenJkt = accessTokenBinding(resource, jkt);
+  await claimProof();
   const issued = await issueAccessToken(ctx, { clientId: client.clientId, subject: client.clientId, resource, scopes, ...(tokenJkt !== undefined && { jkt: tokenJkt }) });
   ctx.audit({ type: 'token.issued', clientId: client.clientId, subject: client.clientId, grantType: 'client_credentials', resource: resource.uri, scopes, ...(tokenJkt !== undefined && { jkt: tokenJkt }) });
   return buildTokenResponse(issued);

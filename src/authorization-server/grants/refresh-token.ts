@@ -58,12 +58,13 @@ function retryGraceSeconds(ctx: AsContext, client: ClientRecord, boundKey: strin
  *
  * The client and DPoP-key binding are checked before the compare-and-swap, so a token presented
  * by the wrong party is refused without rotating (or revoking) the legitimate client's family.
+ * The DPoP proof's `jti` is claimed after those checks and just before the compare-and-swap.
  *
  * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-4.3
  * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-5
  */
-export const refreshTokenGrant: GrantHandler = async ({ ctx, form, client, jkt }) => {
+export const refreshTokenGrant: GrantHandler = async ({ ctx, form, client, jkt, claimProof }) => {
   const presented = requireParam(form, 'refresh_token');
   const tokenHash = sha256Base64url(presented);
   const grants = ctx.stores.grants;
@@ -91,6 +92,12 @@ export const refreshTokenGrant: GrantHandler = async ({ ctx, form, client, jkt }
   const scopes = (requested ?? token.scopes).filter((s) => resource.scopes.includes(s));
 
   const now = ctx.now();
+  // Refused before the proof is claimed: what the compare-and-swap would answer `expired` or
+  // `revoked` (a rotated token of a revoked family still goes on, to be reported as reuse).
+  const revoked = grant.revokedAt !== undefined && token.rotatedAt === undefined;
+  if (revoked || token.expiresAt <= now || (grant.expiresAt !== undefined && grant.expiresAt <= now)) {
+    throw new InvalidGrantError('the refresh token is invalid, expired or revoked');
+  }
   const successorPlaintext = ctx.hmac('refresh-successor', presented);
   // RFC 6749 §6: the new refresh token keeps the scope (and resources) of the one presented;
   // only the access token is narrowed.
@@ -106,6 +113,9 @@ export const refreshTokenGrant: GrantHandler = async ({ ctx, form, client, jkt }
   if (token.jkt !== undefined) successor.jkt = token.jkt;
   const fingerprint = ctx.hmac('refresh-fp', JSON.stringify({ clientId: client.clientId, jkt: jkt ?? '', scope: form.scope ?? '', resource: form.resource ?? '' }));
 
+  // The compare-and-swap is the last check and the first change: the proof is claimed before it,
+  // so a replayed proof can neither rotate the family nor obtain a retry's successor.
+  await claimProof();
   const rotation = await grants.rotateRefreshToken({ tokenHash, successor, fingerprint, graceSeconds: retryGraceSeconds(ctx, client, boundKey), now });
   switch (rotation.state) {
     case 'rotated':

@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectError, basic, callResource, RESOURCE, SECRETS, startHarness, type Harness } from '../../../test/helpers/as-harness.js';
 import { createDpopKey, createTestIssuer, type TestDpopKey } from '../../../test/helpers/test-issuer.js';
-import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from './token-exchange.js';
+import { ACCESS_TOKEN_TYPE, MAX_EXCHANGE_DEPTH, TOKEN_EXCHANGE_GRANT_TYPE } from './token-exchange.js';
 
 
 let h: Harness;
@@ -125,4 +125,101 @@ describe('token exchange (RFC 8693)', () => {
       expect(response.body.access_token).toBeUndefined();
     },
   );
+});
+
+describe('token exchange: revoking what a token was exchanged from revokes it (RFC 8693 + RFC 7009)', () => {
+  /** Asserts a resource server built on the AS's revocation list refuses `token` as revoked (RFC 6750 §3.1). */
+  async function expectDenied(token: string): Promise<void> {
+    const result = await callResource(await h.resourceServer(), token);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.status).toBe(401);
+    expect(result.headers['WWW-Authenticate'] ?? result.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+    expect((await h.post(h.introspectUrl, { token }, basic('other-app', SECRETS.other))).body).toEqual({ active: false });
+  }
+  async function expectAccepted(token: string): Promise<void> {
+    expect((await callResource(await h.resourceServer(), token)).ok).toBe(true);
+  }
+  /** A user's token (public-app, authorization code) and its refresh token and grant. */
+  async function userToken(): Promise<{ access: string; refresh: string; grantId: string; seeded: Awaited<ReturnType<Harness['seedCode']>> }> {
+    const seeded = await h.seedCode();
+    const issued = await h.redeem(seeded);
+    expect(issued.status).toBe(200);
+    return { access: issued.body.access_token as string, refresh: issued.body.refresh_token as string, grantId: seeded.grantId, seeded };
+  }
+  async function exchanged(subject: string): Promise<string> {
+    const response = await exchange({ subject_token: subject });
+    expect(response.status).toBe(200);
+    return response.body.access_token as string;
+  }
+
+  it('RFC 7009 §2.1: revoking the grant (the user\'s refresh token) denies the tokens exchanged from its access token', async () => {
+    const user = await userToken();
+    const derived = await exchanged(user.access);
+    await expectAccepted(derived);
+    expect(h.audit.find((e) => e.grantType === TOKEN_EXCHANGE_GRANT_TYPE)?.grantId).toBe(user.grantId);
+    expect((await h.post(h.revokeUrl, { token: user.refresh, client_id: 'public-app' })).status).toBe(200);
+    await expectDenied(derived);
+    expectError(await exchange({ subject_token: user.access }), 400, 'invalid_request');
+  });
+
+  it('RFC 7009 §2.1: revoking the subject access token denies what was exchanged from it, down the chain', async () => {
+    const subject = await subjectToken();
+    const first = await exchanged(subject);
+    const second = await exchanged(first);
+    await expectAccepted(second);
+    const revoked = await h.post(h.revokeUrl, { token: subject, client_id: 'machine', client_secret: SECRETS.machine });
+    expect(revoked.status).toBe(200);
+    await expectDenied(subject);
+    await expectDenied(first);
+    await expectDenied(second);
+  });
+
+  it('RFC 7009 §2.1: revoking a token in the middle of a chain denies what came after it, not what came before', async () => {
+    const subject = await subjectToken();
+    const first = await exchanged(subject);
+    const second = await exchanged(first);
+    expect((await h.post(h.revokeUrl, { token: first }, basic('exchanger', SECRETS.exchanger))).status).toBe(200);
+    await expectAccepted(subject);
+    await expectDenied(first);
+    await expectDenied(second);
+  });
+
+  it('RFC 9700 §4.14.2: refresh-token reuse revokes the family, and with it the tokens exchanged from its access tokens', async () => {
+    const user = await userToken();
+    const rotated = await h.refresh(user.refresh);
+    expect(rotated.status).toBe(200);
+    const fromFirst = await exchanged(user.access);
+    const fromSecond = await exchanged(rotated.body.access_token as string);
+    await expectAccepted(fromSecond);
+    h.advance(20);
+    expectError(await h.refresh(user.refresh), 400, 'invalid_grant');
+    await expectDenied(fromFirst);
+    await expectDenied(fromSecond);
+  });
+
+  it('OAuth 2.1 §4.1.3 / RFC 9700 §4.5.3: authorization-code reuse revokes the tokens exchanged from what the code issued', async () => {
+    const user = await userToken();
+    const derived = await exchanged(user.access);
+    await expectAccepted(derived);
+    expectError(await h.redeem(user.seeded), 400, 'invalid_grant');
+    await expectDenied(derived);
+  });
+
+  it(`RFC 8693 §2.2.2: a chain of more than ${MAX_EXCHANGE_DEPTH} exchanges is invalid_request`, async () => {
+    let token = await subjectToken();
+    for (let i = 0; i < MAX_EXCHANGE_DEPTH; i += 1) token = await exchanged(token);
+    const refused = await exchange({ subject_token: token });
+    expectError(refused, 400, 'invalid_request');
+    expect(refused.body.error_description).toContain(`at most ${MAX_EXCHANGE_DEPTH}`);
+  });
+
+  it('RFC 8693: a client_credentials subject token has no grant; its exchanged token still follows its revocation', async () => {
+    const subject = await subjectToken();
+    const derived = await exchanged(subject);
+    const { jti } = decodeJwt(derived) as { jti: string };
+    expect(await h.as.context.stores.grants.getAccessTokenLineage(jti)).toEqual({ exchangedFrom: [decodeJwt(subject).jti] });
+    await h.as.context.stores.grants.denyAccessToken(decodeJwt(subject).jti as string, decodeJwt(subject).exp as number);
+    await expectDenied(derived);
+  });
 });

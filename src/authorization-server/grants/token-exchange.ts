@@ -8,6 +8,11 @@ import { accessTokenBinding, buildTokenResponse, parseScopeParam, requireParam, 
 export const TOKEN_EXCHANGE_GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 /** RFC 8693 §3 token type of an OAuth access token. */
 export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+/**
+ * Longest chain of exchanges: a token exchanged from a token exchanged from ... at most this many
+ * times. Each link is checked on every revocation lookup, so the chain is kept short.
+ */
+export const MAX_EXCHANGE_DEPTH = 8;
 
 /**
  * The `act` claim of the new token (RFC 8693 §4.1): the requesting client acts for the subject
@@ -27,6 +32,12 @@ function actorClaim(subject: AccessTokenClaims, requester: string): Record<strin
  * client, `act` names it when it is not the subject token's client. The new token never outlives
  * the subject token, and no refresh token is issued.
  *
+ * The new token belongs to the subject token's grant (its refresh family), and is recorded as
+ * exchanged from the subject token and from everything that one was exchanged from: revoking the
+ * grant (by the user, by refresh-token or code reuse) or any token of the chain (RFC 7009) puts
+ * it on the deny-list that resource servers and introspection consult. A chain may be at most
+ * {@link MAX_EXCHANGE_DEPTH} exchanges long.
+ *
  * Only clients configured by the operator (`source: 'configured'`) may exchange; any other client
  * is `unauthorized_client` even if its stored record claims the grant.
  *
@@ -36,7 +47,7 @@ function actorClaim(subject: AccessTokenClaims, requester: string): Record<strin
  *
  * @see https://www.rfc-editor.org/rfc/rfc8693#section-2
  */
-export const tokenExchangeGrant: GrantHandler = async ({ ctx, form, client, jkt }) => {
+export const tokenExchangeGrant: GrantHandler = async ({ ctx, form, client, jkt, claimProof }) => {
   // Defence in depth: only operator-configured clients act for others. Registration and metadata
   // documents refuse this grant; a stored record that claims it anyway is not trusted.
   if (client.source !== 'configured') throw new UnauthorizedClientError('token exchange is only for clients configured by the operator (RFC 8693 §2.1)');
@@ -60,6 +71,10 @@ export const tokenExchangeGrant: GrantHandler = async ({ ctx, form, client, jkt 
   const now = ctx.now();
   if (subject.sub === undefined || subject.jti === undefined || subject.exp <= now) throw new InvalidRequestError('"subject_token" is expired or incomplete');
   if (await ctx.stores.grants.isAccessTokenDenied(subject.jti, now)) throw new InvalidRequestError('"subject_token" has been revoked');
+  const lineage = await ctx.stores.grants.getAccessTokenLineage(subject.jti);
+  if (lineage.exchangedFrom.length >= MAX_EXCHANGE_DEPTH) {
+    throw new InvalidRequestError(`"subject_token" was itself exchanged ${lineage.exchangedFrom.length} times; a chain of exchanges is at most ${MAX_EXCHANGE_DEPTH} long`);
+  }
   // Possession of a bound subject token is proven by a proof signed with its key.
   if (subject.jkt !== undefined && subject.jkt !== jkt) {
     throw new InvalidRequestError('"subject_token" is DPoP-bound: sign the DPoP proof with the key it is bound to (RFC 9449 §6)');
@@ -76,12 +91,15 @@ export const tokenExchangeGrant: GrantHandler = async ({ ctx, form, client, jkt 
   const tokenJkt = accessTokenBinding(resource, jkt);
   const act = actorClaim(subject, client.clientId);
   const authTime = subject.payload.auth_time;
+  await claimProof();
   const issued = await issueAccessToken(ctx, {
     clientId: client.clientId,
     subject: subject.sub,
     // Never outlive the token it was exchanged for: that would extend a session by exchanging.
     resource: { ...resource, accessTokenLifetimeSeconds: Math.min(resource.accessTokenLifetimeSeconds, subject.exp - now) },
     scopes,
+    ...(lineage.grantId !== undefined && { grantId: lineage.grantId }),
+    exchangedFrom: [subject.jti, ...lineage.exchangedFrom],
     ...(tokenJkt !== undefined && { jkt: tokenJkt }),
     ...(typeof authTime === 'number' && { authTime }),
     ...(act !== undefined && { extra: { act } }),
@@ -91,6 +109,7 @@ export const tokenExchangeGrant: GrantHandler = async ({ ctx, form, client, jkt 
     clientId: client.clientId,
     subject: subject.sub,
     grantType: TOKEN_EXCHANGE_GRANT_TYPE,
+    ...(lineage.grantId !== undefined && { grantId: lineage.grantId }),
     resource: resource.uri,
     scopes,
     ...(tokenJkt !== undefined && { jkt: tokenJkt }),

@@ -22,6 +22,13 @@ export interface TokenRequest {
   client: ClientRecord;
   /** RFC 7638 thumbprint of the request's verified DPoP proof key; undefined without a proof. */
   jkt: string | undefined;
+  /**
+   * Claims the DPoP proof's `jti` (RFC 9449 §11.1), rejecting a replay with 400
+   * `invalid_dpop_proof`. A grant calls it once every check it can make without changing state
+   * has passed, and before it rotates, creates or issues anything, so that a request failing a
+   * check never consumes the proof. A no-op without a proof; only the first call claims.
+   */
+  claimProof(): Promise<void>;
 }
 
 /** A successful token response (RFC 6749 §5.1, RFC 9449 §5, RFC 8693 §2.2.1). */

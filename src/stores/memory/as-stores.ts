@@ -21,11 +21,16 @@ import type {
   KeyStore,
   RefreshTokenRecord,
   SigningKeyRecord,
+  ThrottleStore,
   UserRecord,
   UserStore,
 } from '../as-contracts.js';
 import {
   type FamilyOperations,
+  type ThrottleRow,
+  checkThrottleInput,
+  decideThrottle,
+  checkExchangedFrom,
   checkKeyPut,
   checkRotateInput,
   isGrantPurgeable,
@@ -73,13 +78,18 @@ export function createMemoryAuthorizationServerStores(
   const refreshTokens = new Map<string, RefreshTokenRecord>();
   /** grantId → jti → expiresAt of the access tokens issued under the grant. */
   const accessTokens = new Map<string, Map<string, number>>();
+  /** jti → the grant it was recorded under (the reverse of `accessTokens`). */
+  const accessTokenGrants = new Map<string, string>();
+  /** jti → the jtis it was exchanged from, each with the expiry of this record. */
+  const exchanged = new Map<string, Map<string, number>>();
   const denied = new Map<string, number>();
   const clients = new Map<string, ClientRecord>();
   const users = new Map<string, UserRecord>();
   const consents = new Map<string, ConsentRecord>();
   const interactions = new Map<string, { json: string; expiresAt: number }>();
   const keys = new Map<string, SigningKeyRecord>();
-  const tables = [codes, grants, refreshTokens, accessTokens, denied, clients, users, consents, interactions, keys];
+  const throttles = new Map<string, ThrottleRow>();
+  const tables = [throttles, codes, grants, refreshTokens, accessTokens, accessTokenGrants, exchanged, denied, clients, users, consents, interactions, keys];
   let closed = false;
 
   /** Runs `operation` synchronously, as the one atomic section of a call. */
@@ -160,6 +170,24 @@ export function createMemoryAuthorizationServerStores(
         return rotateRefreshTokenWith(family, input);
       }),
     revokeGrant: (grantId, now) => atomically(() => revokeFamily(grantId, now)),
+    revokeGrantsFor: (subject, clientId, now) =>
+      atomically(() => {
+        let revoked = 0;
+        for (const [codeHash, { code, usedAt }] of codes) {
+          if (code.subject !== subject || code.clientId !== clientId) continue;
+          if (usedAt === undefined) codes.delete(codeHash);
+          else if (!grants.has(code.grantId)) {
+            grants.set(code.grantId, { grantId: code.grantId, clientId, subject, scopes: [...code.scopes], resources: [code.resource], createdAt: now, revokedAt: now });
+            revoked += 1;
+          }
+        }
+        for (const grant of grants.values()) {
+          if (grant.subject !== subject || grant.clientId !== clientId || grant.revokedAt !== undefined) continue;
+          revokeFamily(grant.grantId, now);
+          revoked += 1;
+        }
+        return revoked;
+      }),
     recordAccessToken: (grantId, jti, expiresAt) =>
       atomically(() => {
         const grant = grants.get(grantId);
@@ -167,11 +195,26 @@ export function createMemoryAuthorizationServerStores(
         let issued = accessTokens.get(grantId);
         if (issued === undefined) accessTokens.set(grantId, (issued = new Map()));
         issued.set(jti, Math.max(expiresAt, issued.get(jti) ?? -Infinity));
+        accessTokenGrants.set(jti, grantId);
         // Issued while (or after) the grant was revoked: deny it now, or it would escape.
         if (grant.revokedAt !== undefined) deny(jti, expiresAt);
       }),
+    recordExchangedAccessToken: (jti, exchangedFrom, expiresAt) =>
+      atomically(() => {
+        const from = checkExchangedFrom(exchangedFrom);
+        let chain = exchanged.get(jti);
+        if (chain === undefined) exchanged.set(jti, (chain = new Map()));
+        for (const ancestor of from) chain.set(ancestor, Math.max(expiresAt, chain.get(ancestor) ?? -Infinity));
+      }),
+    getAccessTokenLineage: (jti) =>
+      atomically(() => {
+        const grantId = accessTokenGrants.get(jti);
+        const exchangedFrom = [...(exchanged.get(jti)?.keys() ?? [])].sort(compare);
+        return grantId === undefined ? { exchangedFrom } : { grantId, exchangedFrom };
+      }),
     denyAccessToken: (jti, expiresAt) => atomically(() => deny(jti, expiresAt)),
-    isAccessTokenDenied: (jti, now) => atomically(() => (denied.get(jti) ?? -Infinity) > now),
+    isAccessTokenDenied: (jti, now) =>
+      atomically(() => [jti, ...(exchanged.get(jti)?.keys() ?? [])].some((candidate) => (denied.get(candidate) ?? -Infinity) > now)),
     purgeExpired: (now) => atomically(() => purge(now)),
   };
 
@@ -183,8 +226,11 @@ export function createMemoryAuthorizationServerStores(
     sweep(codes, (entry) => entry.code.expiresAt <= now);
     sweep(refreshTokens, (token) => token.expiresAt <= now);
     for (const issued of accessTokens.values()) sweep(issued, (expiresAt) => expiresAt <= now);
+    for (const chain of exchanged.values()) sweep(chain, (expiresAt) => expiresAt <= now);
+    for (const [jti, chain] of exchanged) if (chain.size === 0) exchanged.delete(jti);
     sweep(denied, (expiresAt) => expiresAt <= now);
     sweep(interactions, (entry) => entry.expiresAt <= now);
+    sweep(throttles, (row) => row.expiresAt <= now);
     for (const [grantId, grant] of grants) {
       const issued = accessTokens.get(grantId);
       const tokens = familyTokens(grantId);
@@ -195,6 +241,7 @@ export function createMemoryAuthorizationServerStores(
       grants.delete(grantId);
     }
     for (const [grantId, issued] of accessTokens) if (issued.size === 0) accessTokens.delete(grantId);
+    for (const [jti, grantId] of accessTokenGrants) if (accessTokens.get(grantId)?.has(jti) !== true) accessTokenGrants.delete(jti);
     return removed;
   }
 
@@ -203,6 +250,19 @@ export function createMemoryAuthorizationServerStores(
     get: (clientId) => atomically(() => clients.get(clientId)),
     put: (client) => atomically(() => void clients.set(client.clientId, frozenCopy(client))),
     delete: (clientId) => atomically(() => void clients.delete(clientId)),
+    markUsed: (clientId, now) =>
+      atomically(() => {
+        const client = clients.get(clientId);
+        if (client !== undefined && client.usedAt === undefined) clients.set(clientId, frozenCopy({ ...client, usedAt: now }));
+      }),
+    deleteUnused: (createdAtOrBefore) =>
+      atomically(() => {
+        let removed = 0;
+        for (const [clientId, client] of clients) {
+          if (client.source === 'registered' && client.usedAt === undefined && client.createdAt <= createdAtOrBefore) removed += Number(clients.delete(clientId));
+        }
+        return removed;
+      }),
   };
 
   const userStore: UserStore = {
@@ -275,6 +335,27 @@ export function createMemoryAuthorizationServerStores(
       }),
   };
 
+  const throttleStore: ThrottleStore = {
+    attempt: (key, policy, now) =>
+      atomically(() => {
+        checkThrottleInput(key, policy, now);
+        const { result, write } = decideThrottle(throttles.get(key), policy, now);
+        if (write !== undefined) throttles.set(key, write);
+        return result;
+      }),
+    release: (key, now) =>
+      atomically(() => {
+        const row = throttles.get(key);
+        if (row !== undefined && row.expiresAt > now) row.count = Math.max(0, row.count - 1);
+      }),
+    get: (key, now) =>
+      atomically(() => {
+        const row = throttles.get(key);
+        return row !== undefined && row.expiresAt > now ? { count: row.count, lastAt: row.lastAt } : undefined;
+      }),
+    delete: (key) => atomically(() => void throttles.delete(key)),
+  };
+
   return {
     codes: codeStore,
     grants: grantStore,
@@ -283,6 +364,7 @@ export function createMemoryAuthorizationServerStores(
     consents: consentStore,
     interactions: interactionStore,
     keys: keyStore,
+    throttles: throttleStore,
     close: async () => {
       closed = true;
       for (const table of tables) table.clear();

@@ -14,6 +14,7 @@ import {
   type FamilyOperations,
   type RotateInput,
   IDLE_GRANT_PURGE_SECONDS,
+  checkExchangedFrom,
   checkRotateInput,
   rotateRefreshTokenWith,
 } from '../as-store-rules.js';
@@ -87,7 +88,20 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
       ON CONFLICT (jti) DO UPDATE SET expires_at = GREATEST(${s}.denied_access_tokens.expires_at, excluded.expires_at)
     )
     SELECT count(*) AS found FROM g`;
-  const isDenied = `SELECT 1 FROM ${s}.denied_access_tokens WHERE jti = $1 AND expires_at > $2`;
+  // The token itself or any token it was exchanged from: each an index lookup.
+  const isDenied = `
+    SELECT 1 FROM ${s}.denied_access_tokens
+    WHERE jti IN (SELECT $1::text UNION ALL SELECT exchanged_from FROM ${s}.exchanged_access_tokens WHERE jti = $1)
+      AND expires_at > $2
+    LIMIT 1`;
+  const recordExchange = `
+    INSERT INTO ${s}.exchanged_access_tokens (jti, exchanged_from, expires_at)
+    SELECT $1::text, ancestor, $3::bigint FROM unnest($2::text[]) AS ancestor
+    ON CONFLICT (jti, exchanged_from) DO UPDATE SET expires_at = GREATEST(${s}.exchanged_access_tokens.expires_at, excluded.expires_at)`;
+  const lineage = `
+    SELECT (SELECT grant_id FROM ${s}.access_tokens WHERE jti = $1 ORDER BY grant_id COLLATE "C" LIMIT 1) AS grant_id,
+           COALESCE((SELECT array_agg(exchanged_from ORDER BY exchanged_from COLLATE "C")
+                     FROM ${s}.exchanged_access_tokens WHERE jti = $1), '{}') AS exchanged_from`;
 
   /**
    * `GrantStore.revokeGrant` inside `tx`. The UPDATE locks the grant row before the deny-list
@@ -103,6 +117,37 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
       [grantId, now],
     );
   };
+
+  /**
+   * `GrantStore.revokeGrantsFor` as one transaction. Unredeemed codes go first: a concurrent
+   * redemption either marked its code used before the DELETE reached it (the DELETE then skips
+   * it, and the next statement, a later snapshot, sees it redeemed and leaves its grant revoked
+   * in its place) or finds it gone. A grant the redemption inserts concurrently is either seen
+   * by the UPDATE or collides with the placeholder (the redemption then records into a revoked
+   * grant). The UPDATE locks the grants it revokes before their access tokens are copied to the
+   * deny-list, as in {@link revokeFamily}.
+   */
+  const revokeAllOf = (subject: string, clientId: string, now: number): Promise<number> =>
+    db.transaction(async (tx) => {
+      const params = [subject, clientId, now];
+      await tx.query(`DELETE FROM ${s}.authorization_codes WHERE subject = $1 AND client_id = $2 AND used_at IS NULL`, [subject, clientId]);
+      const placeholders = await tx.query(
+        `INSERT INTO ${s}.grants (${GRANT_COLUMNS})
+         SELECT grant_id, client_id, subject, scopes, ARRAY[resource], NULL::text, $3::bigint, NULL::bigint, $3::bigint
+         FROM ${s}.authorization_codes WHERE subject = $1 AND client_id = $2
+         ON CONFLICT (grant_id) DO NOTHING`,
+        params,
+      );
+      const revoked = await tx.query(`UPDATE ${s}.grants SET revoked_at = $3 WHERE subject = $1 AND client_id = $2 AND revoked_at IS NULL`, params);
+      await tx.query(
+        `INSERT INTO ${s}.denied_access_tokens (jti, expires_at)
+         SELECT a.jti, a.expires_at FROM ${s}.access_tokens a JOIN ${s}.grants g ON g.grant_id = a.grant_id
+         WHERE g.subject = $1 AND g.client_id = $2 AND a.expires_at > $3
+         ON CONFLICT (jti) DO UPDATE SET expires_at = GREATEST(${s}.denied_access_tokens.expires_at, excluded.expires_at)`,
+        params,
+      );
+      return placeholders.rowCount + revoked.rowCount;
+    });
 
   /**
    * The compare-and-swap. The family's grant row is locked first, so rotations, revocations
@@ -183,9 +228,17 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
       return rotate(input);
     },
     revokeGrant: (grantId, now) => db.transaction((tx) => revokeFamily(tx, grantId, now)),
+    revokeGrantsFor: (subject, clientId, now) => revokeAllOf(subject, clientId, now),
     recordAccessToken: async (grantId, jti, expiresAt) => {
       const { rows } = await db.query<{ found: number }>(recordAccess, [grantId, jti, expiresAt]);
       if (Number(rows[0]?.found ?? 0) === 0) throw new TypeError('GrantStore.recordAccessToken: unknown grant');
+    },
+    recordExchangedAccessToken: async (jti, from, expiresAt) =>
+      void (await db.query(recordExchange, [jti, checkExchangedFrom(from), expiresAt])),
+    getAccessTokenLineage: async (jti) => {
+      const row = (await db.query<{ grant_id: string | null; exchanged_from: string[] }>(lineage, [jti])).rows[0];
+      const exchangedFrom = row?.exchanged_from ?? [];
+      return row?.grant_id == null ? { exchangedFrom } : { grantId: row.grant_id, exchangedFrom };
     },
     denyAccessToken: async (jti, expiresAt) => void (await db.query(deny, [jti, expiresAt])),
     isAccessTokenDenied: async (jti, now) => (await db.query(isDenied, [jti, now])).rowCount > 0,
@@ -252,8 +305,10 @@ function purge(db: PostgresDatabase, s: string, now: number): Promise<number> {
     [`DELETE FROM ${s}.authorization_codes WHERE expires_at <= $1`, [now]],
     [`DELETE FROM ${s}.refresh_tokens WHERE expires_at <= $1`, [now]],
     [`DELETE FROM ${s}.access_tokens WHERE expires_at <= $1`, [now]],
+    [`DELETE FROM ${s}.exchanged_access_tokens WHERE expires_at <= $1`, [now]],
     [`DELETE FROM ${s}.denied_access_tokens WHERE expires_at <= $1`, [now]],
     [`DELETE FROM ${s}.interactions WHERE expires_at <= $1`, [now]],
+    [`DELETE FROM ${s}.throttles WHERE expires_at <= $1`, [now]],
     [`DELETE FROM ${s}.refresh_tokens WHERE grant_id IN (SELECT g.grant_id FROM ${s}.grants g WHERE ${purgeableGrant})`, [now, IDLE_GRANT_PURGE_SECONDS]],
     [`DELETE FROM ${s}.access_tokens WHERE grant_id IN (SELECT g.grant_id FROM ${s}.grants g WHERE ${purgeableGrant})`, [now, IDLE_GRANT_PURGE_SECONDS]],
     [`DELETE FROM ${s}.grants AS g WHERE ${purgeableGrant}`, [now, IDLE_GRANT_PURGE_SECONDS]],

@@ -73,6 +73,7 @@ export interface ClientRow {
   source: ClientRecord['source'];
   created_at: number;
   expires_at: number | null;
+  used_at: number | null;
 }
 
 /** A row of `users`. */
@@ -223,7 +224,7 @@ export function refreshTokenFromRow(row: RefreshTokenRow): RefreshTokenRecord {
 
 /** Column order of `clients`; {@link clientParams} follows it. */
 export const CLIENT_COLUMNS =
-  'client_id, secret_hash, token_endpoint_auth_method, redirect_uris, grant_types, response_types, client_name, client_uri, logo_uri, scope, source, created_at, expires_at';
+  'client_id, secret_hash, token_endpoint_auth_method, redirect_uris, grant_types, response_types, client_name, client_uri, logo_uri, scope, source, created_at, expires_at, used_at';
 
 /** Parameters for {@link CLIENT_COLUMNS}. */
 export function clientParams(client: ClientRecord): Params {
@@ -241,6 +242,7 @@ export function clientParams(client: ClientRecord): Params {
     client.source,
     client.createdAt,
     client.expiresAt ?? null,
+    client.usedAt ?? null,
   ];
 }
 
@@ -260,6 +262,7 @@ export function clientFromRow(row: ClientRow): ClientRecord {
     source: row.source,
     createdAt: row.created_at,
     ...optional('expiresAt', row.expires_at),
+    ...optional('usedAt', row.used_at),
   };
 }
 

@@ -135,6 +135,52 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX signing_keys_one_next ON ${s}.signing_keys (state) WHERE state = 'next';
     `,
   },
+  {
+    // RFC 8693: which access tokens a token was exchanged from, so revoking one revokes the rest;
+    // and the grant of a jti, which the exchange looks up for its subject token.
+    version: 2,
+    sql: (s) => `
+      CREATE TABLE ${s}.exchanged_access_tokens (
+        jti            text NOT NULL,
+        exchanged_from text NOT NULL,
+        expires_at     bigint NOT NULL,
+        PRIMARY KEY (jti, exchanged_from)
+      );
+      CREATE INDEX exchanged_access_tokens_expiry ON ${s}.exchanged_access_tokens (expires_at);
+      CREATE INDEX access_tokens_jti ON ${s}.access_tokens (jti);
+    `,
+  },
+  {
+    // Withdrawn consent revokes every grant (and pending code) of one user and client.
+    version: 3,
+    sql: (s) => `
+      CREATE INDEX grants_subject_client ON ${s}.grants (subject, client_id);
+      CREATE INDEX authorization_codes_subject_client ON ${s}.authorization_codes (subject, client_id);
+    `,
+  },
+  {
+    // Throttles: sign-in attempts per account and source, registrations per source.
+    version: 4,
+    sql: (s) => `
+      CREATE TABLE ${s}.throttles (
+        key        text PRIMARY KEY,
+        count      bigint NOT NULL,
+        last_at    bigint NOT NULL,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX throttles_expiry ON ${s}.throttles (expires_at);
+    `,
+  },
+  {
+    // First use of a client: registered clients never used expire. Clients registered before
+    // this version count as used (when is not known), so none of them is swept.
+    version: 5,
+    sql: (s) => `
+      ALTER TABLE ${s}.clients ADD COLUMN used_at bigint;
+      UPDATE ${s}.clients SET used_at = created_at;
+      CREATE INDEX clients_unused ON ${s}.clients (created_at) WHERE source = 'registered' AND used_at IS NULL;
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

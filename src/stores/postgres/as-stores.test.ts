@@ -14,7 +14,7 @@ import { requireService, testService } from '../../../test/helpers/services.js';
 import type { AuthorizationServerStores, RefreshTokenRecord, RotateResult } from '../as-contracts.js';
 import { describeAuthorizationServerStoresConformance } from '../as-stores.conformance.js';
 import { StoreUnavailableError } from '../contracts.js';
-import { SCHEMA_VERSION } from './as-schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './as-schema.js';
 import { type PostgresAuthorizationServerStoresOptions, openPostgresAuthorizationServerStores } from './as-stores.js';
 
 const postgres = await testService('postgres');
@@ -67,19 +67,19 @@ describe.skipIf(postgres.skip)(`PostgreSQL authorization-server stores${postgres
   describeAuthorizationServerStoresConformance('postgres', () => open());
 
   describe('schema and migrations', () => {
-    it('creates its tables in the named schema and records schema version 1 once, however often it is opened', async () => {
+    it('creates its tables in the named schema and records each schema version once, however often it is opened', async () => {
       const schema = freshSchema();
       for (let i = 0; i < 3; i += 1) await (await openPostgresAuthorizationServerStores({ url, schema })).close();
-      const versions = await admin.query(`SELECT version FROM "${schema}".schema_version`);
-      expect(versions.rows).toEqual([{ version: 1 }]);
-      expect(SCHEMA_VERSION).toBe(1);
+      const versions = await admin.query(`SELECT version FROM "${schema}".schema_version ORDER BY version`);
+      expect(versions.rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
+      expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
       const tables = await admin.query<{ table_name: string }>(
         'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
         [schema],
       );
       expect(tables.rows.map((row) => row.table_name)).toEqual([
-        'access_tokens', 'authorization_codes', 'clients', 'consents', 'denied_access_tokens', 'grants', 'interactions',
-        'refresh_tokens', 'schema_version', 'signing_keys', 'users',
+        'access_tokens', 'authorization_codes', 'clients', 'consents', 'denied_access_tokens', 'exchanged_access_tokens', 'grants', 'interactions',
+        'refresh_tokens', 'schema_version', 'signing_keys', 'throttles', 'users',
       ]);
     });
 
@@ -87,12 +87,38 @@ describe.skipIf(postgres.skip)(`PostgreSQL authorization-server stores${postgres
       const schema = freshSchema();
       const opened = await Promise.all(Array.from({ length: 4 }, () => openPostgresAuthorizationServerStores({ url, schema })));
       try {
-        expect((await admin.query(`SELECT version FROM "${schema}".schema_version`)).rows).toEqual([{ version: 1 }]);
+        expect((await admin.query(`SELECT version FROM "${schema}".schema_version ORDER BY version`)).rows).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
         // Every instance works on the one schema.
         await opened[0]!.users.put({ username: 'alice', passwordHash: 'h', createdAt: T0 });
         for (const stores of opened) expect(await stores.users.list()).toEqual(['alice']);
       } finally {
         await Promise.all(opened.map((stores) => stores.close()));
+      }
+    });
+
+    it('brings a schema of version 1 up to date, keeping its data', async () => {
+      const schema = freshSchema();
+      const s = `"${schema}"`;
+      await admin.query(`CREATE SCHEMA ${s}`);
+      await admin.query(`CREATE TABLE ${s}.schema_version (version integer PRIMARY KEY, applied_at bigint NOT NULL)`);
+      await admin.query(MIGRATIONS[0]!.sql(s));
+      await admin.query(`INSERT INTO ${s}.schema_version VALUES (1, $1)`, [T0]);
+      await admin.query(`INSERT INTO ${s}.grants (grant_id, client_id, subject, scopes, resources, created_at) VALUES ('g1', 'c1', 'alice', '{a}', '{https://mcp.example/mcp}', $1)`, [T0]);
+      await admin.query(
+        `INSERT INTO ${s}.clients (client_id, token_endpoint_auth_method, redirect_uris, grant_types, response_types, source, created_at)
+         VALUES ('old-client', 'none', '{}', '{}', '{}', 'registered', $1)`,
+        [T0],
+      );
+      const stores = await openPostgresAuthorizationServerStores({ url, schema });
+      try {
+        expect(await stores.grants.getGrant('g1')).toEqual(grant);
+        await stores.grants.recordExchangedAccessToken('x', ['s'], T0 + 60);
+        expect(await stores.grants.getAccessTokenLineage('x')).toEqual({ exchangedFrom: ['s'] });
+        // A client registered before usage was recorded counts as used: it never expires as unused.
+        expect((await stores.clients.get('old-client'))?.usedAt).toBe(T0);
+        expect(await stores.clients.deleteUnused(T0 + 10 * 86_400)).toBe(0);
+      } finally {
+        await stores.close();
       }
     });
 
@@ -262,6 +288,31 @@ describe.skipIf(postgres.skip)(`PostgreSQL authorization-server stores${postgres
       await Promise.all([a?.close(), b?.close()]);
     });
     const either = (i: number): AuthorizationServerStores => (i % 2 === 0 ? a : b);
+
+    it('contract: consent withdrawn on one instance while the other redeems codes: nothing issued escapes revocation', async () => {
+      // Each round: instance a redeems a code (consume, create grant, record an access token) while
+      // instance b revokes everything of the pair; whatever the interleaving, no live token remains.
+      for (let round = 0; round < 15; round += 1) {
+        const subject = `withdraw-${round}`;
+        const grantId = `withdraw-g-${round}`;
+        await a.codes.save({ ...code(`withdraw-code-${round}`), subject, grantId });
+        const redeem = (async () => {
+          const consumed = await a.codes.consume(`withdraw-code-${round}`, T0 + 1);
+          if (consumed.state !== 'fresh') return undefined;
+          try {
+            await a.grants.createGrant({ ...grant, grantId, subject });
+          } catch {
+            // The placeholder won: go on, as the authorization-code grant does.
+          }
+          await a.grants.recordAccessToken(grantId, `withdraw-at-${round}`, T0 + 600);
+          return `withdraw-at-${round}`;
+        })();
+        const [issued] = await Promise.all([redeem, b.grants.revokeGrantsFor(subject, 'c1', T0 + 1)]);
+        if (issued !== undefined) expect(await b.grants.isAccessTokenDenied(issued, T0 + 2)).toBe(true);
+        const stored = await b.grants.getGrant(grantId);
+        if (stored !== undefined) expect(stored.revokedAt).toBeDefined();
+      }
+    });
 
     it('contract: 20 concurrent consumes of one code split across both → exactly one fresh', async () => {
       await a.codes.save(code('race-code'));

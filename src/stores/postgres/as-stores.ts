@@ -18,9 +18,10 @@ import type {
   InteractionStore,
   KeyStore,
   SigningKeyRecord,
+  ThrottleStore,
   UserStore,
 } from '../as-contracts.js';
-import { checkKeyPut, planKeyRotation, serializeInteraction, unionScopes } from '../as-store-rules.js';
+import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, planKeyRotation, serializeInteraction, unionScopes } from '../as-store-rules.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_POOL_SIZE,
@@ -115,6 +116,7 @@ export async function openPostgresAuthorizationServerStores(
     consents: createConsentStore(db, s),
     interactions: createInteractionStore(db, s),
     keys: createKeyStore(db, s),
+    throttles: createThrottleStore(db, s),
     close: () => db.close(),
   };
 }
@@ -124,12 +126,44 @@ function positiveInteger(value: number, name: string): number {
   return value;
 }
 
+function createThrottleStore(db: PostgresDatabase, s: string): ThrottleStore {
+  const read = (row: { count: number; last_at: number; expires_at: number } | undefined): ThrottleRow | undefined =>
+    row && { count: row.count, lastAt: row.last_at, expiresAt: row.expires_at };
+  return {
+    // The first statement inserts the key (forgotten: expires_at 0) or locks its row, in one step;
+    // the shared rule decides on what it returns, and the write lands before COMMIT releases the lock.
+    attempt: async (key, policy, now) => {
+      checkThrottleInput(key, policy, now);
+      return db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ count: number; last_at: number; expires_at: number }>(
+          `INSERT INTO ${s}.throttles (key, count, last_at, expires_at) VALUES ($1, 0, 0, 0)
+           ON CONFLICT (key) DO UPDATE SET key = excluded.key
+           RETURNING count, last_at, expires_at`,
+          [key],
+        );
+        const { result, write } = decideThrottle(read(rows[0]), policy, now);
+        if (write !== undefined) {
+          await tx.query(`UPDATE ${s}.throttles SET count = $2, last_at = $3, expires_at = $4 WHERE key = $1`, [key, write.count, write.lastAt, write.expiresAt]);
+        }
+        return result;
+      });
+    },
+    release: async (key, now) =>
+      void (await db.query(`UPDATE ${s}.throttles SET count = GREATEST(count - 1, 0) WHERE key = $1 AND expires_at > $2`, [key, now])),
+    get: async (key, now) => {
+      const row = read((await db.query<{ count: number; last_at: number; expires_at: number }>(`SELECT count, last_at, expires_at FROM ${s}.throttles WHERE key = $1`, [key])).rows[0]);
+      return row !== undefined && row.expiresAt > now ? { count: row.count, lastAt: row.lastAt } : undefined;
+    },
+    delete: async (key) => void (await db.query(`DELETE FROM ${s}.throttles WHERE key = $1`, [key])),
+  };
+}
+
 function createClientStore(db: PostgresDatabase, s: string): ClientStore {
   const updates = CLIENT_COLUMNS.split(', ')
     .filter((column) => column !== 'client_id')
     .map((column) => `${column} = excluded.${column}`)
     .join(', ');
-  const upsert = `INSERT INTO ${s}.clients (${CLIENT_COLUMNS}) VALUES (${placeholders(13)})
+  const upsert = `INSERT INTO ${s}.clients (${CLIENT_COLUMNS}) VALUES (${placeholders(14)})
     ON CONFLICT (client_id) DO UPDATE SET ${updates}`;
   return {
     get: async (clientId) => {
@@ -138,6 +172,9 @@ function createClientStore(db: PostgresDatabase, s: string): ClientStore {
     },
     put: async (client) => void (await db.query(upsert, clientParams(client))),
     delete: async (clientId) => void (await db.query(`DELETE FROM ${s}.clients WHERE client_id = $1`, [clientId])),
+    markUsed: async (clientId, now) => void (await db.query(`UPDATE ${s}.clients SET used_at = $2 WHERE client_id = $1 AND used_at IS NULL`, [clientId, now])),
+    deleteUnused: async (createdAtOrBefore) =>
+      (await db.query(`DELETE FROM ${s}.clients WHERE source = 'registered' AND used_at IS NULL AND created_at <= $1`, [createdAtOrBefore])).rowCount,
   };
 }
 

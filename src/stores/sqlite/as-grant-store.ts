@@ -10,6 +10,7 @@ import {
   type FamilyOperations,
   type RotateInput,
   IDLE_GRANT_PURGE_SECONDS,
+  checkExchangedFrom,
   checkRotateInput,
   rotateRefreshTokenWith,
 } from '../as-store-rules.js';
@@ -51,6 +52,9 @@ export function createSqliteCodeStore(db: BetterSqlite3.Database, call: Guard): 
   };
 }
 
+/** Named parameters of the statements about one user's grants to one client. */
+type PairParams = { subject: string; clientId: string; now: number };
+
 /** Creates the {@link GrantStore} on `db`. */
 export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard): GrantStore {
   const insertGrant = db.prepare<Params>(
@@ -87,8 +91,24 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
     `INSERT INTO denied_access_tokens (jti, expires_at) VALUES (?, ?)
      ON CONFLICT (jti) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
   );
+  // The token itself or any token it was exchanged from: each an index lookup.
   const isDenied = db
-    .prepare<[string, number], number>('SELECT 1 FROM denied_access_tokens WHERE jti = ? AND expires_at > ?')
+    .prepare<{ jti: string; now: number }, number>(
+      `SELECT 1 FROM denied_access_tokens
+       WHERE jti IN (SELECT @jti UNION ALL SELECT exchanged_from FROM exchanged_access_tokens WHERE jti = @jti)
+         AND expires_at > @now
+       LIMIT 1`,
+    )
+    .pluck();
+  const recordExchange = db.prepare<[string, string, number]>(
+    `INSERT INTO exchanged_access_tokens (jti, exchanged_from, expires_at) VALUES (?, ?, ?)
+     ON CONFLICT (jti, exchanged_from) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
+  );
+  const grantOfToken = db
+    .prepare<[string], string>('SELECT grant_id FROM access_tokens WHERE jti = ? ORDER BY grant_id LIMIT 1')
+    .pluck();
+  const exchangedFrom = db
+    .prepare<[string], string>('SELECT exchanged_from FROM exchanged_access_tokens WHERE jti = ? ORDER BY exchanged_from')
     .pluck();
 
   const revokeFamily = (grantId: string, now: number): void => {
@@ -111,6 +131,28 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
     revokeFamily,
   };
 
+  const pair = 'subject = @subject AND client_id = @clientId';
+  const dropUnredeemedCodes = db.prepare<PairParams>(`DELETE FROM authorization_codes WHERE ${pair} AND used_at IS NULL`);
+  // A redeemed code whose grant is not there yet: its redemption is in flight; leave the grant revoked in its place.
+  const revokedPlaceholders = db.prepare<PairParams>(
+    `INSERT INTO grants (grant_id, client_id, subject, scopes, resources, jkt, created_at, expires_at, revoked_at)
+     SELECT grant_id, client_id, subject, scopes, json_array(resource), NULL, @now, NULL, @now FROM authorization_codes
+     WHERE ${pair} AND grant_id NOT IN (SELECT grant_id FROM grants)
+     ON CONFLICT (grant_id) DO NOTHING`,
+  );
+  const revokePair = db.prepare<PairParams>(`UPDATE grants SET revoked_at = @now WHERE ${pair} AND revoked_at IS NULL`);
+  const denyPair = db.prepare<PairParams>(
+    `INSERT INTO denied_access_tokens (jti, expires_at)
+     SELECT jti, expires_at FROM access_tokens WHERE grant_id IN (SELECT grant_id FROM grants WHERE ${pair}) AND expires_at > @now
+     ON CONFLICT (jti) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
+  );
+  const revokeAllOf = db.transaction((params: PairParams): number => {
+    dropUnredeemedCodes.run(params);
+    const revoked = revokedPlaceholders.run(params).changes + revokePair.run(params).changes;
+    denyPair.run(params);
+    return revoked;
+  });
+
   const rotate = db.transaction((input: RotateInput) => rotateRefreshTokenWith(family, input));
   const revoke = db.transaction(revokeFamily);
   const saveToken = db.transaction((params: Params, grantId: string) => {
@@ -123,6 +165,9 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
     recordAccess.run(grantId, jti, expiresAt);
     // Issued while (or after) the grant was revoked: deny it now, or it would escape.
     if (grant.revoked_at !== null) deny.run(jti, expiresAt);
+  });
+  const recordChain = db.transaction((jti: string, from: readonly string[], expiresAt: number) => {
+    for (const ancestor of from) recordExchange.run(jti, ancestor, expiresAt);
   });
   const purge = createPurge(db);
 
@@ -137,9 +182,18 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
         return rotate.immediate(input);
       }),
     revokeGrant: (grantId, now) => call(() => revoke.immediate(grantId, now)),
+    revokeGrantsFor: (subject, clientId, now) => call(() => revokeAllOf.immediate({ subject, clientId, now })),
     recordAccessToken: (grantId, jti, expiresAt) => call(() => record.immediate(grantId, jti, expiresAt)),
+    recordExchangedAccessToken: (jti, from, expiresAt) =>
+      call(() => recordChain.immediate(jti, checkExchangedFrom(from), expiresAt)),
+    getAccessTokenLineage: (jti) =>
+      call(() => {
+        const grantId = grantOfToken.get(jti);
+        const chain = exchangedFrom.all(jti);
+        return grantId === undefined ? { exchangedFrom: chain } : { grantId, exchangedFrom: chain };
+      }),
     denyAccessToken: (jti, expiresAt) => call(() => void deny.run(jti, expiresAt)),
-    isAccessTokenDenied: (jti, now) => call(() => isDenied.get(jti, now) !== undefined),
+    isAccessTokenDenied: (jti, now) => call(() => isDenied.get({ jti, now }) !== undefined),
     purgeExpired: (now) => call(() => purge.immediate(now)),
   };
 }
@@ -158,8 +212,10 @@ function createPurge(db: BetterSqlite3.Database): BetterSqlite3.Transaction<(now
     'DELETE FROM authorization_codes WHERE expires_at <= @now',
     'DELETE FROM refresh_tokens WHERE expires_at <= @now',
     'DELETE FROM access_tokens WHERE expires_at <= @now',
+    'DELETE FROM exchanged_access_tokens WHERE expires_at <= @now',
     'DELETE FROM denied_access_tokens WHERE expires_at <= @now',
     'DELETE FROM interactions WHERE expires_at <= @now',
+    'DELETE FROM throttles WHERE expires_at <= @now',
     `DELETE FROM refresh_tokens WHERE grant_id IN (SELECT g.grant_id FROM grants g WHERE ${purgeableGrant})`,
     `DELETE FROM access_tokens WHERE grant_id IN (SELECT g.grant_id FROM grants g WHERE ${purgeableGrant})`,
     `DELETE FROM grants AS g WHERE ${purgeableGrant}`,

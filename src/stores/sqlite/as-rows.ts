@@ -68,6 +68,7 @@ export interface ClientRow {
   source: ClientRecord['source'];
   created_at: number;
   expires_at: number | null;
+  used_at: number | null;
 }
 
 export interface UserRow {
@@ -211,6 +212,7 @@ export function clientParams(client: ClientRecord): Params {
     source: client.source,
     created_at: client.createdAt,
     expires_at: client.expiresAt ?? null,
+    used_at: client.usedAt ?? null,
   };
 }
 
@@ -229,6 +231,7 @@ export function clientFromRow(row: ClientRow): ClientRecord {
     source: row.source,
     createdAt: row.created_at,
     ...optional('expiresAt', row.expires_at),
+    ...optional('usedAt', row.used_at),
   };
 }
 

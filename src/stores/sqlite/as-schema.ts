@@ -129,6 +129,52 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX signing_keys_one_next ON signing_keys (state) WHERE state = 'next';
     `,
   },
+  {
+    // RFC 8693: which access tokens a token was exchanged from, so revoking one revokes the rest;
+    // and the grant of a jti, which the exchange looks up for its subject token.
+    version: 2,
+    sql: `
+      CREATE TABLE exchanged_access_tokens (
+        jti            TEXT NOT NULL,
+        exchanged_from TEXT NOT NULL,
+        expires_at     INTEGER NOT NULL,
+        PRIMARY KEY (jti, exchanged_from)
+      );
+      CREATE INDEX exchanged_access_tokens_expiry ON exchanged_access_tokens (expires_at);
+      CREATE INDEX access_tokens_jti ON access_tokens (jti);
+    `,
+  },
+  {
+    // Withdrawn consent revokes every grant (and pending code) of one user and client.
+    version: 3,
+    sql: `
+      CREATE INDEX grants_subject_client ON grants (subject, client_id);
+      CREATE INDEX authorization_codes_subject_client ON authorization_codes (subject, client_id);
+    `,
+  },
+  {
+    // Throttles: sign-in attempts per account and source, registrations per source.
+    version: 4,
+    sql: `
+      CREATE TABLE throttles (
+        key        TEXT PRIMARY KEY,
+        count      INTEGER NOT NULL,
+        last_at    INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX throttles_expiry ON throttles (expires_at);
+    `,
+  },
+  {
+    // First use of a client: registered clients never used expire. Clients registered before
+    // this version count as used (when is not known), so none of them is swept.
+    version: 5,
+    sql: `
+      ALTER TABLE clients ADD COLUMN used_at INTEGER;
+      UPDATE clients SET used_at = created_at;
+      CREATE INDEX clients_unused ON clients (created_at) WHERE source = 'registered' AND used_at IS NULL;
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AuthorizationServerStores, RefreshTokenRecord } from '../as-contracts.js';
 import { describeAuthorizationServerStoresConformance } from '../as-stores.conformance.js';
 import { StoreUnavailableError } from '../contracts.js';
-import { SCHEMA_VERSION } from './as-schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './as-schema.js';
 import { openSqliteAuthorizationServerStores } from './as-stores.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
@@ -44,16 +44,43 @@ describe('SQLite authorization-server stores: the file', () => {
     expect(statSync(dirname(path)).isDirectory()).toBe(true);
   });
 
-  it('uses WAL and records schema version 1, once, however often it is reopened', async () => {
+  it('uses WAL and records each schema version once, however often it is reopened', async () => {
     const path = freshPath();
     for (let i = 0; i < 3; i += 1) await openSqliteAuthorizationServerStores({ path }).close();
     const db = new Database(path, { readonly: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(db.prepare('SELECT version FROM schema_version').pluck().all()).toEqual([1]);
-      expect(SCHEMA_VERSION).toBe(1);
+      expect(db.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all()).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
     } finally {
       db.close();
+    }
+  });
+
+  it('brings a database of schema version 1 up to date, keeping its data', async () => {
+    const path = freshPath();
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    old.exec(MIGRATIONS[0]!.sql);
+    old.prepare('INSERT INTO schema_version VALUES (1, ?)').run(T0);
+    old.prepare(
+      `INSERT INTO clients (client_id, token_endpoint_auth_method, redirect_uris, grant_types, response_types, source, created_at)
+       VALUES ('old-client', 'none', '[]', '[]', '[]', 'registered', ?)`,
+    ).run(T0);
+    old.close();
+    const first = openSqliteAuthorizationServerStores({ path });
+    await first.grants.createGrant(grant);
+    await first.close();
+    const stores = openSqliteAuthorizationServerStores({ path });
+    try {
+      expect(await stores.grants.getGrant('g1')).toEqual(grant);
+      await stores.grants.recordExchangedAccessToken('x', ['s'], T0 + 60);
+      expect(await stores.grants.getAccessTokenLineage('x')).toEqual({ exchangedFrom: ['s'] });
+      // A client registered before usage was recorded counts as used: it never expires as unused.
+      expect((await stores.clients.get('old-client'))?.usedAt).toBe(T0);
+      expect(await stores.clients.deleteUnused(T0 + 10 * 86_400)).toBe(0);
+    } finally {
+      await stores.close();
     }
   });
 

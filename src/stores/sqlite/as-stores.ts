@@ -15,9 +15,11 @@ import type {
   InteractionStore,
   KeyStore,
   SigningKeyRecord,
+  ThrottlePolicy,
+  ThrottleStore,
   UserStore,
 } from '../as-contracts.js';
-import { checkKeyPut, planKeyRotation, serializeInteraction, unionScopes } from '../as-store-rules.js';
+import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, planKeyRotation, serializeInteraction, unionScopes } from '../as-store-rules.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, type Guard, guard, openDatabase } from './as-database.js';
 import { createSqliteCodeStore, createSqliteGrantStore } from './as-grant-store.js';
 import {
@@ -69,9 +71,44 @@ export function openSqliteAuthorizationServerStores(
     consents: createConsentStore(db, call),
     interactions: createInteractionStore(db, call),
     keys: createKeyStore(db, call),
+    throttles: createThrottleStore(db, call),
     close: async () => {
       if (db.open) db.close();
     },
+  };
+}
+
+function createThrottleStore(db: BetterSqlite3.Database, call: Guard): ThrottleStore {
+  const select = db.prepare<[string], { count: number; last_at: number; expires_at: number }>('SELECT count, last_at, expires_at FROM throttles WHERE key = ?');
+  const upsert = db.prepare<[string, number, number, number]>(
+    `INSERT INTO throttles (key, count, last_at, expires_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (key) DO UPDATE SET count = excluded.count, last_at = excluded.last_at, expires_at = excluded.expires_at`,
+  );
+  const release = db.prepare<[string, number]>('UPDATE throttles SET count = MAX(count - 1, 0) WHERE key = ? AND expires_at > ?');
+  const remove = db.prepare<[string]>('DELETE FROM throttles WHERE key = ?');
+  const read = (key: string): ThrottleRow | undefined => {
+    const row = select.get(key);
+    return row && { count: row.count, lastAt: row.last_at, expiresAt: row.expires_at };
+  };
+  // Read, decide, write under the write lock: concurrent attempts are counted one at a time.
+  const attempt = db.transaction((key: string, policy: ThrottlePolicy, now: number) => {
+    const { result, write } = decideThrottle(read(key), policy, now);
+    if (write !== undefined) upsert.run(key, write.count, write.lastAt, write.expiresAt);
+    return result;
+  });
+  return {
+    attempt: (key, policy, now) =>
+      call(() => {
+        checkThrottleInput(key, policy, now);
+        return attempt.immediate(key, policy, now);
+      }),
+    release: (key, now) => call(() => void release.run(key, now)),
+    get: (key, now) =>
+      call(() => {
+        const row = read(key);
+        return row !== undefined && row.expiresAt > now ? { count: row.count, lastAt: row.lastAt } : undefined;
+      }),
+    delete: (key) => call(() => void remove.run(key)),
   };
 }
 
@@ -79,11 +116,13 @@ function createClientStore(db: BetterSqlite3.Database, call: Guard): ClientStore
   const select = db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE client_id = ?');
   const upsert = db.prepare<Params>(
     `INSERT OR REPLACE INTO clients (client_id, secret_hash, token_endpoint_auth_method, redirect_uris,
-       grant_types, response_types, client_name, client_uri, logo_uri, scope, source, created_at, expires_at)
+       grant_types, response_types, client_name, client_uri, logo_uri, scope, source, created_at, expires_at, used_at)
      VALUES (@client_id, @secret_hash, @token_endpoint_auth_method, @redirect_uris, @grant_types,
-       @response_types, @client_name, @client_uri, @logo_uri, @scope, @source, @created_at, @expires_at)`,
+       @response_types, @client_name, @client_uri, @logo_uri, @scope, @source, @created_at, @expires_at, @used_at)`,
   );
   const remove = db.prepare<[string]>('DELETE FROM clients WHERE client_id = ?');
+  const markUsed = db.prepare<[number, string]>('UPDATE clients SET used_at = ? WHERE client_id = ? AND used_at IS NULL');
+  const deleteUnused = db.prepare<[number]>("DELETE FROM clients WHERE source = 'registered' AND used_at IS NULL AND created_at <= ?");
   return {
     get: (clientId) =>
       call(() => {
@@ -92,6 +131,8 @@ function createClientStore(db: BetterSqlite3.Database, call: Guard): ClientStore
       }),
     put: (client) => call(() => void upsert.run(clientParams(client))),
     delete: (clientId) => call(() => void remove.run(clientId)),
+    markUsed: (clientId, now) => call(() => void markUsed.run(now, clientId)),
+    deleteUnused: (createdAtOrBefore) => call(() => deleteUnused.run(createdAtOrBefore).changes),
   };
 }
 

@@ -52,6 +52,11 @@ export const authorizeEndpoint: Endpoint = async (ctx, req, res) => {
     redirectUri = checkRedirectUri(client, params);
   } catch (error) {
     if (error instanceof AuthorizePageError) return sendErrorPage(ctx, res, error.status, error.message, error.error);
+    // Before the redirect URI is verified, "try again later" is a page too, with Retry-After.
+    if (error instanceof TemporarilyUnavailableError || error instanceof StoreUnavailableError) {
+      const retryAfter = error instanceof StoreUnavailableError ? String(error.retryAfterSeconds) : (error.headers['Retry-After'] ?? '1');
+      return sendErrorPage(ctx, res, 503, 'The server cannot check the application right now. Try again in a moment.', 'temporarily_unavailable', { 'Retry-After': retryAfter });
+    }
     throw error;
   }
   // A duplicated state is not echoed: which copy would be the client's? An over-long one is (RFC
@@ -89,6 +94,6 @@ function toRedirectable(error: unknown): OAuthError {
   return new ServerError();
 }
 
-function sendErrorPage(ctx: AsContext, res: ServerResponse, status: number, message: string, code: string): void {
-  sendHtml(res, status, renderErrorPage(ctx.loginTitle, 'This sign-in request cannot continue', message, code));
+function sendErrorPage(ctx: AsContext, res: ServerResponse, status: number, message: string, code: string, headers: Record<string, string> = {}): void {
+  sendHtml(res, status, renderErrorPage(ctx.loginTitle, 'This sign-in request cannot continue', message, code), headers);
 }

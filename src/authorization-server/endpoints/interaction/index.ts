@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AccessDeniedError, isOAuthError } from '../../../oauth/errors.js';
+import { AccessDeniedError, isOAuthError, TemporarilyUnavailableError } from '../../../oauth/errors.js';
+import type { UserRecord } from '../../../stores/as-contracts.js';
 import { StoreUnavailableError } from '../../../stores/contracts.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
@@ -11,19 +12,29 @@ import { parsePendingAuthorization } from '../authorize/pending-authorization.js
 import { hasRememberedConsent } from './consent.js';
 import { load, take } from './interaction-state.js';
 import { issueCode } from './issue-code.js';
-import { claimAccountAttempt, claimLoginAttempt, MAX_LOGIN_ATTEMPTS } from './login-attempts.js';
+import { clientAddress, sourceBucket } from '../../client-address.js';
+import { PASSWORD_CHECK_RETRY_AFTER_SECONDS } from '../../password-check-limiter.js';
+import { claimLoginAttempt, MAX_LOGIN_ATTEMPTS, throttleSignIn } from './login-attempts.js';
 import { EXPIRED_MESSAGE, type Interaction, sendConsentPage, sendError, sendLoginPage } from './respond.js';
 import { type BrowserSession, checkCsrf, clearSessionCookie, readSession, sessionCookie } from './session.js';
 
-export { revokeConsent, hasRememberedConsent } from './consent.js';
-export { MAX_LOGIN_ATTEMPTS } from './login-attempts.js';
+export { revokeAuthorization, revokeConsent, hasRememberedConsent, type RevokedAuthorization } from './consent.js';
+export { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE, KNOWN_SOURCE_SECONDS, MAX_LOGIN_ATTEMPTS } from './login-attempts.js';
 export { SESSION_SECONDS, sessionCookieName } from './session.js';
 export { EXPIRED_MESSAGE } from './respond.js';
 
 /** Shown for a wrong password and for an unknown user alike, so the page does not reveal which usernames exist. */
 export const BAD_CREDENTIALS_MESSAGE = 'Incorrect username or password.';
-/** Shown when an account name has used its sign-in attempts for now (the same for unknown names). */
-export const ACCOUNT_LIMITED_MESSAGE = 'Too many sign-in attempts for this account. Wait a few minutes, then try again.';
+/** Shown when sign-in attempts are being slowed down (the same for unknown names); the page and `Retry-After` say how long. */
+export const ACCOUNT_LIMITED_MESSAGE = 'Too many sign-in attempts for this account.';
+/** Shown when the server has as many password checks in flight as it allows. */
+export const BUSY_MESSAGE = 'The sign-in service is busy. Please try again in a moment.';
+
+/** The throttled message with the wait in words. */
+function slowDownMessage(seconds: number): string {
+  const wait = seconds < 120 ? `${seconds} second${seconds === 1 ? '' : 's'}` : `${Math.ceil(seconds / 60)} minutes`;
+  return `${ACCOUNT_LIMITED_MESSAGE} Wait ${wait}, then try again.`;
+}
 
 /** base64url of the 32 random bytes `/authorize` uses as an interaction id. */
 const INTERACTION_ID = /^[A-Za-z0-9_-]{43}$/;
@@ -46,8 +57,9 @@ export const interactionEndpoint: Endpoint = async (ctx, req, res) => {
     else await handleGet(ctx, req, res, id);
   } catch (error) {
     if (res.headersSent) throw error;
-    if (error instanceof StoreUnavailableError) {
-      return sendError(ctx, res, 503, 'Temporarily unavailable', 'The sign-in service is temporarily unavailable. Please try again in a moment.', { 'Retry-After': String(error.retryAfterSeconds) });
+    if (error instanceof StoreUnavailableError || error instanceof TemporarilyUnavailableError) {
+      const retryAfter = error instanceof StoreUnavailableError ? String(error.retryAfterSeconds) : (error.headers['Retry-After'] ?? '1');
+      return sendError(ctx, res, 503, 'Temporarily unavailable', 'The sign-in service is temporarily unavailable. Please try again in a moment.', { 'Retry-After': retryAfter });
     }
     // readForm's refusals (wrong content type, duplicated field, oversized body).
     if (isOAuthError(error)) return sendError(ctx, res, 400, 'The form could not be read', 'The form submission was malformed. Go back and try again.');
@@ -104,7 +116,7 @@ async function handlePost(ctx: AsContext, req: IncomingMessage, res: ServerRespo
   }
   switch (form.action) {
     case 'login':
-      return login(ctx, res, id, form.username ?? '', form.password ?? '');
+      return login(ctx, req, res, id, form.username ?? '', form.password ?? '');
     case 'allow':
       return allow(ctx, req, res, id, form);
     case 'deny':
@@ -116,31 +128,65 @@ async function handlePost(ctx: AsContext, req: IncomingMessage, res: ServerRespo
   }
 }
 
+/** The account named (if it exists) and whether the password is its password. */
+interface PasswordCheck {
+  user: UserRecord | undefined;
+  ok: boolean;
+}
+
+/** Looks the user up and runs scrypt whether or not it exists (equal timing: verifySecret). */
+async function checkPassword(ctx: AsContext, username: string, password: string): Promise<PasswordCheck> {
+  const user = isValidUsername(username) ? await ctx.stores.users.get(username) : undefined;
+  return { user, ok: await verifySecret(password, user?.passwordHash) };
+}
+
 /**
- * action=login: at most {@link MAX_LOGIN_ATTEMPTS} tries per interaction and
- * 20 per account name per 15 minutes (login-attempts.ts); an unknown user and a
- * wrong password get the same page, and both run scrypt (verifySecret), so neither the answer
- * nor its timing tells which usernames exist.
+ * action=login, in order, each check before any password is hashed:
+ * 1. the throttles (login-attempts.ts): per account and source, and per account, slowing repeated
+ *    attempts down — 429 with `Retry-After` and the form again, never a lock-out;
+ * 2. a password-check slot (at most `login.maxConcurrentPasswordChecks` in flight on this
+ *    instance) — else 503 with `Retry-After: 1`, and the attempt is not counted;
+ * 3. at most {@link MAX_LOGIN_ATTEMPTS} tries per interaction — else it is burned (429).
+ * An unknown user and a wrong password get the same page, and both run scrypt (verifySecret), so
+ * neither the answer nor its timing tells which usernames exist.
  */
-async function login(ctx: AsContext, res: ServerResponse, id: string, username: string, password: string): Promise<void> {
+async function login(ctx: AsContext, req: IncomingMessage, res: ServerResponse, id: string, username: string, password: string): Promise<void> {
   const interaction = await load(ctx, res, id, parsePendingAuthorization(await ctx.stores.interactions.get(id, ctx.now())));
   if (interaction === undefined) return;
   const clientId = interaction.client.clientId;
-  const attempt = await claimLoginAttempt(ctx, id);
-  if (attempt === undefined) return burn(ctx, res, id, clientId);
-  if (!(await claimAccountAttempt(ctx, username))) {
-    // Checked before scrypt runs: a locked account costs the server nothing more.
-    ctx.audit({ type: 'login.failed', clientId, detail: 'account attempt limit reached' });
-    return sendLoginPage(ctx, res, 429, interaction, { error: ACCOUNT_LIMITED_MESSAGE, username });
+  const source = sourceBucket(clientAddress(req, ctx.trustedProxyHops));
+  const throttle = await throttleSignIn(ctx, username, source);
+  if (!throttle.allowed) {
+    ctx.audit({ type: 'login.failed', clientId, detail: `throttled: retry after ${throttle.retryAfterSeconds} s` });
+    const retryAfter = String(throttle.retryAfterSeconds);
+    return sendLoginPage(ctx, res, 429, interaction, { error: slowDownMessage(throttle.retryAfterSeconds), username }, { 'Retry-After': retryAfter });
   }
-  const user = isValidUsername(username) ? await ctx.stores.users.get(username) : undefined;
-  const ok = await verifySecret(password, user?.passwordHash);
+  const releaseSlot = ctx.login.passwordChecks.tryAcquire();
+  if (releaseSlot === undefined) {
+    await throttle.release();
+    ctx.audit({ type: 'login.failed', clientId, detail: 'password checks at capacity' });
+    return sendError(ctx, res, 503, 'Temporarily unavailable', BUSY_MESSAGE, { 'Retry-After': String(PASSWORD_CHECK_RETRY_AFTER_SECONDS) });
+  }
+  let attempt: number | undefined;
+  let checked: PasswordCheck | undefined;
+  try {
+    attempt = await claimLoginAttempt(ctx, id);
+    if (attempt !== undefined) checked = await checkPassword(ctx, username, password);
+  } finally {
+    releaseSlot();
+  }
+  if (attempt === undefined || checked === undefined) {
+    await throttle.release();
+    return burn(ctx, res, id, clientId);
+  }
+  const { user, ok } = checked;
   if (!ok || user === undefined) {
     // The subject is recorded only for a real account: a mistyped password in the username field must not reach the audit log.
     ctx.audit({ type: 'login.failed', clientId, ...(user === undefined ? { detail: 'unknown user' } : { subject: user.username, detail: 'wrong password' }) });
     if (attempt >= MAX_LOGIN_ATTEMPTS) return burn(ctx, res, id, clientId);
     return sendLoginPage(ctx, res, 400, interaction, { error: BAD_CREDENTIALS_MESSAGE, username });
   }
+  await throttle.succeeded();
   const now = ctx.now();
   ctx.audit({ type: 'login.succeeded', clientId, subject: user.username });
   const cookie = { 'Set-Cookie': sessionCookie(ctx, user.username, now) };
@@ -188,7 +234,7 @@ async function allow(ctx: AsContext, req: IncomingMessage, res: ServerResponse, 
   }
   await ctx.stores.consents.put({ subject: session.subject, clientId: pending.clientId, resource: pending.resource, scopes: [...scopes], grantedAt: ctx.now() });
   ctx.audit({ type: 'consent.given', clientId: pending.clientId, subject: session.subject, resource: pending.resource, scopes: [...scopes] });
-  await issueCode(ctx, res, { ...pending, scopes, subject: session.subject });
+  await issueCode(ctx, res, interaction.client, { ...pending, scopes, subject: session.subject });
 }
 
 /** action=deny (or Cancel on the login form): `access_denied` back to the client (RFC 6749 §4.1.2.1). */
@@ -226,7 +272,7 @@ async function continueAs(
     // Issue from what take() returned, never from an earlier read: that is what makes the code single-use.
     const issuable = options.taken === true ? pending : await take(ctx, res, id, headers);
     if (issuable === undefined) return;
-    return issueCode(ctx, res, { ...issuable, subject, authTime: issuable.authTime ?? pending.authTime ?? ctx.now() }, headers);
+    return issueCode(ctx, res, interaction.client, { ...issuable, subject, authTime: issuable.authTime ?? pending.authTime ?? ctx.now() }, headers);
   }
   if (options.taken === true) await ctx.stores.interactions.put(id, pending, pending.expiresAt);
   sendConsentPage(ctx, res, interaction, subject, headers);

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { AuthorizationCodeRecord } from '../../../stores/as-contracts.js';
+import type { AuthorizationCodeRecord, ClientRecord } from '../../../stores/as-contracts.js';
+import { noteClientUsed } from '../register/limits.js';
 import type { AsContext } from '../../context.js';
 import { sha256Base64url } from '../../pkce.js';
 import { appendResponseParameters, sendRedirect } from '../authorize/authorization-response.js';
@@ -18,6 +19,7 @@ import type { PendingAuthorization } from '../authorize/pending-authorization.js
 export async function issueCode(
   ctx: AsContext,
   res: ServerResponse,
+  client: ClientRecord,
   pending: PendingAuthorization & { subject: string },
   headers: Record<string, string> = {},
 ): Promise<void> {
@@ -38,5 +40,7 @@ export async function issueCode(
   };
   if (pending.dpopJkt !== undefined) record.dpopJkt = pending.dpopJkt;
   await ctx.stores.codes.save(record);
+  // The client completed an authorization: it no longer expires as unused.
+  await noteClientUsed(ctx, client);
   sendRedirect(res, appendResponseParameters(pending.redirectUri, { code, state: pending.state, iss: ctx.issuer }), headers);
 }

@@ -1,3 +1,9 @@
+/**
+ * How much password guessing the sign-in form allows, and at what cost to the server: attempts
+ * per interaction, and throttles per (account, source) and per account that slow repeated
+ * failures down — never a lock-out the real user cannot get past.
+ */
+import type { ThrottlePolicy } from '../../../stores/as-contracts.js';
 import type { AsContext } from '../../context.js';
 
 /** Password attempts one interaction allows before it is burned and the client must start over. */
@@ -18,23 +24,78 @@ export async function claimLoginAttempt(ctx: AsContext, interactionId: string): 
   return undefined;
 }
 
-/** Password attempts one account allows per window, across all interactions and instances. */
-export const MAX_ACCOUNT_ATTEMPTS = 20;
-/** Length of an account's attempt window, in seconds. */
-export const ACCOUNT_WINDOW_SECONDS = 900;
+/**
+ * Default throttle of one account's sign-ins from one source (an IPv4 address or IPv6 /64):
+ * 5 attempts back to back, then 1 s, 2 s, 4 s, … up to 15 min between attempts; forgotten after
+ * an hour without one, and cleared by a successful sign-in from that source. One source guessing
+ * gets ~15 guesses in the first 20 minutes, then 4 an hour.
+ */
+export const DEFAULT_SOURCE_THROTTLE: Readonly<ThrottlePolicy> = Object.freeze({ free: 5, baseDelaySeconds: 1, maxDelaySeconds: 900, forgetAfterSeconds: 3600 });
 
 /**
- * Claims a password attempt against `username` in the current window; false when the account's
- * {@link MAX_ACCOUNT_ATTEMPTS} are used. A new interaction costs one unauthenticated /authorize, so
- * the per-interaction limit alone would allow unlimited guessing per account. Unknown usernames
- * are counted the same way, so the limit reveals nothing about which accounts exist; the name is
- * HMAC'd so a password typed into the username field never becomes a store key.
+ * Default throttle of one account's sign-ins from all sources together, against guessing spread
+ * over many addresses: 20 attempts back to back, then 1 s, 2 s, … up to 60 s between attempts;
+ * forgotten after an hour without one. Capped low on purpose: under a distributed attack the
+ * real user is slowed (at most a minute per try), never locked out — and not at all from a
+ * source they signed in from before ({@link KNOWN_SOURCE_SECONDS}).
  */
-export async function claimAccountAttempt(ctx: AsContext, username: string): Promise<boolean> {
-  const window = Math.floor(ctx.now() / ACCOUNT_WINDOW_SECONDS);
-  const key = ctx.hmac('login-account', username.toLowerCase());
-  for (let n = 1; n <= MAX_ACCOUNT_ATTEMPTS; n += 1) {
-    if (await ctx.replay.claim(`warden:login-account:${key}:${window}:${n}`, 2 * ACCOUNT_WINDOW_SECONDS)) return true;
+export const DEFAULT_ACCOUNT_THROTTLE: Readonly<ThrottlePolicy> = Object.freeze({ free: 20, baseDelaySeconds: 1, maxDelaySeconds: 60, forgetAfterSeconds: 3600 });
+
+/**
+ * A source an account signed in from successfully stays known this long (30 days): its attempts
+ * are throttled per source only, so a distributed attack on the account does not slow its owner.
+ */
+export const KNOWN_SOURCE_SECONDS = 30 * 86_400;
+
+const KNOWN_SOURCE_POLICY: ThrottlePolicy = { free: 1_000_000, baseDelaySeconds: 1, maxDelaySeconds: 1, forgetAfterSeconds: KNOWN_SOURCE_SECONDS };
+
+/** A sign-in attempt the throttles let through; report how it ended. */
+export interface AllowedSignIn {
+  allowed: true;
+  /** The password was right: clears the source's failures, takes the attempt back from the account, remembers the source. */
+  succeeded(): Promise<void>;
+  /** The password was never checked (the server refused for another reason): takes the attempt back. */
+  release(): Promise<void>;
+}
+
+/** The outcome of {@link throttleSignIn}. */
+export type SignInThrottle = AllowedSignIn | { allowed: false; retryAfterSeconds: number };
+
+/**
+ * Counts a sign-in attempt against `username` from `source` (a bucket from `sourceBucket`), in
+ * the shared throttle store, before the password is hashed: a refused attempt costs no scrypt.
+ * Counted per (account, source) with `login.throttle.perSource` and — unless the source is known
+ * for this account — per account with `login.throttle.perAccount`. Unknown usernames are counted
+ * the same way, so the answer reveals nothing about which accounts exist; names are
+ * case-folded and every key is an HMAC, so a password typed into the username field never
+ * becomes a store key. The per-source attempt stands when the per-account one is refused (it was
+ * made, from that source).
+ */
+export async function throttleSignIn(ctx: AsContext, username: string, source: string): Promise<SignInThrottle> {
+  const store = ctx.stores.throttles;
+  const name = username.toLowerCase();
+  const sourceKey = `login-source:${ctx.hmac('login-throttle-source', JSON.stringify([name, source]))}`;
+  const accountKey = `login-account:${ctx.hmac('login-throttle-account', name)}`;
+  const knownKey = `login-known:${ctx.hmac('login-known-source', JSON.stringify([name, source]))}`;
+  const { perSource, perAccount } = ctx.login.throttle;
+
+  const bySource = await store.attempt(sourceKey, perSource, ctx.now());
+  if (!bySource.allowed) return { allowed: false, retryAfterSeconds: bySource.retryAfterSeconds };
+  const known = (await store.get(knownKey, ctx.now())) !== undefined;
+  if (!known) {
+    const byAccount = await store.attempt(accountKey, perAccount, ctx.now());
+    if (!byAccount.allowed) return { allowed: false, retryAfterSeconds: byAccount.retryAfterSeconds };
   }
-  return false;
+  return {
+    allowed: true,
+    succeeded: async () => {
+      await store.delete(sourceKey);
+      if (!known) await store.release(accountKey, ctx.now());
+      await store.attempt(knownKey, KNOWN_SOURCE_POLICY, ctx.now());
+    },
+    release: async () => {
+      await store.release(sourceKey, ctx.now());
+      if (!known) await store.release(accountKey, ctx.now());
+    },
+  };
 }

@@ -2,6 +2,8 @@ import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectError, BACKENDS, basic, RESOURCE, SECRETS, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
 import { createDpopKey, createTestIssuer } from '../../../../test/helpers/test-issuer.js';
+import { createMemoryAuthorizationServerStores } from '../../../stores/memory/as-stores.js';
+import { createAuthorizationServer } from '../../create-authorization-server.js';
 
 
 let h: Harness;
@@ -100,5 +102,53 @@ describe.each(BACKENDS)('token introspection (RFC 7662) [%s stores]', (backend) 
     expectError(await h.post(h.introspectUrl, {}, basic('other-app', SECRETS.other)), 400, 'invalid_request');
     expectError(await h.post(h.introspectUrl, 'token=a&token=b', basic('other-app', SECRETS.other)), 400, 'invalid_request');
     expectError(await h.post(h.introspectUrl, { token: 'a', client_secret: SECRETS.other }, basic('other-app', SECRETS.other)), 400, 'invalid_request');
+  });
+
+  it('RFC 7662 §4: a client that is neither the token\'s own nor a resource server of its audience gets { active: false } and nothing else', async () => {
+    const issued = await h.redeem(await h.seedCode());
+    const token = issued.body.access_token as string;
+    expect((await introspect(token, basic('conf-app', SECRETS.conf))).body).toEqual({ active: false });
+    expect((await introspect(token, basic('exchanger', SECRETS.exchanger))).body).toEqual({ active: false });
+    const machine = await h.post(h.introspectUrl, { token, client_id: 'machine', client_secret: SECRETS.machine });
+    expect(machine.body).toEqual({ active: false });
+    // The resource's registered server sees it.
+    expect((await introspect(token)).body).toMatchObject({ active: true, client_id: 'public-app' });
+  });
+
+  it('RFC 7662 §4: a confidential client may introspect its own access token', async () => {
+    const own = await h.post(h.tokenUrl, { grant_type: 'client_credentials', client_id: 'machine', client_secret: SECRETS.machine, resource: RESOURCE });
+    const token = own.body.access_token as string;
+    expect((await h.post(h.introspectUrl, { token, client_id: 'machine', client_secret: SECRETS.machine })).body).toMatchObject({ active: true, client_id: 'machine' });
+    expect((await introspect(token, basic('conf-app', SECRETS.conf))).body).toEqual({ active: false });
+  });
+
+  it('RFC 7662 §4: a resource server learns only about tokens for its own resource', async () => {
+    await h.close();
+    h = await start({
+      resources: [
+        { uri: RESOURCE, name: 'demo', scopes: ['mcp:tools'], introspectionClients: ['other-app'] },
+        { uri: 'https://billing.example.com/mcp', name: 'billing', scopes: ['mcp:tools'], introspectionClients: ['exchanger'] },
+      ],
+    });
+    const billing = await h.redeem(await h.seedCode({ resource: 'https://billing.example.com/mcp' }));
+    const token = billing.body.access_token as string;
+    expect((await introspect(token)).body).toEqual({ active: false });
+    expect((await introspect(token, basic('exchanger', SECRETS.exchanger))).body).toMatchObject({ active: true, aud: 'https://billing.example.com/mcp' });
+    const demo = (await h.redeem(await h.seedCode())).body.access_token as string;
+    expect((await introspect(demo, basic('exchanger', SECRETS.exchanger))).body).toEqual({ active: false });
+  });
+
+  it('RFC 7662 §4: only an operator-configured client can be a resource server, whatever its id', async () => {
+    const token = (await h.redeem(await h.seedCode())).body.access_token as string;
+    const stored = await h.as.context.stores.clients.get('other-app');
+    await h.as.context.stores.clients.put({ ...stored!, source: 'registered' });
+    expect((await introspect(token)).body).toEqual({ active: false });
+  });
+
+  it('RFC 7662 §4: introspectionClients must name client ids, refused at start otherwise', async () => {
+    const options = { issuer: 'https://as.example.com', secret: 'a-test-secret-of-at-least-32-bytes-0123456789ab', stores: createMemoryAuthorizationServerStores() };
+    await expect(createAuthorizationServer({ ...options, resources: [{ uri: RESOURCE, name: 'demo', scopes: ['mcp:tools'], introspectionClients: ['https://rs.example.com'] }] })).rejects.toThrow(
+      'createAuthorizationServer: resources[0].introspectionClients must list client ids of configured clients (not URLs)',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { InvalidRequestError, isOAuthError } from '../../../oauth/errors.js';
+import type { AccessTokenClaims } from '../../../jose/verify-access-token.js';
 import type { ClientRecord } from '../../../stores/as-contracts.js';
 import { authenticateClient } from '../../clients/client-auth.js';
 import type { AsContext } from '../../context.js';
@@ -11,8 +12,21 @@ import { verifyOwnAccessToken } from '../../verify-own-access-token.js';
 /** RFC 7662 §2.2: an inactive token is reported with nothing else, whatever the reason. */
 const INACTIVE = Object.freeze({ active: false });
 
-/** Introspects one of our JWT access tokens: signature, issuer, strict expiry, deny-list. */
-async function introspectAccessToken(ctx: AsContext, token: string): Promise<Record<string, unknown>> {
+/**
+ * RFC 7662 §4: who may learn about an access token — its own client, or a server of a resource
+ * among its audiences (`introspectionClients` of that resource). Only an operator-configured
+ * client can be a resource server: a self-registered one never is, whatever its id.
+ */
+function mayIntrospect(ctx: AsContext, client: ClientRecord, claims: AccessTokenClaims): boolean {
+  if (claims.clientId === client.clientId) return true;
+  return client.source === 'configured' && ctx.resources.isResourceServer(client.clientId, claims.aud);
+}
+
+/**
+ * Introspects one of our JWT access tokens for `client`: signature, issuer, who is asking (RFC 7662
+ * §4), strict expiry, deny-list.
+ */
+async function introspectAccessToken(ctx: AsContext, client: ClientRecord, token: string): Promise<Record<string, unknown>> {
   let claims;
   try {
     claims = await verifyOwnAccessToken(ctx, token);
@@ -20,6 +34,9 @@ async function introspectAccessToken(ctx: AsContext, token: string): Promise<Rec
     if (isOAuthError(error)) return INACTIVE;
     throw error;
   }
+  // Before anything else is looked at: a client with no business knowing learns nothing, not
+  // even whether the token was revoked.
+  if (!mayIntrospect(ctx, client, claims)) return INACTIVE;
   const now = ctx.now();
   // The verifier tolerates clock skew between machines; here our own clock decides, no leeway.
   if (claims.exp <= now || claims.jti === undefined || (await ctx.stores.grants.isAccessTokenDenied(claims.jti, now))) return INACTIVE;
@@ -57,8 +74,10 @@ async function introspectRefreshToken(ctx: AsContext, client: ClientRecord, toke
 
 /**
  * Token introspection (RFC 7662). Only confidential clients may ask (§2.1: the endpoint requires
- * authorization; a public client's `client_id` proves nothing → 401 `invalid_client`). Unknown,
- * expired, revoked and foreign tokens all answer `{ "active": false }` (§2.2). Access-token
+ * authorization; a public client's `client_id` proves nothing → 401 `invalid_client`), and only
+ * about their own tokens or, for a resource's configured server (`introspectionClients`), tokens
+ * meant for that resource (§4). Unknown, expired, revoked and foreign tokens, and tokens the
+ * caller may not learn about, all answer `{ "active": false }` (§2.2). Access-token
  * answers carry `token_type` and `cnf.jkt`, so a resource server can enforce DPoP binding.
  *
  * @see https://www.rfc-editor.org/rfc/rfc7662#section-2
@@ -69,6 +88,6 @@ export const introspectEndpoint: Endpoint = failClosed(async (ctx, req, res) => 
   const { client } = await authenticateClient(ctx, req, form, { allowPublic: false });
   const token = form.token;
   if (token === undefined || token === '') throw new InvalidRequestError('the "token" parameter is required (RFC 7662 §2.1)');
-  const result = token.includes('.') ? await introspectAccessToken(ctx, token) : await introspectRefreshToken(ctx, client, token);
+  const result = token.includes('.') ? await introspectAccessToken(ctx, client, token) : await introspectRefreshToken(ctx, client, token);
   sendJson(res, 200, result);
 });

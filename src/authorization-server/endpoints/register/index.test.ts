@@ -32,6 +32,8 @@ beforeAll(async () => {
     stores: createMemoryAuthorizationServerStores(),
     now: () => NOW,
     audit: (event) => audits.push(event),
+    // Every test here registers from 127.0.0.1 at one instant: the throttle has its own tests (limits.test.ts).
+    registration: { throttle: { free: 1000 } },
   });
 });
 

@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { InvalidClientMetadataError, InvalidRequestError } from '../../../oauth/errors.js';
+import { InvalidClientMetadataError, InvalidRequestError, TemporarilyUnavailableError } from '../../../oauth/errors.js';
 import type { ClientRecord } from '../../../stores/as-contracts.js';
 import { clientRecordFromMetadata, parseClientMetadataJson, validateClientMetadata, type ValidatedClientMetadata } from '../../clients/validate-metadata.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
 import { readRaw, sendJson } from '../../http.js';
+import { clientAddress, sourceBucket } from '../../client-address.js';
 import { hashClientSecret } from '../../password.js';
+import { throttleRegistration } from './limits.js';
 
 /** 16 random bytes → 22 base64url characters: unguessable, and never mistaken for a URL client id. */
 const CLIENT_ID_BYTES = 16;
@@ -80,8 +82,12 @@ async function credentials(metadata: ValidatedClientMetadata): Promise<{ secret?
  * {@link validateClientMetadata} (400 `invalid_client_metadata` / `invalid_redirect_uri`). Any
  * `client_id`, `client_secret` or `client_id_issued_at` the client sends is ignored: the server
  * assigns a random id and, for `client_secret_basic`/`client_secret_post`, a 256-bit secret that
- * is returned once and stored only as a scrypt hash. Answers 201 with `Cache-Control: no-store`
- * and audits `client.registered`.
+ * is returned once and stored only as a SHA-256 hash. Then the registration is counted against
+ * its source address (`registration.throttle`): too soon after the previous ones → 429
+ * `temporarily_unavailable` with `Retry-After` (RFC 6585 §4; RFC 7591 defines no code for it), and
+ * nothing is stored. Answers 201 with `Cache-Control: no-store` and audits `client.registered`.
+ * A client that is not used (no completed authorization, no token) within
+ * `registration.expireUnusedAfterSeconds` expires and is purged.
  *
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-3
  */
@@ -89,6 +95,15 @@ export const registerEndpoint: Endpoint = async (ctx, req, res) => {
   requireJson(req);
   const input = await readMetadata(ctx, req);
   const metadata = validateClientMetadata(input, { source: 'registered' });
+  // Counted once the request is valid: a client fixing its metadata is not slowed for its mistakes.
+  const wait = await throttleRegistration(ctx, sourceBucket(clientAddress(req, ctx.trustedProxyHops)));
+  if (wait !== undefined) {
+    throw new TemporarilyUnavailableError(`too many client registrations from this address; retry in ${wait} s (RFC 6585 §4)`, {
+      status: 429,
+      retryAfterSeconds: wait,
+      headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache' },
+    });
+  }
   const clientId = await newClientId(ctx);
   const { secret, secretHash } = await credentials(metadata);
   const fields: Parameters<typeof clientRecordFromMetadata>[1] = { clientId, source: 'registered', createdAt: ctx.now() };

@@ -1,6 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectError, basic, REDIRECT_URI, RESOURCE, SECRETS, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
-import { createDpopKey } from '../../../../test/helpers/test-issuer.js';
+import { createDpopKey, type TestDpopKey } from '../../../../test/helpers/test-issuer.js';
+import { decodeJwt } from 'jose';
+import { replayKey } from '../../../dpop/replay-key.js';
+import { MemoryReplayStore } from '../../../stores/memory/replay-store.js';
+import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT_TYPE } from '../../grants/token-exchange.js';
 
 
 let h: Harness;
@@ -123,5 +127,116 @@ describe('token endpoint (OAuth 2.1 §3.2)', () => {
     } finally {
       codes.consume = original;
     }
+  });
+});
+
+const decodeProtectedJwt = (jwt: string): { jti: string } => decodeJwt(jwt) as { jti: string };
+
+describe('token endpoint: when the DPoP proof jti is claimed (RFC 9449 §11.1)', () => {
+  /** A replay store that records every claim. */
+  const spyStore = (): MemoryReplayStore & { claims: string[] } => {
+    const store = new MemoryReplayStore() as MemoryReplayStore & { claims: string[] };
+    store.claims = [];
+    const claim = store.claim.bind(store);
+    store.claim = (key, ttl) => {
+      store.claims.push(key);
+      return claim(key, ttl);
+    };
+    return store;
+  };
+  let spy: ReturnType<typeof spyStore>;
+  let key: TestDpopKey;
+  beforeEach(async () => {
+    await h.close();
+    spy = spyStore();
+    h = await startHarness({ replayStore: spy });
+    key = await createDpopKey();
+  });
+
+  it('RFC 9449 §11.1: a request failing client authentication claims nothing; the same proof then works once', async () => {
+    const proof = await h.proof(key);
+    const refused = await h.post(h.tokenUrl, { grant_type: 'client_credentials', resource: RESOURCE }, { ...basic('other-app', 'wrong-secret-0123456789'), DPoP: proof });
+    expectError(refused, 401, 'invalid_client');
+    expectError(await h.post(h.tokenUrl, { ...machine, client_secret: 'wrong' }, { DPoP: proof }), 401, 'invalid_client');
+    expectError(await h.post(h.tokenUrl, { grant_type: 'refresh_token', refresh_token: 'x', client_id: 'public-norefresh' }, { DPoP: proof }), 400, 'unauthorized_client');
+    expectError(await h.post(h.tokenUrl, { grant_type: 'password', client_id: 'public-app' }, { DPoP: proof }), 400, 'unsupported_grant_type');
+    expect(spy.claims).toEqual([]);
+    const ok = await h.post(h.tokenUrl, machine, { DPoP: proof });
+    expect(ok.status).toBe(200);
+    expect(spy.claims).toHaveLength(1);
+    const { jti } = decodeProtectedJwt(proof);
+    expect(spy.claims[0]).toBe(replayKey(key.jkt, jti));
+    expectError(await h.post(h.tokenUrl, machine, { DPoP: proof }), 400, 'invalid_dpop_proof');
+  });
+
+  it('RFC 9449 §11.1 / RFC 6749 §5.2: a request failing the authorization_code grant claims nothing; the owner\'s request with that proof succeeds', async () => {
+    const seeded = await h.seedCode();
+    const proof = await h.proof(key);
+    const post = (form: Record<string, string>) => h.post(h.tokenUrl, { grant_type: 'authorization_code', client_id: 'public-app', code: seeded.code, redirect_uri: REDIRECT_URI, code_verifier: seeded.verifier, ...form }, { DPoP: proof });
+    expectError(await post({ code: 'not-a-code' }), 400, 'invalid_grant');
+    expectError(await post({ code_verifier: 'short' }), 400, 'invalid_request');
+    expectError(await post({ code: '' }), 400, 'invalid_request');
+    expect(spy.claims).toEqual([]);
+    const ok = await post({});
+    expect(ok.status).toBe(200);
+    expect(ok.body.token_type).toBe('DPoP');
+    expect(spy.claims).toHaveLength(1);
+  });
+
+  it('RFC 9449 §11.1 / RFC 6749 §5.2: a code redemption failing after consumption (wrong redirect_uri) claims nothing', async () => {
+    const seeded = await h.seedCode();
+    const proof = await h.proof(key);
+    const form = { grant_type: 'authorization_code', client_id: 'public-app', code: seeded.code, code_verifier: seeded.verifier };
+    expectError(await h.post(h.tokenUrl, { ...form, redirect_uri: 'https://app.example.com/other' }, { DPoP: proof }), 400, 'invalid_grant');
+    const wrongVerifier = await h.seedCode();
+    expectError(await h.post(h.tokenUrl, { ...form, code: wrongVerifier.code, redirect_uri: REDIRECT_URI }, { DPoP: proof }), 400, 'invalid_grant');
+    expect(spy.claims).toEqual([]);
+    expect((await h.post(h.tokenUrl, machine, { DPoP: proof })).status).toBe(200);
+    expect(spy.claims).toHaveLength(1);
+  });
+
+  it('RFC 9449 §11.1 / OAuth 2.1 §4.3: a refresh failing its checks claims nothing; a successful one claims exactly once', async () => {
+    const issued = await h.redeem(await h.seedCode(), { dpop: key });
+    expect(spy.claims).toHaveLength(1);
+    const refresh = issued.body.refresh_token as string;
+    const proof = await h.proof(key);
+    const post = (form: Record<string, string>) => h.post(h.tokenUrl, { grant_type: 'refresh_token', client_id: 'public-app', refresh_token: refresh, ...form }, { DPoP: proof });
+    expectError(await post({ refresh_token: 'unknown' }), 400, 'invalid_grant');
+    expectError(await post({ scope: 'mcp:admin' }), 400, 'invalid_scope');
+    expectError(await post({ resource: 'https://other.example.com/mcp' }), 400, 'invalid_target');
+    expectError(await h.post(h.tokenUrl, { grant_type: 'refresh_token', client_id: 'public-app', refresh_token: refresh }, { DPoP: await h.proof(await createDpopKey()) }), 400, 'invalid_grant');
+    expect(spy.claims).toHaveLength(1);
+    const ok = await post({});
+    expect(ok.status).toBe(200);
+    expect(spy.claims).toHaveLength(2);
+  });
+
+  it('RFC 9449 §11.1 / RFC 8693 §2.2.2: client_credentials and token exchange failing their checks claim nothing', async () => {
+    const proof = await h.proof(key);
+    expectError(await h.post(h.tokenUrl, { ...machine, scope: 'mcp:unknown' }, { DPoP: proof }), 400, 'invalid_scope');
+    expectError(await h.post(h.tokenUrl, { ...machine, resource: 'https://unknown.example.com/mcp' }, { DPoP: proof }), 400, 'invalid_target');
+    const exchange = { grant_type: TOKEN_EXCHANGE_GRANT_TYPE, subject_token_type: ACCESS_TOKEN_TYPE, resource: RESOURCE };
+    expectError(await h.post(h.tokenUrl, { ...exchange, subject_token: 'garbage' }, { ...basic('exchanger', SECRETS.exchanger), DPoP: proof }), 400, 'invalid_request');
+    expect(spy.claims).toEqual([]);
+    const subject = await h.post(h.tokenUrl, machine, { DPoP: proof });
+    expect(subject.status).toBe(200);
+    const exchanged = await h.post(h.tokenUrl, { ...exchange, subject_token: subject.body.access_token as string }, { ...basic('exchanger', SECRETS.exchanger), DPoP: await h.proof(key) });
+    expect(exchanged.status).toBe(200);
+    expect(spy.claims).toHaveLength(2);
+  });
+});
+
+describe('token endpoint: password checks in flight are capped', () => {
+  it('RFC 6749 §5.2: a client secret stored as a scrypt hash beyond the cap → 503 temporarily_unavailable with Retry-After, never queued', async () => {
+    // The harness stores conf-app's secret as a scrypt hash (older stores did).
+    const held: Array<() => void> = [];
+    for (let release = h.as.context.login.passwordChecks.tryAcquire(); release !== undefined; release = h.as.context.login.passwordChecks.tryAcquire()) held.push(release);
+    const seeded = await h.seedCode({ clientId: 'conf-app' });
+    const busy = await h.redeem(seeded, { auth: basic('conf-app', SECRETS.conf) });
+    expectError(busy, 503, 'temporarily_unavailable');
+    expect(busy.headers.get('retry-after')).toBe('1');
+    for (const release of held) release();
+    // Refused before the code was looked at: it still redeems.
+    expect((await h.redeem(seeded, { auth: basic('conf-app', SECRETS.conf) })).status).toBe(200);
   });
 });

@@ -8,6 +8,7 @@ import { refreshTokenGrant } from '../../grants/refresh-token.js';
 import { TOKEN_EXCHANGE_GRANT_TYPE, tokenExchangeGrant } from '../../grants/token-exchange.js';
 import { failClosed, NO_STORE_HEADERS, sendTokenResponse, type GrantHandler } from '../../grants/token-response.js';
 import { readForm } from '../../http.js';
+import { noteClientUsed } from '../register/limits.js';
 
 interface GrantEntry {
   handle: GrantHandler;
@@ -29,8 +30,10 @@ const GRANTS: ReadonlyMap<string, GrantEntry> = new Map([
  * 2. `grant_type` known (`unsupported_grant_type`);
  * 3. client authentication (RFC 6749 §2.3; public clients only for the code and refresh grants);
  * 4. the client is registered for the grant type (`unauthorized_client`);
- * 5. the DPoP proof, if any (RFC 9449 §5: its key binds the tokens; nonces per §8);
- * 6. the grant itself (`grants/*.ts`).
+ * 5. the DPoP proof, if any (RFC 9449 §5: its key binds the tokens; nonces per §8), verified
+ *    but its `jti` not yet claimed;
+ * 6. the grant itself (`grants/*.ts`), which claims the proof's `jti` once its own checks have
+ *    passed — so a request refused by any check never consumes a proof, as at the resource server.
  * Every response, errors included, carries `Cache-Control: no-store` and `Pragma: no-cache`.
  *
  * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-3.2
@@ -45,6 +48,11 @@ export const tokenEndpoint: Endpoint = failClosed(async (ctx, req, res) => {
   if (grant === undefined) throw new UnsupportedGrantTypeError(`grant_type must be one of ${[...GRANTS.keys()].join(', ')}`);
   const { client } = await authenticateClient(ctx, req, form, { allowPublic: grant.allowPublic });
   if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClientError(`this client is not registered for the ${grantType} grant`);
-  const jkt = await verifyTokenEndpointProof(ctx, req);
-  sendTokenResponse(ctx, res, await grant.handle({ ctx, form, client, jkt }));
+  const proof = await verifyTokenEndpointProof(ctx, req);
+  const claimProof = proof === undefined ? async (): Promise<void> => {} : proof.claim;
+  const body = await grant.handle({ ctx, form, client, jkt: proof?.jkt, claimProof });
+  // Every grant claims before it issues; this only makes sure no response leaves unclaimed.
+  await claimProof();
+  await noteClientUsed(ctx, client);
+  sendTokenResponse(ctx, res, body);
 });
