@@ -31,6 +31,10 @@ const VARIANTS = [
   { name: 'oauth4webapi', checks: 'no-replay', note: 'validateJwtAccessToken; no replay store' },
   { name: 'warden-memory', checks: 'full', note: 'Warden node adapter, memory replay store' },
   { name: 'warden-redis', checks: 'full', note: 'Warden node adapter, Redis replay store', redis: true },
+  // A second build measured in the same rounds: how to judge a change of Warden itself.
+  ...(process.env.BENCH_WARDEN_DIST_B
+    ? [{ name: 'warden-memory-b', script: 'warden-memory', env: { BENCH_WARDEN_DIST: process.env.BENCH_WARDEN_DIST_B }, checks: 'full', note: `Warden build B (${process.env.BENCH_WARDEN_DIST_B}), memory replay store` }]
+    : []),
 ];
 
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
@@ -82,7 +86,7 @@ async function main() {
     v.token = mintAccessToken({ issuer: ISSUER, resource: v.resource, kid: issuerKey.publicJwk.kid, privateKey: issuerKey.privateKey, jkt });
     const config = { port: v.port, publicUrl: `http://127.0.0.1:${v.port}`, resource: v.resource, issuer: ISSUER, jwks, redisUrl: options.redisUrl };
     Object.assign(config, v.config);
-    const server = await children.spawn(v.name, `servers/${v.script ?? v.name}.mjs`, 1, { BENCH_SERVER_CONFIG: JSON.stringify(config) });
+    const server = await children.spawn(v.name, `servers/${v.script ?? v.name}.mjs`, 1, { BENCH_SERVER_CONFIG: JSON.stringify(config), ...v.env });
     const hello = await server.next(['ready', 'unavailable'], 30_000).catch((err) => ({ type: 'unavailable', reason: err.message }));
     if (hello.type !== 'ready') {
       v.skipped = hello.reason;

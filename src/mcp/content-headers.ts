@@ -67,6 +67,19 @@ function splitParameters(value: string): string[] | undefined {
   return out;
 }
 
+const parsedTypes = new Map<string, MediaType | undefined>();
+
+/** {@link parseMediaType}, remembered: a server sees a handful of distinct values. Results are shared; do not mutate. */
+function parseMediaTypeCached(value: string): MediaType | undefined {
+  if (parsedTypes.has(value)) return parsedTypes.get(value);
+  const type = parseMediaType(value);
+  if (value.length <= 256) {
+    if (parsedTypes.size >= 256) parsedTypes.clear();
+    parsedTypes.set(value, type);
+  }
+  return type;
+}
+
 /** True for `application/json` and `application/*+json` (RFC 6839 §3.1). */
 export function isJsonMediaType(type: MediaType): boolean {
   return type.essence === 'application/json' || (type.essence.startsWith('application/') && type.essence.endsWith('+json'));
@@ -92,7 +105,7 @@ export function checkBodyEncoding(contentTypes: readonly string[], contentEncodi
   }
   if (contentTypes.length === 0) return undefined;
   if (contentTypes.length > 1) throw new MessageRefusedError(400, RPC_CODES.invalidRequest, 'more than one Content-Type header');
-  const type = parseMediaType(contentTypes[0] as string);
+  const type = parseMediaTypeCached(contentTypes[0] as string);
   if (type === undefined) throw new MessageRefusedError(400, RPC_CODES.invalidRequest, 'malformed Content-Type header (RFC 9110 §8.3.1)');
   const charset = type.parameters.get('charset');
   if (charset !== undefined && charset.toLowerCase() !== 'utf-8' && charset.toLowerCase() !== 'utf8') {

@@ -12,6 +12,8 @@
 /** Characters with no width that a decoder or a human may not see. */
 const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g;
 const PLAIN_ASCII = /^[\x21-\x7e]*$/;
+/** Printable ASCII without upper-case letters: a name that is its own folded form. */
+const ALREADY_FOLDED = /^[\x21-\x40\x5b-\x7e]*$/;
 
 /**
  * The form under which two names are "the same" to some decoder: cut at the first NUL, invisible
@@ -74,7 +76,8 @@ export function foldedCollision(value: unknown, depth = 0): [string, string] | u
     return undefined;
   }
   const keys = Object.keys(value);
-  if (keys.length > 1) {
+  // Distinct names that are their own folded forms cannot fold together: skip the map.
+  if (keys.length > 1 && !keys.every((key) => ALREADY_FOLDED.test(key))) {
     const seen = new Map<string, string>();
     for (const key of keys) {
       const folded = foldName(key);

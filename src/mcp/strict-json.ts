@@ -28,6 +28,10 @@ export const MAX_JSON_DEPTH = 128;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const LONE_SURROGATE = /\p{Cs}/u;
+/** A string body that needs the escape-aware loop: a backslash or a control character. */
+const SLOW_STRING = /[\\\u0000-\u001f]/;
+const loneSurrogate = (): Refusal =>
+  new Refusal('interoperability', 'a string holds a lone surrogate: parsers replace, keep or refuse it differently (RFC 7493 §2.1)');
 
 class Refusal {
   constructor(
@@ -45,6 +49,8 @@ class Refusal {
 export function parseStrictJson(input: Uint8Array | string): StrictJsonResult {
   let text: string;
   if (typeof input === 'string') {
+    // Bytes decoded as UTF-8 cannot hold a lone surrogate; a JS string can, anywhere.
+    if (LONE_SURROGATE.test(input)) return { ok: false, problem: 'interoperability', reason: loneSurrogate().reason };
     text = input;
   } else {
     if (input.length >= 3 && input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf) {
@@ -180,9 +186,25 @@ class Parser {
 
   #string(): string {
     const s = this.#s;
-    let i = this.#i + 1;
+    const start = this.#i + 1;
+    // Most strings hold no escape: one search for the closing quote, one check of what is between.
+    const close = s.indexOf('"', start);
+    if (close !== -1) {
+      const plain = s.slice(start, close);
+      if (!SLOW_STRING.test(plain)) {
+        this.#i = close + 1;
+        return plain;
+      }
+    }
+    return this.#escapedString(start);
+  }
+
+  #escapedString(from: number): string {
+    const s = this.#s;
+    let i = from;
     let start = i;
     let out = '';
+    let surrogates = false;
     for (;;) {
       const c = s.charCodeAt(i);
       if (c === 0x22) break;
@@ -216,7 +238,9 @@ class Parser {
             this.#i = i;
             this.#syntax('invalid \\u escape');
           }
-          out += String.fromCharCode(Number.parseInt(hex, 16));
+          const unit = Number.parseInt(hex, 16);
+          if (unit >= 0xd800 && unit <= 0xdfff) surrogates = true;
+          out += String.fromCharCode(unit);
           i += 4;
           break;
         }
@@ -228,9 +252,8 @@ class Parser {
     }
     out += s.slice(start, i);
     this.#i = i + 1;
-    if (LONE_SURROGATE.test(out)) {
-      throw new Refusal('interoperability', 'a string holds a lone surrogate: parsers replace, keep or refuse it differently (RFC 7493 §2.1)');
-    }
+    // Only an escape can make a surrogate here; a pair of escapes is fine, half of one is not.
+    if (surrogates && LONE_SURROGATE.test(out)) throw loneSurrogate();
     return out;
   }
 
