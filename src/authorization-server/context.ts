@@ -1,12 +1,12 @@
+import { DEFAULTS } from '../oauth/defaults.js';
 import { createHmac } from 'node:crypto';
 import { ProofKeyCache } from '../dpop/proof-key-cache.js';
 import { createNonceManager, type NonceManager } from '../dpop/nonce.js';
 import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/as-contracts.js';
 import { MAX_TRUSTED_PROXY_HOPS } from './client-address.js';
-import { DEFAULT_FAILURE_CACHE_SECONDS, DEFAULT_FETCHES_PER_HOST_PER_MINUTE, DEFAULT_MAX_CONCURRENT_FETCHES, MetadataDocumentLimits } from './clients/metadata-document-limits.js';
-import { DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS, DEFAULT_REGISTRATION_THROTTLE } from './endpoints/register/limits.js';
-import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE } from './endpoints/interaction/login-attempts.js';
-import { DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS, PasswordCheckLimiter } from './password-check-limiter.js';
+import { MetadataDocumentLimits } from './clients/metadata-document-limits.js';
+
+import { PasswordCheckLimiter } from './password-check-limiter.js';
 import type { ReplayStore } from '../stores/contracts.js';
 import { MemoryReplayStore } from '../stores/memory/replay-store.js';
 import type { AuditEvent, AuthorizationServerOptions } from './options.js';
@@ -60,8 +60,6 @@ export interface AsContext {
   audit(event: AuditEvent): void;
 }
 
-const DEFAULT_DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'PS256'];
-
 /** Largest value any throttle or expiry setting takes: a year, in seconds. */
 const MAX_THROTTLE_VALUE = 366 * 86_400;
 
@@ -100,7 +98,7 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
   const base = `${issuerUrl.origin}${basePath}`;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const tokenUrl = `${base}/token`;
-  const dpopAlgorithmList = options.dpop?.algorithms ?? DEFAULT_DPOP_ALGS;
+  const dpopAlgorithmList = options.dpop?.algorithms ?? DEFAULTS.dpop.algorithms;
   options.resources.forEach((r, i) => {
     const ids = r.introspectionClients;
     if (ids !== undefined && (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string' && id !== '' && !/^https?:/i.test(id)))) {
@@ -112,9 +110,9 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
       uri: r.uri,
       name: r.name,
       scopes: r.scopes,
-      defaultScopes: r.defaultScopes ?? r.scopes.filter((s) => s !== 'mcp:admin'),
+      defaultScopes: r.defaultScopes ?? r.scopes,
       dpop: r.dpop ?? 'allowed',
-      accessTokenLifetimeSeconds: r.accessTokenLifetimeSeconds ?? options.lifetimes?.accessTokenSeconds ?? 600,
+      accessTokenLifetimeSeconds: r.accessTokenLifetimeSeconds ?? options.lifetimes?.accessTokenSeconds ?? DEFAULTS.lifetimes.accessTokenSeconds,
       introspectionClients: Object.freeze([...(r.introspectionClients ?? [])]),
     })),
   );
@@ -123,28 +121,28 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     if (!Number.isSafeInteger(value) || value < min || value > max) bad(path, `must be a whole number from ${min} to ${max}`);
     return value;
   };
-  const maxChecks = wholeNumber('login.maxConcurrentPasswordChecks', options.login?.maxConcurrentPasswordChecks ?? DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS, 1, 1024);
+  const maxChecks = wholeNumber('login.maxConcurrentPasswordChecks', options.login?.maxConcurrentPasswordChecks ?? DEFAULTS.login.maxConcurrentPasswordChecks, 1, 1024);
   const login = {
     throttle: {
-      perSource: resolveThrottlePolicy('login.throttle.perSource', options.login?.throttle?.perSource, DEFAULT_SOURCE_THROTTLE, bad),
-      perAccount: resolveThrottlePolicy('login.throttle.perAccount', options.login?.throttle?.perAccount, DEFAULT_ACCOUNT_THROTTLE, bad),
+      perSource: resolveThrottlePolicy('login.throttle.perSource', options.login?.throttle?.perSource, DEFAULTS.login.perSource, bad),
+      perAccount: resolveThrottlePolicy('login.throttle.perAccount', options.login?.throttle?.perAccount, DEFAULTS.login.perAccount, bad),
     },
     passwordChecks: new PasswordCheckLimiter(maxChecks),
   };
   const registration = {
     enabled: options.registration?.enabled ?? true,
-    maxBodyBytes: options.registration?.maxBodyBytes ?? 16 * 1024,
-    throttle: resolveThrottlePolicy('registration.throttle', options.registration?.throttle, DEFAULT_REGISTRATION_THROTTLE, bad),
-    expireUnusedAfterSeconds: wholeNumber('registration.expireUnusedAfterSeconds', options.registration?.expireUnusedAfterSeconds ?? DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS, 60, MAX_THROTTLE_VALUE),
+    maxBodyBytes: options.registration?.maxBodyBytes ?? DEFAULTS.limits.maxRegistrationBytes,
+    throttle: resolveThrottlePolicy('registration.throttle', options.registration?.throttle, DEFAULTS.registration.throttle, bad),
+    expireUnusedAfterSeconds: wholeNumber('registration.expireUnusedAfterSeconds', options.registration?.expireUnusedAfterSeconds ?? DEFAULTS.registration.expireUnusedAfterSeconds, 60, MAX_THROTTLE_VALUE),
   };
   const clientMetadataDocuments = {
     enabled: cimd.enabled ?? true,
     allowPrivateNetworks: cimd.allowPrivateNetworks ?? false,
-    timeoutMs: cimd.timeoutMs ?? 5000,
-    maxBytes: cimd.maxBytes ?? 16 * 1024,
-    failureCacheSeconds: wholeNumber('clientMetadataDocuments.failureCacheSeconds', cimd.failureCacheSeconds ?? DEFAULT_FAILURE_CACHE_SECONDS, 0, 3600),
-    maxConcurrentFetches: wholeNumber('clientMetadataDocuments.maxConcurrentFetches', cimd.maxConcurrentFetches ?? DEFAULT_MAX_CONCURRENT_FETCHES, 1, 1024),
-    fetchesPerHostPerMinute: wholeNumber('clientMetadataDocuments.fetchesPerHostPerMinute', cimd.fetchesPerHostPerMinute ?? DEFAULT_FETCHES_PER_HOST_PER_MINUTE, 1, 10_000),
+    timeoutMs: cimd.timeoutMs ?? DEFAULTS.clientMetadataDocuments.timeoutMs,
+    maxBytes: cimd.maxBytes ?? DEFAULTS.clientMetadataDocuments.maxBytes,
+    failureCacheSeconds: wholeNumber('clientMetadataDocuments.failureCacheSeconds', cimd.failureCacheSeconds ?? DEFAULTS.clientMetadataDocuments.failureCacheSeconds, 0, 3600),
+    maxConcurrentFetches: wholeNumber('clientMetadataDocuments.maxConcurrentFetches', cimd.maxConcurrentFetches ?? DEFAULTS.clientMetadataDocuments.maxConcurrentFetches, 1, 1024),
+    fetchesPerHostPerMinute: wholeNumber('clientMetadataDocuments.fetchesPerHostPerMinute', cimd.fetchesPerHostPerMinute ?? DEFAULTS.clientMetadataDocuments.fetchesPerHostPerMinute, 1, 10_000),
   };
   const trustedProxyHops = wholeNumber('trustedProxyHops', options.trustedProxyHops ?? 0, 0, MAX_TRUSTED_PROXY_HOPS);
   const audit = options.audit ?? (() => {});
@@ -165,14 +163,14 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
       interaction: `${base}/interaction`,
     },
     lifetimes: {
-      accessToken: options.lifetimes?.accessTokenSeconds ?? 600,
-      refreshToken: options.lifetimes?.refreshTokenSeconds ?? 7 * 24 * 3600,
-      code: options.lifetimes?.codeSeconds ?? 60,
-      interaction: options.lifetimes?.interactionSeconds ?? 600,
+      accessToken: options.lifetimes?.accessTokenSeconds ?? DEFAULTS.lifetimes.accessTokenSeconds,
+      refreshToken: options.lifetimes?.refreshTokenSeconds ?? DEFAULTS.lifetimes.refreshTokenSeconds,
+      code: options.lifetimes?.codeSeconds ?? DEFAULTS.lifetimes.codeSeconds,
+      interaction: options.lifetimes?.interactionSeconds ?? DEFAULTS.lifetimes.interactionSeconds,
     },
-    refreshGraceSeconds: options.refreshGraceSeconds ?? 10,
-    proofMaxAge: options.proofMaxAgeSeconds ?? 60,
-    skew: options.clockSkewSeconds ?? 30,
+    refreshGraceSeconds: options.refreshGraceSeconds ?? DEFAULTS.time.refreshGraceSeconds,
+    proofMaxAge: options.proofMaxAgeSeconds ?? DEFAULTS.time.proofMaxAgeSeconds,
+    skew: options.clockSkewSeconds ?? DEFAULTS.time.clockSkewSeconds,
     dpopAlgorithms: new Set(dpopAlgorithmList),
     dpopAlgorithmList,
     // Per origin, like the resource servers: clients keep one nonce per origin.

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../oauth/defaults.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isOAuthError, ServerError, TemporarilyUnavailableError } from '../oauth/errors.js';
 import { StoreUnavailableError } from '../stores/contracts.js';
@@ -120,7 +121,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
 
   // Expired codes, refresh tokens, interactions, deny-list entries and throttles would otherwise
   // pile up, and so would clients registered and never used.
-  const purgeSeconds = options.purgeIntervalSeconds ?? 600;
+  const purgeSeconds = options.purgeIntervalSeconds ?? DEFAULTS.time.purgeIntervalSeconds;
   const purge = async (): Promise<void> => {
     try {
       const now = ctx.now();

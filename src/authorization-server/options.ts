@@ -26,6 +26,11 @@ export interface AuthorizationServerOptions {
     uri: string;
     name: string;
     scopes: string[];
+    /**
+     * What a client that asks for no scope gets (RFC 6749 §3.3). Default: every scope in `scopes`
+     * — name them explicitly when some are privileged (the stack passes the resource's
+     * `scopes.default`).
+     */
     defaultScopes?: string[];
     dpop?: DpopMode;
     accessTokenLifetimeSeconds?: number;

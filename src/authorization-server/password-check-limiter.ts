@@ -5,9 +5,6 @@
  * cap a request is refused at once — 503 with `Retry-After` — never queued.
  */
 
-/** Default number of password checks in flight per instance (twice libuv's default 4 worker threads). */
-export const DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS = 8;
-
 /** Seconds a refused client is asked to wait: checks take ~50 ms each, so slots free up fast. */
 export const PASSWORD_CHECK_RETRY_AFTER_SECONDS = 1;
 

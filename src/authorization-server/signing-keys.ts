@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../oauth/defaults.js';
 import { createPrivateKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import type { KeyStore, SigningKeyRecord } from '../stores/as-contracts.js';
 
@@ -41,7 +42,7 @@ export class SigningKeys {
     this.#store = store;
     this.#alg = options.alg ?? 'ES256';
     this.#now = options.now;
-    this.#reloadSeconds = options.reloadSeconds ?? 30;
+    this.#reloadSeconds = options.reloadSeconds ?? DEFAULTS.time.signingKeyReloadSeconds;
   }
 
   /** Ensures a current and a next key exist (first start), then loads. */

@@ -11,9 +11,10 @@ import { parsePort } from './options.js';
 import { runStack } from './run-stack.js';
 import { tokenCommand, type TokenCommandOptions } from './token.js';
 import { demoClientCommand, type DemoClientOptions } from './demo-client.js';
+import { DEFAULTS } from '../oauth/defaults.js';
 
 /** Default state directory of every command. */
-export const DEFAULT_STATE_DIR = '.warden';
+export const DEFAULT_STATE_DIR = DEFAULTS.stack.stateDir;
 
 const stateDirOption = () =>
   new Option('--state-dir <dir>', 'state directory: stack.json (URLs of the running stack), server secret, demo credentials').default(DEFAULT_STATE_DIR);

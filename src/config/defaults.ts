@@ -3,85 +3,55 @@
  * The result is the typed, deep-frozen {@link WardenConfig} the rest of Warden reads.
  */
 import { canonicalResourceUri } from '../oauth/canonical-uri.js';
-import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE } from '../authorization-server/endpoints/interaction/login-attempts.js';
-import { DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS } from '../authorization-server/password-check-limiter.js';
-import { DEFAULT_FAILURE_CACHE_SECONDS, DEFAULT_FETCHES_PER_HOST_PER_MINUTE, DEFAULT_MAX_CONCURRENT_FETCHES } from '../authorization-server/clients/metadata-document-limits.js';
-import { DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS, DEFAULT_REGISTRATION_THROTTLE } from '../authorization-server/endpoints/register/limits.js';
+
 import type { DpopMode, PublicJwk, ScopePolicy, TrustOptions } from '../resource-server/types.js';
 import type { ThrottlePolicy } from '../stores/as-contracts.js';
 import type { AuthorizationServerInput, ClientInput, ConfigInput, ResourceInput, TrustInput } from './schema.js';
+import { DEFAULTS } from '../oauth/defaults.js';
 
 /**
- * Defaults, documented. `publicUrl` defaults to `http://localhost:<listen.port>` and `issuer` to
- * `publicUrl`; both follow the real port when the stack listens on port 0.
+ * The configuration's defaults: the library defaults of `oauth/defaults.ts` (documented there,
+ * each with its reason), plus what only a configuration file has. `publicUrl` defaults to
+ * `http://localhost:<listen.port>` and `issuer` to `publicUrl`; both follow the real port when the
+ * stack listens on port 0.
  */
 export const CONFIG_DEFAULTS = Object.freeze({
-  /** Loopback only: exposing Warden is a decision the operator makes explicitly. */
-  listen: Object.freeze({ host: '127.0.0.1', port: 4000 }),
+  listen: Object.freeze({ host: DEFAULTS.stack.host, port: DEFAULTS.stack.port }),
   /** Embedded and durable on one machine. */
-  storage: Object.freeze({ kind: 'sqlite' as const, path: '.warden/warden.db' }),
+  storage: Object.freeze({ kind: 'sqlite' as const, path: `${DEFAULTS.stack.stateDir}/warden.db` }),
   /** One instance; use `{ kind: redis }` when several instances share the load. */
   replay: Object.freeze({ kind: 'memory' as const }),
-  /** When `nonce` is set, every DPoP proof must carry a server nonce (RFC 9449 §8). */
-  nonceRequired: true,
-  /** Clock skew tolerated on token and proof times, for clocks of other machines. */
-  clockSkewSeconds: 30,
+  nonceRequired: DEFAULTS.dpop.nonceRequired,
+  clockSkewSeconds: DEFAULTS.time.clockSkewSeconds,
   authorizationServer: Object.freeze({
     enabled: true,
-    lifetimes: Object.freeze({
-      /**
-       * Access tokens: 10 minutes. Also the default of each resource's `tokenLifetimeSeconds`,
-       * which wins for the tokens of that resource.
-       */
-      accessTokenSeconds: 600,
-      /** Refresh tokens: 7 days, sliding (rotated on every use). */
-      refreshTokenSeconds: 7 * 24 * 3600,
-      /** Authorization codes: 60 s (one redirect, one token request). */
-      codeSeconds: 60,
-      /** The login and consent pages of one authorization request: 10 minutes. */
-      interactionSeconds: 600,
-    }),
-    /** A retried refresh (same request, client and key) within this window gets the same successor. */
-    refreshGraceSeconds: 10,
+    /** `accessTokenSeconds` is also the default of each resource's `tokenLifetimeSeconds`. */
+    lifetimes: DEFAULTS.lifetimes,
+    refreshGraceSeconds: DEFAULTS.time.refreshGraceSeconds,
     /** Token-endpoint DPoP nonces are off by default: one round trip fewer for every client. */
     requireNonce: false,
-    /** RFC 7591 dynamic registration: on, as MCP clients expect it. */
-    registration: true,
-    /** Registrations per source: 20 free, then 10 s doubling to 1 h; forgotten after a day. */
-    registrationThrottle: DEFAULT_REGISTRATION_THROTTLE,
-    /** A registered client that is never used expires after 24 h. */
-    expireUnusedClientsAfterSeconds: DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS,
-    /**
-     * Client ID Metadata Documents: on; private networks only when asked (SSRF); a failed fetch
-     * remembered 30 s; per instance at most 16 fetches at once and 20 per host per minute.
-     */
+    registration: DEFAULTS.registration.enabled,
+    registrationThrottle: DEFAULTS.registration.throttle,
+    expireUnusedClientsAfterSeconds: DEFAULTS.registration.expireUnusedAfterSeconds,
     clientMetadataDocuments: Object.freeze({
-      enabled: true,
-      allowPrivateNetworks: false,
-      failureCacheSeconds: DEFAULT_FAILURE_CACHE_SECONDS,
-      maxConcurrentFetches: DEFAULT_MAX_CONCURRENT_FETCHES,
-      fetchesPerHostPerMinute: DEFAULT_FETCHES_PER_HOST_PER_MINUTE,
+      enabled: DEFAULTS.clientMetadataDocuments.enabled,
+      allowPrivateNetworks: DEFAULTS.clientMetadataDocuments.allowPrivateNetworks,
+      failureCacheSeconds: DEFAULTS.clientMetadataDocuments.failureCacheSeconds,
+      maxConcurrentFetches: DEFAULTS.clientMetadataDocuments.maxConcurrentFetches,
+      fetchesPerHostPerMinute: DEFAULTS.clientMetadataDocuments.fetchesPerHostPerMinute,
     }),
     loginTitle: 'Warden',
     login: Object.freeze({
-      /** Password checks (scrypt) in flight per instance; beyond: 503 + Retry-After, never queued. */
-      maxConcurrentPasswordChecks: DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS,
-      throttle: Object.freeze({
-        /** One account from one source (IPv4, IPv6 /64): 5 free, then 1 s doubling to 15 min; forgotten after 1 h. */
-        perSource: DEFAULT_SOURCE_THROTTLE,
-        /** One account from all unknown sources: 20 free, then 1 s doubling to 60 s; forgotten after 1 h. */
-        perAccount: DEFAULT_ACCOUNT_THROTTLE,
-      }),
+      maxConcurrentPasswordChecks: DEFAULTS.login.maxConcurrentPasswordChecks,
+      throttle: Object.freeze({ perSource: DEFAULTS.login.perSource, perAccount: DEFAULTS.login.perAccount }),
     }),
-    /** No reverse proxy is trusted: the socket's peer is the source (X-Forwarded-For ignored). */
-    trustedProxyHops: 0,
+    trustedProxyHops: DEFAULTS.login.trustedProxyHops,
     /** Demo user and clients: only `warden start`'s built-in configuration turns them on. */
     demo: false,
   }),
-  /** Progressive rollout: bound tokens need proofs, bearer tokens still pass. */
-  dpop: 'allowed' as DpopMode,
-  /** Prometheus metrics at `/metrics` on the stack's port (loopback by default; counts only). */
-  metrics: Object.freeze({ enabled: true, path: '/metrics' }),
+  dpop: DEFAULTS.dpop.mode as DpopMode,
+  /** Prometheus metrics on the stack's port (loopback by default; counts only). */
+  metrics: Object.freeze({ enabled: true, path: DEFAULTS.stack.metricsPath }),
 });
 
 /** Where the authorization server keeps its data (clients, grants, users, consents, keys). */

@@ -7,9 +7,9 @@
 import { z } from 'zod';
 import { validateRedirectUri } from '../authorization-server/clients/redirect-uri.js';
 import { MAX_TRUSTED_PROXY_HOPS } from '../authorization-server/client-address.js';
-import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE } from '../authorization-server/endpoints/interaction/login-attempts.js';
-import { DEFAULT_REGISTRATION_THROTTLE } from '../authorization-server/endpoints/register/limits.js';
+
 import type { ThrottlePolicy } from '../stores/as-contracts.js';
+import { DEFAULTS } from '../oauth/defaults.js';
 
 /** `z.object(shape).strict()` whose unknown-key issue lists the keys that are allowed. */
 function strictObject<T extends z.ZodRawShape>(shape: T) {
@@ -273,7 +273,7 @@ const authorizationServerSchema = strictObject({
   registration: strictObject({
     enabled: z.boolean().optional(),
     /** Registrations per source address (ThrottlePolicy); beyond: 429 + Retry-After. */
-    throttle: throttleSchema(DEFAULT_REGISTRATION_THROTTLE).optional(),
+    throttle: throttleSchema(DEFAULTS.registration.throttle).optional(),
     /** A registered client never used (no authorization completed, no token) this long after registering expires. */
     expireUnusedAfterSeconds: seconds(60, 366 * 86_400).optional(),
   }).optional(),
@@ -291,7 +291,7 @@ const authorizationServerSchema = strictObject({
   login: strictObject({
     title: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
     maxConcurrentPasswordChecks: z.number().int().min(1).max(1024).optional(),
-    throttle: strictObject({ perSource: throttleSchema(DEFAULT_SOURCE_THROTTLE).optional(), perAccount: throttleSchema(DEFAULT_ACCOUNT_THROTTLE).optional() }).optional(),
+    throttle: strictObject({ perSource: throttleSchema(DEFAULTS.login.perSource).optional(), perAccount: throttleSchema(DEFAULTS.login.perAccount).optional() }).optional(),
   }).optional(),
   trustedProxyHops: z.number().int().min(0).max(MAX_TRUSTED_PROXY_HOPS).optional(),
   demo: z.boolean().optional(),

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../oauth/defaults.js';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /** Validity of a presented nonce. */
@@ -39,7 +40,7 @@ const MAC_BYTES = 16;
 export function createNonceManager(options: NonceManagerOptions): NonceManager {
   const secret = typeof options.secret === 'string' ? Buffer.from(options.secret, 'utf8') : Buffer.from(options.secret);
   if (secret.length < 32) throw new TypeError('nonce.secret must be at least 32 bytes; generate one with `openssl rand -base64 48`');
-  const slotSeconds = options.slotSeconds ?? 60;
+  const slotSeconds = options.slotSeconds ?? DEFAULTS.time.nonceSlotSeconds;
   if (!Number.isInteger(slotSeconds) || slotSeconds < 1) throw new TypeError('nonce.slotSeconds must be a positive integer');
   const now = options.now ?? (() => Date.now() / 1000);
   const context = Buffer.from(options.context, 'utf8');

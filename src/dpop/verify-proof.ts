@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../oauth/defaults.js';
 import { timingSafeEqual } from 'node:crypto';
 import { decodeCompactJws, JwsFormatError, verifyJwsSignature } from '../jose/compact-jws.js';
 import { InvalidDpopProofError, UseDpopNonceError } from '../oauth/errors.js';
@@ -88,7 +89,7 @@ export function verifyProof(proof: string, options: VerifyProofOptions): Verifie
 
   // §4.3 step 3: required claims.
   const { jti, htm, htu, iat } = payload;
-  const maxJti = options.maxJtiLength ?? 256;
+  const maxJti = options.maxJtiLength ?? DEFAULTS.dpop.maxJtiLength;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > maxJti) fail(`DPoP proof "jti" must be a string of 1 to ${maxJti} characters`);
   if (typeof htm !== 'string') fail('DPoP proof is missing "htm"');
   if (typeof htu !== 'string') fail('DPoP proof is missing "htu"');

@@ -4,6 +4,7 @@
  * before any proof is consumed), then the full gauntlet on exactly the parse that will be
  * forwarded (with the session-owner check before the replay claim), then the upstream.
  */
+import { DEFAULTS } from '../oauth/defaults.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
 import { BodyLimitError, readStream } from '../oauth/read-stream.js';
@@ -22,7 +23,7 @@ export interface GatewayHandlerOptions {
  * sessions, so another principal's session id is refused before the DPoP replay claim.
  */
 export function createGatewayHandler(rs: ResourceServer, proxy: GatewayProxy, options: GatewayHandlerOptions = {}): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.limits.maxBodyBytes;
   const metadataPaths = new Set(rs.metadataPaths);
   const metadata = rs.metadataHandler();
   return async (req, res) => {

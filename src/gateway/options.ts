@@ -2,8 +2,8 @@
  * Options of the gateway proxy, validated once at set-up so a wrong configuration fails at
  * start with a message that says what to change.
  */
+import { DEFAULTS } from '../oauth/defaults.js';
 import type { SessionStore } from '../stores/contracts.js';
-import { DEFAULT_SESSION_IDLE_SECONDS } from './session-binding.js';
 
 /** Options of {@link createGatewayProxy}. */
 export interface GatewayProxyOptions {
@@ -44,7 +44,6 @@ export interface ResolvedGatewayOptions {
   readonly maxBodyBytes: number;
 }
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /** setTimeout's own ceiling; larger values fire immediately. */
 const MAX_TIMEOUT_MS = 2_147_483_647;
 const PARSE_BASE = 'http://warden.invalid';
@@ -63,11 +62,11 @@ export function resolveGatewayOptions(options: GatewayProxyOptions): ResolvedGat
     fail(`mountPath must be a normalised path without query or fragment, got ${JSON.stringify(mountPath)}`);
   }
 
-  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULTS.gateway.connectTimeoutMs;
   if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs <= 0 || connectTimeoutMs > MAX_TIMEOUT_MS) {
     fail(`connectTimeoutMs must be a positive integer of milliseconds, got ${String(connectTimeoutMs)}`);
   }
-  const identityHeaders = options.identityHeaders ?? true;
+  const identityHeaders = options.identityHeaders ?? DEFAULTS.gateway.identityHeaders;
   if (typeof identityHeaders !== 'boolean') fail('identityHeaders must be a boolean');
 
   let publicOrigin: ResolvedGatewayOptions['publicOrigin'];
@@ -80,9 +79,9 @@ export function resolveGatewayOptions(options: GatewayProxyOptions): ResolvedGat
   if (sessions !== undefined && (typeof sessions.bind !== 'function' || typeof sessions.owner !== 'function' || typeof sessions.forget !== 'function')) {
     fail('sessions must implement the SessionStore contract (bind, owner, forget)');
   }
-  const sessionIdleSeconds = options.sessionIdleSeconds ?? DEFAULT_SESSION_IDLE_SECONDS;
+  const sessionIdleSeconds = options.sessionIdleSeconds ?? DEFAULTS.gateway.sessionIdleSeconds;
   if (typeof sessionIdleSeconds !== 'number' || !Number.isFinite(sessionIdleSeconds) || sessionIdleSeconds <= 0) fail('sessionIdleSeconds must be a positive number');
-  const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.limits.maxBodyBytes;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) fail('maxBodyBytes must be a positive integer');
 
   return Object.freeze({

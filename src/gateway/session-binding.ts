@@ -14,13 +14,12 @@
  * @see https://modelcontextprotocol.io/specification/2025-06-18/basic/security_best_practices#session-hijacking
  * @see https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#session-management
  */
+import { DEFAULTS } from '../oauth/defaults.js';
 import { createHash } from 'node:crypto';
 import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
 import type { WardenAuthInfo } from '../resource-server/types.js';
 import type { SessionStore } from '../stores/contracts.js';
 
-/** Default: a session unused for a day is forgotten (the client then starts a new one). */
-export const DEFAULT_SESSION_IDLE_SECONDS = 86_400;
 
 /** Session ownership for one upstream. */
 export class SessionBinding {
@@ -32,7 +31,7 @@ export class SessionBinding {
    * @param scope - What sessions are unique within: the upstream's URL (two mounts of one
    *   upstream share its sessions, and their owners).
    */
-  constructor(store: SessionStore, scope: string, idleSeconds = DEFAULT_SESSION_IDLE_SECONDS) {
+  constructor(store: SessionStore, scope: string, idleSeconds: number = DEFAULTS.gateway.sessionIdleSeconds) {
     if (!Number.isFinite(idleSeconds) || idleSeconds <= 0) throw new TypeError('session idle timeout must be a positive number of seconds');
     this.#store = store;
     this.#scope = scope;

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../oauth/defaults.js';
 import { StoreUnavailableError } from '../stores/contracts.js';
 import { checkNumber, fetchJson, FetchJsonError, parseHttpUrl } from './fetch-json.js';
 import type { KeySource, VerificationKey } from './key-source.js';
@@ -50,10 +51,10 @@ const COLD_RETRY_MS = 1000;
  */
 export function createRemoteKeySource(options: RemoteKeySourceOptions): KeySource & { close(): void } {
   const url = parseHttpUrl(options.jwksUri, 'jwksUri');
-  const refetchIntervalMs = checkNumber(options.refetchIntervalSeconds ?? 30, 'refetchIntervalSeconds', 0) * 1000;
-  const cacheMaxAgeMs = checkNumber(options.cacheMaxAgeSeconds ?? 300, 'cacheMaxAgeSeconds', 0) * 1000;
-  const timeoutMs = checkNumber(options.timeoutMs ?? 5000, 'timeoutMs', 1);
-  const maxBytes = checkNumber(options.maxBytes ?? 512 * 1024, 'maxBytes', 1);
+  const refetchIntervalMs = checkNumber(options.refetchIntervalSeconds ?? DEFAULTS.jwks.refetchIntervalSeconds, 'refetchIntervalSeconds', 0) * 1000;
+  const cacheMaxAgeMs = checkNumber(options.cacheMaxAgeSeconds ?? DEFAULTS.jwks.cacheMaxAgeSeconds, 'cacheMaxAgeSeconds', 0) * 1000;
+  const timeoutMs = checkNumber(options.timeoutMs ?? DEFAULTS.jwks.timeoutMs, 'timeoutMs', 1);
+  const maxBytes = checkNumber(options.maxBytes ?? DEFAULTS.jwks.maxBytes, 'maxBytes', 1);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
   if (typeof fetchImpl !== 'function') throw new TypeError('fetch must be a function');

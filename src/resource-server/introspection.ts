@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../oauth/defaults.js';
 import { createHash } from 'node:crypto';
 import { checkNumber, fetchJson, parseHttpUrl } from '../jose/fetch-json.js';
 import { StoreUnavailableError } from '../stores/contracts.js';
@@ -88,11 +89,11 @@ export function createIntrospectionClient(options: IntrospectionClientOptions): 
   const endpoint = parseHttpUrl(options.endpoint, 'introspection.endpoint');
   if (typeof options.clientId !== 'string' || options.clientId === '') throw new TypeError('introspection.clientId must be a non-empty string');
   if (typeof options.clientSecret !== 'string' || options.clientSecret === '') throw new TypeError('introspection.clientSecret must be a non-empty string');
-  const cacheMaxMs = checkNumber(options.cacheMaxSeconds ?? 60, 'introspection.cacheMaxSeconds', 0) * 1000;
-  const negativeMs = checkNumber(options.negativeCacheSeconds ?? 10, 'introspection.negativeCacheSeconds', 0) * 1000;
-  const maxEntries = checkNumber(options.maxEntries ?? 10_000, 'introspection.maxEntries', 1);
-  const timeoutMs = checkNumber(options.timeoutMs ?? 5000, 'introspection.timeoutMs', 1);
-  const maxBytes = checkNumber(options.maxBytes ?? 64 * 1024, 'introspection.maxBytes', 1);
+  const cacheMaxMs = checkNumber(options.cacheMaxSeconds ?? DEFAULTS.introspection.cacheMaxSeconds, 'introspection.cacheMaxSeconds', 0) * 1000;
+  const negativeMs = checkNumber(options.negativeCacheSeconds ?? DEFAULTS.introspection.negativeCacheSeconds, 'introspection.negativeCacheSeconds', 0) * 1000;
+  const maxEntries = checkNumber(options.maxEntries ?? DEFAULTS.introspection.maxEntries, 'introspection.maxEntries', 1);
+  const timeoutMs = checkNumber(options.timeoutMs ?? DEFAULTS.introspection.timeoutMs, 'introspection.timeoutMs', 1);
+  const maxBytes = checkNumber(options.maxBytes ?? DEFAULTS.introspection.maxBytes, 'introspection.maxBytes', 1);
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const now = options.now ?? Date.now;
   if (typeof fetchImpl !== 'function') throw new TypeError('introspection.fetch must be a function');

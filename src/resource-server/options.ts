@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../oauth/defaults.js';
 import { SUPPORTED_ALGORITHMS } from '../jose/algorithms.js';
 import type { KeySource } from '../jose/key-source.js';
 import { createLocalKeySource } from '../jose/local-key-source.js';
@@ -50,7 +51,6 @@ export interface ResolvedOptions {
   now: () => number;
 }
 
-const DEFAULT_DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'PS256'] as const;
 
 /** Fails at set-up with a message that says what to change. */
 function bad(path: string, message: string): never {
@@ -127,9 +127,9 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
     bad('trust', `is invalid: ${(error as Error).message}`);
   }
 
-  const dpop = options.dpop ?? 'allowed';
+  const dpop = options.dpop ?? DEFAULTS.dpop.mode;
   if (dpop !== 'disabled' && dpop !== 'allowed' && dpop !== 'required') bad('dpop', `must be "disabled", "allowed" or "required", got ${JSON.stringify(dpop)}`);
-  const dpopAlgorithmList = algList(options.dpopAlgorithms, DEFAULT_DPOP_ALGS, 'dpopAlgorithms');
+  const dpopAlgorithmList = algList(options.dpopAlgorithms, DEFAULTS.dpop.algorithms, 'dpopAlgorithms');
 
   let nonce: ResolvedOptions['nonce'];
   if (options.nonce !== undefined) {
@@ -138,7 +138,7 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
       const nonceOptions: Parameters<typeof createNonceManager>[0] = { secret: options.nonce.secret, context: publicOrigin };
       if (options.nonce.slotSeconds !== undefined) nonceOptions.slotSeconds = options.nonce.slotSeconds;
       if (options.now !== undefined) nonceOptions.now = options.now;
-      nonce = { manager: createNonceManager(nonceOptions), required: options.nonce.required ?? true };
+      nonce = { manager: createNonceManager(nonceOptions), required: options.nonce.required ?? DEFAULTS.dpop.nonceRequired };
     } catch (error) {
       bad('nonce', `is invalid: ${(error as Error).message}`);
     }
@@ -152,8 +152,8 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
   for (const name of Object.keys(tools)) toolScopes.set(name, scopeList(tools[name], `scopes.tools.${name}`));
   const scopesSupported = [...new Set([...defaultScopes, ...[...toolScopes.values()].flat()])];
 
-  const skew = positive(options.clockSkewSeconds, 30, 'clockSkewSeconds');
-  const proofMaxAge = positive(options.proofMaxAgeSeconds, 60, 'proofMaxAgeSeconds');
+  const skew = positive(options.clockSkewSeconds, DEFAULTS.time.clockSkewSeconds, 'clockSkewSeconds');
+  const proofMaxAge = positive(options.proofMaxAgeSeconds, DEFAULTS.time.proofMaxAgeSeconds, 'proofMaxAgeSeconds');
   if (proofMaxAge === 0) bad('proofMaxAgeSeconds', 'must be greater than 0');
   const authorizationServers = options.authorizationServers === undefined ? [trust.issuer] : [...options.authorizationServers];
   for (const as of authorizationServers) {
@@ -194,9 +194,9 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
     proofMaxAge,
     // A proof is acceptable from iat - skew until iat + maxAge + skew: remember its jti that long.
     replayTtl: proofMaxAge + 2 * skew,
-    maxAuthorizationBytes: positive(options.limits?.maxAuthorizationBytes, 8192, 'limits.maxAuthorizationBytes'),
-    maxProofBytes: positive(options.limits?.maxProofBytes, 8192, 'limits.maxProofBytes'),
-    maxBodyBytes: positive(options.limits?.maxBodyBytes, 4 * 1024 * 1024, 'limits.maxBodyBytes'),
+    maxAuthorizationBytes: positive(options.limits?.maxAuthorizationBytes, DEFAULTS.limits.maxAuthorizationBytes, 'limits.maxAuthorizationBytes'),
+    maxProofBytes: positive(options.limits?.maxProofBytes, DEFAULTS.limits.maxProofBytes, 'limits.maxProofBytes'),
+    maxBodyBytes: positive(options.limits?.maxBodyBytes, DEFAULTS.limits.maxBodyBytes, 'limits.maxBodyBytes'),
     metadataUrl: locations.url,
     metadataPaths: locations.paths,
     resourceName: options.resourceName,

@@ -19,6 +19,7 @@ import { createStackMetrics, type StackMetrics } from './metrics.js';
 import { createReplayStore, createSessionStore } from './replay-store.js';
 import { createRouter } from './router.js';
 import { removeStackFile, writeStackFile, type StackInfo } from './stack-file.js';
+import { DEFAULTS } from '../oauth/defaults.js';
 
 /** Options of {@link startStack}. */
 export interface StartStackOptions {
@@ -204,7 +205,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
   });
 
   let closed: Promise<void> | undefined;
-  const graceMs = options.shutdownGraceMs ?? 10_000;
+  const graceMs = options.shutdownGraceMs ?? DEFAULTS.stack.shutdownGraceMs;
   const close = () =>
     (closed ??= (async () => {
       closing = true;

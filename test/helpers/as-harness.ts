@@ -97,7 +97,7 @@ export async function startHarness(overrides: Partial<AuthorizationServerOptions
     issuer,
     secret: 'a-test-secret-of-at-least-32-bytes-0123456789ab',
     // `other-app` plays the resource server that introspects this resource's tokens.
-    resources: [{ uri: RESOURCE, name: 'demo', scopes: ['mcp:tools', 'mcp:admin'], introspectionClients: ['other-app'] }],
+    resources: [{ uri: RESOURCE, name: 'demo', scopes: ['mcp:tools', 'mcp:admin'], defaultScopes: ['mcp:tools'], introspectionClients: ['other-app'] }],
     stores: options.store === 'sqlite' ? openSqliteAuthorizationServerStores({ path: ':memory:' }) : createMemoryAuthorizationServerStores(),
     audit: (event) => audit.push(event),
     now,

@@ -54,7 +54,7 @@ export async function startAuthorizationServer(options: { issuer?: string; now?:
     issuer: options.issuer ?? base,
     stores: createMemoryAuthorizationServerStores(),
     secret: randomBytes(48).toString('base64url'),
-    resources: [{ uri: RESOURCE, name: 'Demo MCP', scopes: ['mcp:tools', 'mcp:admin'] }],
+    resources: [{ uri: RESOURCE, name: 'Demo MCP', scopes: ['mcp:tools', 'mcp:admin'], defaultScopes: ['mcp:tools'] }],
     clients: TEST_CLIENTS,
     audit: (event) => audits.push(event),
   };

@@ -8,7 +8,7 @@ import { createContext, type AsContext } from '../context.js';
 import type { AuthorizationServerOptions } from '../options.js';
 import { fetchClientMetadataDocument, MetadataDocumentError, resolveMetadataDocumentClient } from './client-metadata-document.js';
 import { getClient } from './get-client.js';
-import { DEFAULT_FAILURE_CACHE_SECONDS } from './metadata-document-limits.js';
+import { DEFAULTS } from '../../oauth/defaults.js';
 
 const REDIRECT = 'http://127.0.0.1:33418/callback';
 
@@ -378,7 +378,7 @@ describe('Client ID Metadata Documents: limits on fetching for unauthenticated r
     expect(hits.get('/flaky.json')).toBe(1);
     serve('/flaky.json', document(id));
     expect(await getClient(ctx, id)).toBeUndefined();
-    clock += DEFAULT_FAILURE_CACHE_SECONDS - 1;
+    clock += DEFAULTS.clientMetadataDocuments.failureCacheSeconds - 1;
     expect(await getClient(ctx, id)).toBeUndefined();
     expect(hits.get('/flaky.json')).toBe(1);
     clock += 1;

@@ -6,12 +6,6 @@
  * and time, and the hosts it fetches from, so they need no shared store.
  */
 
-/** Default: a failed fetch is remembered for 30 s, during which the client id is unknown without a fetch. */
-export const DEFAULT_FAILURE_CACHE_SECONDS = 30;
-/** Default: at most 16 document fetches in flight at once; beyond, 503 + `Retry-After: 1`. */
-export const DEFAULT_MAX_CONCURRENT_FETCHES = 16;
-/** Default: at most 20 fetches per host per minute; beyond, 503 + `Retry-After` until the minute ends. */
-export const DEFAULT_FETCHES_PER_HOST_PER_MINUTE = 20;
 /** Entries each table keeps at most (oldest dropped first), so the limits cannot be made to grow without bound. */
 const MAX_ENTRIES = 10_000;
 const WINDOW_SECONDS = 60;

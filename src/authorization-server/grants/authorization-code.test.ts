@@ -168,7 +168,7 @@ describe.each(BACKENDS)('authorization_code grant (OAuth 2.1 §4.1.3) [%s stores
       await h.close();
       h = await start({
         resources: [
-          { uri: RESOURCE, name: 'demo', scopes: ['mcp:tools', 'mcp:admin'] },
+          { uri: RESOURCE, name: 'demo', scopes: ['mcp:tools', 'mcp:admin'], defaultScopes: ['mcp:tools'] },
           { uri: 'https://other.example.com/mcp', name: 'other', scopes: ['mcp:tools'] },
         ],
       });

@@ -5,6 +5,7 @@
  *
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-11.1
  */
+import { DEFAULTS } from '../../oauth/defaults.js';
 import { replayTtlMilliseconds } from '../claim-arguments.js';
 import { type ReplayStore, StoreUnavailableError } from '../contracts.js';
 import { ExpiryHeap } from './expiry-heap.js';
@@ -62,7 +63,7 @@ export class MemoryReplayStore implements ReplayStore {
 
   /** @throws TypeError when `capacity` is not an integer in [1, 2^24 - 1]. */
   constructor(options: MemoryReplayStoreOptions = {}) {
-    const capacity = options.capacity ?? 1_000_000;
+    const capacity = options.capacity ?? DEFAULTS.stores.memoryReplayCapacity;
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CAPACITY) {
       throw new TypeError(`MemoryReplayStore capacity must be an integer in [1, ${MAX_CAPACITY}]`);
     }

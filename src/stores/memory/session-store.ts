@@ -3,6 +3,7 @@
  * capacity it first drops expired entries, then refuses new bindings (503) rather than evict a
  * live one, which would let its session be taken over or lost.
  */
+import { DEFAULTS } from '../../oauth/defaults.js';
 import { type SessionStore, StoreUnavailableError } from '../contracts.js';
 
 /** Options of {@link MemorySessionStore}. */
@@ -20,7 +21,7 @@ export class MemorySessionStore implements SessionStore {
   #closed = false;
 
   constructor(options: MemorySessionStoreOptions = {}) {
-    this.#capacity = options.capacity ?? 100_000;
+    this.#capacity = options.capacity ?? DEFAULTS.stores.memorySessionCapacity;
     if (!Number.isInteger(this.#capacity) || this.#capacity <= 0) throw new TypeError('MemorySessionStore capacity must be a positive integer');
     this.#now = options.now ?? Date.now;
   }

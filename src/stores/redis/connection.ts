@@ -5,6 +5,7 @@
  * 503) instead of queueing or passing; it reconnects by itself and service resumes without a
  * restart. The ioredis driver is imported here, so deployments without Redis never load it.
  */
+import { DEFAULTS } from '../../oauth/defaults.js';
 import type { Redis, RedisOptions } from 'ioredis';
 import { StoreUnavailableError } from '../contracts.js';
 
@@ -41,8 +42,8 @@ function reconnectDelayMs(attempt: number): number {
  * @throws StoreUnavailableError (as a rejection) when Redis is not ready within `connectTimeoutMs`.
  */
 export async function openRedis(options: RedisConnectionOptions, what: string): Promise<Redis> {
-  const commandTimeoutMs = positiveInteger(options.commandTimeoutMs ?? 1000, 'commandTimeoutMs', what);
-  const connectTimeoutMs = positiveInteger(options.connectTimeoutMs ?? 5000, 'connectTimeoutMs', what);
+  const commandTimeoutMs = positiveInteger(options.commandTimeoutMs ?? DEFAULTS.stores.redisCommandTimeoutMs, 'commandTimeoutMs', what);
+  const connectTimeoutMs = positiveInteger(options.connectTimeoutMs ?? DEFAULTS.stores.connectTimeoutMs, 'connectTimeoutMs', what);
   checkUrl(options.url, what);
   const { Redis } = await import('ioredis');
   const clientOptions: RedisOptions = {

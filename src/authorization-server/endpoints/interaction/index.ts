@@ -19,7 +19,7 @@ import { EXPIRED_MESSAGE, type Interaction, sendConsentPage, sendError, sendLogi
 import { type BrowserSession, checkCsrf, clearSessionCookie, readSession, sessionCookie } from './session.js';
 
 export { revokeAuthorization, revokeConsent, hasRememberedConsent, type RevokedAuthorization } from './consent.js';
-export { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE, KNOWN_SOURCE_SECONDS, MAX_LOGIN_ATTEMPTS } from './login-attempts.js';
+export { MAX_LOGIN_ATTEMPTS } from './login-attempts.js';
 export { SESSION_SECONDS, sessionCookieName } from './session.js';
 export { EXPIRED_MESSAGE } from './respond.js';
 

@@ -12,7 +12,7 @@ import { createAuthorizationServer } from '../../create-authorization-server.js'
 import { csrfOf, get, PASSWORD, pkcePair, postForm, RESOURCE, startAuthorizationServer, type TestAs } from '../../../../test/helpers/login-flow.js';
 import { addUser } from '../../users.js';
 import { ACCOUNT_LIMITED_MESSAGE, BAD_CREDENTIALS_MESSAGE, BUSY_MESSAGE } from './index.js';
-import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE } from './login-attempts.js';
+import { DEFAULTS } from '../../../oauth/defaults.js';
 
 let t: TestAs;
 let offset = 0;
@@ -69,7 +69,7 @@ function countChecks(): { readonly count: number } {
 
 describe('sign-in throttles: slowed down, never locked out (RFC 6749 §10.10, NIST SP 800-63B §5.2.2)', () => {
   it('RFC 6749 §10.10: one source guessing is slowed exponentially (429 + Retry-After, no scrypt); the real user from another source signs in at once', async () => {
-    const { free } = DEFAULT_SOURCE_THROTTLE;
+    const { free } = DEFAULTS.login.perSource;
     for (let i = 0; i < free; i += 1) expect((await signIn(ATTACKER, 'alice', `wrong-${i}`)).status).toBe(400);
     const checks = countChecks();
     await expectThrottled(await signIn(ATTACKER, 'alice', 'wrong'), 1);
@@ -98,10 +98,10 @@ describe('sign-in throttles: slowed down, never locked out (RFC 6749 §10.10, NI
       const res = await signIn(ATTACKER, 'alice', 'wrong');
       if (res.status === 429) offset += Number(res.headers.get('retry-after'));
       else failures += 1;
-      expect(Number(res.headers.get('retry-after') ?? 0)).toBeLessThanOrEqual(DEFAULT_SOURCE_THROTTLE.maxDelaySeconds);
+      expect(Number(res.headers.get('retry-after') ?? 0)).toBeLessThanOrEqual(DEFAULTS.login.perSource.maxDelaySeconds);
     }
-    await expectThrottled(await signIn(ATTACKER, 'alice', 'wrong'), DEFAULT_SOURCE_THROTTLE.maxDelaySeconds);
-    offset += DEFAULT_SOURCE_THROTTLE.maxDelaySeconds;
+    await expectThrottled(await signIn(ATTACKER, 'alice', 'wrong'), DEFAULTS.login.perSource.maxDelaySeconds);
+    offset += DEFAULTS.login.perSource.maxDelaySeconds;
     const owner = await signIn(ATTACKER, 'alice', PASSWORD);
     expect([200, 303]).toContain(owner.status);
   });
@@ -110,7 +110,7 @@ describe('sign-in throttles: slowed down, never locked out (RFC 6749 §10.10, NI
     await addUser(t.server.context, 'dave', PASSWORD);
     const known = await signIn(HOME, 'dave', PASSWORD);
     expect([200, 303]).toContain(known.status);
-    const { free, maxDelaySeconds } = DEFAULT_ACCOUNT_THROTTLE;
+    const { free, maxDelaySeconds } = DEFAULTS.login.perAccount;
     for (let i = 0; i < free; i += 1) expect((await signIn(`192.0.2.${i + 1}`, 'dave', 'wrong')).status).toBe(400);
     await expectThrottled(await signIn('192.0.2.200', 'dave', 'wrong'), 1);
     // From the known source: no account-wide wait.
@@ -133,14 +133,14 @@ describe('sign-in throttles: slowed down, never locked out (RFC 6749 §10.10, NI
   });
 
   it('a successful sign-in clears its source\'s failures', async () => {
-    for (let i = 0; i < DEFAULT_SOURCE_THROTTLE.free - 1; i += 1) expect((await signIn(ATTACKER, 'alice', 'typo')).status).toBe(400);
+    for (let i = 0; i < DEFAULTS.login.perSource.free - 1; i += 1) expect((await signIn(ATTACKER, 'alice', 'typo')).status).toBe(400);
     expect([200, 303]).toContain((await signIn(ATTACKER, 'alice', PASSWORD)).status);
-    for (let i = 0; i < DEFAULT_SOURCE_THROTTLE.free; i += 1) expect((await signIn(ATTACKER, 'alice', 'typo')).status).toBe(400);
+    for (let i = 0; i < DEFAULTS.login.perSource.free; i += 1) expect((await signIn(ATTACKER, 'alice', 'typo')).status).toBe(400);
     expect((await signIn(ATTACKER, 'alice', 'typo')).status).toBe(429);
   });
 
   it('unknown usernames are throttled exactly like real ones (the answer reveals nothing); other names are unaffected', async () => {
-    for (let i = 0; i < DEFAULT_SOURCE_THROTTLE.free; i += 1) {
+    for (let i = 0; i < DEFAULTS.login.perSource.free; i += 1) {
       const [real, unknown] = [await signIn(ATTACKER, 'alice', 'x'), await signIn(ATTACKER, 'nobody-here', 'x')];
       expect(real.status).toBe(400);
       expect(unknown.status).toBe(400);
@@ -162,7 +162,7 @@ describe('sign-in throttles: slowed down, never locked out (RFC 6749 §10.10, NI
   it('without trusted proxies, X-Forwarded-For is ignored: a client cannot pick a fresh source per request', async () => {
     await t.close();
     t = await startAuthorizationServer({ now });
-    for (let i = 0; i < DEFAULT_SOURCE_THROTTLE.free; i += 1) expect((await signIn(`192.0.2.${i}`, 'alice', 'x')).status).toBe(400);
+    for (let i = 0; i < DEFAULTS.login.perSource.free; i += 1) expect((await signIn(`192.0.2.${i}`, 'alice', 'x')).status).toBe(400);
     await expectThrottled(await signIn('192.0.2.99', 'alice', 'x'), 1);
   });
 });
@@ -173,7 +173,7 @@ describe('password checks in flight are capped per instance', () => {
     t = await startAuthorizationServer({ now, overrides: { trustedProxyHops: 1, login: { maxConcurrentPasswordChecks: 1 } } });
     const held = t.server.context.login.passwordChecks.tryAcquire();
     expect(held).toBeDefined();
-    for (let i = 0; i < DEFAULT_SOURCE_THROTTLE.free + 2; i += 1) {
+    for (let i = 0; i < DEFAULTS.login.perSource.free + 2; i += 1) {
       const busy = await signIn(ATTACKER, 'alice', PASSWORD);
       expect(busy.status).toBe(503);
       expect(busy.headers.get('retry-after')).toBe('1');

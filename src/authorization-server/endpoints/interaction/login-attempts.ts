@@ -5,6 +5,7 @@
  */
 import type { ThrottlePolicy } from '../../../stores/as-contracts.js';
 import type { AsContext } from '../../context.js';
+import { DEFAULTS } from '../../../oauth/defaults.js';
 
 /** Password attempts one interaction allows before it is burned and the client must start over. */
 export const MAX_LOGIN_ATTEMPTS = 5;
@@ -24,30 +25,7 @@ export async function claimLoginAttempt(ctx: AsContext, interactionId: string): 
   return undefined;
 }
 
-/**
- * Default throttle of one account's sign-ins from one source (an IPv4 address or IPv6 /64):
- * 5 attempts back to back, then 1 s, 2 s, 4 s, … up to 15 min between attempts; forgotten after
- * an hour without one, and cleared by a successful sign-in from that source. One source guessing
- * gets ~15 guesses in the first 20 minutes, then 4 an hour.
- */
-export const DEFAULT_SOURCE_THROTTLE: Readonly<ThrottlePolicy> = Object.freeze({ free: 5, baseDelaySeconds: 1, maxDelaySeconds: 900, forgetAfterSeconds: 3600 });
-
-/**
- * Default throttle of one account's sign-ins from all sources together, against guessing spread
- * over many addresses: 20 attempts back to back, then 1 s, 2 s, … up to 60 s between attempts;
- * forgotten after an hour without one. Capped low on purpose: under a distributed attack the
- * real user is slowed (at most a minute per try), never locked out — and not at all from a
- * source they signed in from before ({@link KNOWN_SOURCE_SECONDS}).
- */
-export const DEFAULT_ACCOUNT_THROTTLE: Readonly<ThrottlePolicy> = Object.freeze({ free: 20, baseDelaySeconds: 1, maxDelaySeconds: 60, forgetAfterSeconds: 3600 });
-
-/**
- * A source an account signed in from successfully stays known this long (30 days): its attempts
- * are throttled per source only, so a distributed attack on the account does not slow its owner.
- */
-export const KNOWN_SOURCE_SECONDS = 30 * 86_400;
-
-const KNOWN_SOURCE_POLICY: ThrottlePolicy = { free: 1_000_000, baseDelaySeconds: 1, maxDelaySeconds: 1, forgetAfterSeconds: KNOWN_SOURCE_SECONDS };
+const KNOWN_SOURCE_POLICY: ThrottlePolicy = { free: 1_000_000, baseDelaySeconds: 1, maxDelaySeconds: 1, forgetAfterSeconds: DEFAULTS.login.knownSourceSeconds };
 
 /** A sign-in attempt the throttles let through; report how it ended. */
 export interface AllowedSignIn {

@@ -10,7 +10,7 @@ import { expectError, REDIRECT_URI, RESOURCE, startHarness, type Harness } from 
 import { StoreUnavailableError } from '../../../stores/contracts.js';
 import { createMemoryAuthorizationServerStores } from '../../../stores/memory/as-stores.js';
 import { createAuthorizationServer } from '../../create-authorization-server.js';
-import { DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS, DEFAULT_REGISTRATION_THROTTLE } from './limits.js';
+import { DEFAULTS } from '../../../oauth/defaults.js';
 
 let h: Harness;
 beforeEach(async () => {
@@ -34,20 +34,20 @@ async function register(source: string, body: unknown = metadata): Promise<{ sta
 
 describe('open registration is throttled per source address (RFC 7591 §3, RFC 6585 §4)', () => {
   it('RFC 6585 §4: beyond the free registrations from one address: 429 temporarily_unavailable with Retry-After, nothing stored; another address is unaffected', async () => {
-    for (let i = 0; i < DEFAULT_REGISTRATION_THROTTLE.free; i += 1) expect((await register('203.0.113.5')).status).toBe(201);
+    for (let i = 0; i < DEFAULTS.registration.throttle.free; i += 1) expect((await register('203.0.113.5')).status).toBe(201);
     const refused = await register('203.0.113.5');
     expectError(refused as never, 429, 'temporarily_unavailable');
-    expect(refused.headers.get('retry-after')).toBe(String(DEFAULT_REGISTRATION_THROTTLE.baseDelaySeconds));
+    expect(refused.headers.get('retry-after')).toBe(String(DEFAULTS.registration.throttle.baseDelaySeconds));
     // Browser-based clients (CORS) can read how long to wait.
     expect(refused.headers.get('access-control-expose-headers')).toContain('Retry-After');
     expect(refused.body.error_description).toMatch(/too many client registrations from this address; retry in 10 s/);
     expect(refused.body.client_id).toBeUndefined();
-    expect(h.audit.filter((e) => e.type === 'client.registered')).toHaveLength(DEFAULT_REGISTRATION_THROTTLE.free);
+    expect(h.audit.filter((e) => e.type === 'client.registered')).toHaveLength(DEFAULTS.registration.throttle.free);
     expect((await register('198.51.100.9')).status).toBe(201);
     // The wait passes; then it doubles.
-    h.advance(DEFAULT_REGISTRATION_THROTTLE.baseDelaySeconds);
+    h.advance(DEFAULTS.registration.throttle.baseDelaySeconds);
     expect((await register('203.0.113.5')).status).toBe(201);
-    expect((await register('203.0.113.5')).headers.get('retry-after')).toBe(String(2 * DEFAULT_REGISTRATION_THROTTLE.baseDelaySeconds));
+    expect((await register('203.0.113.5')).headers.get('retry-after')).toBe(String(2 * DEFAULTS.registration.throttle.baseDelaySeconds));
   });
 
   it('RFC 7591 §3.2.2: an invalid registration is refused as before and not counted; one IPv6 /64 is one source', async () => {
@@ -75,7 +75,7 @@ describe('registered clients that are never used expire', () => {
   it('RFC 7591 §3: a client not used within registration.expireUnusedAfterSeconds (default 24 h) is unknown, then purged', async () => {
     const clientId = await registered();
     expect((await authorize(clientId)).status).toBe(303);
-    h.advance(DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS - 1);
+    h.advance(DEFAULTS.registration.expireUnusedAfterSeconds - 1);
     expect((await authorize(clientId)).status).toBe(303);
     h.advance(1);
     const page = await authorize(clientId);
@@ -93,7 +93,7 @@ describe('registered clients that are never used expire', () => {
     const issued = await h.redeem(seeded, { clientId });
     expect(issued.status).toBe(200);
     expect((await h.as.context.stores.clients.get(clientId))?.usedAt).toBe(h.now());
-    h.advance(DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS * 2);
+    h.advance(DEFAULTS.registration.expireUnusedAfterSeconds * 2);
     await h.as.purgeExpired();
     expect(await h.as.context.stores.clients.get(clientId)).toBeDefined();
     expect((await authorize(clientId)).status).toBe(303);

@@ -8,19 +8,6 @@ import { StoreUnavailableError } from '../../../stores/contracts.js';
 import type { AsContext } from '../../context.js';
 
 /**
- * Default throttle of registrations from one source (IPv4 address, IPv6 /64): 20 back to back
- * (a team behind one NAT setting up its clients), then 10 s, 20 s, 40 s … up to an hour between
- * registrations; forgotten after a day without one.
- */
-export const DEFAULT_REGISTRATION_THROTTLE: Readonly<ThrottlePolicy> = Object.freeze({ free: 20, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 });
-
-/**
- * Default time a registered client has to complete an authorization or obtain a token before it
- * expires: 24 hours (an interactive client does so within minutes of registering).
- */
-export const DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS = 86_400;
-
-/**
  * Counts a registration from `source`; the wait in seconds when it comes too soon, else
  * undefined. The key is an HMAC, so addresses are not stored in the clear.
  */

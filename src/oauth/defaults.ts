@@ -1,0 +1,172 @@
+/**
+ * Every default Warden applies, in one place, each with the reason for its value — the
+ * resource server, the authorization server, the gateway, the stores and the configuration file
+ * all read them from here (as node-oidc-provider's `defaults.js` does). Values only: this module
+ * imports nothing, so every layer may depend on it.
+ */
+
+/** A throttle: `free` attempts back to back, then a wait doubling from `baseDelaySeconds` up to `maxDelaySeconds`; forgotten after `forgetAfterSeconds` without an attempt. */
+export interface ThrottleDefaults {
+  readonly free: number;
+  readonly baseDelaySeconds: number;
+  readonly maxDelaySeconds: number;
+  readonly forgetAfterSeconds: number;
+}
+
+const freeze = <T extends object>(value: T): Readonly<T> => Object.freeze(value);
+
+export const DEFAULTS = freeze({
+  /** Token and code lifetimes of the authorization server. */
+  lifetimes: freeze({
+    /** Access tokens: 10 minutes — short, since a leaked bearer token works until it expires. Each resource may set its own. */
+    accessTokenSeconds: 600,
+    /** Refresh tokens: 7 days, sliding (rotated on every use). */
+    refreshTokenSeconds: 7 * 24 * 3600,
+    /** Authorization codes: 60 s — one redirect and one token request (RFC 6749 §4.1.2 recommends ≤ 10 min). */
+    codeSeconds: 60,
+    /** The sign-in and consent pages of one authorization request: 10 minutes. */
+    interactionSeconds: 600,
+  }),
+
+  /** Clocks and windows. */
+  time: freeze({
+    /** Skew tolerated on `exp`/`nbf`/`iat` and proof times, for clocks of other machines. */
+    clockSkewSeconds: 30,
+    /** How old a DPoP proof may be (its `iat` window, RFC 9449 §11.1). */
+    proofMaxAgeSeconds: 60,
+    /** A retried refresh (same request, client and key) within this window gets the same successor instead of revoking the family. */
+    refreshGraceSeconds: 10,
+    /** Length of a DPoP server-nonce slot; the current and the previous slot are accepted (RFC 9449 §8). */
+    nonceSlotSeconds: 60,
+    /** How often a running stack re-reads its signing keys (picks up `warden keys rotate`). */
+    signingKeyReloadSeconds: 30,
+    /** How often expired codes, grants and unused clients are purged. */
+    purgeIntervalSeconds: 600,
+  }),
+
+  /** DPoP (RFC 9449). */
+  dpop: freeze({
+    /** Proof algorithms accepted by default: the asymmetric ones clients commonly hold (never `none` or HMAC). */
+    algorithms: Object.freeze(['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'PS256'] as const),
+    /** Per-resource enforcement: progressive rollout — bound tokens need proofs, bearer tokens still pass. */
+    mode: 'allowed' as 'disabled' | 'allowed' | 'required',
+    /** When nonces are configured, every proof must carry one. */
+    nonceRequired: true,
+    /** Longest `jti` accepted in a proof. */
+    maxJtiLength: 256,
+  }),
+
+  /** Sizes the resource server reads before it refuses (400/413). */
+  limits: freeze({
+    /** The `Authorization` header: a large JWT fits in 8 KiB. */
+    maxAuthorizationBytes: 8192,
+    /** The `DPoP` header. */
+    maxProofBytes: 8192,
+    /** A request body read for scope evaluation and forwarding: 4 MiB. */
+    maxBodyBytes: 4 * 1024 * 1024,
+    /** A `/register` request body. */
+    maxRegistrationBytes: 16 * 1024,
+  }),
+
+  /** Remote JWKS (`trust.jwksUri`). */
+  jwks: freeze({
+    /** Least time between refetches an unknown `kid` triggers (a flood of forged kids costs one fetch per interval). */
+    refetchIntervalSeconds: 30,
+    /** How long a fetched key set is fresh; stale keys are still served while the issuer is unreachable. */
+    cacheMaxAgeSeconds: 300,
+    /** One fetch may take this long. */
+    timeoutMs: 5000,
+    /** Largest key set read. */
+    maxBytes: 512 * 1024,
+  }),
+
+  /** RFC 7662 introspection client of the resource server (`trust.introspection`). */
+  introspection: freeze({
+    /** An active result is cached at most this long, and never beyond the token's `exp`. */
+    cacheMaxSeconds: 60,
+    /** An inactive result is cached this long. */
+    negativeCacheSeconds: 10,
+    maxEntries: 10_000,
+    timeoutMs: 5000,
+    maxBytes: 64 * 1024,
+  }),
+
+  /** Client ID Metadata Documents the authorization server fetches. */
+  clientMetadataDocuments: freeze({
+    enabled: true,
+    /** Private and loopback addresses are refused unless asked for (SSRF). */
+    allowPrivateNetworks: false,
+    timeoutMs: 5000,
+    maxBytes: 16 * 1024,
+    /** A failed fetch is remembered this long, so a broken or hostile URL is not fetched per request. */
+    failureCacheSeconds: 30,
+    /** Fetches in flight per instance; beyond: 503 + Retry-After, never queued. */
+    maxConcurrentFetches: 16,
+    /** Fetches per host per minute per instance. */
+    fetchesPerHostPerMinute: 20,
+  }),
+
+  /** RFC 7591 dynamic registration. */
+  registration: freeze({
+    /** On, as MCP clients expect it. */
+    enabled: true,
+    /** Per source (IPv4, IPv6 /64): 20 back to back (a team behind one NAT), then 10 s doubling to an hour; forgotten after a day. */
+    throttle: freeze<ThrottleDefaults>({ free: 20, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }),
+    /** A registered client that completes no authorization and obtains no token within 24 h expires. */
+    expireUnusedAfterSeconds: 86_400,
+  }),
+
+  /** Sign-in with a password. */
+  login: freeze({
+    /** Password checks (scrypt, ~50 ms of CPU each) in flight per instance; beyond: 503 + Retry-After, never queued. */
+    maxConcurrentPasswordChecks: 8,
+    /** One account from one source: 5 free, then 1 s doubling to 15 min; forgotten after an hour, cleared by a success. */
+    perSource: freeze<ThrottleDefaults>({ free: 5, baseDelaySeconds: 1, maxDelaySeconds: 900, forgetAfterSeconds: 3600 }),
+    /** One account from all unknown sources: 20 free, then 1 s doubling to 60 s — slowed, never locked out; forgotten after an hour. */
+    perAccount: freeze<ThrottleDefaults>({ free: 20, baseDelaySeconds: 1, maxDelaySeconds: 60, forgetAfterSeconds: 3600 }),
+    /** A source an account signed in from stays known for 30 days: only the per-source throttle applies to it. */
+    knownSourceSeconds: 30 * 86_400,
+    /** No reverse proxy is trusted: the socket's peer is the source (`X-Forwarded-For` ignored). */
+    trustedProxyHops: 0,
+  }),
+
+  /** The gateway in front of upstream MCP servers. */
+  gateway: freeze({
+    /** Establishing the upstream connection (TCP, plus TLS for https). */
+    connectTimeoutMs: 10_000,
+    /** A session binding unused this long is forgotten; the client then starts a new session. */
+    sessionIdleSeconds: 86_400,
+    /** Trusted `X-Warden-*` identity headers upstream (for upstreams on a private network). */
+    identityHeaders: true,
+  }),
+
+  /** Stores. */
+  stores: freeze({
+    /** In-memory replay store: 1,000,000 live proofs (~160 B each): above one core's DPoP rate × the 120 s TTL. */
+    memoryReplayCapacity: 1_000_000,
+    /** In-memory session bindings. */
+    memorySessionCapacity: 100_000,
+    /** One Redis command may wait this long before the request fails closed (503). */
+    redisCommandTimeoutMs: 1000,
+    /** Connecting to Redis or PostgreSQL. */
+    connectTimeoutMs: 5000,
+    /** One PostgreSQL statement. */
+    postgresStatementTimeoutMs: 5000,
+    postgresPoolSize: 10,
+    /** SQLite waits this long for a lock held by another process (`warden users add` beside a running stack). */
+    sqliteBusyTimeoutMs: 5000,
+  }),
+
+  /** The stack (`warden start`, `warden serve`). */
+  stack: freeze({
+    /** Loopback only: exposing Warden is a decision the operator makes explicitly. */
+    host: '127.0.0.1',
+    port: 4000,
+    /** Where `warden start` keeps its state. */
+    stateDir: '.warden',
+    /** Graceful shutdown waits this long for in-flight requests (SSE streams) before cutting them. */
+    shutdownGraceMs: 10_000,
+    /** Prometheus metrics at this path on the stack's port. */
+    metricsPath: '/metrics',
+  }),
+});
