@@ -7,8 +7,6 @@
 import type { IncomingMessage } from 'node:http';
 import { isIPv4, isIPv6 } from 'node:net';
 
-/** Most proxies a deployment may declare (a longer chain is a configuration mistake). */
-export const MAX_TRUSTED_PROXY_HOPS = 10;
 
 /** The source of requests whose address cannot be read or parsed: they share one bucket. */
 export const UNKNOWN_SOURCE = 'unknown';

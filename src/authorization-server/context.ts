@@ -3,7 +3,6 @@ import { createHmac } from 'node:crypto';
 import { ProofKeyCache } from '../dpop/proof-key-cache.js';
 import { createNonceManager, type NonceManager } from '../dpop/nonce.js';
 import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/as-contracts.js';
-import { MAX_TRUSTED_PROXY_HOPS } from './client-address.js';
 import { MetadataDocumentLimits } from './clients/metadata-document-limits.js';
 
 import { PasswordCheckLimiter } from './password-check-limiter.js';
@@ -144,7 +143,7 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     maxConcurrentFetches: wholeNumber('clientMetadataDocuments.maxConcurrentFetches', cimd.maxConcurrentFetches ?? DEFAULTS.clientMetadataDocuments.maxConcurrentFetches, 1, 1024),
     fetchesPerHostPerMinute: wholeNumber('clientMetadataDocuments.fetchesPerHostPerMinute', cimd.fetchesPerHostPerMinute ?? DEFAULTS.clientMetadataDocuments.fetchesPerHostPerMinute, 1, 10_000),
   };
-  const trustedProxyHops = wholeNumber('trustedProxyHops', options.trustedProxyHops ?? 0, 0, MAX_TRUSTED_PROXY_HOPS);
+  const trustedProxyHops = wholeNumber('trustedProxyHops', options.trustedProxyHops ?? DEFAULTS.login.trustedProxyHops, 0, DEFAULTS.limits.maxTrustedProxyHops);
   const audit = options.audit ?? (() => {});
   return Object.freeze({
     issuer,

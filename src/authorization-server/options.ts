@@ -1,6 +1,6 @@
 import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/as-contracts.js';
 import type { ReplayStore } from '../stores/contracts.js';
-import type { DpopMode } from '../resource-server/types.js';
+import type { DpopMode } from '../oauth/vocabulary.js';
 
 /** A client declared in configuration (not registered at run time). */
 export interface ConfiguredClient {

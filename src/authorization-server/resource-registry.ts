@@ -1,6 +1,6 @@
 import { canonicalResourceUri } from '../oauth/canonical-uri.js';
 import { InvalidTargetError } from '../oauth/errors.js';
-import type { DpopMode } from '../resource-server/types.js';
+import type { DpopMode } from '../oauth/vocabulary.js';
 
 /** A protected MCP server the authorization server may issue tokens for. */
 export interface RegisteredResource {

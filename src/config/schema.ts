@@ -5,11 +5,11 @@
  * applies environment overrides and turns zod issues into messages that say what to change.
  */
 import { z } from 'zod';
-import { validateRedirectUri } from '../authorization-server/clients/redirect-uri.js';
-import { MAX_TRUSTED_PROXY_HOPS } from '../authorization-server/client-address.js';
+import { validateRedirectUri } from '../oauth/redirect-uri.js';
 
 import type { ThrottlePolicy } from '../stores/as-contracts.js';
 import { DEFAULTS } from '../oauth/defaults.js';
+import { ASYMMETRIC_ALGORITHMS } from '../jose/algorithms.js';
 
 /** `z.object(shape).strict()` whose unknown-key issue lists the keys that are allowed. */
 function strictObject<T extends z.ZodRawShape>(shape: T) {
@@ -135,8 +135,6 @@ const upstream = z.string().superRefine((value, ctx) => {
   }
 });
 
-const ASYMMETRIC_ALGS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA', 'Ed25519'] as const;
-
 const trustSchema = strictObject({
   issuer: urlString(),
   jwksUri: urlString({ httpsUnlessLoopback: true }).optional(),
@@ -146,7 +144,7 @@ const trustSchema = strictObject({
     clientId: nonEmpty,
     clientSecret: nonEmpty,
   }).optional(),
-  algorithms: z.array(z.enum(ASYMMETRIC_ALGS)).min(1).optional(),
+  algorithms: z.array(z.enum(ASYMMETRIC_ALGORITHMS)).min(1).optional(),
 }).superRefine((trust, ctx) => {
   // Introspection may come with local keys (JWTs verified locally, opaque tokens introspected);
   // otherwise exactly one key source.
@@ -293,7 +291,7 @@ const authorizationServerSchema = strictObject({
     maxConcurrentPasswordChecks: z.number().int().min(1).max(1024).optional(),
     throttle: strictObject({ perSource: throttleSchema(DEFAULTS.login.perSource).optional(), perAccount: throttleSchema(DEFAULTS.login.perAccount).optional() }).optional(),
   }).optional(),
-  trustedProxyHops: z.number().int().min(0).max(MAX_TRUSTED_PROXY_HOPS).optional(),
+  trustedProxyHops: z.number().int().min(0).max(DEFAULTS.limits.maxTrustedProxyHops).optional(),
   demo: z.boolean().optional(),
 }).superRefine((as, ctx) => {
   const seen = new Map<string, number>();

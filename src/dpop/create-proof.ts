@@ -1,5 +1,5 @@
 import { randomUUID, sign, type KeyObject } from 'node:crypto';
-import { ALGORITHMS } from '../jose/algorithms.js';
+import { algorithmSpec } from '../jose/algorithms.js';
 import { accessTokenHash } from '../jose/thumbprint.js';
 
 /** Options of {@link createProof}. */
@@ -27,7 +27,7 @@ export interface CreateProofOptions {
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
  */
 export function createProof(options: CreateProofOptions): string {
-  const spec = Object.hasOwn(ALGORITHMS, options.alg) ? ALGORITHMS[options.alg] : undefined;
+  const spec = algorithmSpec(options.alg);
   if (spec === undefined) throw new TypeError(`unsupported DPoP alg ${options.alg}`);
   const url = new URL(options.htu);
   const header = { typ: 'dpop+jwt', alg: options.alg, jwk: options.publicJwk };

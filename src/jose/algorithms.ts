@@ -14,12 +14,20 @@ export interface AlgorithmSpec {
 }
 
 /**
- * The asymmetric algorithms Warden can verify. `none` and every HMAC alg are absent on purpose:
- * a public key must never be usable as an HMAC secret (RFC 8725 §2.1, §3.1).
+ * The names of the asymmetric algorithms Warden verifies — the one list of them. `none` and every
+ * HMAC alg are absent on purpose: a public key must never be usable as an HMAC secret
+ * (RFC 8725 §2.1, §3.1).
  *
  * @see https://www.rfc-editor.org/rfc/rfc7518#section-3.1
+ * @see https://www.rfc-editor.org/rfc/rfc8037#section-3.1 (EdDSA; `Ed25519` is the fully specified name)
  */
-export const ALGORITHMS: Readonly<Record<string, AlgorithmSpec>> = Object.freeze({
+export const ASYMMETRIC_ALGORITHMS = Object.freeze(['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA', 'Ed25519'] as const);
+
+/** An asymmetric JWS algorithm Warden verifies (never `none`, never HMAC). */
+export type AsymmetricAlg = (typeof ASYMMETRIC_ALGORITHMS)[number];
+
+/** How each of {@link ASYMMETRIC_ALGORITHMS} is verified. */
+export const ALGORITHMS: Readonly<Record<AsymmetricAlg, AlgorithmSpec>> = Object.freeze({
   ES256: { hash: 'sha256', keyType: 'ec', curve: 'prime256v1', signatureLength: 64 },
   ES384: { hash: 'sha384', keyType: 'ec', curve: 'secp384r1', signatureLength: 96 },
   ES512: { hash: 'sha512', keyType: 'ec', curve: 'secp521r1', signatureLength: 132 },
@@ -33,8 +41,13 @@ export const ALGORITHMS: Readonly<Record<string, AlgorithmSpec>> = Object.freeze
   Ed25519: { hash: null, keyType: 'ed25519', signatureLength: 64 },
 });
 
-/** Every alg name Warden supports. */
-export const SUPPORTED_ALGORITHMS: readonly string[] = Object.freeze(Object.keys(ALGORITHMS));
+/** The spec of an untrusted `alg` value, or undefined when Warden does not verify it. */
+export function algorithmSpec(alg: string): AlgorithmSpec | undefined {
+  return Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg as AsymmetricAlg] : undefined;
+}
+
+/** Every alg name Warden supports, for membership checks of untrusted strings. */
+export const SUPPORTED_ALGORITHMS: readonly string[] = ASYMMETRIC_ALGORITHMS;
 
 /** Minimum RSA modulus length accepted (RFC 7518 §3.3). */
 export const MIN_RSA_BITS = 2048;

@@ -1,5 +1,5 @@
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { ALGORITHMS, keyFitsAlgorithm, verifyKeyInput } from './algorithms.js';
+import { algorithmSpec, keyFitsAlgorithm, verifyKeyInput } from './algorithms.js';
 
 /** A decoded (not yet verified) JWS in compact serialisation. */
 export interface DecodedJws {
@@ -65,7 +65,7 @@ function parseJsonObject(part: string, what: string): Record<string, unknown> {
  * @see https://www.rfc-editor.org/rfc/rfc7518#section-3
  */
 export function verifyJwsSignature(alg: string, key: KeyObject, signingInput: Buffer, signature: Buffer): boolean {
-  const spec = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined;
+  const spec = algorithmSpec(alg);
   if (spec === undefined || !keyFitsAlgorithm(key, spec)) return false;
   if (spec.signatureLength !== undefined && signature.length !== spec.signatureLength) return false;
   try {

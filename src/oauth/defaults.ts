@@ -66,6 +66,8 @@ export const DEFAULTS = freeze({
     maxBodyBytes: 4 * 1024 * 1024,
     /** A `/register` request body. */
     maxRegistrationBytes: 16 * 1024,
+    /** Most reverse proxies `trustedProxyHops` may name (X-Forwarded-For entries read from the right). */
+    maxTrustedProxyHops: 10,
   }),
 
   /** Remote JWKS (`trust.jwksUri`). */

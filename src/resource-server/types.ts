@@ -1,30 +1,11 @@
+import type { AsymmetricAlg } from '../jose/algorithms.js';
 import type { KeySource } from '../jose/key-source.js';
+import type { DpopMode, PublicJwk, ScopePolicy } from '../oauth/vocabulary.js';
 import type { JsonRpcMessage } from '../mcp/json-rpc-messages.js';
 import type { ReplayStore, RevocationList } from '../stores/contracts.js';
 
-/** DPoP enforcement per resource: progressive rollout. */
-export type DpopMode = 'disabled' | 'allowed' | 'required';
-
-/** Asymmetric JWS algorithms Warden verifies (never `none`, never HMAC). */
-export type AsymmetricAlg =
-  | 'ES256' | 'ES384' | 'ES512'
-  | 'RS256' | 'RS384' | 'RS512'
-  | 'PS256' | 'PS384' | 'PS512'
-  | 'EdDSA' | 'Ed25519';
-
-/** A public JSON Web Key (RFC 7517). */
-export interface PublicJwk {
-  kty: string;
-  kid?: string;
-  alg?: string;
-  use?: string;
-  crv?: string;
-  x?: string;
-  y?: string;
-  n?: string;
-  e?: string;
-  [member: string]: unknown;
-}
+export type { AsymmetricAlg } from '../jose/algorithms.js';
+export type { DpopMode, PublicJwk, ScopePolicy } from '../oauth/vocabulary.js';
 
 /** Where access-token signing keys (or token validity) come from. */
 export type TrustOptions = {
@@ -74,12 +55,6 @@ export type TrustOptions = {
       keySource?: never;
     }
 );
-
-/** Scope policy: default scopes for every request, plus per-tool requirements for `tools/call`. */
-export interface ScopePolicy {
-  default?: readonly string[];
-  tools?: Readonly<Record<string, readonly string[]>>;
-}
 
 /** Options of {@link createResourceServer}; validated at construction. */
 export interface ResourceServerOptions {

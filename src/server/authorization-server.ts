@@ -9,7 +9,7 @@ import type { AuditEvent, AuthorizationServerOptions, ConfiguredClient } from '.
 import { addUser, UserError } from '../authorization-server/users.js';
 import { demoScopePolicy } from '../demo/index.js';
 import type { Logger } from '../observability/logger.js';
-import type { ScopePolicy } from '../resource-server/types.js';
+import type { ScopePolicy } from '../oauth/vocabulary.js';
 import {
   createMemoryAuthorizationServerStores,
   openPostgresAuthorizationServerStores,

@@ -1,7 +1,7 @@
 import { InvalidClientMetadataError } from '../../oauth/errors.js';
 import { isScopeToken, parseScope } from '../../oauth/scope.js';
 import type { ClientRecord } from '../../stores/as-contracts.js';
-import { validateRedirectUri } from './redirect-uri.js';
+import { validateRedirectUri } from '../../oauth/redirect-uri.js';
 
 /** Client authentication methods Warden implements at the token endpoint. */
 export type TokenEndpointAuthMethod = ClientRecord['tokenEndpointAuthMethod'];

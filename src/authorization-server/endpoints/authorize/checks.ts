@@ -13,7 +13,7 @@ import {
 } from '../../../oauth/errors.js';
 import { isScopeToken, missingScopes, parseScope } from '../../../oauth/scope.js';
 import type { ClientRecord } from '../../../stores/as-contracts.js';
-import { matchRedirectUri } from '../../clients/redirect-uri.js';
+import { matchRedirectUri } from '../../../oauth/redirect-uri.js';
 import { getClient } from '../../clients/get-client.js';
 import type { AsContext } from '../../context.js';
 import { readRaw } from '../../http.js';

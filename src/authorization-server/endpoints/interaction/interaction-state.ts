@@ -1,7 +1,7 @@
 /** Loading and consuming the pending request behind an interaction page. */
 import type { ServerResponse } from 'node:http';
 import type { AsContext } from '../../context.js';
-import { matchRedirectUri } from '../../clients/redirect-uri.js';
+import { matchRedirectUri } from '../../../oauth/redirect-uri.js';
 import { getClient } from '../../clients/get-client.js';
 import type { RegisteredResource } from '../../resource-registry.js';
 import { parsePendingAuthorization, type PendingAuthorization } from '../authorize/pending-authorization.js';

@@ -1,4 +1,4 @@
-import { InvalidRedirectUriError } from '../../oauth/errors.js';
+import { InvalidRedirectUriError } from './errors.js';
 
 /** Longest redirect URI accepted at registration; longer ones are refused, not truncated. */
 export const MAX_REDIRECT_URI_LENGTH = 2000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidRedirectUriError } from '../../oauth/errors.js';
+import { InvalidRedirectUriError } from './errors.js';
 import { matchRedirectUri, validateRedirectUri } from './redirect-uri.js';
 
 function refusal(uri: string): { status: number; code: string; description: string } {
