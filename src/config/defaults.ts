@@ -130,6 +130,8 @@ export interface ResourceConfig {
   readonly tokenLifetimeSeconds: number;
   /** Configured clients that may introspect this resource's tokens (RFC 7662 §4); empty by default. */
   readonly introspectionClients: readonly string[];
+  /** Gateway: request headers forwarded beyond the transport's own; empty by default. */
+  readonly forwardHeaders: readonly string[];
 }
 
 /** The whole configuration: validated, defaulted, deep-frozen. */
@@ -239,6 +241,7 @@ function resolveResource(resource: ResourceInput, publicUrl: string, defaultLife
     ...(trust ? { trust: resolveTrust(trust) } : {}),
     tokenLifetimeSeconds: resource.tokenLifetimeSeconds ?? defaultLifetime,
     introspectionClients: [...(resource.introspectionClients ?? [])],
+    forwardHeaders: [...(resource.forwardHeaders ?? [])],
   };
 }
 

@@ -154,6 +154,7 @@ describe('defaults', () => {
       dpop: CONFIG_DEFAULTS.dpop,
       tokenLifetimeSeconds: 600,
       introspectionClients: [],
+      forwardHeaders: [],
     });
     expect(resource!.dpop).toBe('allowed');
   });
@@ -238,7 +239,7 @@ describe('validation messages name the key and what to change', () => {
   it('rejects unknown keys, suggesting the closest', () => {
     expect(issuesOf(() => resolveConfig({ publicURL: 'http://x' }, noEnv))[0]).toMatch(/^publicURL: unknown key \(did you mean "publicUrl"\? allowed keys: publicUrl, listen, /);
     expect(issuesOf(() => resolveConfig({ resources: [{ ...demo, dpopp: 'required' }] }, noEnv))).toEqual([
-      'resources[0].dpopp: unknown key (did you mean "dpop"? allowed keys: name, path, upstream, dpop, scopes, trust, tokenLifetimeSeconds, introspectionClients)',
+      'resources[0].dpopp: unknown key (did you mean "dpop"? allowed keys: name, path, upstream, dpop, scopes, trust, tokenLifetimeSeconds, introspectionClients, forwardHeaders)',
     ]);
     expect(issuesOf(() => resolveConfig({ replay: { kind: 'memory', size: 1 } }, noEnv))[0]).toMatch(/^replay\.size: unknown key/);
   });
@@ -609,5 +610,22 @@ describe('metrics', () => {
     expect(issuesOf(() => resolveConfig({ resources: [demo], metrics: { path: '/mcp/metrics' } }, noEnv))[0]).toMatch(/^metrics\.path: "\/mcp\/metrics" collides/);
     // Disabled metrics claim no path.
     expect(resolveConfig({ resources: [{ ...demo, path: '/metrics' }], metrics: { enabled: false } }, noEnv).resources[0]!.path).toBe('/metrics');
+  });
+});
+
+describe('resources[].forwardHeaders', () => {
+  const demo = { name: 'files', path: '/files', upstream: 'http://127.0.0.1:9000/mcp', trust: { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/jwks' } };
+  it('names extra request headers for the gateway; credentials and Warden\'s own headers are refused with the key path', () => {
+    expect(resolveConfig({ authorizationServer: { enabled: false }, resources: [{ ...demo, forwardHeaders: ['x-tenant'] }] }, { env: {} }).resources[0]?.forwardHeaders).toEqual(['x-tenant']);
+    const issues = (() => {
+      try {
+        resolveConfig({ authorizationServer: { enabled: false }, resources: [{ ...demo, forwardHeaders: ['authorization', 'x-warden-subject'] }] }, { env: {} });
+        return [];
+      } catch (error) {
+        return String((error as Error).message);
+      }
+    })();
+    expect(issues).toMatch(/resources\[0\]\.forwardHeaders\[0\]: "authorization" is the client's credential/);
+    expect(issues).toMatch(/resources\[0\]\.forwardHeaders\[1\]: "x-warden-subject" is written by Warden/);
   });
 });

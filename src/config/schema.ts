@@ -10,6 +10,7 @@ import { validateRedirectUri } from '../oauth/redirect-uri.js';
 import type { ThrottlePolicy } from '../stores/as-contracts.js';
 import { DEFAULTS } from '../oauth/defaults.js';
 import { ASYMMETRIC_ALGORITHMS } from '../jose/algorithms.js';
+import { unforwardableHeader } from '../gateway/forward-headers.js';
 
 /** `z.object(shape).strict()` whose unknown-key issue lists the keys that are allowed. */
 function strictObject<T extends z.ZodRawShape>(shape: T) {
@@ -174,6 +175,16 @@ const resourceSchema = strictObject({
    * may introspect its tokens at `/introspect` (RFC 7662 §4). Default none.
    */
   introspectionClients: z.array(nonEmpty).optional(),
+  /**
+   * Gateway resources: request headers to forward beyond the MCP transport's own (lower-case
+   * names). Credentials, hop-by-hop headers and the ones Warden writes cannot be named.
+   */
+  forwardHeaders: z
+    .array(z.string().superRefine((name, ctx) => {
+      const problem = unforwardableHeader(name);
+      if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${JSON.stringify(name)} ${problem}` });
+    }))
+    .optional(),
 });
 
 const port = z.number().int().min(0).max(65_535);

@@ -1,9 +1,10 @@
 /**
  * Which headers cross the gateway, in each direction.
  *
- * Requests: hop-by-hop headers stop here (RFC 9110 §7.6.1); the client's credentials stop here
- * (MCP authorization: no token passthrough — the upstream must never be able to replay them);
- * identity headers a client could forge stop here, and Warden's own trusted ones replace them.
+ * Requests: an allow-list — the transport's own headers pass; hop-by-hop headers (RFC 9110
+ * §7.6.1), the client's credentials (MCP authorization: no token passthrough — the upstream must
+ * never be able to replay them) and every header an upstream might trust for identity, origin or
+ * routing stop here, and Warden's own trusted ones replace them.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9110#section-7.6.1
  * @see https://modelcontextprotocol.io/specification/2025-06-18/basic/security_best_practices#token-passthrough
@@ -22,49 +23,40 @@ const HOP_BY_HOP = new Set([
   'expect',
 ]);
 
-/** The client's credentials: Warden consumed them; forwarding them would be token passthrough. */
-const CREDENTIALS = new Set(['authorization', 'dpop']);
-
 /**
- * Headers an upstream (or a framework in front of it) may believe over the request itself, so a
- * client must never choose them:
- * - identity headers other proxies (oauth2-proxy, Apache, Envoy set-ups, ...) use;
- * - where the request came from (`Forwarded`, `X-Real-IP`, client-IP variants; every
- *   `X-Forwarded-*` goes by prefix): Warden writes `X-Forwarded-For/Proto/Host` itself;
- * - what the request is (IIS/Symfony `X-Original-URL`/`X-Rewrite-URL`, method overrides that
- *   Express, Rails and Spring honour): the upstream must run the request Warden authorized.
+ * Request headers that cross the gateway: what the MCP transport, content negotiation and
+ * tracing need — nothing else. An allow-list, because every proxy in front of an upstream has
+ * taught it to believe some header (`X-Forwarded-User`, `X-Amzn-Oidc-Identity`,
+ * `X-Goog-Authenticated-User-Email`, `X-SSL-Client-Cert`, `X-Original-URL`, method overrides, …)
+ * and no deny-list can name them all. `Mcp-Param-*` (SEP-2243) pass too: the upstream checks
+ * them against its tool schemas. Operators add names with `forwardHeaders`.
  */
-const SPOOFABLE = new Set([
-  'x-auth-request-user',
-  'x-auth-request-email',
-  'x-remote-user',
-  'remote-user',
-  'x-user',
-  'x-user-id',
-  'x-client-id',
-  'forwarded',
-  'x-real-ip',
-  'x-client-ip',
-  'client-ip',
-  'true-client-ip',
-  'cf-connecting-ip',
-  'x-cluster-client-ip',
-  'x-original-url',
-  'x-original-uri',
-  'x-rewrite-url',
-  'x-original-host',
-  'x-host',
-  'x-original-method',
-  'x-http-method-override',
-  'x-http-method',
-  'x-method-override',
+export const FORWARDED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  'accept',
+  'accept-language',
+  'user-agent',
+  'origin',
+  'cache-control',
+  'pragma',
+  'mcp-protocol-version',
+  'mcp-session-id',
+  'last-event-id',
+  'traceparent',
+  'tracestate',
+  'baggage',
+  'x-request-id',
 ]);
 
-/**
- * Headers Warden writes from what it authorized: the body's type and length (the body is
- * rebuilt), and the MCP headers that mirror it (SEP-2243), re-encoded from the body.
- */
-const REWRITTEN = new Set(['content-type', 'content-length', 'content-encoding', 'mcp-method', 'mcp-name']);
+/** Header names an operator may not add to the allow-list: Warden writes them, or they carry the client's credentials. */
+export function unforwardableHeader(name: string): string | undefined {
+  if (!/^[!#$%&'*+.^`|~0-9a-z-]+$/.test(name)) return 'must be a lower-case header name without "_"';
+  if (HOP_BY_HOP.has(name) || name.startsWith('proxy-')) return 'is hop-by-hop';
+  if (name === 'authorization' || name === 'dpop') return 'is the client\'s credential (no token passthrough)';
+  if (['host', 'content-type', 'content-length', 'content-encoding', 'mcp-method', 'mcp-name', 'accept-encoding', 'forwarded', 'x-real-ip'].includes(name) || name.startsWith('x-forwarded-') || name.startsWith('x-warden-')) {
+    return 'is written by Warden';
+  }
+  return undefined;
+}
 
 /** Where the request came from, for the `X-Forwarded-*` headers. */
 export interface ForwardedFor {
@@ -83,26 +75,31 @@ export const IDENTITY_HEADERS = Object.freeze({
 } as const);
 
 /**
- * Builds the headers of the upstream request from the client's, plus `set` (Warden's own: the
- * body's `Content-Type`/`Content-Length`, the SEP-2243 headers re-encoded from the body).
- *
- * `Accept-Encoding` is pinned to `identity` because a compressing upstream buffers SSE events
- * until its compressor flushes.
+ * Builds the headers of the upstream request: the client's headers that are on the allow-list
+ * ({@link FORWARDED_REQUEST_HEADERS}, `Mcp-Param-*`, and `allow`), unless `Connection` names
+ * them; then Warden's own — `set` (the body's `Content-Type`, the SEP-2243 headers re-encoded
+ * from the body), `Host`, `Accept-Encoding: identity` (a compressing upstream buffers SSE events
+ * until its compressor flushes), `X-Forwarded-For/Proto/Host`, and the identity headers.
  */
 export function upstreamRequestHeaders(
   incoming: IncomingHttpHeaders,
-  options: { upstreamHost: string; forwarded: ForwardedFor; auth: WardenAuthInfo | undefined; set: Readonly<Record<string, string>> },
+  options: {
+    upstreamHost: string;
+    forwarded: ForwardedFor;
+    auth: WardenAuthInfo | undefined;
+    set: Readonly<Record<string, string>>;
+    allow?: ReadonlySet<string>;
+  },
 ): OutgoingHttpHeaders {
   const dropped = connectionTokens(incoming['connection']);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(incoming)) {
-    if (value === undefined) continue;
-    if (dropped.has(name) || isBlockedRequestHeader(name)) continue;
-    out[name] = value;
+    if (value === undefined || dropped.has(name)) continue;
+    if (FORWARDED_REQUEST_HEADERS.has(name) || name.startsWith('mcp-param-') || options.allow?.has(name) === true) out[name] = value;
   }
+  Object.assign(out, options.set);
   out['host'] = options.upstreamHost;
   out['accept-encoding'] = 'identity';
-  Object.assign(out, options.set);
 
   // Only what Warden knows: the client's own chain could say anything.
   const { proto, host, remoteAddress } = options.forwarded;
@@ -145,24 +142,6 @@ export function clientResponseHeaders(incoming: IncomingHttpHeaders): OutgoingHt
     out[name] = value;
   }
   return out;
-}
-
-function isBlockedRequestHeader(name: string): boolean {
-  return (
-    // CGI-style upstreams (WSGI, PHP, Rack) map "X_Warden_Subject" and "X-Warden-Subject" to the
-    // same variable: an underscore name could forge an identity header. Standard headers have none.
-    name.includes('_') ||
-    HOP_BY_HOP.has(name) ||
-    CREDENTIALS.has(name) ||
-    SPOOFABLE.has(name) ||
-    REWRITTEN.has(name) ||
-    name.startsWith('x-forwarded-') ||
-    name.startsWith('x-envoy-') ||
-    name === 'host' ||
-    name === 'accept-encoding' ||
-    name.startsWith('proxy-') ||
-    name.startsWith('x-warden-')
-  );
 }
 
 /** Header names listed in `Connection` are hop-by-hop too (RFC 9110 §7.6.1). */

@@ -19,11 +19,18 @@ export interface GatewayHandlerOptions {
 }
 
 /**
- * Protects `proxy` with `rs`. Create `rs` with `checks: [proxy.sessionCheck]` when the proxy binds
- * sessions, so another principal's session id is refused before the DPoP replay claim.
+ * Protects `proxy` with `rs`. When the proxy binds sessions, `rs` must be created with
+ * `checks: [proxy.sessionCheck]` — so another principal's session id is refused, before the DPoP
+ * replay claim — else this throws at set-up.
+ *
+ * @throws TypeError when the proxy binds sessions and `rs` does not check them.
  */
 export function createGatewayHandler(rs: ResourceServer, proxy: GatewayProxy, options: GatewayHandlerOptions = {}): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.limits.maxBodyBytes;
+  if (proxy.sessionCheck !== undefined && !rs.checks.includes(proxy.sessionCheck)) {
+    // Sessions would be bound on responses but never checked on requests: refuse to start.
+    throw new TypeError('createGatewayHandler: the proxy binds sessions, so create the resource server with checks: [proxy.sessionCheck]');
+  }
   const metadataPaths = new Set(rs.metadataPaths);
   const metadata = rs.metadataHandler();
   return async (req, res) => {

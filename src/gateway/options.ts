@@ -4,6 +4,7 @@
  */
 import { DEFAULTS } from '../oauth/defaults.js';
 import type { SessionStore } from '../stores/contracts.js';
+import { unforwardableHeader } from './forward-headers.js';
 
 /** Options of {@link createGatewayProxy}. */
 export interface GatewayProxyOptions {
@@ -30,6 +31,12 @@ export interface GatewayProxyOptions {
   sessionIdleSeconds?: number;
   /** Largest request body read and rebuilt. Default 4 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Request headers to forward beyond the MCP transport's own (lower-case names), for an upstream
+   * that needs one — each becomes something a client, not Warden, vouches for. Warden's own,
+   * hop-by-hop and credential headers cannot be named.
+   */
+  forwardHeaders?: readonly string[];
 }
 
 /** Validated, defaulted, frozen options. */
@@ -42,6 +49,7 @@ export interface ResolvedGatewayOptions {
   readonly sessions: SessionStore | undefined;
   readonly sessionIdleSeconds: number;
   readonly maxBodyBytes: number;
+  readonly forwardHeaders: ReadonlySet<string>;
 }
 
 /** setTimeout's own ceiling; larger values fire immediately. */
@@ -84,6 +92,13 @@ export function resolveGatewayOptions(options: GatewayProxyOptions): ResolvedGat
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.limits.maxBodyBytes;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes <= 0) fail('maxBodyBytes must be a positive integer');
 
+  const forwardHeaders = options.forwardHeaders ?? [];
+  if (!Array.isArray(forwardHeaders)) fail('forwardHeaders must be an array of header names');
+  for (const name of forwardHeaders) {
+    const problem = typeof name === 'string' ? unforwardableHeader(name) : 'must be a string';
+    if (problem !== undefined) fail(`forwardHeaders: ${JSON.stringify(name)} ${problem}`);
+  }
+
   return Object.freeze({
     upstream,
     // A trailing slash on the mount is dropped so `/mcp/` and `/mcp` configure the same thing.
@@ -94,6 +109,7 @@ export function resolveGatewayOptions(options: GatewayProxyOptions): ResolvedGat
     sessions,
     sessionIdleSeconds,
     maxBodyBytes,
+    forwardHeaders: new Set(forwardHeaders),
   });
 }
 

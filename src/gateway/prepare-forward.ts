@@ -13,6 +13,7 @@ import { inspectMessages, type JsonRpcMessage } from '../mcp/json-rpc-messages.j
 import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
 import { checkStandardHeaders } from '../mcp/standard-headers.js';
 import { asciiJson, parseStrictJson } from '../mcp/strict-json.js';
+import { LEGACY_TOKEN_PARAM } from './session-binding.js';
 import { upstreamPathFor } from './upstream-path.js';
 
 /** A request ready to forward. */
@@ -30,6 +31,8 @@ export interface ForwardPlan {
   batch: boolean;
   /** The client's `Mcp-Session-Id`, when it sent one. */
   sessionId: string | undefined;
+  /** The legacy HTTP+SSE session token Warden announced (its query parameter), when the request carries one. */
+  legacyToken: string | undefined;
 }
 
 /** What {@link prepareForward} reads of a request. */
@@ -74,10 +77,12 @@ export function prepareForward(request: ForwardRequest, mount: { mountPath: stri
     throw new MessageRefusedError(400, RPC_CODES.invalidRequest, 'Mcp-Session-Id must be visible ASCII (MCP Streamable HTTP)');
   }
 
+  const legacyToken = legacyTokenOf(request.url);
+
   if (method !== 'POST') {
     if (request.body.length > 0) throw new MessageRefusedError(400, RPC_CODES.invalidRequest, `a ${method} request carries no body in MCP Streamable HTTP`);
     refuseMirrorHeaders(request.headers);
-    return { path: mapped.path, body: undefined, headers: {}, json: undefined, messages: [], batch: false, sessionId };
+    return { path: mapped.path, body: undefined, headers: {}, json: undefined, messages: [], batch: false, sessionId, legacyToken };
   }
 
   const type = checkBodyEncoding(request.headers['content-type'] ?? [], request.headers['content-encoding'] ?? []);
@@ -96,16 +101,31 @@ export function prepareForward(request: ForwardRequest, mount: { mountPath: stri
     name: request.headers['mcp-name'] ?? [],
   });
   const wire = inspection.messages.map(toWire);
-  const body = Buffer.from(asciiJson(inspection.batch ? wire : wire[0]), 'ascii');
+  let body: Buffer | undefined;
   return {
     path: mapped.path,
-    body,
+    // Serialised when forwarded, after authorization: a large body costs nothing before it.
+    get body(): Buffer {
+      body ??= Buffer.from(asciiJson(inspection.batch ? wire : wire[0]), 'ascii');
+      return body;
+    },
     headers: { 'content-type': 'application/json', ...mirrored },
     json: parsed.value,
     messages: inspection.messages,
     batch: inspection.batch,
     sessionId,
+    legacyToken,
   };
+}
+
+/** The legacy session token of a request target, when it names one (exactly once). */
+export function legacyTokenOf(target: string): string | undefined {
+  const q = target.indexOf('?');
+  if (q === -1) return undefined;
+  const values = new URLSearchParams(target.slice(q + 1)).getAll(LEGACY_TOKEN_PARAM);
+  if (values.length === 0) return undefined;
+  if (values.length > 1) throw new MessageRefusedError(400, RPC_CODES.invalidRequest, `more than one ${LEGACY_TOKEN_PARAM} parameter`);
+  return values[0];
 }
 
 /** GET and DELETE carry no message for `Mcp-Method`/`Mcp-Name` to mirror. */

@@ -198,7 +198,19 @@ describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-ho
     'mcp-method': 'tools/call',
     'mcp-name': ' echo ',
     'last-event-id': 'evt-9',
-    'x-app-header': 'kept',
+    'x-app-header': 'not on the allow-list',
+    // Identity headers of other proxies an upstream may have learnt to trust.
+    'x-amzn-oidc-identity': 'root',
+    'x-goog-authenticated-user-email': 'accounts.google.com:root@example.com',
+    'x-ms-client-principal-name': 'root',
+    'cf-access-authenticated-user-email': 'root@example.com',
+    'x-pomerium-claim-email': 'root@example.com',
+    'x-ssl-client-s-dn': 'CN=root',
+    'x-auth-request-groups': 'admins',
+    'x-remote-group': 'system:masters',
+    cookie: 'session=stolen',
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    'mcp-param-region': 'eu',
   };
 
   it.each([
@@ -225,6 +237,8 @@ describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-ho
       'remote-user', 'x-user', 'x-user-id', 'x-client-id', 'forwarded', 'x-custom-hop', 'keep-alive',
       'proxy-authorization', 'te', 'upgrade', 'x-forwarded-prefix', 'x-real-ip', 'x-original-url', 'x-rewrite-url',
       'x-http-method-override', 'x-method-override', 'x-envoy-original-path', 'true-client-ip', 'content-encoding',
+      'x-app-header', 'x-amzn-oidc-identity', 'x-goog-authenticated-user-email', 'x-ms-client-principal-name',
+      'cf-access-authenticated-user-email', 'x-pomerium-claim-email', 'x-ssl-client-s-dn', 'x-auth-request-groups', 'x-remote-group', 'cookie',
     ]) {
       expect(got.headers[name], name).toBeUndefined();
     }
@@ -247,7 +261,8 @@ describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-ho
     expect(got.headers['mcp-session-id']).toBe('sess-1');
     expect(got.headers['mcp-protocol-version']).toBe('2025-06-18');
     expect(got.headers['last-event-id']).toBe('evt-9');
-    expect(got.headers['x-app-header']).toBe('kept');
+    expect(got.headers.traceparent).toBe('00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+    expect(got.headers['mcp-param-region']).toBe('eu');
   });
 
   it('streams a chunked request body through intact when the auth layer did not read it', async () => {
@@ -290,7 +305,7 @@ describe('request headers (MCP: no token passthrough; RFC 9110 §7.6.1 hop-by-ho
     await send(port, { headers: { x_warden_subject: 'admin', remote_user: 'root', 'x-custom': 'kept', 'content-type': 'application/json' }, body: JSON_RPC_CALL });
     const headers = upstream.received[0]?.headers ?? {};
     expect(Object.keys(headers).filter((h) => h.includes('_'))).toEqual([]);
-    expect(headers['x-custom']).toBe('kept');
+    expect(headers['x-custom']).toBeUndefined();
   });
 
   it('adds no identity headers without req.auth', async () => {
@@ -706,15 +721,15 @@ describe('sessions belong to the principal that opened them (MCP security best p
   });
 });
 
-describe('legacy HTTP+SSE sessions (MCP 2024-11-05) belong to the principal that opened the stream', () => {
+describe('legacy HTTP+SSE sessions (MCP 2024-11-05): the client gets a Warden token, never the upstream session id', () => {
   const BOB: WardenAuthInfo = { ...AUTH, clientId: 'client-bob', extra: { ...AUTH.extra, subject: 'bob' } };
 
-  it('the endpoint event is held until its session is bound; another principal posting to it gets 404, the opener gets through', async () => {
+  async function legacy(firstBytes: string, options: Partial<GatewayProxyOptions> = {}) {
     const posts: string[] = [];
     const server = createServer((req, res) => {
       if (req.method === 'GET') {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.write('event: endpoint\ndata: /mcp/messages?sessionId=abc-123\n\n');
+        res.write(firstBytes);
         return;
       }
       req.resume();
@@ -722,27 +737,115 @@ describe('legacy HTTP+SSE sessions (MCP 2024-11-05) belong to the principal that
       res.writeHead(202).end();
     });
     const upstreamPort = await listen(server);
-    const proxy = createGatewayProxy({ upstream: `http://127.0.0.1:${upstreamPort}/mcp`, mountPath: '/mcp', sessions: new MemorySessionStore() });
+    const proxy = createGatewayProxy({ upstream: `http://127.0.0.1:${upstreamPort}/mcp`, mountPath: '/mcp', sessions: new MemorySessionStore(), ...options });
     cleanups.push(() => proxy.close());
     const front = createServer((req: IncomingMessage & { auth?: WardenAuthInfo }, res: ServerResponse) => {
       req.auth = req.headers['x-test-principal'] === 'bob' ? BOB : AUTH;
       proxy(req, res);
     });
     const port = await listen(front);
-
     const stream = await new Promise<IncomingMessage>((resolve, reject) => {
       http.get({ host: '127.0.0.1', port, path: '/mcp/sse', agent: false, headers: { 'x-test-principal': 'alice' } }, resolve).on('error', reject);
     });
     cleanups.push(() => void stream.destroy());
-    expect(await nextChunk(stream)).toContain('sessionId=abc-123');
+    let announced = '';
+    while (!announced.includes('event: endpoint')) announced += await nextChunk(stream);
+    const post = async (path: string, who: string) =>
+      (await send(port, { path, headers: { 'x-test-principal': who, 'content-type': 'application/json' }, body: JSON_RPC_CALL })).status;
+    return { announced, posts, post, stream };
+  }
 
-    for (const path of ['/mcp/messages?sessionId=abc-123', '/mcp/messages?sessionId=abc%2D123', '/mcp/messages?x=1&sessionId=abc-123']) {
-      const hijack = await send(port, { path, headers: { 'x-test-principal': 'bob', 'content-type': 'application/json' }, body: JSON_RPC_CALL });
-      expect(hijack.status, path).toBe(404);
-    }
+  it('the endpoint event is rewritten to the mount and an opaque token bound to the opener; only the opener reaches the upstream endpoint', async () => {
+    const { announced, posts, post } = await legacy('event: endpoint\ndata: /mcp/messages?sessionId=abc-123\n\n');
+    expect(announced).not.toContain('abc-123');
+    const endpoint = /data: (\S+)/.exec(announced)?.[1] ?? '';
+    expect(endpoint).toMatch(/^\/mcp\?warden_session=[A-Za-z0-9_-]{32}$/);
+    expect(await post(endpoint, 'bob')).toBe(404);
+    expect(await post(`${endpoint}x`, 'alice')).toBe(404);
     expect(posts).toEqual([]);
-    const own = await send(port, { path: '/mcp/messages?sessionId=abc-123', headers: { 'x-test-principal': 'alice', 'content-type': 'application/json' }, body: JSON_RPC_CALL });
-    expect(own.status).toBe(202);
+    expect(await post(endpoint, 'alice')).toBe(202);
     expect(posts).toEqual(['/mcp/messages?sessionId=abc-123']);
+  });
+
+  it('an endpoint announced after a comment or retry field is rewritten all the same (the review\'s bypass 3)', async () => {
+    const { announced } = await legacy(': connected\n\nretry: 1000\n\nevent: endpoint\ndata: /mcp/messages/?session_id=a3f1c2d4e5f60718293a4b5c6d7e8f90\n\n');
+    expect(announced).toContain(': connected');
+    expect(announced).not.toContain('a3f1c2d4');
+    expect(announced).toMatch(/data: \/mcp\?warden_session=/);
+  });
+
+  it('the binding lives while the stream is open and dies with it (the review\'s bypass 4)', async () => {
+    const { announced, post, stream } = await legacy('event: endpoint\ndata: /mcp/messages?sessionId=s1\n\n', { sessionIdleSeconds: 1 });
+    const endpoint = /data: (\S+)/.exec(announced)?.[1] ?? '';
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(await post(endpoint, 'alice')).toBe(202);
+    stream.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await post(endpoint, 'alice')).toBe(404);
+  });
+
+  it('an endpoint on another origin is never announced: the stream is cut', async () => {
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('event: endpoint\ndata: https://evil.example/messages?sessionId=x\n\n');
+    });
+    const upstreamPort = await listen(server);
+    const proxy = createGatewayProxy({ upstream: `http://127.0.0.1:${upstreamPort}/mcp`, mountPath: '/mcp', sessions: new MemorySessionStore() });
+    cleanups.push(() => proxy.close());
+    const front = createServer((req: IncomingMessage & { auth?: WardenAuthInfo }, res: ServerResponse) => {
+      req.auth = AUTH;
+      proxy(req, res);
+    });
+    const port = await listen(front);
+    const body = await new Promise<string>((resolve) => {
+      http.get({ host: '127.0.0.1', port, path: '/mcp/sse', agent: false }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('close', () => resolve(text));
+        res.on('error', () => resolve(text));
+      }).on('error', () => resolve(''));
+    });
+    expect(body).not.toContain('evil.example');
+  });
+});
+
+describe('one principal cannot fill the session store (the review\'s M4)', () => {
+  it('beyond maxPerOwner live sessions a new one is 429 with Retry-After; others are unaffected', async () => {
+    const store = new MemorySessionStore({ maxPerOwner: 2 });
+    let n = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': `s-${++n}` }).end('{"jsonrpc":"2.0","id":42,"result":{}}');
+    });
+    const upstreamPort = await listen(server);
+    const proxy = createGatewayProxy({ upstream: `http://127.0.0.1:${upstreamPort}/mcp`, mountPath: '/mcp', sessions: store });
+    cleanups.push(() => proxy.close());
+    const BOB: WardenAuthInfo = { ...AUTH, clientId: 'client-bob', extra: { ...AUTH.extra, subject: 'bob' } };
+    const front = createServer((req: IncomingMessage & { auth?: WardenAuthInfo }, res: ServerResponse) => {
+      req.auth = req.headers['x-test-principal'] === 'bob' ? BOB : AUTH;
+      proxy(req, res);
+    });
+    const port = await listen(front);
+    const open = (who: string) => send(port, { headers: { 'x-test-principal': who, 'content-type': 'application/json' }, body: JSON_RPC_CALL });
+    expect((await open('alice')).status).toBe(200);
+    expect((await open('alice')).status).toBe(200);
+    const third = await open('alice');
+    expect(third.status).toBe(429);
+    expect(third.headers['retry-after']).toBe('60');
+    expect(third.headers['mcp-session-id']).toBeUndefined();
+    expect((await open('bob')).status).toBe(200);
+  });
+});
+
+describe('forwardHeaders: operators may add headers, never credentials or Warden\'s own', () => {
+  it('a named header passes; authorization, x-warden-*, x-forwarded-* and underscores are refused at set-up', async () => {
+    const upstream = await recordingUpstream();
+    const { port } = await front({ upstream: `http://127.0.0.1:${upstream.port}/mcp`, mountPath: '/mcp', forwardHeaders: ['x-tenant'] }, { auth: AUTH });
+    await send(port, { headers: { 'x-tenant': 'acme', 'x-other': 'no', 'content-type': 'application/json' }, body: JSON_RPC_CALL });
+    expect(upstream.received[0]?.headers['x-tenant']).toBe('acme');
+    expect(upstream.received[0]?.headers['x-other']).toBeUndefined();
+    for (const name of ['authorization', 'dpop', 'x-warden-subject', 'x-forwarded-user', 'X-Tenant', 'x_tenant', 'connection', 'host']) {
+      expect(() => createGatewayProxy({ upstream: 'http://127.0.0.1:1/mcp', mountPath: '/mcp', forwardHeaders: [name] }), name).toThrow(TypeError);
+    }
   });
 });

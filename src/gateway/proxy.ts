@@ -20,13 +20,14 @@ import { pipeline } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { MessageRefusedError } from '../mcp/message-refused-error.js';
 import { readStream, BodyLimitError } from '../oauth/read-stream.js';
+import { SessionLimitError } from '../stores/contracts.js';
 import { headerValues } from '../resource-server/request-shape.js';
 import type { RequestCheck, WardenAuthInfo } from '../resource-server/types.js';
 import { clientResponseHeaders, upstreamRequestHeaders, type ForwardedFor } from './forward-headers.js';
 import { resolveGatewayOptions, type GatewayProxyOptions, type ResolvedGatewayOptions } from './options.js';
-import { distinctHeaders, prepareForward, type ForwardPlan } from './prepare-forward.js';
-import { SessionBinding } from './session-binding.js';
-import { watchEndpointEvent } from './sse-endpoint.js';
+import { distinctHeaders, legacyTokenOf, prepareForward, type ForwardPlan } from './prepare-forward.js';
+import { LEGACY_TOKEN_PARAM, SessionBinding } from './session-binding.js';
+import { rewriteEndpointEvent } from './sse-endpoint.js';
 
 /** A request as the resource-server layer hands it over: authenticated, `auth` attached. */
 export type GatewayRequest = IncomingMessage & { auth?: WardenAuthInfo };
@@ -80,12 +81,24 @@ export function createGatewayProxy(options: GatewayProxyOptions): GatewayProxy {
     prepareForward({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headersDistinct ?? distinctHeaders(req.headers), body }, mount);
 
   const forward = (req: GatewayRequest, res: ServerResponse, plan: ForwardPlan): void => {
-    try {
-      send(config, agent, sessions, req, res, plan);
-    } catch {
-      // E.g. a header value node refuses to send: answer, never crash the server.
-      answerError(res, 502, 'upstream MCP server unreachable', plan);
-    }
+    void (async () => {
+      let path = plan.path;
+      if (sessions !== undefined && plan.legacyToken !== undefined) {
+        // A legacy HTTP+SSE POST: to the upstream endpoint behind the token, for its owner only.
+        try {
+          path = await sessions.legacyEndpoint(req.auth, plan.legacyToken);
+        } catch (error) {
+          if (error instanceof MessageRefusedError) return answerRefusal(res, error, plan);
+          return answerError(res, 503, 'a store this check needs is unreachable; retry shortly', plan);
+        }
+      }
+      try {
+        send(config, agent, sessions, req, res, plan, path);
+      } catch {
+        // E.g. a header value node refuses to send: answer, never crash the server.
+        answerError(res, 502, 'upstream MCP server unreachable', plan);
+      }
+    })();
   };
 
   const sessionCheck: RequestCheck | undefined =
@@ -94,7 +107,8 @@ export function createGatewayProxy(options: GatewayProxyOptions): GatewayProxy {
       : async ({ auth, request }) => {
           const sessionId = headerValues(request.headers, 'mcp-session-id')[0];
           if (sessionId !== undefined) await sessions.requireOwner(auth, sessionId);
-          await sessions.requireQueryOwner(auth, request.url);
+          const token = legacyTokenOf(request.url);
+          if (token !== undefined) await sessions.legacyEndpoint(auth, token);
         };
 
   const proxy = ((req: GatewayRequest, res: ServerResponse, body?: Buffer): void => {
@@ -103,10 +117,7 @@ export function createGatewayProxy(options: GatewayProxyOptions): GatewayProxy {
       try {
         const raw = body ?? (await readStream(req, config.maxBodyBytes));
         plan = prepare(req, raw);
-        if (sessions !== undefined) {
-          if (plan.sessionId !== undefined) await sessions.requireOwner(req.auth, plan.sessionId);
-          await sessions.requireQueryOwner(req.auth, req.url ?? '/');
-        }
+        if (sessions !== undefined && plan.sessionId !== undefined) await sessions.requireOwner(req.auth, plan.sessionId);
       } catch (error) {
         if (error instanceof MessageRefusedError) return answerRefusal(res, error, plan);
         if (error instanceof BodyLimitError) return answerError(res, 413, `request body exceeds ${config.maxBodyBytes} bytes`, plan);
@@ -130,6 +141,7 @@ function send(
   req: GatewayRequest,
   res: ServerResponse,
   plan: ForwardPlan,
+  path: string,
 ): void {
   const { upstream } = config;
   const headers = upstreamRequestHeaders(req.headers, {
@@ -137,6 +149,7 @@ function send(
     forwarded: forwardedFor(config, req),
     auth: config.identityHeaders ? req.auth : undefined,
     set: plan.headers,
+    allow: config.forwardHeaders,
   });
   headers['content-length'] = String(plan.body?.length ?? 0);
 
@@ -147,7 +160,7 @@ function send(
     hostname: upstream.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: upstream.port === '' ? undefined : Number(upstream.port),
     method: req.method ?? 'GET',
-    path: plan.path,
+    path,
     headers,
     agent,
   });
@@ -192,10 +205,12 @@ function send(
             if (!clientGone) answerError(res, 502, 'the upstream MCP server issued a session id that belongs to another session', plan);
             return;
           }
-        } catch {
+        } catch (error) {
           upstreamRes.destroy();
           upstreamReq.destroy();
-          if (!clientGone) answerError(res, 503, 'a store this check needs is unreachable; retry shortly', plan);
+          if (clientGone) return;
+          if (error instanceof SessionLimitError) answerError(res, 429, 'too many open sessions for this caller: close some (DELETE) or let them expire', plan);
+          else answerError(res, 503, 'a store this check needs is unreachable; retry shortly', plan);
           return;
         }
       }
@@ -203,9 +218,9 @@ function send(
         upstreamRes.destroy();
         return;
       }
-      // A legacy HTTP+SSE stream announces its session in its first event: bind it before the client reads it.
+      // A legacy HTTP+SSE stream announces its session in an endpoint event: the client gets Warden's token instead.
       const legacyStream = sessions !== undefined && req.method === 'GET' && status === 200 && isEventStream(upstreamRes.headers['content-type']);
-      relay(res, upstreamReq, upstreamRes, status, plan, legacyStream ? (data) => sessions.bindEndpoint(req.auth, data) : undefined);
+      relay(res, upstreamReq, upstreamRes, status, plan, legacyStream ? (data) => openLegacySession(config, sessions, req, res, data) : undefined);
     })();
   });
 
@@ -237,7 +252,7 @@ function relay(
   upstreamRes: IncomingMessage,
   status: number,
   plan: ForwardPlan,
-  onEndpoint: ((data: string) => Promise<boolean>) | undefined,
+  onEndpoint: ((data: string) => Promise<string>) | undefined,
 ): void {
   try {
     res.writeHead(status, clientResponseHeaders(upstreamRes.headers));
@@ -261,7 +276,30 @@ function relay(
     if (err) upstreamReq.destroy();
   };
   if (onEndpoint === undefined) pipeline(upstreamRes, res, done);
-  else pipeline(upstreamRes, watchEndpointEvent(onEndpoint), res, done);
+  else pipeline(upstreamRes, rewriteEndpointEvent(onEndpoint), res, done);
+}
+
+/**
+ * Binds the upstream endpoint a legacy stream announced to a fresh token for the stream's opener,
+ * keeps the binding alive while the stream is open and forgets it when it closes; resolves to the
+ * endpoint to announce instead: the mount, with the token.
+ */
+async function openLegacySession(config: ResolvedGatewayOptions, sessions: SessionBinding, req: GatewayRequest, res: ServerResponse, data: string): Promise<string> {
+  let endpoint: URL;
+  try {
+    endpoint = new URL(data, config.upstream);
+  } catch {
+    throw new Error('the upstream announced an endpoint that is not a URL');
+  }
+  if (endpoint.origin !== config.upstream.origin) throw new Error('the upstream announced an endpoint on another origin');
+  const token = await sessions.openLegacy(req.auth, endpoint.pathname + endpoint.search);
+  const keepAlive = setInterval(() => void sessions.touchLegacy(token).catch(() => undefined), sessions.keepAliveSeconds * 1000);
+  keepAlive.unref();
+  res.once('close', () => {
+    clearInterval(keepAlive);
+    void sessions.closeLegacy(token).catch(() => undefined);
+  });
+  return `${config.mountPath}?${LEGACY_TOKEN_PARAM}=${token}`;
 }
 
 function forwardedFor(config: ResolvedGatewayOptions, req: IncomingMessage): ForwardedFor {
@@ -287,8 +325,9 @@ export function answerRefusal(res: ServerResponse, error: MessageRefusedError, p
 }
 
 /** A JSON-RPC error body, so MCP clients show the failure. */
-function answerError(res: ServerResponse, status: 413 | 502 | 503, message: string, plan: ForwardPlan | undefined): void {
-  writeError(res, status, { code: status === 502 ? -32603 : -32000, message }, plan, status === 503 ? { 'Retry-After': '1' } : {});
+function answerError(res: ServerResponse, status: 413 | 429 | 502 | 503, message: string, plan: ForwardPlan | undefined): void {
+  const retryAfter = status === 503 ? '1' : status === 429 ? '60' : undefined;
+  writeError(res, status, { code: status === 502 ? -32603 : -32000, message }, plan, retryAfter === undefined ? {} : { 'Retry-After': retryAfter });
 }
 
 function writeError(res: ServerResponse, status: number, error: { code: number; message: string }, plan: ForwardPlan | undefined, headers: Record<string, string>): void {

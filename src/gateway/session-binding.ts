@@ -6,8 +6,10 @@
  * answers an unknown session: the id alone is never a credential.
  *
  * The legacy HTTP+SSE transport (2024-11-05) names its session in the query of the endpoint it
- * announces in the stream's first event (`/messages?sessionId=…`): those query parameters are
- * bound the same way, and a request carrying a bound parameter must come from its owner.
+ * announces in the stream's first event (`/messages?sessionId=…`). Warden announces its own
+ * endpoint instead — the mount with an opaque token ({@link LEGACY_TOKEN_PARAM}) bound to the
+ * stream's opener and to the upstream's endpoint — so the upstream's session id never reaches a
+ * client, and a token is honoured only for its owner while the stream is open.
  *
  * Ids and principals are stored as SHA-256 digests: the store never holds a usable session id.
  *
@@ -15,7 +17,7 @@
  * @see https://modelcontextprotocol.io/specification/2025-06-18/basic/transports#session-management
  */
 import { DEFAULTS } from '../oauth/defaults.js';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
 import type { WardenAuthInfo } from '../resource-server/types.js';
 import type { SessionStore } from '../stores/contracts.js';
@@ -57,25 +59,45 @@ export class SessionBinding {
   }
 
   /**
-   * Refuses (404) a request whose query carries a parameter bound to another principal's legacy
-   * SSE session; parameters no session announced pass.
+   * Opens a legacy HTTP+SSE session: binds a fresh opaque token to the stream's opener and to the
+   * upstream's endpoint (path and query, session id included), and returns the token — the only
+   * thing the client learns. The upstream's own session id never leaves Warden.
    */
-  async requireQueryOwner(auth: WardenAuthInfo | undefined, target: string): Promise<void> {
-    const principal = principalOf(auth);
-    for (const key of queryKeys(target)) {
-      const owner = await this.#store.owner(this.#key(key), this.#idleSeconds);
-      if (owner !== undefined && owner !== principal) {
-        throw new MessageRefusedError(404, RPC_CODES.sessionNotFound, 'Session not found: open a new stream (MCP HTTP+SSE transport)');
-      }
-    }
+  async openLegacy(auth: WardenAuthInfo | undefined, endpoint: string): Promise<string> {
+    const token = randomBytes(24).toString('base64url');
+    if (!(await this.#store.bind(this.#key(`legacy-owner:${token}`), principalOf(auth), this.#idleSeconds))) throw new Error('token collision');
+    if (!(await this.#store.bind(this.#key(`legacy-endpoint:${token}`), endpoint, this.#idleSeconds))) throw new Error('token collision');
+    return token;
   }
 
-  /** Binds the query parameters of a legacy SSE `endpoint` event's URL; false when another principal holds one. */
-  async bindEndpoint(auth: WardenAuthInfo | undefined, endpoint: string): Promise<boolean> {
-    for (const key of queryKeys(endpoint)) {
-      if (!(await this.#store.bind(this.#key(key), principalOf(auth), this.#idleSeconds))) return false;
+  /**
+   * The upstream endpoint behind a legacy token, for its owner; 404 for anyone else and for a
+   * token Warden never issued or has forgotten (fail closed).
+   */
+  async legacyEndpoint(auth: WardenAuthInfo | undefined, token: string): Promise<string> {
+    const owner = await this.#store.owner(this.#key(`legacy-owner:${token}`), this.#idleSeconds);
+    const endpoint = owner === principalOf(auth) ? await this.#store.owner(this.#key(`legacy-endpoint:${token}`), this.#idleSeconds) : undefined;
+    if (endpoint === undefined) {
+      throw new MessageRefusedError(404, RPC_CODES.sessionNotFound, 'Session not found: open a new stream (MCP HTTP+SSE transport)');
     }
-    return true;
+    return endpoint;
+  }
+
+  /** Keeps a legacy session's bindings alive while its stream is open. */
+  async touchLegacy(token: string): Promise<void> {
+    await this.#store.owner(this.#key(`legacy-owner:${token}`), this.#idleSeconds);
+    await this.#store.owner(this.#key(`legacy-endpoint:${token}`), this.#idleSeconds);
+  }
+
+  /** Forgets a legacy session when its stream ends. */
+  async closeLegacy(token: string): Promise<void> {
+    await this.#store.forget(this.#key(`legacy-owner:${token}`));
+    await this.#store.forget(this.#key(`legacy-endpoint:${token}`));
+  }
+
+  /** Seconds between keep-alives of an open legacy stream's bindings. */
+  get keepAliveSeconds(): number {
+    return Math.max(1, Math.min(this.#idleSeconds / 2, 3600));
   }
 
   /** Forgets a session the upstream ended (DELETE) or no longer knows (404). */
@@ -88,23 +110,8 @@ export class SessionBinding {
   }
 }
 
-/** Most query parameters looked up per request; a request with more is refused when sessions are bound. */
-export const MAX_QUERY_PARAMETERS = 16;
-
-/** `q:<name>=<value>` for each query parameter, decoded as servers decode them. */
-export function queryKeys(target: string): string[] {
-  const q = target.indexOf('?');
-  if (q === -1) return [];
-  const params = new URLSearchParams(target.slice(q + 1).split('#')[0]);
-  const keys: string[] = [];
-  for (const [name, value] of params) {
-    if (keys.length === MAX_QUERY_PARAMETERS) {
-      throw new MessageRefusedError(400, RPC_CODES.invalidRequest, `more than ${MAX_QUERY_PARAMETERS} query parameters`);
-    }
-    keys.push(`q:${name}=${value}`);
-  }
-  return keys;
-}
+/** The query parameter of the endpoint Warden announces to legacy HTTP+SSE clients. */
+export const LEGACY_TOKEN_PARAM = 'warden_session';
 
 /** The principal a session belongs to: issuer, subject and client, as one digest. */
 export function principalOf(auth: WardenAuthInfo | undefined): string {

@@ -316,5 +316,19 @@ export function quote(name: string): string {
  */
 export function asciiJson(value: unknown): string {
   const text = JSON.stringify(value);
-  return text.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (!NON_ASCII.test(text)) return text;
+  // One pass, in slices: a replace callback per character costs ~50× more on a large body.
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x7f) continue;
+    if (i > start) parts.push(text.slice(start, i));
+    parts.push(`\\u${c.toString(16).padStart(4, '0')}`);
+    start = i + 1;
+  }
+  parts.push(text.slice(start));
+  return parts.join('');
 }
+
+const NON_ASCII = /[\u007f-\uffff]/;

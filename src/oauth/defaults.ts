@@ -148,6 +148,8 @@ export const DEFAULTS = freeze({
     memoryReplayCapacity: 1_000_000,
     /** In-memory session bindings. */
     memorySessionCapacity: 100_000,
+    /** Live session bindings one principal may hold in memory: far above any real client, far below the capacity. */
+    memorySessionsPerOwner: 1_000,
     /** One Redis command may wait this long before the request fails closed (503). */
     redisCommandTimeoutMs: 1000,
     /** Connecting to Redis or PostgreSQL. */

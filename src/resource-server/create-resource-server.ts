@@ -7,7 +7,7 @@ import { metadataHandler, nodeAdapter, type AuthenticatedHandler } from './adapt
 import { webAdapter } from './adapters/web.js';
 import type { ProtectedResourceMetadata } from './metadata.js';
 import { resolveOptions } from './options.js';
-import type { DpopMode, ResourceServerOptions, VerifyRequest, VerifyResult, WardenAuthInfo } from './types.js';
+import type { DpopMode, RequestCheck, ResourceServerOptions, VerifyRequest, VerifyResult, WardenAuthInfo } from './types.js';
 
 /** A protected MCP resource: the gauntlet plus thin framework adapters. */
 export interface ResourceServer {
@@ -18,6 +18,8 @@ export interface ResourceServer {
   readonly metadataUrl: string;
   /** Paths at which the metadata is served: path-inserted and root well-known. */
   readonly metadataPaths: readonly string[];
+  /** The extra checks it runs before the replay claim (`checks` of the options). */
+  readonly checks: readonly RequestCheck[];
   /** Runs the full gauntlet on one request; never throws. */
   verify(request: VerifyRequest): Promise<VerifyResult>;
   /** The RFC 9728 protected resource metadata document. */
@@ -60,6 +62,7 @@ export function createResourceServer(options: ResourceServerOptions): ResourceSe
     dpop: resolved.dpop,
     metadataUrl: resolved.metadataUrl,
     metadataPaths: Object.freeze([...resolved.metadataPaths]),
+    checks: resolved.checks,
     verify: (request: VerifyRequest) => core.verify(request),
     metadata: () => core.metadata(),
     metadataHandler: () => metadataHandler(core),

@@ -74,7 +74,13 @@ export function mountResource(
   }
   // Gateway: the forwarding checks run before the gauntlet, the gauntlet authorizes exactly the
   // parse that is forwarded, and session ownership is checked before the replay claim.
-  const proxy = createGatewayProxy({ upstream: resource.upstream, mountPath: resource.routePath, publicBaseUrl: config.publicOrigin, sessions: stores.sessions });
+  const proxy = createGatewayProxy({
+    upstream: resource.upstream,
+    mountPath: resource.routePath,
+    publicBaseUrl: config.publicOrigin,
+    sessions: stores.sessions,
+    forwardHeaders: resource.forwardHeaders,
+  });
   const rs = createResourceServer({ ...options, ...(proxy.sessionCheck ? { checks: [proxy.sessionCheck] } : {}) });
   return mounted(resource, rs, createGatewayHandler(rs, proxy), () => proxy.close());
 }

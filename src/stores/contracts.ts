@@ -71,6 +71,8 @@ export interface SessionStore {
    * Binds `key` to `owner` unless it is bound already. Resolves `true` when `key` now belongs to
    * `owner` (new, or already theirs — the TTL restarts), `false` when another owner holds it.
    * Atomic: of concurrent binds of one key to different owners, exactly one resolves `true`.
+   * Rejects with {@link SessionLimitError} when `owner` holds as many live keys as the store
+   * allows one owner (so one principal cannot fill a shared store).
    */
   bind(key: string, owner: string, ttlSeconds: number): Promise<boolean>;
   /** The owner of `key`, restarting its TTL; `undefined` when unbound or expired. */
@@ -79,4 +81,12 @@ export interface SessionStore {
   forget(key: string): Promise<void>;
   /** Releases connections. Idempotent; later calls reject with {@link StoreUnavailableError}. */
   close(): Promise<void>;
+}
+
+/** One owner holds as many live sessions as the store allows: answered 429 with `Retry-After`. */
+export class SessionLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SessionLimitError';
+  }
 }

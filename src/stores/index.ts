@@ -2,7 +2,7 @@
  * `mcp-warden/stores`: the store contracts and the replay-store backends. Backends that need a
  * driver (Redis) load it only when they are created.
  */
-export { StoreUnavailableError } from './contracts.js';
+export { SessionLimitError, StoreUnavailableError } from './contracts.js';
 export type { ReplayStore, RevocationList, SessionStore } from './contracts.js';
 export {
   MAX_REPLAY_KEY_LENGTH,
