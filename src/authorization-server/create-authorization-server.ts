@@ -1,7 +1,5 @@
 import { DEFAULTS } from '../oauth/defaults.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isOAuthError, ServerError, TemporarilyUnavailableError } from '../oauth/errors.js';
-import { StoreUnavailableError } from '../stores/contracts.js';
 import type { RevocationList } from '../stores/contracts.js';
 import { ClientAuthenticationError } from './clients/client-auth.js';
 import { syncConfiguredClients } from './clients/configured-clients.js';
@@ -106,15 +104,8 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
         res.destroy();
         return true;
       }
-      if (isOAuthError(error)) {
-        sendOAuthError(res, error, { basicChallenge: error instanceof ClientAuthenticationError && error.basic });
-      } else if (error instanceof StoreUnavailableError) {
-        // Fail closed: a store we need is down.
-        sendOAuthError(res, new TemporarilyUnavailableError('a store this request needs is unreachable; retry shortly', { retryAfterSeconds: error.retryAfterSeconds }));
-      } else {
-        // Unexpected: answer a generic server_error; never leak internals.
-        sendOAuthError(res, new ServerError());
-      }
+      // A store that is down answers 503 (fail closed); the unexpected a generic server_error.
+      sendOAuthError(res, error, { basicChallenge: error instanceof ClientAuthenticationError && error.basic });
     }
     return true;
   };

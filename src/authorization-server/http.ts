@@ -1,6 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidRequestError, type OAuthError } from '../oauth/errors.js';
+import { toWireError, errorAnswer } from '../oauth/error-response.js';
+import { InvalidRequestError } from '../oauth/errors.js';
 import { BodyLimitError, readStream } from '../oauth/read-stream.js';
+
+/** RFC 6749 §5.1: token responses (and errors, RFC 6749 §5.2 via OAuth 2.1) must never be cached. */
+export const NO_STORE_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
 
 /** Default cap on form and JSON bodies at the authorization server. */
 export const MAX_FORM_BYTES = 64 * 1024;
@@ -56,17 +60,22 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /**
- * Sends an OAuth error response (RFC 6749 §5.2): JSON `{ error, error_description }`,
- * `Cache-Control: no-store`, plus the error's own headers (e.g. `DPoP-Nonce`).
- * `invalid_client` after an Authorization-header attempt adds `WWW-Authenticate: Basic`.
+ * Sends an OAuth error response (RFC 6749 §5.2) through the one error path: JSON `{ error,
+ * error_description }`, `Cache-Control: no-store` and `Pragma: no-cache`, the error's own headers
+ * (e.g. `DPoP-Nonce`, `Retry-After`), a `DPoP` challenge with proof errors (RFC 9449 §5) and
+ * `WWW-Authenticate: Basic` for `invalid_client` after an Authorization-header attempt. Anything
+ * that is not a wire error becomes one first (a store outage → 503, the unexpected → 500).
  */
-export function sendOAuthError(res: ServerResponse, error: OAuthError, options: { basicChallenge?: boolean } = {}): void {
-  const headers: Record<string, string> = { 'Cache-Control': 'no-store', Pragma: 'no-cache', ...error.headers };
-  if (error.code === 'invalid_client' && options.basicChallenge === true) headers['WWW-Authenticate'] = 'Basic realm="warden", charset="UTF-8"';
-  if (error.code === 'invalid_dpop_proof' || error.code === 'use_dpop_nonce') {
-    headers['WWW-Authenticate'] = `DPoP error="${error.code}", error_description="${error.description.replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '')}"`;
-  }
-  sendJson(res, error.status, { error: error.code, error_description: error.description }, headers);
+export function sendOAuthError(res: ServerResponse, error: unknown, options: { basicChallenge?: boolean } = {}): void {
+  const answer = errorAnswer(toWireError(error, 'server-error'), { pragma: true, dpopChallenge: true, basicChallenge: options.basicChallenge === true });
+  res.writeHead(answer.status, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
+  res.end(answer.body);
+}
+
+/** The 503 a store outage becomes, for endpoints that answer with a page rather than JSON: its Retry-After, or undefined when `error` is not an outage. */
+export function unavailableRetryAfter(error: unknown): string | undefined {
+  const wire = toWireError(error, 'server-error');
+  return wire.code === 'temporarily_unavailable' && wire.status === 503 ? (wire.headers['Retry-After'] ?? '1') : undefined;
 }
 
 /** Security headers for every HTML page the authorization server renders. */

@@ -4,6 +4,7 @@
  */
 import type { AuthorizationServerStores, UserStore } from '../stores/as-contracts.js';
 import { hashSecret } from './password.js';
+import { WardenError } from '../oauth/errors.js';
 
 /** 1–64 characters of letters, digits and `._@-`: safe in logs, cookies and HTML, and unambiguous. */
 const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
@@ -16,13 +17,11 @@ export const MAX_PASSWORD_LENGTH = 1024;
 export type UsersTarget = { stores: Pick<AuthorizationServerStores, 'users'>; now?: () => number } | Pick<AuthorizationServerStores, 'users'> | UserStore;
 
 /** A refused user operation; `code` says which rule failed. */
-export class UserError extends Error {
+export class UserError extends WardenError {
   /** `invalid_username`, `invalid_password`, `user_exists` or `unknown_user`. */
-  readonly code: 'invalid_username' | 'invalid_password' | 'user_exists' | 'unknown_user';
+  declare readonly code: 'invalid_username' | 'invalid_password' | 'user_exists' | 'unknown_user';
   constructor(code: UserError['code'], message: string) {
-    super(message);
-    this.name = 'UserError';
-    this.code = code;
+    super(code, message);
   }
 }
 

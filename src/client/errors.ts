@@ -2,14 +2,14 @@
  * Errors the client kit raises. Each has a stable `code`, so callers can branch without parsing
  * messages.
  */
+import { InsufficientScopeError, WardenError } from '../oauth/errors.js';
+
+export { InsufficientScopeError };
 
 /** Base class of the kit's errors. */
-export class McpAuthError extends Error {
-  override name = 'McpAuthError';
-  readonly code: string;
-  constructor(code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
+export class McpAuthError extends WardenError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 
@@ -34,21 +34,18 @@ export class AuthorizationResponseError extends McpAuthError {
 }
 
 /**
- * A request still needs more scope after the step-up attempts allowed (or step-up is turned off).
- * `requiredScope` is what the server's last challenge asked for.
+ * A request still needs more scope after the step-up attempts allowed (or step-up is turned off):
+ * the same {@link InsufficientScopeError} the resource server raises, with `requiredScope` (what
+ * the server's last challenge asked for), `operation` and `attempts` set.
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
  */
-export class InsufficientScopeError extends McpAuthError {
-  override name = 'InsufficientScopeError';
-  readonly requiredScope: string | undefined;
-  readonly operation: string;
-  readonly attempts: number;
-  constructor(input: { requiredScope: string | undefined; operation: string; attempts: number; description?: string }) {
-    const needs = input.requiredScope ? ` (needs scope "${input.requiredScope}")` : '';
-    const tried = input.attempts === 0 ? 'step-up is turned off' : `still refused after ${input.attempts} step-up authorization${input.attempts === 1 ? '' : 's'}`;
-    super('insufficient_scope', `${input.operation} was refused for insufficient scope${needs}: ${tried}${input.description ? ` — ${input.description}` : ''}`);
-    this.requiredScope = input.requiredScope;
-    this.operation = input.operation;
-    this.attempts = input.attempts;
-  }
+export function stepUpRefused(input: { requiredScope: string | undefined; operation: string; attempts: number; description?: string }): InsufficientScopeError {
+  const needs = input.requiredScope ? ` (needs scope "${input.requiredScope}")` : '';
+  const tried = input.attempts === 0 ? 'step-up is turned off' : `still refused after ${input.attempts} step-up authorization${input.attempts === 1 ? '' : 's'}`;
+  const message = `${input.operation} was refused for insufficient scope${needs}: ${tried}${input.description ? ` — ${input.description}` : ''}`;
+  return new InsufficientScopeError(message, {
+    ...(input.requiredScope === undefined ? {} : { requiredScope: input.requiredScope, scope: input.requiredScope.split(' ') }),
+    operation: input.operation,
+    attempts: input.attempts,
+  });
 }

@@ -5,7 +5,7 @@
  * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization#step-up-authorization-flow
  */
 import type { FetchLike } from './dpop-fetch.js';
-import { AuthorizationDeclinedError, InsufficientScopeError } from './errors.js';
+import { AuthorizationDeclinedError, stepUpRefused } from './errors.js';
 
 /** Options of step-up. */
 export interface StepUpOptions {
@@ -58,12 +58,12 @@ export function createStepUpFetch(fetch: FetchLike, authorizer: StepUpAuthorizer
     const resource = `${url.origin}${url.pathname}`;
     const operation = `${describeOperation(init.body)} at ${resource}`;
     const before = exhausted.get(operation);
-    if (before !== undefined) throw new InsufficientScopeError({ requiredScope: challenge.scope, operation, attempts: before, description: 'it was refused after step-up before; not asking the user once more' });
+    if (before !== undefined) throw stepUpRefused({ requiredScope: challenge.scope, operation, attempts: before, description: 'it was refused after step-up before; not asking the user once more' });
 
     for (let attempt = 1; ; attempt++) {
       if (attempt > maxAttempts) {
         if (maxAttempts > 0) exhausted.set(operation, maxAttempts);
-        throw new InsufficientScopeError({ requiredScope: challenge.scope, operation, attempts: maxAttempts, description: challenge.description });
+        throw stepUpRefused({ requiredScope: challenge.scope, operation, attempts: maxAttempts, description: challenge.description });
       }
       await response.body?.cancel().catch(() => undefined);
       const scopes = requested.get(resource) ?? new Set<string>();

@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { jwkThumbprint } from '../jose/thumbprint.js';
+import { WardenError } from '../oauth/errors.js';
 
 /** Private or symmetric JWK members that must never appear in a proof's `jwk` (RFC 9449 §4.3 step 7). */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
@@ -17,8 +18,10 @@ export interface ProofKey {
 }
 
 /** Why a proof `jwk` was refused. */
-export class ProofKeyError extends Error {
-  override name = 'ProofKeyError';
+export class ProofKeyError extends WardenError {
+  constructor(message: string) {
+    super('invalid_jwk', message);
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js'
 import { BodyLimitError, readStream } from '../oauth/read-stream.js';
 import type { ResourceServer } from '../resource-server/create-resource-server.js';
 import { requestPath } from '../oauth/request-path.js';
-import { answerRefusal, type GatewayProxy, type GatewayRequest } from './proxy.js';
+import { answerFailure, type GatewayProxy, type GatewayRequest } from './proxy.js';
 
 /** Options of {@link createGatewayHandler}. */
 export interface GatewayHandlerOptions {
@@ -40,7 +40,7 @@ export function createGatewayHandler(rs: ResourceServer, proxy: GatewayProxy, op
       raw = await readStream(req, maxBodyBytes);
     } catch (error) {
       if (error instanceof BodyLimitError) {
-        return answerRefusal(res, new MessageRefusedError(413, RPC_CODES.invalidRequest, `request body exceeds ${maxBodyBytes} bytes`, { headers: { Connection: 'close' } }));
+        return answerFailure(res, new MessageRefusedError(413, RPC_CODES.invalidRequest, `request body exceeds ${maxBodyBytes} bytes`, { headers: { Connection: 'close' } }));
       }
       res.destroy();
       return;
@@ -49,7 +49,7 @@ export function createGatewayHandler(rs: ResourceServer, proxy: GatewayProxy, op
     try {
       plan = proxy.prepare(req, raw);
     } catch (error) {
-      if (error instanceof MessageRefusedError) return answerRefusal(res, error);
+      if (error instanceof MessageRefusedError) return answerFailure(res, error);
       throw error;
     }
     const result = await rs.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headersDistinct, body: plan.json });

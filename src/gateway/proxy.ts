@@ -18,7 +18,9 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import { pipeline } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { MessageRefusedError } from '../mcp/message-refused-error.js';
+import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
+import { errorAnswer, toWireError } from '../oauth/error-response.js';
+import { BadGatewayError, RateLimitedError } from '../oauth/errors.js';
 import { readStream, BodyLimitError } from '../oauth/read-stream.js';
 import { SessionLimitError } from '../stores/contracts.js';
 import { headerValues } from '../resource-server/request-shape.js';
@@ -88,15 +90,14 @@ export function createGatewayProxy(options: GatewayProxyOptions): GatewayProxy {
         try {
           path = await sessions.legacyEndpoint(req.auth, plan.legacyToken);
         } catch (error) {
-          if (error instanceof MessageRefusedError) return answerRefusal(res, error, plan);
-          return answerError(res, 503, 'a store this check needs is unreachable; retry shortly', plan);
+          return answerFailure(res, error, plan);
         }
       }
       try {
         send(config, agent, sessions, req, res, plan, path);
       } catch {
         // E.g. a header value node refuses to send: answer, never crash the server.
-        answerError(res, 502, 'upstream MCP server unreachable', plan);
+        answerFailure(res, new BadGatewayError(), plan);
       }
     })();
   };
@@ -119,10 +120,9 @@ export function createGatewayProxy(options: GatewayProxyOptions): GatewayProxy {
         plan = prepare(req, raw);
         if (sessions !== undefined && plan.sessionId !== undefined) await sessions.requireOwner(req.auth, plan.sessionId);
       } catch (error) {
-        if (error instanceof MessageRefusedError) return answerRefusal(res, error, plan);
-        if (error instanceof BodyLimitError) return answerError(res, 413, `request body exceeds ${config.maxBodyBytes} bytes`, plan);
-        // The session store could not answer: fail closed.
-        return answerError(res, 503, 'a store this check needs is unreachable; retry shortly', plan);
+        if (error instanceof BodyLimitError) return answerFailure(res, new MessageRefusedError(413, RPC_CODES.invalidRequest, `request body exceeds ${config.maxBodyBytes} bytes`), plan);
+        // A refusal, or the session store could not answer (fail closed).
+        return answerFailure(res, error, plan);
       }
       forward(req, res, plan);
     })();
@@ -188,7 +188,7 @@ function send(
     // A failed exchange must not leave its socket half-open or back in the keep-alive pool.
     upstreamReq.destroy();
     if (clientGone) return;
-    if (!res.headersSent) answerError(res, 502, 'upstream MCP server unreachable', plan);
+    if (!res.headersSent) answerFailure(res, new BadGatewayError(), plan);
     else res.destroy();
   });
 
@@ -202,15 +202,14 @@ function send(
             // The upstream handed out an id someone else holds: it must not reach this caller.
             upstreamRes.destroy();
             upstreamReq.destroy();
-            if (!clientGone) answerError(res, 502, 'the upstream MCP server issued a session id that belongs to another session', plan);
+            if (!clientGone) answerFailure(res, new BadGatewayError('the upstream MCP server issued a session id that belongs to another session'), plan);
             return;
           }
         } catch (error) {
           upstreamRes.destroy();
           upstreamReq.destroy();
           if (clientGone) return;
-          if (error instanceof SessionLimitError) answerError(res, 429, 'too many open sessions for this caller: close some (DELETE) or let them expire', plan);
-          else answerError(res, 503, 'a store this check needs is unreachable; retry shortly', plan);
+          answerFailure(res, error instanceof SessionLimitError ? new RateLimitedError('too many open sessions for this caller: close some (DELETE) or let them expire', { retryAfterSeconds: 60 }) : error, plan);
           return;
         }
       }
@@ -261,7 +260,7 @@ function relay(
     // Node refused the upstream's status line or headers: treat the upstream as broken.
     upstreamRes.destroy();
     upstreamReq.destroy();
-    answerError(res, 502, 'upstream MCP server unreachable', plan);
+    answerFailure(res, new BadGatewayError(), plan);
     return;
   }
   const socket = res.socket;
@@ -319,30 +318,19 @@ function answerId(plan: ForwardPlan | undefined): string | number | null {
   return only?.kind === 'request' ? only.id : null;
 }
 
-/** A refused request: its status, a JSON-RPC error body with its code. */
-export function answerRefusal(res: ServerResponse, error: MessageRefusedError, plan?: ForwardPlan): void {
-  writeError(res, error.status, { code: error.rpcCode, message: error.description }, plan, error.headers);
-}
-
-/** A JSON-RPC error body, so MCP clients show the failure. */
-function answerError(res: ServerResponse, status: 413 | 429 | 502 | 503, message: string, plan: ForwardPlan | undefined): void {
-  const retryAfter = status === 503 ? '1' : status === 429 ? '60' : undefined;
-  writeError(res, status, { code: status === 502 ? -32603 : -32000, message }, plan, retryAfter === undefined ? {} : { 'Retry-After': retryAfter });
-}
-
-function writeError(res: ServerResponse, status: number, error: { code: number; message: string }, plan: ForwardPlan | undefined, headers: Record<string, string>): void {
+/**
+ * Answers a failure through the one error path, as a JSON-RPC error (MCP clients show it) with
+ * the request's id when the body was one request. Anything that is not a wire error is a store
+ * that could not answer (503, fail closed).
+ */
+export function answerFailure(res: ServerResponse, error: unknown, plan?: ForwardPlan): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
   // Drop anything a failed upstream writeHead left behind (e.g. its Set-Cookie).
   for (const name of res.getHeaderNames()) res.removeHeader(name);
-  const payload = JSON.stringify({ jsonrpc: '2.0', id: answerId(plan), error });
-  res.writeHead(status, {
-    ...headers,
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(payload),
-    'cache-control': 'no-store',
-  });
-  res.end(payload);
+  const answer = errorAnswer(toWireError(error, 'fail-closed'), { jsonRpc: { id: answerId(plan) } });
+  res.writeHead(answer.status, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
+  res.end(answer.body);
 }

@@ -97,7 +97,7 @@ export class SessionBinding {
 
   /** Seconds between keep-alives of an open legacy stream's bindings. */
   get keepAliveSeconds(): number {
-    return Math.max(1, Math.min(this.#idleSeconds / 2, 3600));
+    return Math.min(this.#idleSeconds / 3, 3600);
   }
 
   /** Forgets a session the upstream ended (DELETE) or no longer knows (404). */

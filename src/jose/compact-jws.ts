@@ -1,5 +1,6 @@
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { algorithmSpec, keyFitsAlgorithm, verifyKeyInput } from './algorithms.js';
+import { WardenError } from '../oauth/errors.js';
 
 /** A decoded (not yet verified) JWS in compact serialisation. */
 export interface DecodedJws {
@@ -11,8 +12,10 @@ export interface DecodedJws {
 }
 
 /** Why a compact JWS could not be decoded. */
-export class JwsFormatError extends Error {
-  override name = 'JwsFormatError';
+export class JwsFormatError extends WardenError {
+  constructor(message: string) {
+    super('invalid_jws', message);
+  }
 }
 
 const B64URL = /^[A-Za-z0-9_-]+$/;

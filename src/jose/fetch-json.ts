@@ -2,12 +2,12 @@
  * Internal: one bounded JSON fetch for trust sources (JWKS, introspection). Not part of the
  * public API.
  */
+import { WardenError } from '../oauth/errors.js';
 
 /** Why a bounded fetch failed. The message carries no request body or credential. */
-export class FetchJsonError extends Error {
+export class FetchJsonError extends WardenError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'FetchJsonError';
+    super('fetch_failed', message, options);
   }
 }
 

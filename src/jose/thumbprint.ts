@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { WardenError } from '../oauth/errors.js';
 
 /**
  * The members RFC 7638 §3.2 hashes, per key type, in lexicographic order.
@@ -11,8 +12,10 @@ const REQUIRED_MEMBERS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Error for a JWK that has no RFC 7638 thumbprint. */
-export class ThumbprintError extends Error {
-  override name = 'ThumbprintError';
+export class ThumbprintError extends WardenError {
+  constructor(message: string) {
+    super('invalid_jwk', message);
+  }
 }
 
 /**

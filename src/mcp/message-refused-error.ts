@@ -21,13 +21,11 @@ export const RPC_CODES = Object.freeze({
 /** HTTP statuses a refused message answers with. */
 export type MessageRefusalStatus = 400 | 404 | 405 | 413 | 415;
 
-/** A refused MCP message: `status` on the wire, `rpcCode` in the JSON-RPC error body. */
+/** A refused MCP message: `status` on the wire, `rpcCode` in the JSON-RPC error body, no challenge. */
 export class MessageRefusedError extends OAuthError {
-  /** The JSON-RPC error code of the body. */
-  readonly rpcCode: number;
+  declare readonly rpcCode: number;
 
   constructor(status: MessageRefusalStatus, rpcCode: number, description: string, options?: OAuthErrorOptions) {
-    super('invalid_request', status, description, options);
-    this.rpcCode = rpcCode;
+    super('invalid_request', status, description, { ...options, rpcCode, challenge: false });
   }
 }

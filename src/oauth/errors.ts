@@ -1,7 +1,8 @@
 /**
- * One error family for everything Warden answers on the wire. The `code` is the exact
- * OAuth / RFC 9449 error value; `status` is the HTTP status it maps to. One function
- * (`toErrorResponse` in `challenge.ts`) turns any of these into a response.
+ * One error family for everything Warden raises: {@link WardenError}, with a stable `code`. Wire
+ * errors are {@link OAuthError}s, whose `code` is the exact OAuth / RFC 9449 error value and
+ * `status` the HTTP status it maps to; one function (`errorAnswer` in `error-response.ts`) turns
+ * any of them into a response, and `toWireError` maps everything else (a store outage → 503).
  *
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-3.1
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-7.1
@@ -28,6 +29,21 @@ export type OAuthErrorCode =
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata';
 
+/**
+ * The root of every error Warden raises. `code` is stable (callers branch on it, never on the
+ * message); the message never echoes a token, proof, secret or password.
+ */
+export class WardenError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
 /** Options shared by every {@link OAuthError}. */
 export interface OAuthErrorOptions {
   /** Extra response headers (e.g. `DPoP-Nonce`, `Retry-After`). */
@@ -36,15 +52,19 @@ export interface OAuthErrorOptions {
   scope?: readonly string[];
   /** The underlying cause; never serialised to the wire or logs verbatim. */
   cause?: unknown;
+  /** JSON-RPC error code when answered as JSON-RPC. Default: from the status (see `rpcErrorCode`). */
+  rpcCode?: number;
+  /** False when new credentials would not help: answered without a `WWW-Authenticate` challenge. Default true. */
+  challenge?: boolean;
 }
 
 /**
  * Base class: a stable wire `code`, an HTTP `status`, and a developer-facing
  * `description` that must never echo a token, proof or secret.
  */
-export class OAuthError extends Error {
+export class OAuthError extends WardenError {
   /** The wire error code (`error=` in challenges, `error` in JSON bodies). */
-  readonly code: OAuthErrorCode;
+  declare readonly code: OAuthErrorCode;
   /** HTTP status this error answers with. */
   readonly status: number;
   /** Human-readable, secret-free explanation (`error_description`). */
@@ -53,15 +73,19 @@ export class OAuthError extends Error {
   readonly headers: Record<string, string>;
   /** Scopes to advertise, when relevant. */
   readonly scope: readonly string[] | undefined;
+  /** JSON-RPC error code, when it differs from the one the status maps to. */
+  readonly rpcCode: number | undefined;
+  /** Whether a `WWW-Authenticate` challenge goes with it. */
+  readonly challenge: boolean;
 
   constructor(code: OAuthErrorCode, status: number, description: string, options: OAuthErrorOptions = {}) {
-    super(description, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
+    super(code, description, options.cause === undefined ? undefined : { cause: options.cause });
     this.status = status;
     this.description = description;
     this.headers = options.headers ?? {};
     this.scope = options.scope;
+    this.rpcCode = options.rpcCode;
+    this.challenge = options.challenge ?? true;
   }
 }
 
@@ -79,10 +103,22 @@ export class InvalidTokenError extends OAuthError {
   }
 }
 
-/** 403 `insufficient_scope` (RFC 6750 §3.1); `scope` lists every scope the request needs. */
+/**
+ * 403 `insufficient_scope` (RFC 6750 §3.1); `scope` lists every scope the request needs. The
+ * client kit raises it too, when a request is still refused after step-up: then `requiredScope`
+ * is what the server's last challenge asked for, `operation` what was refused, and `attempts` how
+ * many step-up authorizations were tried.
+ */
 export class InsufficientScopeError extends OAuthError {
-  constructor(description: string, options?: OAuthErrorOptions) {
+  readonly requiredScope: string | undefined;
+  readonly operation: string | undefined;
+  readonly attempts: number | undefined;
+
+  constructor(description: string, options?: OAuthErrorOptions & { requiredScope?: string; operation?: string; attempts?: number }) {
     super('insufficient_scope', 403, description, options);
+    this.requiredScope = options?.requiredScope;
+    this.operation = options?.operation;
+    this.attempts = options?.attempts;
   }
 }
 
@@ -189,6 +225,24 @@ export class InvalidClientMetadataError extends OAuthError {
 export class InvalidRedirectUriError extends OAuthError {
   constructor(description: string, options?: OAuthErrorOptions) {
     super('invalid_redirect_uri', 400, description, options);
+  }
+}
+
+/** 429: too many requests from this caller; `Retry-After` says when to come back (RFC 6585 §4). */
+export class RateLimitedError extends OAuthError {
+  constructor(description: string, options: OAuthErrorOptions & { retryAfterSeconds: number }) {
+    super('temporarily_unavailable', 429, description, {
+      ...options,
+      challenge: false,
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(options.retryAfterSeconds))), ...options.headers },
+    });
+  }
+}
+
+/** 502: the upstream a gateway forwards to did not answer properly; never carries its details. */
+export class BadGatewayError extends OAuthError {
+  constructor(description = 'upstream MCP server unreachable', options?: OAuthErrorOptions) {
+    super('server_error', 502, description, { rpcCode: -32603, challenge: false, ...options });
   }
 }
 

@@ -1,8 +1,11 @@
 import type { IncomingMessage } from 'node:http';
+import { WardenError } from './errors.js';
 
 /** A request body went over its cap. */
-export class BodyLimitError extends Error {
-  override name = 'BodyLimitError';
+export class BodyLimitError extends WardenError {
+  constructor(message: string) {
+    super('body_too_large', message);
+  }
 }
 
 /**

@@ -5,9 +5,9 @@ import { replayKey } from '../dpop/replay-key.js';
 import { accessTokenHash } from '../jose/thumbprint.js';
 import { normaliseClaims, verifyAccessToken, type AccessTokenClaims } from '../jose/verify-access-token.js';
 import { canonicalResourceUri, expectedHtu } from '../oauth/canonical-uri.js';
-import { InsufficientScopeError, InvalidDpopProofError, InvalidTokenError, isOAuthError, TemporarilyUnavailableError, type OAuthError } from '../oauth/errors.js';
+import { toWireError } from '../oauth/error-response.js';
+import { InsufficientScopeError, InvalidDpopProofError, InvalidTokenError } from '../oauth/errors.js';
 import { missingScopes } from '../oauth/scope.js';
-import { StoreUnavailableError } from '../stores/contracts.js';
 import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
 import { quote } from '../mcp/strict-json.js';
 import { readRpcView, REFUSED_BODY, type RpcView } from './json-rpc.js';
@@ -105,7 +105,7 @@ export class Gauntlet {
       if (rpc.json !== undefined) verified.parsedBody = rpc.json;
       return verified;
     } catch (error) {
-      return failure(o, toOAuthError(error), context);
+      return failure(o, toWireError(error, 'fail-closed'), context);
     }
   }
 
@@ -195,13 +195,4 @@ function constantTimeEquals(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** Maps anything thrown inside the gauntlet to a wire error; unknown errors fail closed as 503. */
-function toOAuthError(error: unknown): OAuthError {
-  if (isOAuthError(error)) return error;
-  if (error instanceof StoreUnavailableError) {
-    return new TemporarilyUnavailableError('a store this check needs is unreachable; retry shortly', { retryAfterSeconds: error.retryAfterSeconds, cause: error });
-  }
-  return new TemporarilyUnavailableError('the request could not be verified; retry shortly', { cause: error });
 }

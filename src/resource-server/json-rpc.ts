@@ -96,11 +96,3 @@ function readBody(request: VerifyRequest, strict: boolean, type: MediaType | und
     ambiguous: false,
   };
 }
-
-/** JSON-RPC error codes Warden uses for HTTP auth failures (implementation-defined range). */
-export function rpcErrorCode(status: number): number {
-  if (status === 401) return -32001;
-  if (status === 403) return -32003;
-  if (status === 400) return -32600;
-  return -32000;
-}

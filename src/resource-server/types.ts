@@ -176,4 +176,11 @@ export type VerifyResult =
       /** The request body as Warden parsed it (strict I-JSON), when it was JSON. */
       parsedBody?: unknown;
     }
-  | { ok: false; status: number; headers: Record<string, string>; body: string };
+  | {
+      ok: false;
+      status: number;
+      headers: Record<string, string>;
+      body: string;
+      /** Why: the wire error code (`invalid_token`, `insufficient_scope`, …), or `no_credentials`. */
+      error: string;
+    };

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { WardenError } from '../oauth/errors.js';
 
 /** File of the generated server secret (HMACs of refresh successors, CSRF, sessions, nonces). */
 export const SECRET_FILE = 'secret';
@@ -17,10 +18,9 @@ export const DEMO_CREDENTIALS_FILE = 'demo-credentials.json';
 const MIN_SECRET_LENGTH = 32;
 
 /** A state file that exists but cannot be used; the message says which file and what to do. */
-export class StateFileError extends Error {
+export class StateFileError extends WardenError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StateFileError';
+    super('state_file', message, options);
   }
 }
 

@@ -1,3 +1,5 @@
+import { WardenError } from '../oauth/errors.js';
+
 /**
  * Store contracts. Atomicity is part of each contract: every backend (memory, redis, ...)
  * passes the same conformance suite.
@@ -36,13 +38,12 @@ export interface ReplayStore {
   close(): Promise<void>;
 }
 
-/** A store could not answer. Resource-server checks turn this into 503 + `Retry-After`. */
-export class StoreUnavailableError extends Error {
+/** A store could not answer. `toWireError` turns this into 503 + `Retry-After` (fail closed). */
+export class StoreUnavailableError extends WardenError {
   /** Seconds a client should wait before retrying. */
   readonly retryAfterSeconds: number;
   constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'StoreUnavailableError';
+    super('store_unavailable', message, options);
     this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
   }
 }
@@ -84,9 +85,8 @@ export interface SessionStore {
 }
 
 /** One owner holds as many live sessions as the store allows: answered 429 with `Retry-After`. */
-export class SessionLimitError extends Error {
+export class SessionLimitError extends WardenError {
   constructor(message: string) {
-    super(message);
-    this.name = 'SessionLimitError';
+    super('session_limit', message);
   }
 }

@@ -4,9 +4,9 @@
  * signing key. Nothing was written. Distinct from `StoreUnavailableError` (retry later) and from
  * `TypeError` (a caller bug): a conflict is an answer, e.g. another instance won a bootstrap race.
  */
-export class StoreConflictError extends Error {
+import { WardenError } from '../oauth/errors.js';
+export class StoreConflictError extends WardenError {
   constructor(message: string, options: { cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'StoreConflictError';
+    super('store_conflict', message, options);
   }
 }

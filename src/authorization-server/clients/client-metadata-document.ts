@@ -8,6 +8,7 @@ import type { AsContext } from '../context.js';
 import type { FetchRefusal } from './metadata-document-limits.js';
 import { isPublicAddress } from './public-address.js';
 import { clientRecordFromMetadata, parseClientMetadataJson, validateClientMetadata } from './validate-metadata.js';
+import { WardenError } from '../../oauth/errors.js';
 
 /** Cache lifetime bounds for a fetched document (seconds): refetch at least daily, at most every minute. */
 export const METADATA_DOCUMENT_MIN_TTL = 60;
@@ -19,10 +20,9 @@ const MAX_CLIENT_ID_URL_LENGTH = 2048;
 const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 /** Why a metadata document was not used. Stays inside this module's callers; never carries document content. */
-export class MetadataDocumentError extends Error {
+export class MetadataDocumentError extends WardenError {
   constructor(reason: string) {
-    super(reason);
-    this.name = 'MetadataDocumentError';
+    super('invalid_client_metadata_document', reason);
   }
 }
 

@@ -10,7 +10,7 @@ import { StoreUnavailableError } from '../../stores/contracts.js';
 import type { AsContext } from '../context.js';
 import type { Endpoint } from '../endpoint.js';
 import type { IssuedAccessToken } from '../issue-access-token.js';
-import { sendJson } from '../http.js';
+import { NO_STORE_HEADERS, sendJson } from '../http.js';
 import type { RegisteredResource } from '../resource-registry.js';
 
 /** A token request that has passed the endpoint's checks: parsed, client authenticated, proof verified. */
@@ -43,9 +43,6 @@ export interface TokenResponseBody {
 
 /** One grant type's handler: validates the grant and issues tokens, or throws an `OAuthError`. */
 export type GrantHandler = (request: TokenRequest) => Promise<TokenResponseBody>;
-
-/** RFC 6749 §5.1: token responses (and errors, RFC 6749 §5.2 via OAuth 2.1) must never be cached. */
-export const NO_STORE_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
 
 /** Builds the response body from an issued access token. */
 export function buildTokenResponse(issued: IssuedAccessToken, extras: { refreshToken?: string; issuedTokenType?: string } = {}): TokenResponseBody {
@@ -108,24 +105,4 @@ export function accessTokenBinding(resource: RegisteredResource, jkt: string | u
     throw new InvalidDpopProofError(`${resource.uri} accepts only DPoP-bound tokens: send a DPoP proof with the token request (RFC 9449 §5)`, { status: 400 });
   }
   return jkt;
-}
-
-/**
- * Wraps an endpoint so an unreachable store answers 503 `temporarily_unavailable` with
- * `Retry-After` (fail closed, and the client knows to retry) rather than a 500.
- */
-export function failClosed(endpoint: Endpoint): Endpoint {
-  return async (ctx, req, res) => {
-    try {
-      await endpoint(ctx, req, res);
-    } catch (error) {
-      if (error instanceof StoreUnavailableError) {
-        throw new TemporarilyUnavailableError('a store the authorization server needs is unavailable; retry shortly', {
-          retryAfterSeconds: error.retryAfterSeconds,
-          headers: { ...NO_STORE_HEADERS },
-        });
-      }
-      throw error;
-    }
-  };
 }

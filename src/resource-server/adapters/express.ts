@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResourceServerCore } from '../core.js';
 import type { WardenAuthInfo } from '../types.js';
-import { BodyTooLargeError, isJsonContentType, payloadTooLarge, readBody } from './read-body.js';
+import { BodyLimitError } from '../../oauth/read-stream.js';
+import { isJsonContentType, payloadTooLarge, readBody } from './read-body.js';
 import { send } from './node.js';
 
 /** The slice of an Express request the middleware touches (no dependency on express types). */
@@ -25,7 +26,7 @@ export function expressAdapter(core: ResourceServerCore): (req: ExpressLikeReque
         evaluated = await readBody(req, core.options.maxBodyBytes);
         req._body = true;
       } catch (error) {
-        if (error instanceof BodyTooLargeError) {
+        if (error instanceof BodyLimitError) {
           const r = payloadTooLarge(core.options.maxBodyBytes);
           send(res, r.status, r.headers, r.body);
           return;

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResourceServerCore } from '../core.js';
 import type { WardenAuthInfo } from '../types.js';
-import { BodyTooLargeError, isJsonContentType, payloadTooLarge, readBody } from './read-body.js';
+import { BodyLimitError } from '../../oauth/read-stream.js';
+import { isJsonContentType, payloadTooLarge, readBody } from './read-body.js';
 
 /** A node request after the gauntlet: auth info plus the body already read. */
 export type AuthenticatedRequest = IncomingMessage & { auth: WardenAuthInfo; body?: unknown; rawBody: Buffer };
@@ -35,7 +36,7 @@ export function nodeAdapter(core: ResourceServerCore, handler: AuthenticatedHand
     try {
       raw = await readBody(req, core.options.maxBodyBytes);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) {
+      if (error instanceof BodyLimitError) {
         const r = payloadTooLarge(core.options.maxBodyBytes);
         send(res, r.status, r.headers, r.body);
         req.resume();

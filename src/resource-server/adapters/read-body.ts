@@ -1,10 +1,6 @@
 import { BodyLimitError, readStream } from '../../oauth/read-stream.js';
 import type { IncomingMessage } from 'node:http';
 
-/** The request body exceeded the configured cap. */
-export class BodyTooLargeError extends Error {
-  override name = 'BodyTooLargeError';
-}
 
 /**
  * Reads a node request body up to `maxBytes`. Requests without a body (GET, DELETE, or no
@@ -12,16 +8,11 @@ export class BodyTooLargeError extends Error {
  */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const length = req.headers['content-length'];
-  if (length !== undefined && Number(length) > maxBytes) throw new BodyTooLargeError('body too large');
+  if (length !== undefined && Number(length) > maxBytes) throw new BodyLimitError(`request body exceeds ${maxBytes} bytes`);
   if ((req.method === 'GET' || req.method === 'HEAD' || req.method === 'DELETE') && length === undefined && req.headers['transfer-encoding'] === undefined) {
     return Buffer.alloc(0);
   }
-  try {
-    return await readStream(req, maxBytes);
-  } catch (error) {
-    if (error instanceof BodyLimitError) throw new BodyTooLargeError('body too large');
-    throw error;
-  }
+  return readStream(req, maxBytes);
 }
 
 /** True when the content type says JSON (`application/json`, `application/*+json`). */

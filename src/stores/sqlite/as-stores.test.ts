@@ -228,17 +228,19 @@ interface ChildOutput {
  */
 function transpileStoresForChildren(): string {
   const source = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const src = resolve(source, '..');
   const out = join(dir, 'compiled');
   const walk = (folder: string): string[] =>
     readdirSync(folder, { withFileTypes: true }).flatMap((entry) =>
       entry.isDirectory() ? walk(join(folder, entry.name)) : [join(folder, entry.name)],
     );
-  for (const file of walk(source)) {
+  // The stores and the one layer below them they import (errors, defaults).
+  for (const file of [...walk(source), ...walk(join(src, 'oauth'))]) {
     if (!file.endsWith('.ts') || file.endsWith('.test.ts') || file.endsWith('.conformance.ts')) continue;
     const { outputText } = ts.transpileModule(readFileSync(file, 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
     });
-    const target = join(out, 'stores', relative(source, file)).replace(/\.ts$/, '.js');
+    const target = join(out, relative(src, file)).replace(/\.ts$/, '.js');
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, outputText);
   }

@@ -19,6 +19,7 @@ import type { AsContext } from '../../context.js';
 import { readRaw } from '../../http.js';
 import type { RegisteredResource } from '../../resource-registry.js';
 import { MAX_STATE_CHARS } from './pending-authorization.js';
+import { WardenError } from '../../../oauth/errors.js';
 
 /**
  * Largest authorization request, query string or form body (bytes). Everything a legitimate
@@ -29,14 +30,13 @@ import { MAX_STATE_CHARS } from './pending-authorization.js';
 export const MAX_AUTHORIZATION_REQUEST_BYTES = 8 * 1024;
 
 /** An error that must be shown to the user, never sent to an unverified redirect URI. */
-export class AuthorizePageError extends Error {
+export class AuthorizePageError extends WardenError {
   /** HTTP status of the error page. */
   readonly status: number;
-  /** The RFC 6749 §4.1.2.1 error code the page names (it would have been redirected, had that been safe). */
+  /** The RFC 6749 §4.1.2.1 error code the page names (it would have been redirected, had that been safe); also its `code`. */
   readonly error: string;
   constructor(message: string, status = 400, error = 'invalid_request') {
-    super(message);
-    this.name = 'AuthorizePageError';
+    super(error, message);
     this.status = status;
     this.error = error;
   }

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { isOAuthError, type OAuthError, ServerError, TemporarilyUnavailableError } from '../../../oauth/errors.js';
-import { StoreUnavailableError } from '../../../stores/contracts.js';
+import { toWireError } from '../../../oauth/error-response.js';
 import type { ClientRecord } from '../../../stores/as-contracts.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
-import { sendHtml } from '../../http.js';
+import { sendHtml, unavailableRetryAfter } from '../../http.js';
 import { renderErrorPage } from '../interaction/pages.js';
 import { sendErrorRedirect, sendRedirect } from './authorization-response.js';
 import {
@@ -53,8 +52,8 @@ export const authorizeEndpoint: Endpoint = async (ctx, req, res) => {
   } catch (error) {
     if (error instanceof AuthorizePageError) return sendErrorPage(ctx, res, error.status, error.message, error.error);
     // Before the redirect URI is verified, "try again later" is a page too, with Retry-After.
-    if (error instanceof TemporarilyUnavailableError || error instanceof StoreUnavailableError) {
-      const retryAfter = error instanceof StoreUnavailableError ? String(error.retryAfterSeconds) : (error.headers['Retry-After'] ?? '1');
+    const retryAfter = unavailableRetryAfter(error);
+    if (retryAfter !== undefined) {
       return sendErrorPage(ctx, res, 503, 'The server cannot check the application right now. Try again in a moment.', 'temporarily_unavailable', { 'Retry-After': retryAfter });
     }
     throw error;
@@ -84,15 +83,9 @@ export const authorizeEndpoint: Endpoint = async (ctx, req, res) => {
   } catch (error) {
     // The redirect URI is verified, so every failure — ours or the store's — goes back to the client
     // (RFC 6749 §4.1.2.1 defines server_error and temporarily_unavailable for exactly this).
-    sendErrorRedirect(ctx, res, redirectUri, state, toRedirectable(error));
+    sendErrorRedirect(ctx, res, redirectUri, state, toWireError(error, 'server-error'));
   }
 };
-
-function toRedirectable(error: unknown): OAuthError {
-  if (isOAuthError(error)) return error;
-  if (error instanceof StoreUnavailableError) return new TemporarilyUnavailableError('the authorization server is temporarily unavailable; try again');
-  return new ServerError();
-}
 
 function sendErrorPage(ctx: AsContext, res: ServerResponse, status: number, message: string, code: string, headers: Record<string, string> = {}): void {
   sendHtml(res, status, renderErrorPage(ctx.loginTitle, 'This sign-in request cannot continue', message, code), headers);

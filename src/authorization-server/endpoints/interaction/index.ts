@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AccessDeniedError, isOAuthError, TemporarilyUnavailableError } from '../../../oauth/errors.js';
+import { AccessDeniedError, isOAuthError } from '../../../oauth/errors.js';
 import type { UserRecord } from '../../../stores/as-contracts.js';
-import { StoreUnavailableError } from '../../../stores/contracts.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
-import { readForm } from '../../http.js';
+import { readForm, unavailableRetryAfter } from '../../http.js';
 import { verifySecret } from '../../password.js';
 import { isValidUsername } from '../../users.js';
 import { sendErrorRedirect } from '../authorize/authorization-response.js';
@@ -57,8 +56,8 @@ export const interactionEndpoint: Endpoint = async (ctx, req, res) => {
     else await handleGet(ctx, req, res, id);
   } catch (error) {
     if (res.headersSent) throw error;
-    if (error instanceof StoreUnavailableError || error instanceof TemporarilyUnavailableError) {
-      const retryAfter = error instanceof StoreUnavailableError ? String(error.retryAfterSeconds) : (error.headers['Retry-After'] ?? '1');
+    const retryAfter = unavailableRetryAfter(error);
+    if (retryAfter !== undefined) {
       return sendError(ctx, res, 503, 'Temporarily unavailable', 'The sign-in service is temporarily unavailable. Please try again in a moment.', { 'Retry-After': retryAfter });
     }
     // readForm's refusals (wrong content type, duplicated field, oversized body).

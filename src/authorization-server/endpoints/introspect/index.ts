@@ -4,7 +4,7 @@ import type { ClientRecord } from '../../../stores/as-contracts.js';
 import { authenticateClient } from '../../clients/client-auth.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
-import { failClosed, NO_STORE_HEADERS } from '../../grants/token-response.js';
+import { NO_STORE_HEADERS } from '../../http.js';
 import { readForm, sendJson } from '../../http.js';
 import { sha256Base64url } from '../../pkce.js';
 import { verifyOwnAccessToken } from '../../verify-own-access-token.js';
@@ -82,7 +82,7 @@ async function introspectRefreshToken(ctx: AsContext, client: ClientRecord, toke
  *
  * @see https://www.rfc-editor.org/rfc/rfc7662#section-2
  */
-export const introspectEndpoint: Endpoint = failClosed(async (ctx, req, res) => {
+export const introspectEndpoint: Endpoint = async (ctx, req, res) => {
   for (const [name, value] of Object.entries(NO_STORE_HEADERS)) res.setHeader(name, value);
   const form = await readForm(req);
   const { client } = await authenticateClient(ctx, req, form, { allowPublic: false });
@@ -90,4 +90,4 @@ export const introspectEndpoint: Endpoint = failClosed(async (ctx, req, res) => 
   if (token === undefined || token === '') throw new InvalidRequestError('the "token" parameter is required (RFC 7662 §2.1)');
   const result = token.includes('.') ? await introspectAccessToken(ctx, client, token) : await introspectRefreshToken(ctx, client, token);
   sendJson(res, 200, result);
-});
+};

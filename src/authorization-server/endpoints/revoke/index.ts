@@ -3,7 +3,7 @@ import type { ClientRecord } from '../../../stores/as-contracts.js';
 import { authenticateClient } from '../../clients/client-auth.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
-import { failClosed, NO_STORE_HEADERS } from '../../grants/token-response.js';
+import { NO_STORE_HEADERS } from '../../http.js';
 import { readForm } from '../../http.js';
 import { sha256Base64url } from '../../pkce.js';
 import { verifyOwnAccessToken } from '../../verify-own-access-token.js';
@@ -46,7 +46,7 @@ async function revokeAccessToken(ctx: AsContext, client: ClientRecord, token: st
  *
  * @see https://www.rfc-editor.org/rfc/rfc7009#section-2
  */
-export const revokeEndpoint: Endpoint = failClosed(async (ctx, req, res) => {
+export const revokeEndpoint: Endpoint = async (ctx, req, res) => {
   for (const [name, value] of Object.entries(NO_STORE_HEADERS)) res.setHeader(name, value);
   const form = await readForm(req);
   const { client } = await authenticateClient(ctx, req, form, { allowPublic: true });
@@ -56,4 +56,4 @@ export const revokeEndpoint: Endpoint = failClosed(async (ctx, req, res) => {
   else await revokeRefreshToken(ctx, client, token);
   res.writeHead(200, { 'Content-Length': '0' });
   res.end();
-});
+};

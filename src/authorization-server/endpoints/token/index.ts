@@ -6,7 +6,8 @@ import { authorizationCodeGrant } from '../../grants/authorization-code.js';
 import { clientCredentialsGrant } from '../../grants/client-credentials.js';
 import { refreshTokenGrant } from '../../grants/refresh-token.js';
 import { TOKEN_EXCHANGE_GRANT_TYPE, tokenExchangeGrant } from '../../grants/token-exchange.js';
-import { failClosed, NO_STORE_HEADERS, sendTokenResponse, type GrantHandler } from '../../grants/token-response.js';
+import { sendTokenResponse, type GrantHandler } from '../../grants/token-response.js';
+import { NO_STORE_HEADERS } from '../../http.js';
 import { readForm } from '../../http.js';
 import { noteClientUsed } from '../register/limits.js';
 
@@ -39,7 +40,7 @@ const GRANTS: ReadonlyMap<string, GrantEntry> = new Map([
  * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-3.2
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-5
  */
-export const tokenEndpoint: Endpoint = failClosed(async (ctx, req, res) => {
+export const tokenEndpoint: Endpoint = async (ctx, req, res) => {
   for (const [name, value] of Object.entries(NO_STORE_HEADERS)) res.setHeader(name, value);
   const form = await readForm(req);
   const grantType = form.grant_type;
@@ -55,4 +56,4 @@ export const tokenEndpoint: Endpoint = failClosed(async (ctx, req, res) => {
   await claimProof();
   await noteClientUsed(ctx, client);
   sendTokenResponse(ctx, res, body);
-});
+};
