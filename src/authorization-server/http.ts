@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toWireError, errorAnswer } from '../oauth/error-response.js';
+import { noteReason } from '../oauth/response-reason.js';
 import { InvalidRequestError } from '../oauth/errors.js';
 import { BodyLimitError, readStream } from '../oauth/read-stream.js';
 
@@ -67,7 +68,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
  * that is not a wire error becomes one first (a store outage → 503, the unexpected → 500).
  */
 export function sendOAuthError(res: ServerResponse, error: unknown, options: { basicChallenge?: boolean } = {}): void {
-  const answer = errorAnswer(toWireError(error, 'server-error'), { pragma: true, dpopChallenge: true, basicChallenge: options.basicChallenge === true });
+  const wire = toWireError(error, 'server-error');
+  noteReason(res, wire.code);
+  const answer = errorAnswer(wire, { pragma: true, dpopChallenge: true, basicChallenge: options.basicChallenge === true });
   res.writeHead(answer.status, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
   res.end(answer.body);
 }

@@ -10,6 +10,7 @@ import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js'
 import { BodyLimitError, readStream } from '../oauth/read-stream.js';
 import type { ResourceServer } from '../resource-server/create-resource-server.js';
 import { requestPath } from '../oauth/request-path.js';
+import { noteReason } from '../oauth/response-reason.js';
 import { answerFailure, type GatewayProxy, type GatewayRequest } from './proxy.js';
 
 /** Options of {@link createGatewayHandler}. */
@@ -54,6 +55,7 @@ export function createGatewayHandler(rs: ResourceServer, proxy: GatewayProxy, op
     }
     const result = await rs.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headersDistinct, body: plan.json });
     if (!result.ok) {
+      noteReason(res, result.error);
       res.writeHead(result.status, { ...result.headers, 'Content-Length': Buffer.byteLength(result.body) });
       res.end(result.body);
       return;

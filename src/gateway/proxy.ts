@@ -20,6 +20,7 @@ import { pipeline } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
 import { errorAnswer, toWireError } from '../oauth/error-response.js';
+import { noteReason } from '../oauth/response-reason.js';
 import { BadGatewayError, RateLimitedError } from '../oauth/errors.js';
 import { readStream, BodyLimitError } from '../oauth/read-stream.js';
 import { SessionLimitError } from '../stores/contracts.js';
@@ -330,7 +331,9 @@ export function answerFailure(res: ServerResponse, error: unknown, plan?: Forwar
   }
   // Drop anything a failed upstream writeHead left behind (e.g. its Set-Cookie).
   for (const name of res.getHeaderNames()) res.removeHeader(name);
-  const answer = errorAnswer(toWireError(error, 'fail-closed'), { jsonRpc: { id: answerId(plan) } });
+  const wire = toWireError(error, 'fail-closed');
+  noteReason(res, wire.code);
+  const answer = errorAnswer(wire, { jsonRpc: { id: answerId(plan) } });
   res.writeHead(answer.status, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
   res.end(answer.body);
 }

@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger.js';
 import { requestPath } from '../oauth/request-path.js';
+import { reasonOf } from '../oauth/response-reason.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../observability/metrics.js';
 import type { RouteKind, StackMetrics } from './metrics.js';
 
@@ -52,30 +53,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-/** Remembers the `WWW-Authenticate` a response is sent with, including headers given to `writeHead`. */
-function watchChallenge(res: ServerResponse): () => string {
-  let seen = '';
-  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
-  res.writeHead = ((...args: unknown[]) => {
-    const headers = args.find((a, i) => i > 0 && a !== null && typeof a === 'object');
-    if (headers && !Array.isArray(headers)) {
-      for (const [name, value] of Object.entries(headers)) {
-        if (name.toLowerCase() === 'www-authenticate') seen = Array.isArray(value) ? value.join(', ') : String(value);
-      }
-    }
-    return writeHead(...args);
-  }) as ServerResponse['writeHead'];
-  return () => {
-    const set = res.getHeader('www-authenticate');
-    return seen || (Array.isArray(set) ? set.join(', ') : typeof set === 'string' ? set : '');
-  };
-}
-
-/** Why a request was refused, from our own challenge — the one place the reason is on the wire. */
-function reasonOf(status: number, challenge: string): string | undefined {
+/** Why a request was refused: the reason its writer recorded, else what the status says. */
+function refusalReason(res: ServerResponse): string | undefined {
+  const status = res.statusCode;
   if (status < 400) return undefined;
-  const match = /\berror="([a-z_]+)"/.exec(challenge);
-  if (match) return match[1];
+  const noted = reasonOf(res);
+  if (noted !== undefined) return noted;
   if (status === 401) return 'no_credentials';
   if (status === 503) return 'temporarily_unavailable';
   if (status === 404) return 'not_found';
@@ -143,10 +126,9 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
   return (req, res) => {
     const started = performance.now();
     const path = requestPath(req.url ?? '/');
-    const challenge = watchChallenge(res);
     let route: RouteKind = 'not_found';
     res.once('close', () => {
-      const reason = reasonOf(res.statusCode, challenge());
+      const reason = refusalReason(res);
       metrics?.recorder.request(route, res.statusCode, (performance.now() - started) / 1000, reason);
       logger.info('request', {
         method: req.method,

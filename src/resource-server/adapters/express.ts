@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResourceServerCore } from '../core.js';
 import type { WardenAuthInfo } from '../types.js';
 import { BodyLimitError } from '../../oauth/read-stream.js';
+import { noteReason } from '../../oauth/response-reason.js';
 import { isJsonContentType, payloadTooLarge, readBody } from './read-body.js';
 import { send } from './node.js';
 
@@ -39,6 +40,7 @@ export function expressAdapter(core: ResourceServerCore): (req: ExpressLikeReque
     const url = req.originalUrl ?? req.url ?? '/';
     const result = await core.verify({ method: req.method ?? 'GET', url, headers: req.headersDistinct, body: evaluated });
     if (!result.ok) {
+      noteReason(res, result.error);
       send(res, result.status, result.headers, result.body);
       return;
     }
