@@ -1,4 +1,4 @@
-import { describeAuthorizationServerStoresConformance } from '../as-stores.conformance.js';
+import { describeAuthorizationServerStoresConformance } from '../conformance/as-stores.conformance.js';
 import { createMemoryAuthorizationServerStores } from './as-stores.js';
 
 describeAuthorizationServerStoresConformance('memory', () => createMemoryAuthorizationServerStores());

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService, testService } from '../../../test/helpers/services.js';
 import type { AuthorizationServerStores, RefreshTokenRecord, RotateResult } from '../as-contracts.js';
-import { describeAuthorizationServerStoresConformance } from '../as-stores.conformance.js';
+import { describeAuthorizationServerStoresConformance } from '../conformance/as-stores.conformance.js';
 import { StoreUnavailableError } from '../contracts.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './as-schema.js';
 import { type PostgresAuthorizationServerStoresOptions, openPostgresAuthorizationServerStores } from './as-stores.js';

@@ -8,7 +8,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AuthorizationServerStores, RefreshTokenRecord } from '../as-contracts.js';
-import { describeAuthorizationServerStoresConformance } from '../as-stores.conformance.js';
+import { describeAuthorizationServerStoresConformance } from '../conformance/as-stores.conformance.js';
 import { StoreUnavailableError } from '../contracts.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './as-schema.js';
 import { openSqliteAuthorizationServerStores } from './as-stores.js';

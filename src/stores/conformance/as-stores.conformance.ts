@@ -16,10 +16,10 @@ import type {
   RefreshTokenRecord,
   RotateResult,
   SigningKeyRecord,
-} from './as-contracts.js';
-import { IDLE_GRANT_PURGE_SECONDS } from './as-store-rules.js';
-import { StoreUnavailableError } from './contracts.js';
-import { StoreConflictError } from './store-conflict-error.js';
+} from '../as-contracts.js';
+import { IDLE_GRANT_PURGE_SECONDS } from '../as-store-rules.js';
+import { StoreUnavailableError } from '../contracts.js';
+import { StoreConflictError } from '../store-conflict-error.js';
 
 /** A fixed clock: the stores take time as arguments, so tests never wait. */
 const T0 = 1_700_000_000;
