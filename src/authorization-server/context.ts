@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { ProofKeyCache } from '../dpop/proof-key-cache.js';
 import { createNonceManager, type NonceManager } from '../dpop/nonce.js';
-import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/as-contracts.js';
+import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/authorization-server-contracts.js';
 import { MAX_TRUSTED_PROXY_HOPS } from './client-address.js';
 import { DEFAULT_FAILURE_CACHE_SECONDS, DEFAULT_FETCHES_PER_HOST_PER_MINUTE, DEFAULT_MAX_CONCURRENT_FETCHES, MetadataDocumentLimits } from './clients/metadata-document-limits.js';
 import { DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS, DEFAULT_REGISTRATION_THROTTLE } from './endpoints/register/limits.js';

@@ -8,7 +8,7 @@ import { DEFAULT_MAX_CONCURRENT_PASSWORD_CHECKS } from '../authorization-server/
 import { DEFAULT_FAILURE_CACHE_SECONDS, DEFAULT_FETCHES_PER_HOST_PER_MINUTE, DEFAULT_MAX_CONCURRENT_FETCHES } from '../authorization-server/clients/metadata-document-limits.js';
 import { DEFAULT_EXPIRE_UNUSED_AFTER_SECONDS, DEFAULT_REGISTRATION_THROTTLE } from '../authorization-server/endpoints/register/limits.js';
 import type { DpopMode, PublicJwk, ScopePolicy, TrustOptions } from '../resource-server/types.js';
-import type { ThrottlePolicy } from '../stores/as-contracts.js';
+import type { ThrottlePolicy } from '../stores/authorization-server-contracts.js';
 import type { AuthorizationServerInput, ClientInput, ConfigInput, ResourceInput, TrustInput } from './schema.js';
 
 /**

@@ -9,7 +9,7 @@ import { validateRedirectUri } from '../authorization-server/clients/redirect-ur
 import { MAX_TRUSTED_PROXY_HOPS } from '../authorization-server/client-address.js';
 import { DEFAULT_ACCOUNT_THROTTLE, DEFAULT_SOURCE_THROTTLE } from '../authorization-server/endpoints/interaction/login-attempts.js';
 import { DEFAULT_REGISTRATION_THROTTLE } from '../authorization-server/endpoints/register/limits.js';
-import type { ThrottlePolicy } from '../stores/as-contracts.js';
+import type { ThrottlePolicy } from '../stores/authorization-server-contracts.js';
 
 /** `z.object(shape).strict()` whose unknown-key issue lists the keys that are allowed. */
 function strictObject<T extends z.ZodRawShape>(shape: T) {

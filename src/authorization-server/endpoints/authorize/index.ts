@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { isOAuthError, type OAuthError, ServerError, TemporarilyUnavailableError } from '../../../oauth/errors.js';
 import { StoreUnavailableError } from '../../../stores/contracts.js';
-import type { ClientRecord } from '../../../stores/as-contracts.js';
+import type { ClientRecord } from '../../../stores/authorization-server-contracts.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
 import { sendHtml } from '../../http.js';

@@ -3,7 +3,7 @@
  * per interaction, and throttles per (account, source) and per account that slow repeated
  * failures down — never a lock-out the real user cannot get past.
  */
-import type { ThrottlePolicy } from '../../../stores/as-contracts.js';
+import type { ThrottlePolicy } from '../../../stores/authorization-server-contracts.js';
 import type { AsContext } from '../../context.js';
 
 /** Password attempts one interaction allows before it is burned and the client must start over. */

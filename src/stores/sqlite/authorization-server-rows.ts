@@ -11,7 +11,7 @@ import type {
   RefreshTokenRecord,
   SigningKeyRecord,
   UserRecord,
-} from '../as-contracts.js';
+} from '../authorization-server-contracts.js';
 
 export interface CodeRow {
   code_hash: string;

@@ -11,11 +11,11 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService, testService } from '../../../test/helpers/services.js';
-import type { AuthorizationServerStores, RefreshTokenRecord, RotateResult } from '../as-contracts.js';
-import { describeAuthorizationServerStoresConformance } from '../conformance/as-stores.conformance.js';
+import type { AuthorizationServerStores, RefreshTokenRecord, RotateResult } from '../authorization-server-contracts.js';
+import { describeAuthorizationServerStoresConformance } from '../conformance/authorization-server-stores.conformance.js';
 import { StoreUnavailableError } from '../contracts.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './as-schema.js';
-import { type PostgresAuthorizationServerStoresOptions, openPostgresAuthorizationServerStores } from './as-stores.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './authorization-server-schema.js';
+import { type PostgresAuthorizationServerStoresOptions, openPostgresAuthorizationServerStores } from './authorization-server-stores.js';
 
 const postgres = await testService('postgres');
 const T0 = 1_700_000_000;

@@ -9,7 +9,7 @@
  *
  * @see https://www.postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED
  */
-import type { CodeStore, ConsumeResult, GrantRecord, GrantStore, RefreshTokenRecord, RotateResult } from '../as-contracts.js';
+import type { CodeStore, ConsumeResult, GrantRecord, GrantStore, RefreshTokenRecord, RotateResult } from '../authorization-server-contracts.js';
 import {
   type FamilyOperations,
   type RotateInput,
@@ -17,8 +17,8 @@ import {
   checkExchangedFrom,
   checkRotateInput,
   rotateRefreshTokenWith,
-} from '../as-store-rules.js';
-import type { PostgresDatabase, Queryable } from './as-database.js';
+} from '../authorization-server-store-rules.js';
+import type { PostgresDatabase, Queryable } from './authorization-server-database.js';
 import {
   type CodeRow,
   type GrantRow,
@@ -33,7 +33,7 @@ import {
   placeholders,
   refreshTokenFromRow,
   refreshTokenParams,
-} from './as-rows.js';
+} from './authorization-server-rows.js';
 
 /** Creates the {@link CodeStore} in schema `s` (quoted). */
 export function createPostgresCodeStore(db: PostgresDatabase, s: string): CodeStore {
@@ -294,7 +294,7 @@ function familySnapshot(
 /**
  * `purgeExpired` as one transaction. Children of purged grants are deleted explicitly before
  * the grants (not left to `ON DELETE CASCADE`) so that they count in the result, as in memory
- * and SQLite. The grant condition mirrors `isGrantPurgeable` in `as-store-rules.ts`.
+ * and SQLite. The grant condition mirrors `isGrantPurgeable` in `authorization-server-store-rules.ts`.
  */
 function purge(db: PostgresDatabase, s: string, now: number): Promise<number> {
   const purgeableGrant = `(g.expires_at IS NOT NULL AND g.expires_at <= $1) OR (

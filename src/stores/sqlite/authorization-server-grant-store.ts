@@ -5,7 +5,7 @@
  * `rotated` per refresh token.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type { CodeStore, ConsumeResult, GrantStore } from '../as-contracts.js';
+import type { CodeStore, ConsumeResult, GrantStore } from '../authorization-server-contracts.js';
 import {
   type FamilyOperations,
   type RotateInput,
@@ -13,8 +13,8 @@ import {
   checkExchangedFrom,
   checkRotateInput,
   rotateRefreshTokenWith,
-} from '../as-store-rules.js';
-import type { Guard } from './as-database.js';
+} from '../authorization-server-store-rules.js';
+import type { Guard } from './authorization-server-database.js';
 import {
   type CodeRow,
   type GrantRow,
@@ -26,7 +26,7 @@ import {
   grantParams,
   refreshTokenFromRow,
   refreshTokenParams,
-} from './as-rows.js';
+} from './authorization-server-rows.js';
 
 /** Creates the {@link CodeStore} on `db`. */
 export function createSqliteCodeStore(db: BetterSqlite3.Database, call: Guard): CodeStore {
@@ -201,7 +201,7 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
 /**
  * `purgeExpired` as one transaction. Children of purged grants are deleted explicitly before
  * the grants (not left to `ON DELETE CASCADE`) so that they count in the result, as in memory.
- * The grant condition mirrors `isGrantPurgeable` in `as-store-rules.ts`.
+ * The grant condition mirrors `isGrantPurgeable` in `authorization-server-store-rules.ts`.
  */
 function createPurge(db: BetterSqlite3.Database): BetterSqlite3.Transaction<(now: number) => number> {
   const purgeableGrant = `(g.expires_at IS NOT NULL AND g.expires_at <= @now) OR (

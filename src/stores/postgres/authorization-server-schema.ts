@@ -11,7 +11,7 @@
  *
  * @see https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
  */
-import type { Queryable } from './as-database.js';
+import type { Queryable } from './authorization-server-database.js';
 
 /** One schema step. Never edit a released migration: add the next one. */
 export interface Migration {
@@ -204,6 +204,7 @@ export const MIGRATION_TIMEOUT_MS = 60_000;
  */
 export async function migrate(tx: Queryable, schemaName: string, quoted: string, now: number = Math.floor(Date.now() / 1000)): Promise<void> {
   // Keyed by schema, so deployments sharing a database in separate schemas do not wait on each other.
+  // The key keeps the module's old name: instances of every version must take the same lock.
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`warden:as-schema:${schemaName}`]);
   // IF NOT EXISTS alone is not race-free (concurrent CREATEs can still collide): the lock is.
   await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);

@@ -3,7 +3,7 @@
  * load balancer (with Redis for replay). Every check-and-set is atomic across instances — one
  * statement (`UPDATE … RETURNING`, `INSERT … ON CONFLICT`, `DELETE … RETURNING`) or a transaction
  * that locks the row or table its decision depends on — and the decisions themselves are the
- * shared rules of `as-store-rules.ts`, as in memory and SQLite.
+ * shared rules of `authorization-server-store-rules.ts`, as in memory and SQLite.
  *
  * Outages fail closed: a lost connection, a timed-out statement or a closed store rejects with
  * `StoreUnavailableError`, never with an answer.
@@ -20,8 +20,8 @@ import type {
   SigningKeyRecord,
   ThrottleStore,
   UserStore,
-} from '../as-contracts.js';
-import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, planKeyRotation, serializeInteraction, unionScopes } from '../as-store-rules.js';
+} from '../authorization-server-contracts.js';
+import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, planKeyRotation, serializeInteraction, unionScopes } from '../authorization-server-store-rules.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_POOL_SIZE,
@@ -30,8 +30,8 @@ import {
   type Queryable,
   openPool,
   urlSecrets,
-} from './as-database.js';
-import { createPostgresCodeStore, createPostgresGrantStore } from './as-grant-store.js';
+} from './authorization-server-database.js';
+import { createPostgresCodeStore, createPostgresGrantStore } from './authorization-server-grant-store.js';
 import {
   type ClientRow,
   type ConsentRow,
@@ -46,8 +46,8 @@ import {
   keyParams,
   placeholders,
   userFromRow,
-} from './as-rows.js';
-import { MIGRATION_TIMEOUT_MS, migrate } from './as-schema.js';
+} from './authorization-server-rows.js';
+import { MIGRATION_TIMEOUT_MS, migrate } from './authorization-server-schema.js';
 
 /** Options of {@link openPostgresAuthorizationServerStores}. */
 export interface PostgresAuthorizationServerStoresOptions {

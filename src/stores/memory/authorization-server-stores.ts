@@ -24,7 +24,7 @@ import type {
   ThrottleStore,
   UserRecord,
   UserStore,
-} from '../as-contracts.js';
+} from '../authorization-server-contracts.js';
 import {
   type FamilyOperations,
   type ThrottleRow,
@@ -38,7 +38,7 @@ import {
   rotateRefreshTokenWith,
   serializeInteraction,
   unionScopes,
-} from '../as-store-rules.js';
+} from '../authorization-server-store-rules.js';
 import { StoreUnavailableError } from '../contracts.js';
 import { StoreConflictError } from '../store-conflict-error.js';
 

@@ -12,7 +12,7 @@ import type {
   ThrottlePolicy,
   ThrottleResult,
   ThrottleState,
-} from './as-contracts.js';
+} from './authorization-server-contracts.js';
 import { StoreConflictError } from './store-conflict-error.js';
 
 /**

@@ -7,11 +7,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type BetterSqlite3 from 'better-sqlite3';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AuthorizationServerStores, RefreshTokenRecord } from '../as-contracts.js';
-import { describeAuthorizationServerStoresConformance } from '../conformance/as-stores.conformance.js';
+import type { AuthorizationServerStores, RefreshTokenRecord } from '../authorization-server-contracts.js';
+import { describeAuthorizationServerStoresConformance } from '../conformance/authorization-server-stores.conformance.js';
 import { StoreUnavailableError } from '../contracts.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './as-schema.js';
-import { openSqliteAuthorizationServerStores } from './as-stores.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './authorization-server-schema.js';
+import { openSqliteAuthorizationServerStores } from './authorization-server-stores.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 const T0 = 1_700_000_000;
@@ -244,7 +244,7 @@ function transpileStoresForChildren(): string {
   }
   writeFileSync(join(out, 'package.json'), '{ "type": "module" }');
   symlinkSync(resolve(source, '../../node_modules'), join(out, 'node_modules'), 'dir');
-  return pathToFileURL(join(out, 'stores', 'sqlite', 'as-stores.js')).href;
+  return pathToFileURL(join(out, 'stores', 'sqlite', 'authorization-server-stores.js')).href;
 }
 
 /** Each child opens the file, reports ready, waits for "go", then races the others. */

@@ -12,7 +12,7 @@ import type {
   RefreshTokenRecord,
   SigningKeyRecord,
   UserRecord,
-} from '../as-contracts.js';
+} from '../authorization-server-contracts.js';
 
 /** A row of `authorization_codes`. */
 export interface CodeRow {

@@ -18,10 +18,10 @@ import type {
   ThrottlePolicy,
   ThrottleStore,
   UserStore,
-} from '../as-contracts.js';
-import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, planKeyRotation, serializeInteraction, unionScopes } from '../as-store-rules.js';
-import { DEFAULT_BUSY_TIMEOUT_MS, type Guard, guard, openDatabase } from './as-database.js';
-import { createSqliteCodeStore, createSqliteGrantStore } from './as-grant-store.js';
+} from '../authorization-server-contracts.js';
+import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, planKeyRotation, serializeInteraction, unionScopes } from '../authorization-server-store-rules.js';
+import { DEFAULT_BUSY_TIMEOUT_MS, type Guard, guard, openDatabase } from './authorization-server-database.js';
+import { createSqliteCodeStore, createSqliteGrantStore } from './authorization-server-grant-store.js';
 import {
   type ClientRow,
   type ConsentRow,
@@ -34,7 +34,7 @@ import {
   keyFromRow,
   keyParams,
   userFromRow,
-} from './as-rows.js';
+} from './authorization-server-rows.js';
 
 /** Options of {@link openSqliteAuthorizationServerStores}. */
 export interface SqliteAuthorizationServerStoresOptions {
