@@ -18,7 +18,6 @@ import {
   checkRotateInput,
   rotateRefreshTokenWith,
 } from '../authorization-server-store-rules.js';
-import type { PostgresDatabase, Queryable } from './authorization-server-database.js';
 import {
   type CodeRow,
   type GrantRow,
@@ -26,18 +25,13 @@ import {
   CODE_COLUMNS,
   GRANT_COLUMNS,
   REFRESH_TOKEN_COLUMNS,
-  codeFromRow,
-  codeParams,
-  grantFromRow,
-  grantParams,
-  placeholders,
-  refreshTokenFromRow,
-  refreshTokenParams,
-} from './authorization-server-rows.js';
+} from '../sql/authorization-server-rows.js';
+import type { PostgresDatabase, Queryable } from './authorization-server-database.js';
+import { type PostgresColumns, codec, placeholders } from './authorization-server-rows.js';
 
 /** Creates the {@link CodeStore} in schema `s` (quoted). */
 export function createPostgresCodeStore(db: PostgresDatabase, s: string): CodeStore {
-  const insert = `INSERT INTO ${s}.authorization_codes (${CODE_COLUMNS}) VALUES (${placeholders(11)})`;
+  const insert = `INSERT INTO ${s}.authorization_codes (${CODE_COLUMNS.join(', ')}) VALUES (${placeholders(CODE_COLUMNS.length)})`;
   // One statement: the UPDATE claims the code (of concurrent claimers the server lets exactly one
   // match `used_at IS NULL`); the fallback SELECT tells a redeemed code from an unknown one. The
   // SELECT reads the statement's snapshot, which may predate a concurrent claim, so `fresh` comes
@@ -53,22 +47,22 @@ export function createPostgresCodeStore(db: PostgresDatabase, s: string): CodeSt
     SELECT *, false AS fresh FROM ${s}.authorization_codes
     WHERE code_hash = $1 AND expires_at > $2 AND NOT EXISTS (SELECT 1 FROM claimed)`;
   return {
-    save: async (code) => void (await db.query(insert, codeParams(code))),
+    save: async (code) => void (await db.query(insert, codec.codeParams(code))),
     consume: async (codeHash, now): Promise<ConsumeResult> => {
-      const { rows } = await db.query<CodeRow & { fresh: boolean }>(consume, [codeHash, now]);
+      const { rows } = await db.query<CodeRow<PostgresColumns> & { fresh: boolean }>(consume, [codeHash, now]);
       const row = rows[0];
       if (row === undefined) return { state: 'unknown' };
       // Kept, marked, until it expires: a second redemption must be detected, not look unknown.
-      return { state: row.fresh ? 'fresh' : 'reused', code: codeFromRow(row) };
+      return { state: row.fresh ? 'fresh' : 'reused', code: codec.codeFromRow(row) };
     },
   };
 }
 
 /** Creates the {@link GrantStore} in schema `s` (quoted). */
 export function createPostgresGrantStore(db: PostgresDatabase, s: string): GrantStore {
-  const insertGrant = `INSERT INTO ${s}.grants (${GRANT_COLUMNS}) VALUES (${placeholders(9)})`;
+  const insertGrant = `INSERT INTO ${s}.grants (${GRANT_COLUMNS.join(', ')}) VALUES (${placeholders(GRANT_COLUMNS.length)})`;
   const selectGrant = `SELECT * FROM ${s}.grants WHERE grant_id = $1`;
-  const insertToken = `INSERT INTO ${s}.refresh_tokens (${REFRESH_TOKEN_COLUMNS}) VALUES (${placeholders(11)})`;
+  const insertToken = `INSERT INTO ${s}.refresh_tokens (${REFRESH_TOKEN_COLUMNS.join(', ')}) VALUES (${placeholders(REFRESH_TOKEN_COLUMNS.length)})`;
   const selectToken = `SELECT * FROM ${s}.refresh_tokens WHERE token_hash = $1`;
   const deny = `
     INSERT INTO ${s}.denied_access_tokens (jti, expires_at) VALUES ($1, $2)
@@ -132,7 +126,7 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
       const params = [subject, clientId, now];
       await tx.query(`DELETE FROM ${s}.authorization_codes WHERE subject = $1 AND client_id = $2 AND used_at IS NULL`, [subject, clientId]);
       const placeholders = await tx.query(
-        `INSERT INTO ${s}.grants (${GRANT_COLUMNS})
+        `INSERT INTO ${s}.grants (${GRANT_COLUMNS.join(', ')})
          SELECT grant_id, client_id, subject, scopes, ARRAY[resource], NULL::text, $3::bigint, NULL::bigint, $3::bigint
          FROM ${s}.authorization_codes WHERE subject = $1 AND client_id = $2
          ON CONFLICT (grant_id) DO NOTHING`,
@@ -157,13 +151,13 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
    */
   const rotate = (input: RotateInput): Promise<RotateResult> =>
     db.transaction(async (tx) => {
-      const locked = await tx.query<GrantRow>(
+      const locked = await tx.query<GrantRow<PostgresColumns>>(
         `SELECT * FROM ${s}.grants
          WHERE grant_id = (SELECT grant_id FROM ${s}.refresh_tokens WHERE token_hash = $1) FOR UPDATE`,
         [input.tokenHash],
       );
       const grantRow = locked.rows[0];
-      const tokenRows = await tx.query<RefreshTokenRow>(
+      const tokenRows = await tx.query<RefreshTokenRow<PostgresColumns>>(
         `SELECT * FROM ${s}.refresh_tokens
          WHERE token_hash = ANY($1::text[])
             OR token_hash = (SELECT successor_hash FROM ${s}.refresh_tokens WHERE token_hash = $2)`,
@@ -177,8 +171,8 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
               [grantRow.grant_id],
             )).rows[0]?.latest ?? -1);
       const snapshot = familySnapshot(
-        grantRow === undefined ? undefined : grantFromRow(grantRow),
-        tokenRows.rows.map(refreshTokenFromRow),
+        grantRow === undefined ? undefined : codec.grantFromRow(grantRow),
+        tokenRows.rows.map(codec.refreshTokenFromRow),
         latest,
         [input.tokenHash, input.successor.tokenHash],
       );
@@ -192,7 +186,7 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
             );
             break;
           case 'insertToken':
-            await tx.query(insertToken, refreshTokenParams(write.token));
+            await tx.query(insertToken, codec.refreshTokenParams(write.token));
             break;
           case 'revokeFamily':
             await revokeFamily(tx, write.grantId, write.now);
@@ -203,14 +197,14 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
     });
 
   return {
-    createGrant: async (grant) => void (await db.query(insertGrant, grantParams(grant))),
+    createGrant: async (grant) => void (await db.query(insertGrant, codec.grantParams(grant))),
     getGrant: async (grantId) => {
-      const row = (await db.query<GrantRow>(selectGrant, [grantId])).rows[0];
-      return row && grantFromRow(row);
+      const row = (await db.query<GrantRow<PostgresColumns>>(selectGrant, [grantId])).rows[0];
+      return row && codec.grantFromRow(row);
     },
     saveRefreshToken: async (token) => {
       try {
-        await db.query(insertToken, refreshTokenParams(token));
+        await db.query(insertToken, codec.refreshTokenParams(token));
       } catch (error) {
         // The foreign key is the existence check: atomic with the insert, and no extra read.
         if (error instanceof TypeError && (error.cause as { code?: unknown } | undefined)?.code === '23503') {
@@ -220,8 +214,8 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
       }
     },
     getRefreshToken: async (tokenHash) => {
-      const row = (await db.query<RefreshTokenRow>(selectToken, [tokenHash])).rows[0];
-      return row && refreshTokenFromRow(row);
+      const row = (await db.query<RefreshTokenRow<PostgresColumns>>(selectToken, [tokenHash])).rows[0];
+      return row && codec.refreshTokenFromRow(row);
     },
     rotateRefreshToken: async (input) => {
       checkRotateInput(input);
