@@ -21,7 +21,7 @@ import type {
   ThrottleStore,
   UserStore,
 } from '../authorization-server-contracts.js';
-import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, planKeyRotation, serializeInteraction, unionScopes } from '../authorization-server-store-rules.js';
+import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, liveThrottleState, parseInteraction, planKeyRotation, serializeInteraction, unionScopes } from '../authorization-server-store-rules.js';
 import { type ClientRow, type ConsentRow, type KeyRow, type ThrottleTableRow, type UserRow, CLIENT_COLUMNS, KEY_COLUMNS } from '../sql/authorization-server-rows.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -136,10 +136,8 @@ function createThrottleStore(db: PostgresDatabase, s: string): ThrottleStore {
     },
     release: async (key, now) =>
       void (await db.query(`UPDATE ${s}.throttles SET count = GREATEST(count - 1, 0) WHERE key = $1 AND expires_at > $2`, [key, now])),
-    get: async (key, now) => {
-      const row = read((await db.query<ThrottleTableRow>(`SELECT count, last_at, expires_at FROM ${s}.throttles WHERE key = $1`, [key])).rows[0]);
-      return row !== undefined && row.expiresAt > now ? { count: row.count, lastAt: row.lastAt } : undefined;
-    },
+    get: async (key, now) =>
+      liveThrottleState(read((await db.query<ThrottleTableRow>(`SELECT count, last_at, expires_at FROM ${s}.throttles WHERE key = $1`, [key])).rows[0]), now),
     delete: async (key) => void (await db.query(`DELETE FROM ${s}.throttles WHERE key = $1`, [key])),
   };
 }
@@ -216,7 +214,6 @@ function createConsentStore(db: PostgresDatabase, s: string): ConsentStore {
 }
 
 function createInteractionStore(db: PostgresDatabase, s: string): InteractionStore {
-  const parse = (json: string | undefined): unknown => (json === undefined ? undefined : JSON.parse(json));
   return {
     put: async (id, data, expiresAt) => {
       const json = serializeInteraction(data);
@@ -227,12 +224,12 @@ function createInteractionStore(db: PostgresDatabase, s: string): InteractionSto
       );
     },
     get: async (id, now) =>
-      parse((await db.query<{ data: string }>(`SELECT data FROM ${s}.interactions WHERE id = $1 AND expires_at > $2`, [id, now])).rows[0]?.data),
+      parseInteraction((await db.query<{ data: string }>(`SELECT data FROM ${s}.interactions WHERE id = $1 AND expires_at > $2`, [id, now])).rows[0]?.data),
     // One statement reads and deletes: of concurrent takers on any instance, exactly one gets the row.
     take: async (id, now) => {
       const row = (await db.query<{ data: string; expires_at: number }>(`DELETE FROM ${s}.interactions WHERE id = $1 RETURNING data, expires_at`, [id]))
         .rows[0];
-      return row !== undefined && row.expires_at > now ? parse(row.data) : undefined;
+      return row !== undefined && row.expires_at > now ? parseInteraction(row.data) : undefined;
     },
   };
 }

@@ -19,7 +19,7 @@ import type {
   ThrottleStore,
   UserStore,
 } from '../authorization-server-contracts.js';
-import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, planKeyRotation, serializeInteraction, unionScopes } from '../authorization-server-store-rules.js';
+import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, liveThrottleState, parseInteraction, planKeyRotation, serializeInteraction, unionScopes } from '../authorization-server-store-rules.js';
 import { type ClientRow, type ConsentRow, type KeyRow, type ThrottleTableRow, type UserRow, CLIENT_COLUMNS, KEY_COLUMNS } from '../sql/authorization-server-rows.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, type Guard, guard, openDatabase } from './authorization-server-database.js';
 import { createSqliteCodeStore, createSqliteGrantStore } from './authorization-server-grant-store.js';
@@ -92,11 +92,7 @@ function createThrottleStore(db: BetterSqlite3.Database, call: Guard): ThrottleS
         return attempt.immediate(key, policy, now);
       }),
     release: (key, now) => call(() => void release.run(key, now)),
-    get: (key, now) =>
-      call(() => {
-        const row = read(key);
-        return row !== undefined && row.expiresAt > now ? { count: row.count, lastAt: row.lastAt } : undefined;
-      }),
+    get: (key, now) => call(() => liveThrottleState(read(key), now)),
     delete: (key) => call(() => void remove.run(key)),
   };
 }
@@ -183,14 +179,13 @@ function createInteractionStore(db: BetterSqlite3.Database, call: Guard): Intera
   const take = db.prepare<[string], { data: string; expires_at: number }>(
     'DELETE FROM interactions WHERE id = ? RETURNING data, expires_at',
   );
-  const parse = (json: string | undefined): unknown => (json === undefined ? undefined : JSON.parse(json));
   return {
     put: (id, data, expiresAt) => call(() => void upsert.run(id, serializeInteraction(data), expiresAt)),
-    get: (id, now) => call(() => parse(select.get(id, now))),
+    get: (id, now) => call(() => parseInteraction(select.get(id, now))),
     take: (id, now) =>
       call(() => {
         const row = take.get(id);
-        return row !== undefined && row.expires_at > now ? parse(row.data) : undefined;
+        return row !== undefined && row.expires_at > now ? parseInteraction(row.data) : undefined;
       }),
   };
 }
