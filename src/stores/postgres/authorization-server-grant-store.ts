@@ -26,6 +26,7 @@ import {
   GRANT_COLUMNS,
   REFRESH_TOKEN_COLUMNS,
 } from '../sql/authorization-server-rows.js';
+import { purgeExpiredStatements } from '../sql/purge-expired.js';
 import type { PostgresDatabase, Queryable } from './authorization-server-database.js';
 import { type PostgresColumns, codec, placeholders } from './authorization-server-rows.js';
 
@@ -285,31 +286,13 @@ function familySnapshot(
   return { operations, writes };
 }
 
-/**
- * `purgeExpired` as one transaction. Children of purged grants are deleted explicitly before
- * the grants (not left to `ON DELETE CASCADE`) so that they count in the result, as in memory
- * and SQLite. The grant condition mirrors `isGrantPurgeable` in `authorization-server-store-rules.ts`.
- */
+/** `purgeExpired` (the shared statements) as one transaction. */
 function purge(db: PostgresDatabase, s: string, now: number): Promise<number> {
-  const purgeableGrant = `(g.expires_at IS NOT NULL AND g.expires_at <= $1) OR (
-    NOT EXISTS (SELECT 1 FROM ${s}.refresh_tokens r WHERE r.grant_id = g.grant_id)
-    AND NOT EXISTS (SELECT 1 FROM ${s}.access_tokens a WHERE a.grant_id = g.grant_id)
-    AND (g.revoked_at IS NOT NULL OR g.created_at + $2 <= $1))`;
-  const statements: Array<[string, number[]]> = [
-    [`DELETE FROM ${s}.authorization_codes WHERE expires_at <= $1`, [now]],
-    [`DELETE FROM ${s}.refresh_tokens WHERE expires_at <= $1`, [now]],
-    [`DELETE FROM ${s}.access_tokens WHERE expires_at <= $1`, [now]],
-    [`DELETE FROM ${s}.exchanged_access_tokens WHERE expires_at <= $1`, [now]],
-    [`DELETE FROM ${s}.denied_access_tokens WHERE expires_at <= $1`, [now]],
-    [`DELETE FROM ${s}.interactions WHERE expires_at <= $1`, [now]],
-    [`DELETE FROM ${s}.throttles WHERE expires_at <= $1`, [now]],
-    [`DELETE FROM ${s}.refresh_tokens WHERE grant_id IN (SELECT g.grant_id FROM ${s}.grants g WHERE ${purgeableGrant})`, [now, IDLE_GRANT_PURGE_SECONDS]],
-    [`DELETE FROM ${s}.access_tokens WHERE grant_id IN (SELECT g.grant_id FROM ${s}.grants g WHERE ${purgeableGrant})`, [now, IDLE_GRANT_PURGE_SECONDS]],
-    [`DELETE FROM ${s}.grants AS g WHERE ${purgeableGrant}`, [now, IDLE_GRANT_PURGE_SECONDS]],
-  ];
+  const statements = purgeExpiredStatements({ table: (name) => `${s}.${name}`, now: '$1', idle: '$2' });
   return db.transaction(async (tx) => {
     let removed = 0;
-    for (const [sql, params] of statements) removed += (await tx.query(sql, params)).rowCount;
+    // Positional parameters: a statement must be sent exactly the ones it uses.
+    for (const { sql, bindsIdle } of statements) removed += (await tx.query(sql, bindsIdle ? [now, IDLE_GRANT_PURGE_SECONDS] : [now])).rowCount;
     return removed;
   });
 }

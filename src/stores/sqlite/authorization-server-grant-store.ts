@@ -22,6 +22,7 @@ import {
   GRANT_COLUMNS,
   REFRESH_TOKEN_COLUMNS,
 } from '../sql/authorization-server-rows.js';
+import { purgeExpiredStatements } from '../sql/purge-expired.js';
 import type { Guard } from './authorization-server-database.js';
 import { type Params, type SqliteColumns, codec, namedPlaceholders } from './authorization-server-rows.js';
 
@@ -184,28 +185,12 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
   };
 }
 
-/**
- * `purgeExpired` as one transaction. Children of purged grants are deleted explicitly before
- * the grants (not left to `ON DELETE CASCADE`) so that they count in the result, as in memory.
- * The grant condition mirrors `isGrantPurgeable` in `authorization-server-store-rules.ts`.
- */
+/** `purgeExpired` (the shared statements) as one transaction. */
 function createPurge(db: BetterSqlite3.Database): BetterSqlite3.Transaction<(now: number) => number> {
-  const purgeableGrant = `(g.expires_at IS NOT NULL AND g.expires_at <= @now) OR (
-    NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.grant_id)
-    AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.grant_id)
-    AND (g.revoked_at IS NOT NULL OR g.created_at + @idle <= @now))`;
-  const statements = [
-    'DELETE FROM authorization_codes WHERE expires_at <= @now',
-    'DELETE FROM refresh_tokens WHERE expires_at <= @now',
-    'DELETE FROM access_tokens WHERE expires_at <= @now',
-    'DELETE FROM exchanged_access_tokens WHERE expires_at <= @now',
-    'DELETE FROM denied_access_tokens WHERE expires_at <= @now',
-    'DELETE FROM interactions WHERE expires_at <= @now',
-    'DELETE FROM throttles WHERE expires_at <= @now',
-    `DELETE FROM refresh_tokens WHERE grant_id IN (SELECT g.grant_id FROM grants g WHERE ${purgeableGrant})`,
-    `DELETE FROM access_tokens WHERE grant_id IN (SELECT g.grant_id FROM grants g WHERE ${purgeableGrant})`,
-    `DELETE FROM grants AS g WHERE ${purgeableGrant}`,
-  ].map((sql) => db.prepare<{ now: number; idle: number }>(sql));
+  // Named parameters: a statement ignores the ones it does not use.
+  const statements = purgeExpiredStatements({ table: (name) => name, now: '@now', idle: '@idle' }).map(({ sql }) =>
+    db.prepare<{ now: number; idle: number }>(sql),
+  );
   return db.transaction((now: number) => {
     const params = { now, idle: IDLE_GRANT_PURGE_SECONDS };
     return statements.reduce((removed, statement) => removed + statement.run(params).changes, 0);
