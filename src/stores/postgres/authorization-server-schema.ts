@@ -11,6 +11,7 @@
  *
  * @see https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
  */
+import { pendingMigrations, schemaVersion } from '../sql/migrations.js';
 import type { Queryable } from './authorization-server-database.js';
 
 /** One schema step. Never edit a released migration: add the next one. */
@@ -184,7 +185,7 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** The schema version this code reads and writes. */
-export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);
+export const SCHEMA_VERSION = schemaVersion(MIGRATIONS);
 
 /**
  * Migrations may take longer than one store operation (future ones may rewrite tables), and
@@ -211,13 +212,7 @@ export async function migrate(tx: Queryable, schemaName: string, quoted: string,
   await tx.query(`CREATE TABLE IF NOT EXISTS ${quoted}.schema_version (version integer PRIMARY KEY, applied_at bigint NOT NULL)`);
   const { rows } = await tx.query<{ version: number | null }>(`SELECT MAX(version) AS version FROM ${quoted}.schema_version`);
   const current = rows[0]?.version ?? 0;
-  if (current > SCHEMA_VERSION) {
-    throw new Error(
-      `PostgreSQL store schema version ${current} is newer than this Warden understands (${SCHEMA_VERSION}); upgrade Warden`,
-    );
-  }
-  for (const migration of MIGRATIONS) {
-    if (migration.version <= current) continue;
+  for (const migration of pendingMigrations(MIGRATIONS, current, 'PostgreSQL store')) {
     await tx.query(migration.sql(quoted));
     await tx.query(`INSERT INTO ${quoted}.schema_version (version, applied_at) VALUES ($1, $2)`, [migration.version, now]);
   }
