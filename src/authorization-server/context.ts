@@ -2,7 +2,7 @@ import { DEFAULTS } from '../oauth/defaults.js';
 import { createHmac } from 'node:crypto';
 import { ProofKeyCache } from '../dpop/proof-key-cache.js';
 import { createNonceManager, type NonceManager } from '../dpop/nonce.js';
-import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/as-contracts.js';
+import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/authorization-server-contracts.js';
 import { MetadataDocumentLimits } from './clients/metadata-document-limits.js';
 
 import { PasswordCheckLimiter } from './password-check-limiter.js';

@@ -1,4 +1,4 @@
-import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/as-contracts.js';
+import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/authorization-server-contracts.js';
 import type { ReplayStore } from '../stores/contracts.js';
 import type { DpopMode } from '../oauth/vocabulary.js';
 

@@ -1,6 +1,6 @@
 import { DEFAULTS } from '../oauth/defaults.js';
 import { createPrivateKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
-import type { KeyStore, SigningKeyRecord } from '../stores/as-contracts.js';
+import type { KeyStore, SigningKeyRecord } from '../stores/authorization-server-contracts.js';
 
 /** Published keys as a JWKS (RFC 7517 §5). */
 export interface Jwks {

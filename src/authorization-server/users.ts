@@ -2,7 +2,7 @@
  * Local users of the embedded login (`warden users add|remove|list`): usernames checked,
  * passwords scrypt-hashed (see `password.ts`), never stored or logged in the clear.
  */
-import type { AuthorizationServerStores, UserStore } from '../stores/as-contracts.js';
+import type { AuthorizationServerStores, UserStore } from '../stores/authorization-server-contracts.js';
 import { hashSecret } from './password.js';
 import { WardenError } from '../oauth/errors.js';
 

@@ -13,7 +13,7 @@ import { revokeAuthorization } from '../authorization-server/endpoints/interacti
 import { addUser, listUsers, removeUser, UserError } from '../authorization-server/users.js';
 import { authorizationServerOptions, openAuthorizationServerStores } from '../server/authorization-server.js';
 import { randomToken } from '../server/state-files.js';
-import type { AuthorizationServerStores } from '../stores/as-contracts.js';
+import type { AuthorizationServerStores } from '../stores/authorization-server-contracts.js';
 import { UsageError } from './errors.js';
 
 /** Where the store is: a configuration file, or the state directory of `warden start`. */

@@ -6,7 +6,7 @@ import { canonicalResourceUri } from '../oauth/canonical-uri.js';
 
 import type { DpopMode, PublicJwk, ScopePolicy } from '../oauth/vocabulary.js';
 import type { TrustOptions } from '../resource-server/types.js';
-import type { ThrottlePolicy } from '../stores/as-contracts.js';
+import type { ThrottlePolicy } from '../stores/authorization-server-contracts.js';
 import type { AuthorizationServerInput, ClientInput, ConfigInput, ResourceInput, TrustInput } from './schema.js';
 import { DEFAULTS } from '../oauth/defaults.js';
 

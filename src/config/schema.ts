@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { validateRedirectUri } from '../oauth/redirect-uri.js';
 
-import type { ThrottlePolicy } from '../stores/as-contracts.js';
+import type { ThrottlePolicy } from '../stores/authorization-server-contracts.js';
 import { DEFAULTS } from '../oauth/defaults.js';
 import { ASYMMETRIC_ALGORITHMS } from '../jose/algorithms.js';
 import { unforwardableHeader } from '../gateway/forward-headers.js';

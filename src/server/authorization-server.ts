@@ -16,7 +16,7 @@ import {
   openSqliteAuthorizationServerStores,
   type ReplayStore,
 } from '../stores/index.js';
-import type { AuthorizationServerStores } from '../stores/as-contracts.js';
+import type { AuthorizationServerStores } from '../stores/authorization-server-contracts.js';
 import { StackStartError } from './errors.js';
 import type { StackInfo } from './stack-file.js';
 import { generateDemoCredentials, loadOrCreateDemoCredentials, loadOrCreateSecret, randomToken, StateFileError, type DemoCredentials } from './state-files.js';

@@ -41,11 +41,11 @@ export type {
   AccessTokenLineage,
   UserRecord,
   UserStore,
-} from './as-contracts.js';
+} from './authorization-server-contracts.js';
 export { StoreConflictError } from './store-conflict-error.js';
-export { createMemoryAuthorizationServerStores } from './memory/as-stores.js';
-export type { MemoryAuthorizationServerStoresOptions } from './memory/as-stores.js';
-export { openSqliteAuthorizationServerStores } from './sqlite/as-stores.js';
-export type { SqliteAuthorizationServerStoresOptions } from './sqlite/as-stores.js';
-export { openPostgresAuthorizationServerStores } from './postgres/as-stores.js';
-export type { PostgresAuthorizationServerStoresOptions } from './postgres/as-stores.js';
+export { createMemoryAuthorizationServerStores } from './memory/authorization-server-stores.js';
+export type { MemoryAuthorizationServerStoresOptions } from './memory/authorization-server-stores.js';
+export { openSqliteAuthorizationServerStores } from './sqlite/authorization-server-stores.js';
+export type { SqliteAuthorizationServerStoresOptions } from './sqlite/authorization-server-stores.js';
+export { openPostgresAuthorizationServerStores } from './postgres/authorization-server-stores.js';
+export type { PostgresAuthorizationServerStoresOptions } from './postgres/authorization-server-stores.js';

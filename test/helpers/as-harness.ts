@@ -12,7 +12,7 @@ import type { AuditEvent, AuthorizationServerOptions } from '../../src/authoriza
 import { hashSecret } from '../../src/authorization-server/password.js';
 import { sha256Base64url } from '../../src/authorization-server/pkce.js';
 import { createResourceServer, type ResourceServer } from '../../src/resource-server/index.js';
-import type { ClientRecord } from '../../src/stores/as-contracts.js';
+import type { ClientRecord } from '../../src/stores/authorization-server-contracts.js';
 import type { TestDpopKey } from './test-issuer.js';
 import { createMemoryAuthorizationServerStores, openSqliteAuthorizationServerStores } from '../../src/stores/index.js';
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { ClientRecord } from '../../stores/as-contracts.js';
+import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
 import { InvalidClientError, InvalidRequestError, TemporarilyUnavailableError } from '../../oauth/errors.js';
 import { PASSWORD_CHECK_RETRY_AFTER_SECONDS } from '../password-check-limiter.js';
 import type { AsContext } from '../context.js';

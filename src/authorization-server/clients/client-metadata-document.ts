@@ -2,7 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, isIPv4, type LookupFunction } from 'node:net';
-import type { ClientRecord } from '../../stores/as-contracts.js';
+import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
 import { TemporarilyUnavailableError } from '../../oauth/errors.js';
 import type { AsContext } from '../context.js';
 import type { FetchRefusal } from './metadata-document-limits.js';

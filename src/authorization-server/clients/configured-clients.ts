@@ -1,4 +1,4 @@
-import type { ClientRecord } from '../../stores/as-contracts.js';
+import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
 import type { AsContext } from '../context.js';
 import type { ConfiguredClient } from '../options.js';
 import { hashClientSecret } from '../password.js';

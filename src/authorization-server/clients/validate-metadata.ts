@@ -1,6 +1,6 @@
 import { InvalidClientMetadataError } from '../../oauth/errors.js';
 import { isScopeToken, parseScope } from '../../oauth/scope.js';
-import type { ClientRecord } from '../../stores/as-contracts.js';
+import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
 import { validateRedirectUri } from '../../oauth/redirect-uri.js';
 
 /** Client authentication methods Warden implements at the token endpoint. */

@@ -1,5 +1,5 @@
 import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../../oauth/errors.js';
-import type { AuthorizationCodeRecord, GrantRecord } from '../../stores/as-contracts.js';
+import type { AuthorizationCodeRecord, GrantRecord } from '../../stores/authorization-server-contracts.js';
 import { StoreConflictError } from '../../stores/store-conflict-error.js';
 import type { AsContext } from '../context.js';
 import { issueAccessToken } from '../issue-access-token.js';

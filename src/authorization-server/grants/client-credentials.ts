@@ -1,6 +1,6 @@
 import { InvalidScopeError, UnauthorizedClientError } from '../../oauth/errors.js';
 import { parseScope } from '../../oauth/scope.js';
-import type { ClientRecord } from '../../stores/as-contracts.js';
+import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
 import { issueAccessToken } from '../issue-access-token.js';
 import type { RegisteredResource } from '../resource-registry.js';
 import { accessTokenBinding, buildTokenResponse, parseScopeParam, requireSubset, type GrantHandler } from './token-response.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { InvalidGrantError, InvalidTargetError } from '../../oauth/errors.js';
-import type { ClientRecord, GrantRecord, RefreshTokenRecord } from '../../stores/as-contracts.js';
+import type { ClientRecord, GrantRecord, RefreshTokenRecord } from '../../stores/authorization-server-contracts.js';
 import type { AsContext } from '../context.js';
 import { issueAccessToken } from '../issue-access-token.js';
 import { sha256Base64url } from '../pkce.js';

@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { InvalidDpopProofError, InvalidRequestError, InvalidScopeError, TemporarilyUnavailableError } from '../../oauth/errors.js';
 import { isScopeToken, parseScope } from '../../oauth/scope.js';
-import type { ClientRecord } from '../../stores/as-contracts.js';
+import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
 import { StoreUnavailableError } from '../../stores/contracts.js';
 import type { AsContext } from '../context.js';
 import type { Endpoint } from '../endpoint.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../contracts.js';
-import { describeReplayStoreConformance } from '../replay-store.conformance.js';
+import { describeReplayStoreConformance } from '../conformance/replay-store.conformance.js';
 import { MemoryReplayStore } from './replay-store.js';
 
 let clock = 0;

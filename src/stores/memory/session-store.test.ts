@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StoreUnavailableError } from '../contracts.js';
-import { describeSessionStoreConformance } from '../session-store.conformance.js';
+import { describeSessionStoreConformance } from '../conformance/session-store.conformance.js';
 import { MemorySessionStore } from './session-store.js';
 
 describeSessionStoreConformance('memory', async () => new MemorySessionStore());

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, hasRedisServerBinary, RedisServerProcess } from '../../../test/helpers/redis-server.js';
 import { requireService, testService } from '../../../test/helpers/services.js';
 import { StoreUnavailableError } from '../contracts.js';
-import { describeReplayStoreConformance } from '../replay-store.conformance.js';
+import { describeReplayStoreConformance } from '../conformance/replay-store.conformance.js';
 import { createRedisReplayStore } from './replay-store.js';
 
 const redis = await testService('redis');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService, testService } from '../../../test/helpers/services.js';
-import { describeSessionStoreConformance } from '../session-store.conformance.js';
+import { describeSessionStoreConformance } from '../conformance/session-store.conformance.js';
 import { createRedisSessionStore } from './session-store.js';
 
 const redis = await testService('redis');

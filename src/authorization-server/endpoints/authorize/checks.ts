@@ -12,7 +12,7 @@ import {
   UnsupportedResponseTypeError,
 } from '../../../oauth/errors.js';
 import { isScopeToken, missingScopes, parseScope } from '../../../oauth/scope.js';
-import type { ClientRecord } from '../../../stores/as-contracts.js';
+import type { ClientRecord } from '../../../stores/authorization-server-contracts.js';
 import { matchRedirectUri } from '../../../oauth/redirect-uri.js';
 import { getClient } from '../../clients/get-client.js';
 import type { AsContext } from '../../context.js';

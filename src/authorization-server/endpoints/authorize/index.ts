@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { toWireError } from '../../../oauth/error-response.js';
-import type { ClientRecord } from '../../../stores/as-contracts.js';
+import type { ClientRecord } from '../../../stores/authorization-server-contracts.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
 import { sendHtml, unavailableRetryAfter } from '../../http.js';

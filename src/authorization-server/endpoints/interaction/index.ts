@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AccessDeniedError, isOAuthError } from '../../../oauth/errors.js';
-import type { UserRecord } from '../../../stores/as-contracts.js';
+import type { UserRecord } from '../../../stores/authorization-server-contracts.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
 import { readForm, unavailableRetryAfter } from '../../http.js';

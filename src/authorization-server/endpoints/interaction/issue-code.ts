@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { AuthorizationCodeRecord, ClientRecord } from '../../../stores/as-contracts.js';
+import type { AuthorizationCodeRecord, ClientRecord } from '../../../stores/authorization-server-contracts.js';
 import { noteClientUsed } from '../register/limits.js';
 import type { AsContext } from '../../context.js';
 import { sha256Base64url } from '../../pkce.js';

@@ -7,7 +7,7 @@
  * @see https://pages.nist.gov/800-63-3/sp800-63b.html#throttle
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryAuthorizationServerStores } from '../../../stores/memory/as-stores.js';
+import { createMemoryAuthorizationServerStores } from '../../../stores/memory/authorization-server-stores.js';
 import { createAuthorizationServer } from '../../create-authorization-server.js';
 import { csrfOf, get, PASSWORD, pkcePair, postForm, RESOURCE, startAuthorizationServer, type TestAs } from '../../../../test/helpers/login-flow.js';
 import { addUser } from '../../users.js';

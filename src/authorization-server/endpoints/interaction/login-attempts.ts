@@ -3,7 +3,7 @@
  * per interaction, and throttles per (account, source) and per account that slow repeated
  * failures down — never a lock-out the real user cannot get past.
  */
-import type { ThrottlePolicy } from '../../../stores/as-contracts.js';
+import type { ThrottlePolicy } from '../../../stores/authorization-server-contracts.js';
 import type { AsContext } from '../../context.js';
 import { DEFAULTS } from '../../../oauth/defaults.js';
 

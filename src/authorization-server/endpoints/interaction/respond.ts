@@ -1,6 +1,6 @@
 /** How the interaction pages answer: the login, consent and error pages with their headers. */
 import type { ServerResponse } from 'node:http';
-import type { ClientRecord } from '../../../stores/as-contracts.js';
+import type { ClientRecord } from '../../../stores/authorization-server-contracts.js';
 import type { AsContext } from '../../context.js';
 import { HTML_SECURITY_HEADERS, sendHtml } from '../../http.js';
 import type { RegisteredResource } from '../../resource-registry.js';

@@ -2,7 +2,7 @@ import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectError, BACKENDS, basic, RESOURCE, SECRETS, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
 import { createDpopKey, createTestIssuer } from '../../../../test/helpers/test-issuer.js';
-import { createMemoryAuthorizationServerStores } from '../../../stores/memory/as-stores.js';
+import { createMemoryAuthorizationServerStores } from '../../../stores/memory/authorization-server-stores.js';
 import { createAuthorizationServer } from '../../create-authorization-server.js';
 
 

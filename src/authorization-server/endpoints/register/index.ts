@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { InvalidClientMetadataError, InvalidRequestError, TemporarilyUnavailableError } from '../../../oauth/errors.js';
-import type { ClientRecord } from '../../../stores/as-contracts.js';
+import type { ClientRecord } from '../../../stores/authorization-server-contracts.js';
 import { clientRecordFromMetadata, parseClientMetadataJson, validateClientMetadata, type ValidatedClientMetadata } from '../../clients/validate-metadata.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';

@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectError, REDIRECT_URI, RESOURCE, startHarness, type Harness } from '../../../../test/helpers/as-harness.js';
 import { StoreUnavailableError } from '../../../stores/contracts.js';
-import { createMemoryAuthorizationServerStores } from '../../../stores/memory/as-stores.js';
+import { createMemoryAuthorizationServerStores } from '../../../stores/memory/authorization-server-stores.js';
 import { createAuthorizationServer } from '../../create-authorization-server.js';
 import { DEFAULTS } from '../../../oauth/defaults.js';
 

@@ -1,5 +1,5 @@
 import { InvalidRequestError, isOAuthError } from '../../../oauth/errors.js';
-import type { ClientRecord } from '../../../stores/as-contracts.js';
+import type { ClientRecord } from '../../../stores/authorization-server-contracts.js';
 import { authenticateClient } from '../../clients/client-auth.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';

@@ -9,7 +9,7 @@
  *
  * @see https://www.postgresql.org/docs/current/transaction-iso.html#XACT-READ-COMMITTED
  */
-import type { CodeStore, ConsumeResult, GrantRecord, GrantStore, RefreshTokenRecord, RotateResult } from '../as-contracts.js';
+import type { CodeStore, ConsumeResult, GrantRecord, GrantStore, RefreshTokenRecord, RotateResult } from '../authorization-server-contracts.js';
 import {
   type FamilyOperations,
   type RotateInput,
@@ -17,8 +17,7 @@ import {
   checkExchangedFrom,
   checkRotateInput,
   rotateRefreshTokenWith,
-} from '../as-store-rules.js';
-import type { PostgresDatabase, Queryable } from './as-database.js';
+} from '../authorization-server-store-rules.js';
 import {
   type CodeRow,
   type GrantRow,
@@ -26,18 +25,14 @@ import {
   CODE_COLUMNS,
   GRANT_COLUMNS,
   REFRESH_TOKEN_COLUMNS,
-  codeFromRow,
-  codeParams,
-  grantFromRow,
-  grantParams,
-  placeholders,
-  refreshTokenFromRow,
-  refreshTokenParams,
-} from './as-rows.js';
+} from '../sql/authorization-server-rows.js';
+import { purgeExpiredStatements } from '../sql/purge-expired.js';
+import type { PostgresDatabase, Queryable } from './authorization-server-database.js';
+import { type PostgresColumns, codec, placeholders } from './authorization-server-rows.js';
 
 /** Creates the {@link CodeStore} in schema `s` (quoted). */
 export function createPostgresCodeStore(db: PostgresDatabase, s: string): CodeStore {
-  const insert = `INSERT INTO ${s}.authorization_codes (${CODE_COLUMNS}) VALUES (${placeholders(11)})`;
+  const insert = `INSERT INTO ${s}.authorization_codes (${CODE_COLUMNS.join(', ')}) VALUES (${placeholders(CODE_COLUMNS.length)})`;
   // One statement: the UPDATE claims the code (of concurrent claimers the server lets exactly one
   // match `used_at IS NULL`); the fallback SELECT tells a redeemed code from an unknown one. The
   // SELECT reads the statement's snapshot, which may predate a concurrent claim, so `fresh` comes
@@ -53,22 +48,22 @@ export function createPostgresCodeStore(db: PostgresDatabase, s: string): CodeSt
     SELECT *, false AS fresh FROM ${s}.authorization_codes
     WHERE code_hash = $1 AND expires_at > $2 AND NOT EXISTS (SELECT 1 FROM claimed)`;
   return {
-    save: async (code) => void (await db.query(insert, codeParams(code))),
+    save: async (code) => void (await db.query(insert, codec.codeParams(code))),
     consume: async (codeHash, now): Promise<ConsumeResult> => {
-      const { rows } = await db.query<CodeRow & { fresh: boolean }>(consume, [codeHash, now]);
+      const { rows } = await db.query<CodeRow<PostgresColumns> & { fresh: boolean }>(consume, [codeHash, now]);
       const row = rows[0];
       if (row === undefined) return { state: 'unknown' };
       // Kept, marked, until it expires: a second redemption must be detected, not look unknown.
-      return { state: row.fresh ? 'fresh' : 'reused', code: codeFromRow(row) };
+      return { state: row.fresh ? 'fresh' : 'reused', code: codec.codeFromRow(row) };
     },
   };
 }
 
 /** Creates the {@link GrantStore} in schema `s` (quoted). */
 export function createPostgresGrantStore(db: PostgresDatabase, s: string): GrantStore {
-  const insertGrant = `INSERT INTO ${s}.grants (${GRANT_COLUMNS}) VALUES (${placeholders(9)})`;
+  const insertGrant = `INSERT INTO ${s}.grants (${GRANT_COLUMNS.join(', ')}) VALUES (${placeholders(GRANT_COLUMNS.length)})`;
   const selectGrant = `SELECT * FROM ${s}.grants WHERE grant_id = $1`;
-  const insertToken = `INSERT INTO ${s}.refresh_tokens (${REFRESH_TOKEN_COLUMNS}) VALUES (${placeholders(11)})`;
+  const insertToken = `INSERT INTO ${s}.refresh_tokens (${REFRESH_TOKEN_COLUMNS.join(', ')}) VALUES (${placeholders(REFRESH_TOKEN_COLUMNS.length)})`;
   const selectToken = `SELECT * FROM ${s}.refresh_tokens WHERE token_hash = $1`;
   const deny = `
     INSERT INTO ${s}.denied_access_tokens (jti, expires_at) VALUES ($1, $2)
@@ -132,7 +127,7 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
       const params = [subject, clientId, now];
       await tx.query(`DELETE FROM ${s}.authorization_codes WHERE subject = $1 AND client_id = $2 AND used_at IS NULL`, [subject, clientId]);
       const placeholders = await tx.query(
-        `INSERT INTO ${s}.grants (${GRANT_COLUMNS})
+        `INSERT INTO ${s}.grants (${GRANT_COLUMNS.join(', ')})
          SELECT grant_id, client_id, subject, scopes, ARRAY[resource], NULL::text, $3::bigint, NULL::bigint, $3::bigint
          FROM ${s}.authorization_codes WHERE subject = $1 AND client_id = $2
          ON CONFLICT (grant_id) DO NOTHING`,
@@ -157,13 +152,13 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
    */
   const rotate = (input: RotateInput): Promise<RotateResult> =>
     db.transaction(async (tx) => {
-      const locked = await tx.query<GrantRow>(
+      const locked = await tx.query<GrantRow<PostgresColumns>>(
         `SELECT * FROM ${s}.grants
          WHERE grant_id = (SELECT grant_id FROM ${s}.refresh_tokens WHERE token_hash = $1) FOR UPDATE`,
         [input.tokenHash],
       );
       const grantRow = locked.rows[0];
-      const tokenRows = await tx.query<RefreshTokenRow>(
+      const tokenRows = await tx.query<RefreshTokenRow<PostgresColumns>>(
         `SELECT * FROM ${s}.refresh_tokens
          WHERE token_hash = ANY($1::text[])
             OR token_hash = (SELECT successor_hash FROM ${s}.refresh_tokens WHERE token_hash = $2)`,
@@ -177,8 +172,8 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
               [grantRow.grant_id],
             )).rows[0]?.latest ?? -1);
       const snapshot = familySnapshot(
-        grantRow === undefined ? undefined : grantFromRow(grantRow),
-        tokenRows.rows.map(refreshTokenFromRow),
+        grantRow === undefined ? undefined : codec.grantFromRow(grantRow),
+        tokenRows.rows.map(codec.refreshTokenFromRow),
         latest,
         [input.tokenHash, input.successor.tokenHash],
       );
@@ -192,7 +187,7 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
             );
             break;
           case 'insertToken':
-            await tx.query(insertToken, refreshTokenParams(write.token));
+            await tx.query(insertToken, codec.refreshTokenParams(write.token));
             break;
           case 'revokeFamily':
             await revokeFamily(tx, write.grantId, write.now);
@@ -203,14 +198,14 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
     });
 
   return {
-    createGrant: async (grant) => void (await db.query(insertGrant, grantParams(grant))),
+    createGrant: async (grant) => void (await db.query(insertGrant, codec.grantParams(grant))),
     getGrant: async (grantId) => {
-      const row = (await db.query<GrantRow>(selectGrant, [grantId])).rows[0];
-      return row && grantFromRow(row);
+      const row = (await db.query<GrantRow<PostgresColumns>>(selectGrant, [grantId])).rows[0];
+      return row && codec.grantFromRow(row);
     },
     saveRefreshToken: async (token) => {
       try {
-        await db.query(insertToken, refreshTokenParams(token));
+        await db.query(insertToken, codec.refreshTokenParams(token));
       } catch (error) {
         // The foreign key is the existence check: atomic with the insert, and no extra read.
         if (error instanceof TypeError && (error.cause as { code?: unknown } | undefined)?.code === '23503') {
@@ -220,8 +215,8 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
       }
     },
     getRefreshToken: async (tokenHash) => {
-      const row = (await db.query<RefreshTokenRow>(selectToken, [tokenHash])).rows[0];
-      return row && refreshTokenFromRow(row);
+      const row = (await db.query<RefreshTokenRow<PostgresColumns>>(selectToken, [tokenHash])).rows[0];
+      return row && codec.refreshTokenFromRow(row);
     },
     rotateRefreshToken: async (input) => {
       checkRotateInput(input);
@@ -291,31 +286,13 @@ function familySnapshot(
   return { operations, writes };
 }
 
-/**
- * `purgeExpired` as one transaction. Children of purged grants are deleted explicitly before
- * the grants (not left to `ON DELETE CASCADE`) so that they count in the result, as in memory
- * and SQLite. The grant condition mirrors `isGrantPurgeable` in `as-store-rules.ts`.
- */
+/** `purgeExpired` (the shared statements) as one transaction. */
 function purge(db: PostgresDatabase, s: string, now: number): Promise<number> {
-  const purgeableGrant = `(g.expires_at IS NOT NULL AND g.expires_at <= $1) OR (
-    NOT EXISTS (SELECT 1 FROM ${s}.refresh_tokens r WHERE r.grant_id = g.grant_id)
-    AND NOT EXISTS (SELECT 1 FROM ${s}.access_tokens a WHERE a.grant_id = g.grant_id)
-    AND (g.revoked_at IS NOT NULL OR g.created_at + $2 <= $1))`;
-  const statements: Array<[string, number[]]> = [
-    [`DELETE FROM ${s}.authorization_codes WHERE expires_at <= $1`, [now]],
-    [`DELETE FROM ${s}.refresh_tokens WHERE expires_at <= $1`, [now]],
-    [`DELETE FROM ${s}.access_tokens WHERE expires_at <= $1`, [now]],
-    [`DELETE FROM ${s}.exchanged_access_tokens WHERE expires_at <= $1`, [now]],
-    [`DELETE FROM ${s}.denied_access_tokens WHERE expires_at <= $1`, [now]],
-    [`DELETE FROM ${s}.interactions WHERE expires_at <= $1`, [now]],
-    [`DELETE FROM ${s}.throttles WHERE expires_at <= $1`, [now]],
-    [`DELETE FROM ${s}.refresh_tokens WHERE grant_id IN (SELECT g.grant_id FROM ${s}.grants g WHERE ${purgeableGrant})`, [now, IDLE_GRANT_PURGE_SECONDS]],
-    [`DELETE FROM ${s}.access_tokens WHERE grant_id IN (SELECT g.grant_id FROM ${s}.grants g WHERE ${purgeableGrant})`, [now, IDLE_GRANT_PURGE_SECONDS]],
-    [`DELETE FROM ${s}.grants AS g WHERE ${purgeableGrant}`, [now, IDLE_GRANT_PURGE_SECONDS]],
-  ];
+  const statements = purgeExpiredStatements({ table: (name) => `${s}.${name}`, now: '$1', idle: '$2' });
   return db.transaction(async (tx) => {
     let removed = 0;
-    for (const [sql, params] of statements) removed += (await tx.query(sql, params)).rowCount;
+    // Positional parameters: a statement must be sent exactly the ones it uses.
+    for (const { sql, bindsIdle } of statements) removed += (await tx.query(sql, bindsIdle ? [now, IDLE_GRANT_PURGE_SECONDS] : [now])).rowCount;
     return removed;
   });
 }

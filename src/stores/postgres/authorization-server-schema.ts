@@ -11,7 +11,8 @@
  *
  * @see https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
  */
-import type { Queryable } from './as-database.js';
+import { pendingMigrations, schemaVersion } from '../sql/migrations.js';
+import type { Queryable } from './authorization-server-database.js';
 
 /** One schema step. Never edit a released migration: add the next one. */
 export interface Migration {
@@ -184,7 +185,7 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** The schema version this code reads and writes. */
-export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);
+export const SCHEMA_VERSION = schemaVersion(MIGRATIONS);
 
 /**
  * Migrations may take longer than one store operation (future ones may rewrite tables), and
@@ -204,19 +205,14 @@ export const MIGRATION_TIMEOUT_MS = 60_000;
  */
 export async function migrate(tx: Queryable, schemaName: string, quoted: string, now: number = Math.floor(Date.now() / 1000)): Promise<void> {
   // Keyed by schema, so deployments sharing a database in separate schemas do not wait on each other.
+  // The key keeps the module's old name: instances of every version must take the same lock.
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`warden:as-schema:${schemaName}`]);
   // IF NOT EXISTS alone is not race-free (concurrent CREATEs can still collide): the lock is.
   await tx.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
   await tx.query(`CREATE TABLE IF NOT EXISTS ${quoted}.schema_version (version integer PRIMARY KEY, applied_at bigint NOT NULL)`);
   const { rows } = await tx.query<{ version: number | null }>(`SELECT MAX(version) AS version FROM ${quoted}.schema_version`);
   const current = rows[0]?.version ?? 0;
-  if (current > SCHEMA_VERSION) {
-    throw new Error(
-      `PostgreSQL store schema version ${current} is newer than this Warden understands (${SCHEMA_VERSION}); upgrade Warden`,
-    );
-  }
-  for (const migration of MIGRATIONS) {
-    if (migration.version <= current) continue;
+  for (const migration of pendingMigrations(MIGRATIONS, current, 'PostgreSQL store')) {
     await tx.query(migration.sql(quoted));
     await tx.query(`INSERT INTO ${quoted}.schema_version (version, applied_at) VALUES ($1, $2)`, [migration.version, now]);
   }

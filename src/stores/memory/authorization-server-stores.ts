@@ -24,7 +24,7 @@ import type {
   ThrottleStore,
   UserRecord,
   UserStore,
-} from '../as-contracts.js';
+} from '../authorization-server-contracts.js';
 import {
   type FamilyOperations,
   type ThrottleRow,
@@ -34,11 +34,13 @@ import {
   checkKeyPut,
   checkRotateInput,
   isGrantPurgeable,
+  liveThrottleState,
+  parseInteraction,
   planKeyRotation,
   rotateRefreshTokenWith,
   serializeInteraction,
   unionScopes,
-} from '../as-store-rules.js';
+} from '../authorization-server-store-rules.js';
 import { StoreUnavailableError } from '../contracts.js';
 import { StoreConflictError } from '../store-conflict-error.js';
 
@@ -307,12 +309,12 @@ export function createMemoryAuthorizationServerStores(
   const interactionStore: InteractionStore = {
     put: (id, data, expiresAt) =>
       atomically(() => void interactions.set(id, { json: serializeInteraction(data), expiresAt })),
-    get: (id, now) => atomically(() => parseOrUndefined(liveInteraction(id, now))),
+    get: (id, now) => atomically(() => parseInteraction(liveInteraction(id, now))),
     take: (id, now) =>
       atomically(() => {
         const json = liveInteraction(id, now);
         interactions.delete(id);
-        return parseOrUndefined(json);
+        return parseInteraction(json);
       }),
   };
 
@@ -348,11 +350,7 @@ export function createMemoryAuthorizationServerStores(
         const row = throttles.get(key);
         if (row !== undefined && row.expiresAt > now) row.count = Math.max(0, row.count - 1);
       }),
-    get: (key, now) =>
-      atomically(() => {
-        const row = throttles.get(key);
-        return row !== undefined && row.expiresAt > now ? { count: row.count, lastAt: row.lastAt } : undefined;
-      }),
+    get: (key, now) => atomically(() => liveThrottleState(throttles.get(key), now)),
     delete: (key) => atomically(() => void throttles.delete(key)),
   };
 
@@ -374,10 +372,6 @@ export function createMemoryAuthorizationServerStores(
 
 function copyOrUndefined<T>(value: T | undefined): T | undefined {
   return value === undefined ? undefined : structuredClone(value);
-}
-
-function parseOrUndefined(json: string | undefined): unknown {
-  return json === undefined ? undefined : (JSON.parse(json) as unknown);
 }
 
 function compare(a: string, b: string): number {

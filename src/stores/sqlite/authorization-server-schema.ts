@@ -7,6 +7,7 @@
  * hashes callers pass in (code, refresh-token and client-secret hashes).
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { pendingMigrations, schemaVersion } from '../sql/migrations.js';
 
 /** One schema step. Never edit a released migration: add the next one. */
 export interface Migration {
@@ -178,7 +179,7 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** The schema version this code reads and writes. */
-export const SCHEMA_VERSION = MIGRATIONS.reduce((latest, migration) => Math.max(latest, migration.version), 0);
+export const SCHEMA_VERSION = schemaVersion(MIGRATIONS);
 
 /**
  * Brings `db` to {@link SCHEMA_VERSION}. Refuses a database written by a newer Warden rather
@@ -190,14 +191,9 @@ export function migrate(db: BetterSqlite3.Database, now: number = Math.floor(Dat
   const apply = db.transaction(() => {
     db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
     const current = (db.prepare('SELECT MAX(version) FROM schema_version').pluck().get() as number | null) ?? 0;
-    if (current > SCHEMA_VERSION) {
-      throw new Error(
-        `SQLite store schema version ${current} is newer than this Warden understands (${SCHEMA_VERSION}); upgrade Warden`,
-      );
-    }
+    const pending = pendingMigrations(MIGRATIONS, current, 'SQLite store');
     const record = db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)');
-    for (const migration of MIGRATIONS) {
-      if (migration.version <= current) continue;
+    for (const migration of pending) {
       db.exec(migration.sql);
       record.run(migration.version, now);
     }

@@ -1,7 +1,7 @@
 /**
- * The authorization-server store contracts (`as-contracts.ts`) as one vitest suite. Every
- * backend runs it, so "exactly one `fresh`", "exactly one `rotated`" and "reuse revokes the
- * family" mean the same thing in memory, in SQLite and anywhere else.
+ * The authorization-server store contracts (`authorization-server-contracts.ts`) as one vitest
+ * suite. Every backend runs it, so "exactly one `fresh`", "exactly one `rotated`" and "reuse
+ * revokes the family" mean the same thing in memory, in SQLite and anywhere else.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
  * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2
@@ -16,10 +16,10 @@ import type {
   RefreshTokenRecord,
   RotateResult,
   SigningKeyRecord,
-} from './as-contracts.js';
-import { IDLE_GRANT_PURGE_SECONDS } from './as-store-rules.js';
-import { StoreUnavailableError } from './contracts.js';
-import { StoreConflictError } from './store-conflict-error.js';
+} from '../authorization-server-contracts.js';
+import { IDLE_GRANT_PURGE_SECONDS } from '../authorization-server-store-rules.js';
+import { StoreUnavailableError } from '../contracts.js';
+import { StoreConflictError } from '../store-conflict-error.js';
 
 /** A fixed clock: the stores take time as arguments, so tests never wait. */
 const T0 = 1_700_000_000;

@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { StoreUnavailableError } from '../contracts.js';
 import { StoreConflictError } from '../store-conflict-error.js';
-import { migrate } from './as-schema.js';
+import { migrate } from './authorization-server-schema.js';
 
 /** How long a write waits for another connection's write lock before giving up (503). */
 export const DEFAULT_BUSY_TIMEOUT_MS = 5000;

@@ -11,14 +11,14 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireService, testService } from '../../../test/helpers/services.js';
-import type { AuthorizationServerStores, RefreshTokenRecord, RotateResult } from '../as-contracts.js';
-import { describeAuthorizationServerStoresConformance } from '../as-stores.conformance.js';
+import type { AuthorizationServerStores, RotateResult } from '../authorization-server-contracts.js';
+import { describeAuthorizationServerStoresConformance } from '../conformance/authorization-server-stores.conformance.js';
+import { T0, describeDurableStoresConformance, grant, token } from '../conformance/durable-stores.conformance.js';
 import { StoreUnavailableError } from '../contracts.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './as-schema.js';
-import { type PostgresAuthorizationServerStoresOptions, openPostgresAuthorizationServerStores } from './as-stores.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './authorization-server-schema.js';
+import { type PostgresAuthorizationServerStoresOptions, openPostgresAuthorizationServerStores } from './authorization-server-stores.js';
 
 const postgres = await testService('postgres');
-const T0 = 1_700_000_000;
 
 const schemas: string[] = [];
 const freshSchema = (): string => {
@@ -34,16 +34,6 @@ let admin: pg.Client;
 const open = (options: Partial<PostgresAuthorizationServerStoresOptions> = {}): Promise<AuthorizationServerStores> =>
   openPostgresAuthorizationServerStores({ url, schema: freshSchema(), ...options });
 
-const grant = { grantId: 'g1', clientId: 'c1', subject: 'alice', scopes: ['a'], resources: ['https://mcp.example/mcp'], createdAt: T0 };
-const token = (tokenHash: string, generation: number, grantId = 'g1'): RefreshTokenRecord => ({
-  tokenHash,
-  grantId,
-  generation,
-  scopes: ['a'],
-  resources: ['https://mcp.example/mcp'],
-  issuedAt: T0,
-  expiresAt: T0 + 86_400,
-});
 const code = (codeHash: string) => ({
   codeHash, clientId: 'c1', redirectUri: 'https://c.example/cb', resource: 'https://mcp.example/mcp', scopes: ['a'],
   subject: 'alice', codeChallenge: 'ch', grantId: 'g2', authTime: T0, expiresAt: T0 + 60,
@@ -65,6 +55,27 @@ describe.skipIf(postgres.skip)(`PostgreSQL authorization-server stores${postgres
   });
 
   describeAuthorizationServerStoresConformance('postgres', () => open());
+  describeDurableStoresConformance('postgres', {
+    freshPlace: () => {
+      const schema = freshSchema();
+      return () => openPostgresAuthorizationServerStores({ url, schema });
+    },
+    placeAtVersion1: async () => {
+      const schema = freshSchema();
+      const s = `"${schema}"`;
+      await admin.query(`CREATE SCHEMA ${s}`);
+      await admin.query(`CREATE TABLE ${s}.schema_version (version integer PRIMARY KEY, applied_at bigint NOT NULL)`);
+      await admin.query(MIGRATIONS[0]!.sql(s));
+      await admin.query(`INSERT INTO ${s}.schema_version VALUES (1, $1)`, [T0]);
+      await admin.query(`INSERT INTO ${s}.grants (grant_id, client_id, subject, scopes, resources, created_at) VALUES ('g1', 'c1', 'alice', '{a}', '{https://mcp.example/mcp}', $1)`, [T0]);
+      await admin.query(
+        `INSERT INTO ${s}.clients (client_id, token_endpoint_auth_method, redirect_uris, grant_types, response_types, source, created_at)
+         VALUES ('old-client', 'none', '{}', '{}', '{}', 'registered', $1)`,
+        [T0],
+      );
+      return () => openPostgresAuthorizationServerStores({ url, schema });
+    },
+  });
 
   describe('schema and migrations', () => {
     it('creates its tables in the named schema and records each schema version once, however often it is opened', async () => {
@@ -93,32 +104,6 @@ describe.skipIf(postgres.skip)(`PostgreSQL authorization-server stores${postgres
         for (const stores of opened) expect(await stores.users.list()).toEqual(['alice']);
       } finally {
         await Promise.all(opened.map((stores) => stores.close()));
-      }
-    });
-
-    it('brings a schema of version 1 up to date, keeping its data', async () => {
-      const schema = freshSchema();
-      const s = `"${schema}"`;
-      await admin.query(`CREATE SCHEMA ${s}`);
-      await admin.query(`CREATE TABLE ${s}.schema_version (version integer PRIMARY KEY, applied_at bigint NOT NULL)`);
-      await admin.query(MIGRATIONS[0]!.sql(s));
-      await admin.query(`INSERT INTO ${s}.schema_version VALUES (1, $1)`, [T0]);
-      await admin.query(`INSERT INTO ${s}.grants (grant_id, client_id, subject, scopes, resources, created_at) VALUES ('g1', 'c1', 'alice', '{a}', '{https://mcp.example/mcp}', $1)`, [T0]);
-      await admin.query(
-        `INSERT INTO ${s}.clients (client_id, token_endpoint_auth_method, redirect_uris, grant_types, response_types, source, created_at)
-         VALUES ('old-client', 'none', '{}', '{}', '{}', 'registered', $1)`,
-        [T0],
-      );
-      const stores = await openPostgresAuthorizationServerStores({ url, schema });
-      try {
-        expect(await stores.grants.getGrant('g1')).toEqual(grant);
-        await stores.grants.recordExchangedAccessToken('x', ['s'], T0 + 60);
-        expect(await stores.grants.getAccessTokenLineage('x')).toEqual({ exchangedFrom: ['s'] });
-        // A client registered before usage was recorded counts as used: it never expires as unused.
-        expect((await stores.clients.get('old-client'))?.usedAt).toBe(T0);
-        expect(await stores.clients.deleteUnused(T0 + 10 * 86_400)).toBe(0);
-      } finally {
-        await stores.close();
       }
     });
 
@@ -390,54 +375,4 @@ describe.skipIf(postgres.skip)(`PostgreSQL authorization-server stores${postgres
       expect(keys.filter((k) => k.state === 'next')).toHaveLength(1);
     });
   });
-
-  it('durability: clients, users, consents, grants, refresh tokens, codes and keys survive close and reopen', async () => {
-    const schema = freshSchema();
-    const write = await openPostgresAuthorizationServerStores({ url, schema });
-    await write.clients.put({
-      clientId: 'c1', tokenEndpointAuthMethod: 'client_secret_post', secretHash: 'scrypt$x', redirectUris: ['https://c.example/cb'],
-      grantTypes: ['authorization_code'], responseTypes: ['code'], source: 'configured', createdAt: T0,
-    });
-    await write.users.put({ username: 'alice', passwordHash: 'scrypt$y', createdAt: T0 });
-    await write.consents.put({ subject: 'alice', clientId: 'c1', resource: 'https://mcp.example/mcp', scopes: ['a'], grantedAt: T0 });
-    await write.grants.createGrant(grant);
-    await write.grants.saveRefreshToken(token('rt-0', 0));
-    await write.grants.recordAccessToken('g1', 'at-0', T0 + 600);
-    const rotation = { tokenHash: 'rt-0', successor: token('rt-1', 1), fingerprint: 'fp', graceSeconds: 10, now: T0 + 1 };
-    expect((await write.grants.rotateRefreshToken(rotation)).state).toBe('rotated');
-    await write.codes.save(code('code-1'));
-    expect((await write.codes.consume('code-1', T0 + 1)).state).toBe('fresh');
-    const signingKey = { kid: 'k1', alg: 'ES256' as const, privateJwk: { kty: 'EC', d: 'd' }, publicJwk: { kty: 'EC' }, createdAt: T0 };
-    await write.keys.rotate({ newNext: { ...signingKey, state: 'next' }, retireAfter: T0 + 1 });
-    const before = await snapshot(write);
-    await write.close();
-    await expect(write.users.list()).rejects.toBeInstanceOf(StoreUnavailableError);
-
-    const read = await openPostgresAuthorizationServerStores({ url, schema });
-    try {
-      expect(await snapshot(read)).toEqual(before);
-      expect(before.keys).toEqual([{ ...signingKey, state: 'current' }]);
-      // The rotation state survived: a retry still gets the same successor, the code stays used.
-      expect(await read.grants.rotateRefreshToken({ ...rotation, successor: token('rt-x', 1), now: T0 + 2 })).toMatchObject({
-        state: 'retry',
-        successor: { tokenHash: 'rt-1' },
-      });
-      expect((await read.codes.consume('code-1', T0 + 2)).state).toBe('reused');
-    } finally {
-      await read.close();
-    }
-  });
 });
-
-async function snapshot(stores: AuthorizationServerStores): Promise<Record<string, unknown>> {
-  return {
-    client: await stores.clients.get('c1'),
-    users: await stores.users.list(),
-    user: await stores.users.get('alice'),
-    consents: await stores.consents.list('alice'),
-    grant: await stores.grants.getGrant('g1'),
-    rt0: await stores.grants.getRefreshToken('rt-0'),
-    rt1: await stores.grants.getRefreshToken('rt-1'),
-    keys: await stores.keys.list(),
-  };
-}

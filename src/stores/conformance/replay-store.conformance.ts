@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_REPLAY_KEY_LENGTH, MAX_REPLAY_TTL_SECONDS } from './claim-arguments.js';
-import { type ReplayStore, StoreUnavailableError } from './contracts.js';
+import { MAX_REPLAY_KEY_LENGTH, MAX_REPLAY_TTL_SECONDS } from '../claim-arguments.js';
+import { type ReplayStore, StoreUnavailableError } from '../contracts.js';
 
 /** How the suite may drive a backend beyond the contract itself. */
 export interface ReplayStoreConformanceOptions {

@@ -18,23 +18,12 @@ import type {
   ThrottlePolicy,
   ThrottleStore,
   UserStore,
-} from '../as-contracts.js';
-import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, planKeyRotation, serializeInteraction, unionScopes } from '../as-store-rules.js';
-import { DEFAULT_BUSY_TIMEOUT_MS, type Guard, guard, openDatabase } from './as-database.js';
-import { createSqliteCodeStore, createSqliteGrantStore } from './as-grant-store.js';
-import {
-  type ClientRow,
-  type ConsentRow,
-  type KeyRow,
-  type Params,
-  type UserRow,
-  clientFromRow,
-  clientParams,
-  consentFromRow,
-  keyFromRow,
-  keyParams,
-  userFromRow,
-} from './as-rows.js';
+} from '../authorization-server-contracts.js';
+import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, liveThrottleState, parseInteraction, planKeyRotation, serializeInteraction, unionScopes } from '../authorization-server-store-rules.js';
+import { type ClientRow, type ConsentRow, type KeyRow, type ThrottleTableRow, type UserRow, CLIENT_COLUMNS, KEY_COLUMNS } from '../sql/authorization-server-rows.js';
+import { DEFAULT_BUSY_TIMEOUT_MS, type Guard, guard, openDatabase } from './authorization-server-database.js';
+import { createSqliteCodeStore, createSqliteGrantStore } from './authorization-server-grant-store.js';
+import { type Params, type SqliteColumns, codec, namedPlaceholders } from './authorization-server-rows.js';
 
 /** Options of {@link openSqliteAuthorizationServerStores}. */
 export interface SqliteAuthorizationServerStoresOptions {
@@ -79,7 +68,7 @@ export function openSqliteAuthorizationServerStores(
 }
 
 function createThrottleStore(db: BetterSqlite3.Database, call: Guard): ThrottleStore {
-  const select = db.prepare<[string], { count: number; last_at: number; expires_at: number }>('SELECT count, last_at, expires_at FROM throttles WHERE key = ?');
+  const select = db.prepare<[string], ThrottleTableRow>('SELECT count, last_at, expires_at FROM throttles WHERE key = ?');
   const upsert = db.prepare<[string, number, number, number]>(
     `INSERT INTO throttles (key, count, last_at, expires_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (key) DO UPDATE SET count = excluded.count, last_at = excluded.last_at, expires_at = excluded.expires_at`,
@@ -88,7 +77,7 @@ function createThrottleStore(db: BetterSqlite3.Database, call: Guard): ThrottleS
   const remove = db.prepare<[string]>('DELETE FROM throttles WHERE key = ?');
   const read = (key: string): ThrottleRow | undefined => {
     const row = select.get(key);
-    return row && { count: row.count, lastAt: row.last_at, expiresAt: row.expires_at };
+    return row && codec.throttleFromRow(row);
   };
   // Read, decide, write under the write lock: concurrent attempts are counted one at a time.
   const attempt = db.transaction((key: string, policy: ThrottlePolicy, now: number) => {
@@ -103,23 +92,14 @@ function createThrottleStore(db: BetterSqlite3.Database, call: Guard): ThrottleS
         return attempt.immediate(key, policy, now);
       }),
     release: (key, now) => call(() => void release.run(key, now)),
-    get: (key, now) =>
-      call(() => {
-        const row = read(key);
-        return row !== undefined && row.expiresAt > now ? { count: row.count, lastAt: row.lastAt } : undefined;
-      }),
+    get: (key, now) => call(() => liveThrottleState(read(key), now)),
     delete: (key) => call(() => void remove.run(key)),
   };
 }
 
 function createClientStore(db: BetterSqlite3.Database, call: Guard): ClientStore {
-  const select = db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE client_id = ?');
-  const upsert = db.prepare<Params>(
-    `INSERT OR REPLACE INTO clients (client_id, secret_hash, token_endpoint_auth_method, redirect_uris,
-       grant_types, response_types, client_name, client_uri, logo_uri, scope, source, created_at, expires_at, used_at)
-     VALUES (@client_id, @secret_hash, @token_endpoint_auth_method, @redirect_uris, @grant_types,
-       @response_types, @client_name, @client_uri, @logo_uri, @scope, @source, @created_at, @expires_at, @used_at)`,
-  );
+  const select = db.prepare<[string], ClientRow<SqliteColumns>>('SELECT * FROM clients WHERE client_id = ?');
+  const upsert = db.prepare<Params>(`INSERT OR REPLACE INTO clients (${CLIENT_COLUMNS.join(', ')}) VALUES (${namedPlaceholders(CLIENT_COLUMNS)})`);
   const remove = db.prepare<[string]>('DELETE FROM clients WHERE client_id = ?');
   const markUsed = db.prepare<[number, string]>('UPDATE clients SET used_at = ? WHERE client_id = ? AND used_at IS NULL');
   const deleteUnused = db.prepare<[number]>("DELETE FROM clients WHERE source = 'registered' AND used_at IS NULL AND created_at <= ?");
@@ -127,9 +107,9 @@ function createClientStore(db: BetterSqlite3.Database, call: Guard): ClientStore
     get: (clientId) =>
       call(() => {
         const row = select.get(clientId);
-        return row && clientFromRow(row);
+        return row && codec.clientFromRow(row);
       }),
-    put: (client) => call(() => void upsert.run(clientParams(client))),
+    put: (client) => call(() => void upsert.run(codec.clientParams(client))),
     delete: (clientId) => call(() => void remove.run(clientId)),
     markUsed: (clientId, now) => call(() => void markUsed.run(now, clientId)),
     deleteUnused: (createdAtOrBefore) => call(() => deleteUnused.run(createdAtOrBefore).changes),
@@ -147,7 +127,7 @@ function createUserStore(db: BetterSqlite3.Database, call: Guard): UserStore {
     get: (username) =>
       call(() => {
         const row = select.get(username);
-        return row && userFromRow(row);
+        return row && codec.userFromRow(row);
       }),
     put: (user) => call(() => void upsert.run(user.username, user.passwordHash, user.createdAt)),
     delete: (username) => call(() => remove.run(username).changes > 0),
@@ -156,7 +136,7 @@ function createUserStore(db: BetterSqlite3.Database, call: Guard): UserStore {
 }
 
 function createConsentStore(db: BetterSqlite3.Database, call: Guard): ConsentStore {
-  const select = db.prepare<[string, string, string], ConsentRow>(
+  const select = db.prepare<[string, string, string], ConsentRow<SqliteColumns>>(
     'SELECT * FROM consents WHERE subject = ? AND client_id = ? AND resource = ?',
   );
   const upsert = db.prepare<[string, string, string, string, number]>(
@@ -164,27 +144,27 @@ function createConsentStore(db: BetterSqlite3.Database, call: Guard): ConsentSto
      ON CONFLICT (subject, client_id, resource) DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at`,
   );
   const remove = db.prepare<[string, string]>('DELETE FROM consents WHERE subject = ? AND client_id = ?');
-  const bySubject = db.prepare<[string], ConsentRow>(
+  const bySubject = db.prepare<[string], ConsentRow<SqliteColumns>>(
     'SELECT * FROM consents WHERE subject = ? ORDER BY client_id, resource',
   );
   // Read, union, write under the write lock: two concurrent widenings both survive.
   const widen = db.transaction((subject: string, clientId: string, resource: string, scopes: string[], at: number) => {
     const existing = select.get(subject, clientId, resource);
-    const union = unionScopes(existing === undefined ? [] : consentFromRow(existing).scopes, scopes);
-    upsert.run(subject, clientId, resource, JSON.stringify(union), at);
+    const union = unionScopes(existing === undefined ? [] : codec.consentFromRow(existing).scopes, scopes);
+    upsert.run(subject, clientId, resource, codec.consentScopes(union), at);
   });
   return {
     get: (subject, clientId, resource) =>
       call(() => {
         const row = select.get(subject, clientId, resource);
-        return row && consentFromRow(row);
+        return row && codec.consentFromRow(row);
       }),
     put: (consent) =>
       call(() =>
         widen.immediate(consent.subject, consent.clientId, consent.resource, consent.scopes, consent.grantedAt),
       ),
     revoke: (subject, clientId) => call(() => remove.run(subject, clientId).changes),
-    list: (subject) => call(() => bySubject.all(subject).map(consentFromRow)),
+    list: (subject) => call(() => bySubject.all(subject).map(codec.consentFromRow)),
   };
 }
 
@@ -199,25 +179,23 @@ function createInteractionStore(db: BetterSqlite3.Database, call: Guard): Intera
   const take = db.prepare<[string], { data: string; expires_at: number }>(
     'DELETE FROM interactions WHERE id = ? RETURNING data, expires_at',
   );
-  const parse = (json: string | undefined): unknown => (json === undefined ? undefined : JSON.parse(json));
   return {
     put: (id, data, expiresAt) => call(() => void upsert.run(id, serializeInteraction(data), expiresAt)),
-    get: (id, now) => call(() => parse(select.get(id, now))),
+    get: (id, now) => call(() => parseInteraction(select.get(id, now))),
     take: (id, now) =>
       call(() => {
         const row = take.get(id);
-        return row !== undefined && row.expires_at > now ? parse(row.data) : undefined;
+        return row !== undefined && row.expires_at > now ? parseInteraction(row.data) : undefined;
       }),
   };
 }
 
 function createKeyStore(db: BetterSqlite3.Database, call: Guard): KeyStore {
-  const all = db.prepare<[], KeyRow>('SELECT * FROM signing_keys ORDER BY created_at, kid');
+  const all = db.prepare<[], KeyRow<SqliteColumns>>('SELECT * FROM signing_keys ORDER BY created_at, kid');
   // Upsert on kid only: a second current/next key trips the partial unique indexes instead of
   // silently replacing the other key, as INSERT OR REPLACE would.
   const upsert = db.prepare<Params>(
-    `INSERT INTO signing_keys (kid, alg, private_jwk, public_jwk, state, created_at, retire_after)
-     VALUES (@kid, @alg, @private_jwk, @public_jwk, @state, @created_at, @retire_after)
+    `INSERT INTO signing_keys (${KEY_COLUMNS.join(', ')}) VALUES (${namedPlaceholders(KEY_COLUMNS)})
      ON CONFLICT (kid) DO UPDATE SET alg = excluded.alg, private_jwk = excluded.private_jwk,
        public_jwk = excluded.public_jwk, state = excluded.state, created_at = excluded.created_at,
        retire_after = excluded.retire_after`,
@@ -227,17 +205,17 @@ function createKeyStore(db: BetterSqlite3.Database, call: Guard): KeyStore {
     "UPDATE signing_keys SET state = 'retired', retire_after = ? WHERE kid = ?",
   );
   const promote = db.prepare<[string]>("UPDATE signing_keys SET state = 'current' WHERE kid = ?");
-  const list = (): SigningKeyRecord[] => all.all().map(keyFromRow);
+  const list = (): SigningKeyRecord[] => all.all().map(codec.keyFromRow);
   const put = db.transaction((key: SigningKeyRecord) => {
     checkKeyPut(list(), key);
-    upsert.run(keyParams(key));
+    upsert.run(codec.keyParams(key));
   });
   const rotate = db.transaction((newNext: SigningKeyRecord, retireAfter: number) => {
     const plan = planKeyRotation(list(), newNext);
     // Retire before promoting, so at no point inside the transaction are two keys current.
     if (plan.retire !== undefined) retire.run(retireAfter, plan.retire);
     if (plan.promote !== undefined) promote.run(plan.promote);
-    upsert.run(keyParams(plan.insert));
+    upsert.run(codec.keyParams(plan.insert));
   });
   return {
     list: () => call(list),

@@ -5,7 +5,7 @@
  * `rotated` per refresh token.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type { CodeStore, ConsumeResult, GrantStore } from '../as-contracts.js';
+import type { CodeStore, ConsumeResult, GrantStore } from '../authorization-server-contracts.js';
 import {
   type FamilyOperations,
   type RotateInput,
@@ -13,41 +13,34 @@ import {
   checkExchangedFrom,
   checkRotateInput,
   rotateRefreshTokenWith,
-} from '../as-store-rules.js';
-import type { Guard } from './as-database.js';
+} from '../authorization-server-store-rules.js';
 import {
   type CodeRow,
   type GrantRow,
-  type Params,
   type RefreshTokenRow,
-  codeFromRow,
-  codeParams,
-  grantFromRow,
-  grantParams,
-  refreshTokenFromRow,
-  refreshTokenParams,
-} from './as-rows.js';
+  CODE_COLUMNS,
+  GRANT_COLUMNS,
+  REFRESH_TOKEN_COLUMNS,
+} from '../sql/authorization-server-rows.js';
+import { purgeExpiredStatements } from '../sql/purge-expired.js';
+import type { Guard } from './authorization-server-database.js';
+import { type Params, type SqliteColumns, codec, namedPlaceholders } from './authorization-server-rows.js';
 
 /** Creates the {@link CodeStore} on `db`. */
 export function createSqliteCodeStore(db: BetterSqlite3.Database, call: Guard): CodeStore {
-  const insert = db.prepare<Params>(
-    `INSERT INTO authorization_codes (code_hash, client_id, redirect_uri, resource, scopes, subject,
-       code_challenge, dpop_jkt, grant_id, auth_time, expires_at)
-     VALUES (@code_hash, @client_id, @redirect_uri, @resource, @scopes, @subject,
-       @code_challenge, @dpop_jkt, @grant_id, @auth_time, @expires_at)`,
-  );
-  const select = db.prepare<[string], CodeRow>('SELECT * FROM authorization_codes WHERE code_hash = ?');
+  const insert = db.prepare<Params>(`INSERT INTO authorization_codes (${CODE_COLUMNS.join(', ')}) VALUES (${namedPlaceholders(CODE_COLUMNS)})`);
+  const select = db.prepare<[string], CodeRow<SqliteColumns>>('SELECT * FROM authorization_codes WHERE code_hash = ?');
   const markUsed = db.prepare<[number, string]>('UPDATE authorization_codes SET used_at = ? WHERE code_hash = ?');
   const consume = db.transaction((codeHash: string, now: number): ConsumeResult => {
     const row = select.get(codeHash);
     if (row === undefined || row.expires_at <= now) return { state: 'unknown' };
-    if (row.used_at !== null) return { state: 'reused', code: codeFromRow(row) };
+    if (row.used_at !== null) return { state: 'reused', code: codec.codeFromRow(row) };
     // Kept, marked, until it expires: a second redemption must be detected, not look unknown.
     markUsed.run(now, codeHash);
-    return { state: 'fresh', code: codeFromRow(row) };
+    return { state: 'fresh', code: codec.codeFromRow(row) };
   });
   return {
-    save: (code) => call(() => void insert.run(codeParams(code))),
+    save: (code) => call(() => void insert.run(codec.codeParams(code))),
     consume: (codeHash, now) => call(() => consume.immediate(codeHash, now)),
   };
 }
@@ -57,18 +50,12 @@ type PairParams = { subject: string; clientId: string; now: number };
 
 /** Creates the {@link GrantStore} on `db`. */
 export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard): GrantStore {
-  const insertGrant = db.prepare<Params>(
-    `INSERT INTO grants (grant_id, client_id, subject, scopes, resources, jkt, created_at, expires_at, revoked_at)
-     VALUES (@grant_id, @client_id, @subject, @scopes, @resources, @jkt, @created_at, @expires_at, @revoked_at)`,
-  );
-  const selectGrant = db.prepare<[string], GrantRow>('SELECT * FROM grants WHERE grant_id = ?');
+  const insertGrant = db.prepare<Params>(`INSERT INTO grants (${GRANT_COLUMNS.join(', ')}) VALUES (${namedPlaceholders(GRANT_COLUMNS)})`);
+  const selectGrant = db.prepare<[string], GrantRow<SqliteColumns>>('SELECT * FROM grants WHERE grant_id = ?');
   const insertToken = db.prepare<Params>(
-    `INSERT INTO refresh_tokens (token_hash, grant_id, generation, scopes, resources, jkt, issued_at,
-       expires_at, rotated_at, successor_hash, rotation_fingerprint)
-     VALUES (@token_hash, @grant_id, @generation, @scopes, @resources, @jkt, @issued_at,
-       @expires_at, @rotated_at, @successor_hash, @rotation_fingerprint)`,
+    `INSERT INTO refresh_tokens (${REFRESH_TOKEN_COLUMNS.join(', ')}) VALUES (${namedPlaceholders(REFRESH_TOKEN_COLUMNS)})`,
   );
-  const selectToken = db.prepare<[string], RefreshTokenRow>('SELECT * FROM refresh_tokens WHERE token_hash = ?');
+  const selectToken = db.prepare<[string], RefreshTokenRow<SqliteColumns>>('SELECT * FROM refresh_tokens WHERE token_hash = ?');
   const latestGeneration = db
     .prepare<[string], number | null>('SELECT MAX(generation) FROM refresh_tokens WHERE grant_id = ?')
     .pluck();
@@ -118,16 +105,16 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
   const family: FamilyOperations = {
     getToken: (tokenHash) => {
       const row = selectToken.get(tokenHash);
-      return row && refreshTokenFromRow(row);
+      return row && codec.refreshTokenFromRow(row);
     },
     getGrant: (grantId) => {
       const row = selectGrant.get(grantId);
-      return row && grantFromRow(row);
+      return row && codec.grantFromRow(row);
     },
     latestGeneration: (grantId) => latestGeneration.get(grantId) ?? -1,
     markRotated: (tokenHash, rotatedAt, successorHash, fingerprint) =>
       void markRotated.run(rotatedAt, successorHash, fingerprint, tokenHash),
-    insertToken: (token) => void insertToken.run(refreshTokenParams(token)),
+    insertToken: (token) => void insertToken.run(codec.refreshTokenParams(token)),
     revokeFamily,
   };
 
@@ -172,9 +159,9 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
   const purge = createPurge(db);
 
   return {
-    createGrant: (grant) => call(() => void insertGrant.run(grantParams(grant))),
+    createGrant: (grant) => call(() => void insertGrant.run(codec.grantParams(grant))),
     getGrant: (grantId) => call(() => family.getGrant(grantId)),
-    saveRefreshToken: (token) => call(() => saveToken.immediate(refreshTokenParams(token), token.grantId)),
+    saveRefreshToken: (token) => call(() => saveToken.immediate(codec.refreshTokenParams(token), token.grantId)),
     getRefreshToken: (tokenHash) => call(() => family.getToken(tokenHash)),
     rotateRefreshToken: (input) =>
       call(() => {
@@ -198,28 +185,12 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
   };
 }
 
-/**
- * `purgeExpired` as one transaction. Children of purged grants are deleted explicitly before
- * the grants (not left to `ON DELETE CASCADE`) so that they count in the result, as in memory.
- * The grant condition mirrors `isGrantPurgeable` in `as-store-rules.ts`.
- */
+/** `purgeExpired` (the shared statements) as one transaction. */
 function createPurge(db: BetterSqlite3.Database): BetterSqlite3.Transaction<(now: number) => number> {
-  const purgeableGrant = `(g.expires_at IS NOT NULL AND g.expires_at <= @now) OR (
-    NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.grant_id)
-    AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.grant_id)
-    AND (g.revoked_at IS NOT NULL OR g.created_at + @idle <= @now))`;
-  const statements = [
-    'DELETE FROM authorization_codes WHERE expires_at <= @now',
-    'DELETE FROM refresh_tokens WHERE expires_at <= @now',
-    'DELETE FROM access_tokens WHERE expires_at <= @now',
-    'DELETE FROM exchanged_access_tokens WHERE expires_at <= @now',
-    'DELETE FROM denied_access_tokens WHERE expires_at <= @now',
-    'DELETE FROM interactions WHERE expires_at <= @now',
-    'DELETE FROM throttles WHERE expires_at <= @now',
-    `DELETE FROM refresh_tokens WHERE grant_id IN (SELECT g.grant_id FROM grants g WHERE ${purgeableGrant})`,
-    `DELETE FROM access_tokens WHERE grant_id IN (SELECT g.grant_id FROM grants g WHERE ${purgeableGrant})`,
-    `DELETE FROM grants AS g WHERE ${purgeableGrant}`,
-  ].map((sql) => db.prepare<{ now: number; idle: number }>(sql));
+  // Named parameters: a statement ignores the ones it does not use.
+  const statements = purgeExpiredStatements({ table: (name) => name, now: '@now', idle: '@idle' }).map(({ sql }) =>
+    db.prepare<{ now: number; idle: number }>(sql),
+  );
   return db.transaction((now: number) => {
     const params = { now, idle: IDLE_GRANT_PURGE_SECONDS };
     return statements.reduce((removed, statement) => removed + statement.run(params).changes, 0);

@@ -3,7 +3,7 @@
  * load balancer (with Redis for replay). Every check-and-set is atomic across instances — one
  * statement (`UPDATE … RETURNING`, `INSERT … ON CONFLICT`, `DELETE … RETURNING`) or a transaction
  * that locks the row or table its decision depends on — and the decisions themselves are the
- * shared rules of `as-store-rules.ts`, as in memory and SQLite.
+ * shared rules of `authorization-server-store-rules.ts`, as in memory and SQLite.
  *
  * Outages fail closed: a lost connection, a timed-out statement or a closed store rejects with
  * `StoreUnavailableError`, never with an answer.
@@ -20,8 +20,9 @@ import type {
   SigningKeyRecord,
   ThrottleStore,
   UserStore,
-} from '../as-contracts.js';
-import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, planKeyRotation, serializeInteraction, unionScopes } from '../as-store-rules.js';
+} from '../authorization-server-contracts.js';
+import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, liveThrottleState, parseInteraction, planKeyRotation, serializeInteraction, unionScopes } from '../authorization-server-store-rules.js';
+import { type ClientRow, type ConsentRow, type KeyRow, type ThrottleTableRow, type UserRow, CLIENT_COLUMNS, KEY_COLUMNS } from '../sql/authorization-server-rows.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_POOL_SIZE,
@@ -30,24 +31,10 @@ import {
   type Queryable,
   openPool,
   urlSecrets,
-} from './as-database.js';
-import { createPostgresCodeStore, createPostgresGrantStore } from './as-grant-store.js';
-import {
-  type ClientRow,
-  type ConsentRow,
-  type KeyRow,
-  type UserRow,
-  CLIENT_COLUMNS,
-  KEY_COLUMNS,
-  clientFromRow,
-  clientParams,
-  consentFromRow,
-  keyFromRow,
-  keyParams,
-  placeholders,
-  userFromRow,
-} from './as-rows.js';
-import { MIGRATION_TIMEOUT_MS, migrate } from './as-schema.js';
+} from './authorization-server-database.js';
+import { createPostgresCodeStore, createPostgresGrantStore } from './authorization-server-grant-store.js';
+import { type PostgresColumns, codec, placeholders } from './authorization-server-rows.js';
+import { MIGRATION_TIMEOUT_MS, migrate } from './authorization-server-schema.js';
 
 /** Options of {@link openPostgresAuthorizationServerStores}. */
 export interface PostgresAuthorizationServerStoresOptions {
@@ -127,15 +114,14 @@ function positiveInteger(value: number, name: string): number {
 }
 
 function createThrottleStore(db: PostgresDatabase, s: string): ThrottleStore {
-  const read = (row: { count: number; last_at: number; expires_at: number } | undefined): ThrottleRow | undefined =>
-    row && { count: row.count, lastAt: row.last_at, expiresAt: row.expires_at };
+  const read = (row: ThrottleTableRow | undefined): ThrottleRow | undefined => row && codec.throttleFromRow(row);
   return {
     // The first statement inserts the key (forgotten: expires_at 0) or locks its row, in one step;
     // the shared rule decides on what it returns, and the write lands before COMMIT releases the lock.
     attempt: async (key, policy, now) => {
       checkThrottleInput(key, policy, now);
       return db.transaction(async (tx) => {
-        const { rows } = await tx.query<{ count: number; last_at: number; expires_at: number }>(
+        const { rows } = await tx.query<ThrottleTableRow>(
           `INSERT INTO ${s}.throttles (key, count, last_at, expires_at) VALUES ($1, 0, 0, 0)
            ON CONFLICT (key) DO UPDATE SET key = excluded.key
            RETURNING count, last_at, expires_at`,
@@ -150,27 +136,24 @@ function createThrottleStore(db: PostgresDatabase, s: string): ThrottleStore {
     },
     release: async (key, now) =>
       void (await db.query(`UPDATE ${s}.throttles SET count = GREATEST(count - 1, 0) WHERE key = $1 AND expires_at > $2`, [key, now])),
-    get: async (key, now) => {
-      const row = read((await db.query<{ count: number; last_at: number; expires_at: number }>(`SELECT count, last_at, expires_at FROM ${s}.throttles WHERE key = $1`, [key])).rows[0]);
-      return row !== undefined && row.expiresAt > now ? { count: row.count, lastAt: row.lastAt } : undefined;
-    },
+    get: async (key, now) =>
+      liveThrottleState(read((await db.query<ThrottleTableRow>(`SELECT count, last_at, expires_at FROM ${s}.throttles WHERE key = $1`, [key])).rows[0]), now),
     delete: async (key) => void (await db.query(`DELETE FROM ${s}.throttles WHERE key = $1`, [key])),
   };
 }
 
 function createClientStore(db: PostgresDatabase, s: string): ClientStore {
-  const updates = CLIENT_COLUMNS.split(', ')
-    .filter((column) => column !== 'client_id')
+  const updates = CLIENT_COLUMNS.filter((column) => column !== 'client_id')
     .map((column) => `${column} = excluded.${column}`)
     .join(', ');
-  const upsert = `INSERT INTO ${s}.clients (${CLIENT_COLUMNS}) VALUES (${placeholders(14)})
+  const upsert = `INSERT INTO ${s}.clients (${CLIENT_COLUMNS.join(', ')}) VALUES (${placeholders(CLIENT_COLUMNS.length)})
     ON CONFLICT (client_id) DO UPDATE SET ${updates}`;
   return {
     get: async (clientId) => {
-      const row = (await db.query<ClientRow>(`SELECT * FROM ${s}.clients WHERE client_id = $1`, [clientId])).rows[0];
-      return row && clientFromRow(row);
+      const row = (await db.query<ClientRow<PostgresColumns>>(`SELECT * FROM ${s}.clients WHERE client_id = $1`, [clientId])).rows[0];
+      return row && codec.clientFromRow(row);
     },
-    put: async (client) => void (await db.query(upsert, clientParams(client))),
+    put: async (client) => void (await db.query(upsert, codec.clientParams(client))),
     delete: async (clientId) => void (await db.query(`DELETE FROM ${s}.clients WHERE client_id = $1`, [clientId])),
     markUsed: async (clientId, now) => void (await db.query(`UPDATE ${s}.clients SET used_at = $2 WHERE client_id = $1 AND used_at IS NULL`, [clientId, now])),
     deleteUnused: async (createdAtOrBefore) =>
@@ -182,7 +165,7 @@ function createUserStore(db: PostgresDatabase, s: string): UserStore {
   return {
     get: async (username) => {
       const row = (await db.query<UserRow>(`SELECT * FROM ${s}.users WHERE username = $1`, [username])).rows[0];
-      return row && userFromRow(row);
+      return row && codec.userFromRow(row);
     },
     put: async (user) =>
       void (await db.query(
@@ -201,8 +184,8 @@ function createConsentStore(db: PostgresDatabase, s: string): ConsentStore {
   const key = 'subject = $1 AND client_id = $2 AND resource = $3';
   return {
     get: async (subject, clientId, resource) => {
-      const row = (await db.query<ConsentRow>(`SELECT * FROM ${s}.consents WHERE ${key}`, [subject, clientId, resource])).rows[0];
-      return row && consentFromRow(row);
+      const row = (await db.query<ConsentRow<PostgresColumns>>(`SELECT * FROM ${s}.consents WHERE ${key}`, [subject, clientId, resource])).rows[0];
+      return row && codec.consentFromRow(row);
     },
     // Read, union (the shared rule), write — with the row locked, so concurrent widenings from
     // any instance all survive. The no-op DO UPDATE makes the first statement insert-or-lock in
@@ -210,28 +193,27 @@ function createConsentStore(db: PostgresDatabase, s: string): ConsentStore {
     put: (consent) =>
       db.transaction(async (tx: Queryable) => {
         const params = [consent.subject, consent.clientId, consent.resource];
-        const { rows } = await tx.query<{ scopes: string[] }>(
+        const { rows } = await tx.query<Pick<ConsentRow<PostgresColumns>, 'scopes'>>(
           `INSERT INTO ${s}.consents (subject, client_id, resource, scopes, granted_at) VALUES ($1, $2, $3, '{}', $4)
            ON CONFLICT (subject, client_id, resource) DO UPDATE SET scopes = ${s}.consents.scopes
            RETURNING scopes`,
           [...params, consent.grantedAt],
         );
         const scopes = unionScopes(rows[0]?.scopes ?? [], consent.scopes);
-        await tx.query(`UPDATE ${s}.consents SET scopes = $4, granted_at = $5 WHERE ${key}`, [...params, scopes, consent.grantedAt]);
+        await tx.query(`UPDATE ${s}.consents SET scopes = $4, granted_at = $5 WHERE ${key}`, [...params, codec.consentScopes(scopes), consent.grantedAt]);
       }),
     revoke: async (subject, clientId) =>
       (await db.query(`DELETE FROM ${s}.consents WHERE subject = $1 AND client_id = $2`, [subject, clientId])).rowCount,
     list: async (subject) =>
       (
-        await db.query<ConsentRow>(`SELECT * FROM ${s}.consents WHERE subject = $1 ORDER BY client_id COLLATE "C", resource COLLATE "C"`, [
+        await db.query<ConsentRow<PostgresColumns>>(`SELECT * FROM ${s}.consents WHERE subject = $1 ORDER BY client_id COLLATE "C", resource COLLATE "C"`, [
           subject,
         ])
-      ).rows.map(consentFromRow),
+      ).rows.map(codec.consentFromRow),
   };
 }
 
 function createInteractionStore(db: PostgresDatabase, s: string): InteractionStore {
-  const parse = (json: string | undefined): unknown => (json === undefined ? undefined : JSON.parse(json));
   return {
     put: async (id, data, expiresAt) => {
       const json = serializeInteraction(data);
@@ -242,22 +224,22 @@ function createInteractionStore(db: PostgresDatabase, s: string): InteractionSto
       );
     },
     get: async (id, now) =>
-      parse((await db.query<{ data: string }>(`SELECT data FROM ${s}.interactions WHERE id = $1 AND expires_at > $2`, [id, now])).rows[0]?.data),
+      parseInteraction((await db.query<{ data: string }>(`SELECT data FROM ${s}.interactions WHERE id = $1 AND expires_at > $2`, [id, now])).rows[0]?.data),
     // One statement reads and deletes: of concurrent takers on any instance, exactly one gets the row.
     take: async (id, now) => {
       const row = (await db.query<{ data: string; expires_at: number }>(`DELETE FROM ${s}.interactions WHERE id = $1 RETURNING data, expires_at`, [id]))
         .rows[0];
-      return row !== undefined && row.expires_at > now ? parse(row.data) : undefined;
+      return row !== undefined && row.expires_at > now ? parseInteraction(row.data) : undefined;
     },
   };
 }
 
 function createKeyStore(db: PostgresDatabase, s: string): KeyStore {
   const list = async (q: Queryable): Promise<SigningKeyRecord[]> =>
-    (await q.query<KeyRow>(`SELECT * FROM ${s}.signing_keys ORDER BY created_at, kid COLLATE "C"`)).rows.map(keyFromRow);
+    (await q.query<KeyRow<PostgresColumns>>(`SELECT * FROM ${s}.signing_keys ORDER BY created_at, kid COLLATE "C"`)).rows.map(codec.keyFromRow);
   // Upsert on kid only: a second current/next key trips the partial unique indexes instead of
   // silently replacing the other key.
-  const upsert = `INSERT INTO ${s}.signing_keys (${KEY_COLUMNS}) VALUES (${placeholders(7)})
+  const upsert = `INSERT INTO ${s}.signing_keys (${KEY_COLUMNS.join(', ')}) VALUES (${placeholders(KEY_COLUMNS.length)})
     ON CONFLICT (kid) DO UPDATE SET alg = excluded.alg, private_jwk = excluded.private_jwk, public_jwk = excluded.public_jwk,
       state = excluded.state, created_at = excluded.created_at, retire_after = excluded.retire_after`;
   /**
@@ -272,7 +254,7 @@ function createKeyStore(db: PostgresDatabase, s: string): KeyStore {
       db.transaction(async (tx) => {
         await lockKeys(tx);
         checkKeyPut(await list(tx), key);
-        await tx.query(upsert, keyParams(key));
+        await tx.query(upsert, codec.keyParams(key));
       }),
     delete: async (kid) => void (await db.query(`DELETE FROM ${s}.signing_keys WHERE kid = $1`, [kid])),
     rotate: ({ newNext, retireAfter }) =>
@@ -284,7 +266,7 @@ function createKeyStore(db: PostgresDatabase, s: string): KeyStore {
           await tx.query(`UPDATE ${s}.signing_keys SET state = 'retired', retire_after = $2 WHERE kid = $1`, [plan.retire, retireAfter]);
         }
         if (plan.promote !== undefined) await tx.query(`UPDATE ${s}.signing_keys SET state = 'current' WHERE kid = $1`, [plan.promote]);
-        await tx.query(upsert, keyParams(plan.insert));
+        await tx.query(upsert, codec.keyParams(plan.insert));
       }),
   };
 }

@@ -12,7 +12,7 @@ import type {
   ThrottlePolicy,
   ThrottleResult,
   ThrottleState,
-} from './as-contracts.js';
+} from './authorization-server-contracts.js';
 import { StoreConflictError } from './store-conflict-error.js';
 
 /**
@@ -213,6 +213,11 @@ export function serializeInteraction(data: unknown): string {
   return json;
 }
 
+/** The data {@link serializeInteraction} wrote; `undefined` (no live interaction) stays `undefined`. */
+export function parseInteraction(json: string | undefined): unknown {
+  return json === undefined ? undefined : (JSON.parse(json) as unknown);
+}
+
 /** Whether `purgeExpired` deletes a grant; `inUse` = refresh tokens or access-token records remain. */
 export function isGrantPurgeable(grant: GrantRecord, inUse: boolean, now: number): boolean {
   if (grant.expiresAt !== undefined && grant.expiresAt <= now) return true;
@@ -245,6 +250,11 @@ export function throttleDelay(count: number, policy: ThrottlePolicy): number {
 /** A stored throttle row as the rules see it; `expiresAt` ≤ now means forgotten. */
 export interface ThrottleRow extends ThrottleState {
   expiresAt: number;
+}
+
+/** What `ThrottleStore.get` answers for a stored row at `now`: nothing once it is forgotten. */
+export function liveThrottleState(row: ThrottleRow | undefined, now: number): ThrottleState | undefined {
+  return row !== undefined && row.expiresAt > now ? { count: row.count, lastAt: row.lastAt } : undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Authorization-server store contracts. Atomicity is part of each contract; every backend
- * (memory, sqlite, ...) passes the same conformance suite (`as-stores.conformance.ts`).
+ * (memory, sqlite, ...) passes the same conformance suite
+ * (`conformance/authorization-server-stores.conformance.ts`).
  * Secrets (codes, refresh tokens, client secrets) are stored only as hashes: callers pass
  * `sha256` digests (base64url) as keys, never plaintext.
  * All times are seconds since the epoch.

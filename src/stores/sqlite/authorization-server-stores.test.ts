@@ -7,14 +7,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type BetterSqlite3 from 'better-sqlite3';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AuthorizationServerStores, RefreshTokenRecord } from '../as-contracts.js';
-import { describeAuthorizationServerStoresConformance } from '../as-stores.conformance.js';
+import { describeAuthorizationServerStoresConformance } from '../conformance/authorization-server-stores.conformance.js';
+import { T0, describeDurableStoresConformance, grant, token } from '../conformance/durable-stores.conformance.js';
 import { StoreUnavailableError } from '../contracts.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './as-schema.js';
-import { openSqliteAuthorizationServerStores } from './as-stores.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './authorization-server-schema.js';
+import { openSqliteAuthorizationServerStores } from './authorization-server-stores.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-const T0 = 1_700_000_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-as-sqlite-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,17 +22,30 @@ const freshPath = (): string => join(dir, `as-${++files}.db`);
 
 describeAuthorizationServerStoresConformance('sqlite (file)', () => openSqliteAuthorizationServerStores({ path: freshPath() }));
 describeAuthorizationServerStoresConformance('sqlite (:memory:)', () => openSqliteAuthorizationServerStores({ path: ':memory:' }));
-
-const grant = { grantId: 'g1', clientId: 'c1', subject: 'alice', scopes: ['a'], resources: ['https://mcp.example/mcp'], createdAt: T0 };
-const token = (tokenHash: string, generation: number, grantId = 'g1'): RefreshTokenRecord => ({
-  tokenHash,
-  grantId,
-  generation,
-  scopes: ['a'],
-  resources: ['https://mcp.example/mcp'],
-  issuedAt: T0,
-  expiresAt: T0 + 86_400,
+describeDurableStoresConformance('sqlite', {
+  freshPlace: () => {
+    const path = freshPath();
+    return () => openSqliteAuthorizationServerStores({ path });
+  },
+  placeAtVersion1: () => {
+    const path = freshPath();
+    const old = new Database(path);
+    old.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    old.exec(MIGRATIONS[0]!.sql);
+    old.prepare('INSERT INTO schema_version VALUES (1, ?)').run(T0);
+    old.prepare(
+      `INSERT INTO grants (grant_id, client_id, subject, scopes, resources, created_at)
+       VALUES ('g1', 'c1', 'alice', '["a"]', '["https://mcp.example/mcp"]', ?)`,
+    ).run(T0);
+    old.prepare(
+      `INSERT INTO clients (client_id, token_endpoint_auth_method, redirect_uris, grant_types, response_types, source, created_at)
+       VALUES ('old-client', 'none', '[]', '[]', '[]', 'registered', ?)`,
+    ).run(T0);
+    old.close();
+    return () => openSqliteAuthorizationServerStores({ path });
+  },
 });
+
 
 describe('SQLite authorization-server stores: the file', () => {
   it('creates missing parent directories and the file with mode 0600 (it holds private keys)', async () => {
@@ -57,33 +69,6 @@ describe('SQLite authorization-server stores: the file', () => {
     }
   });
 
-  it('brings a database of schema version 1 up to date, keeping its data', async () => {
-    const path = freshPath();
-    const old = new Database(path);
-    old.exec('CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-    old.exec(MIGRATIONS[0]!.sql);
-    old.prepare('INSERT INTO schema_version VALUES (1, ?)').run(T0);
-    old.prepare(
-      `INSERT INTO clients (client_id, token_endpoint_auth_method, redirect_uris, grant_types, response_types, source, created_at)
-       VALUES ('old-client', 'none', '[]', '[]', '[]', 'registered', ?)`,
-    ).run(T0);
-    old.close();
-    const first = openSqliteAuthorizationServerStores({ path });
-    await first.grants.createGrant(grant);
-    await first.close();
-    const stores = openSqliteAuthorizationServerStores({ path });
-    try {
-      expect(await stores.grants.getGrant('g1')).toEqual(grant);
-      await stores.grants.recordExchangedAccessToken('x', ['s'], T0 + 60);
-      expect(await stores.grants.getAccessTokenLineage('x')).toEqual({ exchangedFrom: ['s'] });
-      // A client registered before usage was recorded counts as used: it never expires as unused.
-      expect((await stores.clients.get('old-client'))?.usedAt).toBe(T0);
-      expect(await stores.clients.deleteUnused(T0 + 10 * 86_400)).toBe(0);
-    } finally {
-      await stores.close();
-    }
-  });
-
   it('refuses a database written by a newer schema version', () => {
     const path = freshPath();
     const db = new Database(path);
@@ -96,45 +81,6 @@ describe('SQLite authorization-server stores: the file', () => {
   it('rejects invalid options at open', () => {
     expect(() => openSqliteAuthorizationServerStores({ path: '' })).toThrow(TypeError);
     expect(() => openSqliteAuthorizationServerStores({ path: freshPath(), busyTimeoutMs: -1 })).toThrow(TypeError);
-  });
-
-  it('durability: clients, users, consents, grants, refresh tokens, codes and keys survive close and reopen', async () => {
-    const path = freshPath();
-    const write = openSqliteAuthorizationServerStores({ path });
-    await write.clients.put({
-      clientId: 'c1', tokenEndpointAuthMethod: 'client_secret_post', secretHash: 'scrypt$x', redirectUris: ['https://c.example/cb'],
-      grantTypes: ['authorization_code'], responseTypes: ['code'], source: 'configured', createdAt: T0,
-    });
-    await write.users.put({ username: 'alice', passwordHash: 'scrypt$y', createdAt: T0 });
-    await write.consents.put({ subject: 'alice', clientId: 'c1', resource: 'https://mcp.example/mcp', scopes: ['a'], grantedAt: T0 });
-    await write.grants.createGrant(grant);
-    await write.grants.saveRefreshToken(token('rt-0', 0));
-    await write.grants.recordAccessToken('g1', 'at-0', T0 + 600);
-    const rotation = { tokenHash: 'rt-0', successor: token('rt-1', 1), fingerprint: 'fp', graceSeconds: 10, now: T0 + 1 };
-    expect((await write.grants.rotateRefreshToken(rotation)).state).toBe('rotated');
-    await write.codes.save({
-      codeHash: 'code-1', clientId: 'c1', redirectUri: 'https://c.example/cb', resource: 'https://mcp.example/mcp', scopes: ['a'],
-      subject: 'alice', codeChallenge: 'ch', grantId: 'g2', authTime: T0, expiresAt: T0 + 60,
-    });
-    expect((await write.codes.consume('code-1', T0 + 1)).state).toBe('fresh');
-    const signingKey = { kid: 'k1', alg: 'ES256' as const, privateJwk: { kty: 'EC', d: 'd' }, publicJwk: { kty: 'EC' }, createdAt: T0 };
-    await write.keys.rotate({ newNext: { ...signingKey, state: 'next' }, retireAfter: T0 + 1 });
-    const before = await snapshot(write);
-    await write.close();
-
-    const read = openSqliteAuthorizationServerStores({ path });
-    try {
-      expect(await snapshot(read)).toEqual(before);
-      expect(before.keys).toEqual([{ ...signingKey, state: 'current' }]);
-      // The rotation state survived: a retry still gets the same successor, the code stays used.
-      expect(await read.grants.rotateRefreshToken({ ...rotation, successor: token('rt-x', 1), now: T0 + 2 })).toMatchObject({
-        state: 'retry',
-        successor: { tokenHash: 'rt-1' },
-      });
-      expect((await read.codes.consume('code-1', T0 + 2)).state).toBe('reused');
-    } finally {
-      await read.close();
-    }
   });
 
   it('a write that cannot get the lock within busyTimeoutMs rejects with StoreUnavailableError', async () => {
@@ -156,19 +102,6 @@ describe('SQLite authorization-server stores: the file', () => {
     await stores.close();
   });
 });
-
-async function snapshot(stores: AuthorizationServerStores): Promise<Record<string, unknown>> {
-  return {
-    client: await stores.clients.get('c1'),
-    users: await stores.users.list(),
-    user: await stores.users.get('alice'),
-    consents: await stores.consents.list('alice'),
-    grant: await stores.grants.getGrant('g1'),
-    rt0: await stores.grants.getRefreshToken('rt-0'),
-    rt1: await stores.grants.getRefreshToken('rt-1'),
-    keys: await stores.keys.list(),
-  };
-}
 
 describe('SQLite authorization-server stores: several processes share one file', () => {
   const ROUNDS = 25;
@@ -246,7 +179,7 @@ function transpileStoresForChildren(): string {
   }
   writeFileSync(join(out, 'package.json'), '{ "type": "module" }');
   symlinkSync(resolve(source, '../../node_modules'), join(out, 'node_modules'), 'dir');
-  return pathToFileURL(join(out, 'stores', 'sqlite', 'as-stores.js')).href;
+  return pathToFileURL(join(out, 'stores', 'sqlite', 'authorization-server-stores.js')).href;
 }
 
 /** Each child opens the file, reports ready, waits for "go", then races the others. */
