@@ -142,6 +142,7 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     failureCacheSeconds: wholeNumber('clientMetadataDocuments.failureCacheSeconds', cimd.failureCacheSeconds ?? DEFAULTS.clientMetadataDocuments.failureCacheSeconds, 0, 3600),
     maxConcurrentFetches: wholeNumber('clientMetadataDocuments.maxConcurrentFetches', cimd.maxConcurrentFetches ?? DEFAULTS.clientMetadataDocuments.maxConcurrentFetches, 1, 1024),
     fetchesPerHostPerMinute: wholeNumber('clientMetadataDocuments.fetchesPerHostPerMinute', cimd.fetchesPerHostPerMinute ?? DEFAULTS.clientMetadataDocuments.fetchesPerHostPerMinute, 1, 10_000),
+    maxStaleSeconds: wholeNumber('clientMetadataDocuments.maxStaleSeconds', cimd.maxStaleSeconds ?? DEFAULTS.clientMetadataDocuments.maxStaleSeconds, 0, 7 * 86_400),
   };
   const trustedProxyHops = wholeNumber('trustedProxyHops', options.trustedProxyHops ?? DEFAULTS.login.trustedProxyHops, 0, DEFAULTS.limits.maxTrustedProxyHops);
   const audit = options.audit ?? (() => {});

@@ -108,8 +108,19 @@ export interface AuthorizationServerOptions {
     failureCacheSeconds?: number;
     /** Fetches in flight at once on this instance; beyond, 503 `temporarily_unavailable` + `Retry-After: 1`. Default 16. */
     maxConcurrentFetches?: number;
-    /** Fetches per host per minute on this instance; beyond, 503 + `Retry-After` until the minute ends. Default 20. */
+    /**
+     * Fetches per host per minute on this instance; beyond, 503 + `Retry-After` until the minute
+     * ends. A host counts together with every subdomain and port of its registrable domain (the
+     * last two labels, or three under a well-known two-label public suffix such as `co.uk`). Default 20.
+     */
     fetchesPerHostPerMinute?: number;
+    /**
+     * How long past its expiry a cached document is still served while a refetch is refused by
+     * these limits or fails transiently (timeout, connection or DNS failure, 429, 500, 502, 503,
+     * 504; RFC 5861 §4 stale-if-error); 0 turns this off. A definitive answer (another status,
+     * a redirect, a refused document) ends the record at once. Default 86400 (24 h).
+     */
+    maxStaleSeconds?: number;
   };
   /** The sign-in page. */
   login?: {

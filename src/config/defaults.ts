@@ -40,6 +40,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
       failureCacheSeconds: DEFAULTS.clientMetadataDocuments.failureCacheSeconds,
       maxConcurrentFetches: DEFAULTS.clientMetadataDocuments.maxConcurrentFetches,
       fetchesPerHostPerMinute: DEFAULTS.clientMetadataDocuments.fetchesPerHostPerMinute,
+      maxStaleSeconds: DEFAULTS.clientMetadataDocuments.maxStaleSeconds,
     }),
     loginTitle: 'Warden',
     login: Object.freeze({
@@ -98,6 +99,7 @@ export interface AuthorizationServerConfig {
     readonly failureCacheSeconds: number;
     readonly maxConcurrentFetches: number;
     readonly fetchesPerHostPerMinute: number;
+    readonly maxStaleSeconds: number;
   };
   readonly clients: readonly ClientConfig[];
   readonly login: {

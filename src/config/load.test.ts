@@ -110,7 +110,7 @@ describe('defaults', () => {
       refreshGraceSeconds: 10,
       dpop: { requireNonce: false },
       registration: { enabled: true, throttle: { free: 20, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 86_400 },
-      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: false, failureCacheSeconds: 30, maxConcurrentFetches: 16, fetchesPerHostPerMinute: 20 },
+      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: false, failureCacheSeconds: 30, maxConcurrentFetches: 16, fetchesPerHostPerMinute: 20, maxStaleSeconds: 86_400 },
       clients: [],
       login: {
         title: 'Warden',
@@ -396,7 +396,7 @@ authorizationServer:
   refreshGraceSeconds: 5
   dpop: { requireNonce: true }
   registration: { enabled: false, throttle: { free: 5 }, expireUnusedAfterSeconds: 3600 }
-  clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10 }
+  clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10, maxStaleSeconds: 3600 }
   login:
     title: Example Corp
     maxConcurrentPasswordChecks: 4
@@ -426,7 +426,7 @@ describe('authorizationServer', () => {
       refreshGraceSeconds: 5,
       dpop: { requireNonce: true },
       registration: { enabled: false, throttle: { free: 5, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 3600 },
-      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10 },
+      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10, maxStaleSeconds: 3600 },
       login: {
         title: 'Example Corp',
         maxConcurrentPasswordChecks: 4,
@@ -511,6 +511,9 @@ describe('authorizationServer', () => {
     ]);
     expect(issuesOf(() => resolveConfig({ authorizationServer: { clientMetadataDocuments: { failureCacheSeconds: 7200 } } }, noEnv))).toEqual([
       'authorizationServer.clientMetadataDocuments.failureCacheSeconds: must be at most 3600',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { clientMetadataDocuments: { maxStaleSeconds: -1 } } }, noEnv))).toEqual([
+      'authorizationServer.clientMetadataDocuments.maxStaleSeconds: must be at least 0',
     ]);
   });
 

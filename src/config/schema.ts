@@ -282,8 +282,10 @@ const authorizationServerSchema = strictObject({
     failureCacheSeconds: seconds(0, 3600).optional(),
     /** Fetches in flight per instance; beyond: 503 + Retry-After. */
     maxConcurrentFetches: z.number().int().min(1).max(1024).optional(),
-    /** Fetches per host per minute per instance; beyond: 503 + Retry-After. */
+    /** Fetches per host (with its registrable domain's other subdomains) per minute per instance; beyond: 503 + Retry-After. */
     fetchesPerHostPerMinute: z.number().int().min(1).max(10_000).optional(),
+    /** An expired document is served this long past expiry while a refetch is refused or fails transiently; 0: off. */
+    maxStaleSeconds: seconds(0, 7 * 86_400).optional(),
   }).optional(),
   clients: z.array(clientSchema).optional(),
   login: strictObject({

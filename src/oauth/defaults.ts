@@ -104,8 +104,19 @@ export const DEFAULTS = freeze({
     failureCacheSeconds: 30,
     /** Fetches in flight per instance; beyond: 503 + Retry-After, never queued. */
     maxConcurrentFetches: 16,
-    /** Fetches per host per minute per instance. */
+    /**
+     * Fetches per host per minute per instance, a host counted with every subdomain and port of its
+     * registrable domain (`hostRateKey`: the last two labels, three under a listed two-label public
+     * suffix such as co.uk), so wildcard DNS cannot multiply the budget.
+     */
     fetchesPerHostPerMinute: 20,
+    /**
+     * An expired document is still served this long past its expiry while a refetch is refused by
+     * the limits above or fails transiently (timeout, connection, 429/5xx: RFC 5861 §4
+     * stale-if-error), so limits meant for strangers never lock a known client out. A day: a
+     * client's host may be down for hours, and what is served was valid when fetched.
+     */
+    maxStaleSeconds: 86_400,
   }),
 
   /** RFC 7591 dynamic registration. */
