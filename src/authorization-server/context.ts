@@ -56,6 +56,8 @@ export interface AsContext {
   now(): number;
   /** HMAC-SHA256 under the server secret, domain-separated by `label`; base64url. */
   hmac(label: string, data: string): string;
+  /** An operational warning (a misconfiguration seen at run time), passed to `options.warn` the first time `code` is seen only. */
+  warnOnce(code: string, message: string): void;
   audit(event: AuditEvent): void;
 }
 
@@ -146,6 +148,8 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
   };
   const trustedProxyHops = wholeNumber('trustedProxyHops', options.trustedProxyHops ?? DEFAULTS.login.trustedProxyHops, 0, DEFAULTS.limits.maxTrustedProxyHops);
   const audit = options.audit ?? (() => {});
+  const warn = options.warn ?? ((message: string, fields: { code: string }) => process.emitWarning(message, { code: fields.code }));
+  const warned = new Set<string>();
   return Object.freeze({
     issuer,
     basePath,
@@ -190,6 +194,15 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
         audit(event);
       } catch {
         // An audit sink must never break a request.
+      }
+    },
+    warnOnce: (code: string, message: string) => {
+      if (warned.has(code)) return;
+      warned.add(code);
+      try {
+        warn(message, { code });
+      } catch {
+        // Nor may a log sink.
       }
     },
   });

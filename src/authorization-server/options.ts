@@ -157,6 +157,12 @@ export interface AuthorizationServerOptions {
   purgeIntervalSeconds?: number;
   /** Audit events (issued, refreshed, reuse detected, ...). Never receives tokens or secrets. */
   audit?: (event: AuditEvent) => void;
+  /**
+   * Operational warnings — a misconfiguration seen at run time, such as `X-Forwarded-For` arriving
+   * while `trustedProxyHops` is 0 — each `code` at most once. Never receives tokens or secrets.
+   * Default: `process.emitWarning`.
+   */
+  warn?: (message: string, fields: { code: string }) => void;
   /** Clock in seconds. */
   now?: () => number;
 }

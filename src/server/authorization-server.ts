@@ -167,6 +167,7 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
       throttle: { perSource: { ...as.login.throttle.perSource }, perAccount: { ...as.login.throttle.perAccount } },
     },
     trustedProxyHops: as.trustedProxyHops,
+    ...(logger ? { warn: (message: string, fields: { code: string }) => logger.warn(message, { warning: fields.code }) } : {}),
     // One JSON line per event; audit events never carry tokens, codes or secrets (and the logger redacts anyway).
     ...(logger || onAudit ? { audit } : {}),
   };

@@ -12,7 +12,7 @@ import { parsePendingAuthorization } from '../authorize/pending-authorization.js
 import { hasRememberedConsent } from './consent.js';
 import { load, take } from './interaction-state.js';
 import { issueCode } from './issue-code.js';
-import { clientAddress, sourceBucket } from '../../client-address.js';
+import { requestSource } from '../../client-address.js';
 import { PASSWORD_CHECK_RETRY_AFTER_SECONDS } from '../../password-check-limiter.js';
 import { claimLoginAttempt, MAX_LOGIN_ATTEMPTS, throttleSignIn } from './login-attempts.js';
 import { EXPIRED_MESSAGE, type Interaction, sendConsentPage, sendError, sendLoginPage } from './respond.js';
@@ -154,7 +154,7 @@ async function login(ctx: AsContext, req: IncomingMessage, res: ServerResponse, 
   const interaction = await load(ctx, res, id, parsePendingAuthorization(await ctx.stores.interactions.get(id, ctx.now())));
   if (interaction === undefined) return;
   const clientId = interaction.client.clientId;
-  const source = sourceBucket(clientAddress(req, ctx.trustedProxyHops));
+  const source = requestSource(ctx, req);
   const throttle = await throttleSignIn(ctx, username, source);
   if (!throttle.allowed) {
     ctx.audit({ type: 'login.failed', clientId, detail: `throttled: retry after ${throttle.retryAfterSeconds} s` });

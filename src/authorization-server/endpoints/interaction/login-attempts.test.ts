@@ -167,6 +167,33 @@ describe('sign-in throttles: slowed down, never locked out (RFC 6749 §10.10, NI
   });
 });
 
+describe('X-Forwarded-For without trusted proxies (a reverse proxy nobody declared)', () => {
+  it('RFC 7239 §8.1: is logged as a warning once, naming the setting and no header value', async () => {
+    await t.close();
+    const warnings: Array<{ message: string; code: string }> = [];
+    t = await startAuthorizationServer({ now, overrides: { warn: (message, { code }) => warnings.push({ message, code }) } });
+    await signIn('192.0.2.1', 'alice', 'x');
+    await signIn('192.0.2.2', 'alice', 'x');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.code).toBe('WARDEN_UNTRUSTED_X_FORWARDED_FOR');
+    expect(warnings[0]?.message).toContain('trustedProxyHops');
+    expect(warnings[0]?.message).not.toContain('192.0.2');
+  });
+
+  it('is not a warning when trustedProxyHops is set, nor without the header', async () => {
+    await t.close();
+    const warnings: string[] = [];
+    t = await startAuthorizationServer({ now, overrides: { trustedProxyHops: 1, warn: (message) => warnings.push(message) } });
+    await signIn('192.0.2.1', 'alice', 'x');
+    await t.close();
+    t = await startAuthorizationServer({ now, overrides: { warn: (message) => warnings.push(message) } });
+    const url = await begin();
+    const csrf = csrfOf(await (await get(t, url)).text());
+    await postForm(t, url, { csrf, action: 'login', username: 'alice', password: 'x' });
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe('password checks in flight are capped per instance', () => {
   it('beyond login.maxConcurrentPasswordChecks the sign-in answers 503 with Retry-After: 1, and the attempt does not count', async () => {
     await t.close();
