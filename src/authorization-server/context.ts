@@ -49,7 +49,7 @@ export interface AsContext {
   metadataDocumentLimits: MetadataDocumentLimits;
   loginTitle: string;
   /** Sign-in cost controls: throttles and the cap on password checks in flight. */
-  login: { throttle: { perSource: ThrottlePolicy; perAccount: ThrottlePolicy }; passwordChecks: PasswordCheckLimiter };
+  login: { throttle: { perSource: ThrottlePolicy; perAccount: ThrottlePolicy; perSourceAllAccounts: ThrottlePolicy }; passwordChecks: PasswordCheckLimiter };
   /** Reverse proxies trusted to append to `X-Forwarded-For` (see `client-address.ts`). */
   trustedProxyHops: number;
   options: Readonly<AuthorizationServerOptions>;
@@ -127,6 +127,7 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     throttle: {
       perSource: resolveThrottlePolicy('login.throttle.perSource', options.login?.throttle?.perSource, DEFAULTS.login.perSource, bad),
       perAccount: resolveThrottlePolicy('login.throttle.perAccount', options.login?.throttle?.perAccount, DEFAULTS.login.perAccount, bad),
+      perSourceAllAccounts: resolveThrottlePolicy('login.throttle.perSourceAllAccounts', options.login?.throttle?.perSourceAllAccounts, DEFAULTS.login.perSourceAllAccounts, bad),
     },
     passwordChecks: new PasswordCheckLimiter(maxChecks),
   };

@@ -143,6 +143,12 @@ export interface AuthorizationServerOptions {
       perSource?: Partial<ThrottlePolicy>;
       /** One account from all sources (except sources it signed in from before). Default 20 free, then 1 s doubling to 60 s; forgotten after 3600 s. */
       perAccount?: Partial<ThrottlePolicy>;
+      /**
+       * One source across all accounts, whatever usernames it tries; checked before a password
+       * check is started, so one source cannot keep them all busy. Successful sign-ins are taken
+       * back. Default 30 free, then 1 s doubling to 10 s; forgotten after 3600 s.
+       */
+      perSourceAllAccounts?: Partial<ThrottlePolicy>;
     };
   };
   /**

@@ -45,7 +45,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
     loginTitle: 'Warden',
     login: Object.freeze({
       maxConcurrentPasswordChecks: DEFAULTS.login.maxConcurrentPasswordChecks,
-      throttle: Object.freeze({ perSource: DEFAULTS.login.perSource, perAccount: DEFAULTS.login.perAccount }),
+      throttle: Object.freeze({ perSource: DEFAULTS.login.perSource, perAccount: DEFAULTS.login.perAccount, perSourceAllAccounts: DEFAULTS.login.perSourceAllAccounts }),
     }),
     trustedProxyHops: DEFAULTS.login.trustedProxyHops,
     /** Demo user and clients: only `warden start`'s built-in configuration turns them on. */
@@ -105,7 +105,7 @@ export interface AuthorizationServerConfig {
   readonly login: {
     readonly title: string;
     readonly maxConcurrentPasswordChecks: number;
-    readonly throttle: { readonly perSource: Readonly<ThrottlePolicy>; readonly perAccount: Readonly<ThrottlePolicy> };
+    readonly throttle: { readonly perSource: Readonly<ThrottlePolicy>; readonly perAccount: Readonly<ThrottlePolicy>; readonly perSourceAllAccounts: Readonly<ThrottlePolicy> };
   };
   /** Reverse proxies trusted to append the client address to X-Forwarded-For. */
   readonly trustedProxyHops: number;
@@ -222,6 +222,7 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
       throttle: {
         perSource: { ...d.login.throttle.perSource, ...input?.login?.throttle?.perSource },
         perAccount: { ...d.login.throttle.perAccount, ...input?.login?.throttle?.perAccount },
+        perSourceAllAccounts: { ...d.login.throttle.perSourceAllAccounts, ...input?.login?.throttle?.perSourceAllAccounts },
       },
     },
     trustedProxyHops: input?.trustedProxyHops ?? d.trustedProxyHops,

@@ -118,6 +118,7 @@ describe('defaults', () => {
         throttle: {
           perSource: { free: 5, baseDelaySeconds: 1, maxDelaySeconds: 900, forgetAfterSeconds: 3600 },
           perAccount: { free: 20, baseDelaySeconds: 1, maxDelaySeconds: 60, forgetAfterSeconds: 3600 },
+          perSourceAllAccounts: { free: 30, baseDelaySeconds: 1, maxDelaySeconds: 10, forgetAfterSeconds: 3600 },
         },
       },
       trustedProxyHops: 0,
@@ -400,7 +401,7 @@ authorizationServer:
   login:
     title: Example Corp
     maxConcurrentPasswordChecks: 4
-    throttle: { perSource: { free: 3, maxDelaySeconds: 600 }, perAccount: { baseDelaySeconds: 2 } }
+    throttle: { perSource: { free: 3, maxDelaySeconds: 600 }, perAccount: { baseDelaySeconds: 2 }, perSourceAllAccounts: { free: 50 } }
   trustedProxyHops: 1
   demo: true
   clients:
@@ -433,6 +434,7 @@ describe('authorizationServer', () => {
         throttle: {
           perSource: { free: 3, baseDelaySeconds: 1, maxDelaySeconds: 600, forgetAfterSeconds: 3600 },
           perAccount: { free: 20, baseDelaySeconds: 2, maxDelaySeconds: 60, forgetAfterSeconds: 3600 },
+          perSourceAllAccounts: { free: 50, baseDelaySeconds: 1, maxDelaySeconds: 10, forgetAfterSeconds: 3600 },
         },
       },
       trustedProxyHops: 1,
@@ -497,6 +499,9 @@ describe('authorizationServer', () => {
       'authorizationServer.login.maxConcurrentPasswordChecks: must be at least 1',
     ]);
     expect(issuesOf(() => resolveConfig({ authorizationServer: { trustedProxyHops: 11 } }, noEnv))).toEqual(['authorizationServer.trustedProxyHops: must be at most 10']);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { throttle: { perSourceAllAccounts: { baseDelaySeconds: 30 } } } } }, noEnv))).toEqual([
+      'authorizationServer.login.throttle.perSourceAllAccounts.maxDelaySeconds: must be at least baseDelaySeconds (30)',
+    ]);
   });
 
   it('rejects registration and metadata-document limits out of range, naming the key', () => {

@@ -291,7 +291,12 @@ const authorizationServerSchema = strictObject({
   login: strictObject({
     title: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
     maxConcurrentPasswordChecks: z.number().int().min(1).max(1024).optional(),
-    throttle: strictObject({ perSource: throttleSchema(DEFAULTS.login.perSource).optional(), perAccount: throttleSchema(DEFAULTS.login.perAccount).optional() }).optional(),
+    throttle: strictObject({
+      perSource: throttleSchema(DEFAULTS.login.perSource).optional(),
+      perAccount: throttleSchema(DEFAULTS.login.perAccount).optional(),
+      /** One source across all accounts, before a password check is started. */
+      perSourceAllAccounts: throttleSchema(DEFAULTS.login.perSourceAllAccounts).optional(),
+    }).optional(),
   }).optional(),
   trustedProxyHops: z.number().int().min(0).max(DEFAULTS.limits.maxTrustedProxyHops).optional(),
   demo: z.boolean().optional(),

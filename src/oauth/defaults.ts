@@ -137,6 +137,13 @@ export const DEFAULTS = freeze({
     perSource: freeze<ThrottleDefaults>({ free: 5, baseDelaySeconds: 1, maxDelaySeconds: 900, forgetAfterSeconds: 3600 }),
     /** One account from all unknown sources: 20 free, then 1 s doubling to 60 s — slowed, never locked out; forgotten after an hour. */
     perAccount: freeze<ThrottleDefaults>({ free: 20, baseDelaySeconds: 1, maxDelaySeconds: 60, forgetAfterSeconds: 3600 }),
+    /**
+     * One source across all accounts — usernames rotated or not: 30 free, then 1 s doubling to 10 s;
+     * forgotten after an hour. Checked before a password-check slot is taken, so one source cannot
+     * keep the instance's slots busy (at most one check per 10 s once over); successful sign-ins
+     * are taken back, so an office behind one NAT only feels it while someone there keeps failing.
+     */
+    perSourceAllAccounts: freeze<ThrottleDefaults>({ free: 30, baseDelaySeconds: 1, maxDelaySeconds: 10, forgetAfterSeconds: 3600 }),
     /** A source an account signed in from stays known for 30 days: only the per-source throttle applies to it. */
     knownSourceSeconds: 30 * 86_400,
     /** No reverse proxy is trusted: the socket's peer is the source (`X-Forwarded-For` ignored). */

@@ -164,7 +164,11 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
     login: {
       title: as.login.title,
       maxConcurrentPasswordChecks: as.login.maxConcurrentPasswordChecks,
-      throttle: { perSource: { ...as.login.throttle.perSource }, perAccount: { ...as.login.throttle.perAccount } },
+      throttle: {
+        perSource: { ...as.login.throttle.perSource },
+        perAccount: { ...as.login.throttle.perAccount },
+        perSourceAllAccounts: { ...as.login.throttle.perSourceAllAccounts },
+      },
     },
     trustedProxyHops: as.trustedProxyHops,
     ...(logger ? { warn: (message: string, fields: { code: string }) => logger.warn(message, { warning: fields.code }) } : {}),
