@@ -48,8 +48,12 @@ export interface AsContext {
   /** This instance's limits on metadata-document fetches. */
   metadataDocumentLimits: MetadataDocumentLimits;
   loginTitle: string;
-  /** Sign-in cost controls: throttles and the cap on password checks in flight. */
-  login: { throttle: { perSource: ThrottlePolicy; perAccount: ThrottlePolicy; perSourceAllAccounts: ThrottlePolicy }; passwordChecks: PasswordCheckLimiter };
+  /** Sign-in cost controls: throttles, device cookies and the cap on password checks in flight. */
+  login: {
+    throttle: { perSource: ThrottlePolicy; perAccount: ThrottlePolicy; perSourceAllAccounts: ThrottlePolicy; perDevice: ThrottlePolicy };
+    deviceCookie: { lifetimeSeconds: number; maxFailures: number };
+    passwordChecks: PasswordCheckLimiter;
+  };
   /** Reverse proxies trusted to append to `X-Forwarded-For` (see `client-address.ts`). */
   trustedProxyHops: number;
   options: Readonly<AuthorizationServerOptions>;
@@ -128,6 +132,12 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
       perSource: resolveThrottlePolicy('login.throttle.perSource', options.login?.throttle?.perSource, DEFAULTS.login.perSource, bad),
       perAccount: resolveThrottlePolicy('login.throttle.perAccount', options.login?.throttle?.perAccount, DEFAULTS.login.perAccount, bad),
       perSourceAllAccounts: resolveThrottlePolicy('login.throttle.perSourceAllAccounts', options.login?.throttle?.perSourceAllAccounts, DEFAULTS.login.perSourceAllAccounts, bad),
+      perDevice: resolveThrottlePolicy('login.throttle.perDevice', options.login?.throttle?.perDevice, DEFAULTS.login.perDevice, bad),
+    },
+    deviceCookie: {
+      // Browsers cap a cookie's lifetime at 400 days (RFC 6265bis §5.6.2).
+      lifetimeSeconds: wholeNumber('login.deviceCookie.lifetimeSeconds', options.login?.deviceCookie?.lifetimeSeconds ?? DEFAULTS.login.deviceCookieSeconds, 3600, 400 * 86_400),
+      maxFailures: wholeNumber('login.deviceCookie.maxFailures', options.login?.deviceCookie?.maxFailures ?? DEFAULTS.login.deviceCookieMaxFailures, 1, 1000),
     },
     passwordChecks: new PasswordCheckLimiter(maxChecks),
   };

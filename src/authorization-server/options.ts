@@ -149,6 +149,24 @@ export interface AuthorizationServerOptions {
        * back. Default 30 free, then 1 s doubling to 10 s; forgotten after 3600 s.
        */
       perSourceAllAccounts?: Partial<ThrottlePolicy>;
+      /**
+       * A browser with a device cookie for the account: counted per cookie instead of every
+       * other throttle. Default 5 free, then 1 s doubling to 60 s; forgotten after 3600 s,
+       * cleared by a success.
+       */
+      perDevice?: Partial<ThrottlePolicy>;
+    };
+    /**
+     * Device cookies (OWASP "Slow Down Online Guessing Attacks with Device Cookies"): a
+     * successful sign-in gives the browser a signed, HttpOnly cookie for that account, and its
+     * later sign-ins are throttled per cookie (`throttle.perDevice`) only — so nobody sharing the
+     * user's address, or guessing at the account, can hold the user out.
+     */
+    deviceCookie?: {
+      /** How long a cookie vouches after the sign-in that issued it. Default 7776000 (90 days); at most 400 days. */
+      lifetimeSeconds?: number;
+      /** Wrong passwords a cookie may see without a success in between before it stops vouching for good. Default 10. */
+      maxFailures?: number;
     };
   };
   /**

@@ -45,7 +45,13 @@ export const CONFIG_DEFAULTS = Object.freeze({
     loginTitle: 'Warden',
     login: Object.freeze({
       maxConcurrentPasswordChecks: DEFAULTS.login.maxConcurrentPasswordChecks,
-      throttle: Object.freeze({ perSource: DEFAULTS.login.perSource, perAccount: DEFAULTS.login.perAccount, perSourceAllAccounts: DEFAULTS.login.perSourceAllAccounts }),
+      throttle: Object.freeze({
+        perSource: DEFAULTS.login.perSource,
+        perAccount: DEFAULTS.login.perAccount,
+        perSourceAllAccounts: DEFAULTS.login.perSourceAllAccounts,
+        perDevice: DEFAULTS.login.perDevice,
+      }),
+      deviceCookie: Object.freeze({ lifetimeSeconds: DEFAULTS.login.deviceCookieSeconds, maxFailures: DEFAULTS.login.deviceCookieMaxFailures }),
     }),
     trustedProxyHops: DEFAULTS.login.trustedProxyHops,
     /** Demo user and clients: only `warden start`'s built-in configuration turns them on. */
@@ -105,7 +111,13 @@ export interface AuthorizationServerConfig {
   readonly login: {
     readonly title: string;
     readonly maxConcurrentPasswordChecks: number;
-    readonly throttle: { readonly perSource: Readonly<ThrottlePolicy>; readonly perAccount: Readonly<ThrottlePolicy>; readonly perSourceAllAccounts: Readonly<ThrottlePolicy> };
+    readonly throttle: {
+      readonly perSource: Readonly<ThrottlePolicy>;
+      readonly perAccount: Readonly<ThrottlePolicy>;
+      readonly perSourceAllAccounts: Readonly<ThrottlePolicy>;
+      readonly perDevice: Readonly<ThrottlePolicy>;
+    };
+    readonly deviceCookie: { readonly lifetimeSeconds: number; readonly maxFailures: number };
   };
   /** Reverse proxies trusted to append the client address to X-Forwarded-For. */
   readonly trustedProxyHops: number;
@@ -223,7 +235,9 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
         perSource: { ...d.login.throttle.perSource, ...input?.login?.throttle?.perSource },
         perAccount: { ...d.login.throttle.perAccount, ...input?.login?.throttle?.perAccount },
         perSourceAllAccounts: { ...d.login.throttle.perSourceAllAccounts, ...input?.login?.throttle?.perSourceAllAccounts },
+        perDevice: { ...d.login.throttle.perDevice, ...input?.login?.throttle?.perDevice },
       },
+      deviceCookie: { ...d.login.deviceCookie, ...input?.login?.deviceCookie },
     },
     trustedProxyHops: input?.trustedProxyHops ?? d.trustedProxyHops,
     demo: input?.demo ?? d.demo,

@@ -119,7 +119,9 @@ describe('defaults', () => {
           perSource: { free: 5, baseDelaySeconds: 1, maxDelaySeconds: 900, forgetAfterSeconds: 3600 },
           perAccount: { free: 20, baseDelaySeconds: 1, maxDelaySeconds: 60, forgetAfterSeconds: 3600 },
           perSourceAllAccounts: { free: 30, baseDelaySeconds: 1, maxDelaySeconds: 10, forgetAfterSeconds: 3600 },
+          perDevice: { free: 5, baseDelaySeconds: 1, maxDelaySeconds: 60, forgetAfterSeconds: 3600 },
         },
+        deviceCookie: { lifetimeSeconds: 7_776_000, maxFailures: 10 },
       },
       trustedProxyHops: 0,
       demo: false,
@@ -401,7 +403,8 @@ authorizationServer:
   login:
     title: Example Corp
     maxConcurrentPasswordChecks: 4
-    throttle: { perSource: { free: 3, maxDelaySeconds: 600 }, perAccount: { baseDelaySeconds: 2 }, perSourceAllAccounts: { free: 50 } }
+    throttle: { perSource: { free: 3, maxDelaySeconds: 600 }, perAccount: { baseDelaySeconds: 2 }, perSourceAllAccounts: { free: 50 }, perDevice: { maxDelaySeconds: 30 } }
+    deviceCookie: { lifetimeSeconds: 2592000, maxFailures: 5 }
   trustedProxyHops: 1
   demo: true
   clients:
@@ -435,7 +438,9 @@ describe('authorizationServer', () => {
           perSource: { free: 3, baseDelaySeconds: 1, maxDelaySeconds: 600, forgetAfterSeconds: 3600 },
           perAccount: { free: 20, baseDelaySeconds: 2, maxDelaySeconds: 60, forgetAfterSeconds: 3600 },
           perSourceAllAccounts: { free: 50, baseDelaySeconds: 1, maxDelaySeconds: 10, forgetAfterSeconds: 3600 },
+          perDevice: { free: 5, baseDelaySeconds: 1, maxDelaySeconds: 30, forgetAfterSeconds: 3600 },
         },
+        deviceCookie: { lifetimeSeconds: 2_592_000, maxFailures: 5 },
       },
       trustedProxyHops: 1,
       demo: true,
@@ -501,6 +506,15 @@ describe('authorizationServer', () => {
     expect(issuesOf(() => resolveConfig({ authorizationServer: { trustedProxyHops: 11 } }, noEnv))).toEqual(['authorizationServer.trustedProxyHops: must be at most 10']);
     expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { throttle: { perSourceAllAccounts: { baseDelaySeconds: 30 } } } } }, noEnv))).toEqual([
       'authorizationServer.login.throttle.perSourceAllAccounts.maxDelaySeconds: must be at least baseDelaySeconds (30)',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { throttle: { perDevice: { free: -1 } } } } }, noEnv))).toEqual([
+      'authorizationServer.login.throttle.perDevice.free: must be at least 0',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { deviceCookie: { lifetimeSeconds: 500 * 86_400 } } } }, noEnv))).toEqual([
+      'authorizationServer.login.deviceCookie.lifetimeSeconds: must be at most 34560000',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { deviceCookie: { maxFailures: 0 } } } }, noEnv))).toEqual([
+      'authorizationServer.login.deviceCookie.maxFailures: must be at least 1',
     ]);
   });
 

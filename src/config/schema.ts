@@ -296,6 +296,13 @@ const authorizationServerSchema = strictObject({
       perAccount: throttleSchema(DEFAULTS.login.perAccount).optional(),
       /** One source across all accounts, before a password check is started. */
       perSourceAllAccounts: throttleSchema(DEFAULTS.login.perSourceAllAccounts).optional(),
+      /** A browser with a device cookie for the account: instead of every other throttle. */
+      perDevice: throttleSchema(DEFAULTS.login.perDevice).optional(),
+    }).optional(),
+    /** Device cookies (OWASP): how long one vouches (browsers cap cookies at 400 days), and the failures it may see before it stops. */
+    deviceCookie: strictObject({
+      lifetimeSeconds: seconds(3600, 400 * 86_400).optional(),
+      maxFailures: z.number().int().min(1).max(1000).optional(),
     }).optional(),
   }).optional(),
   trustedProxyHops: z.number().int().min(0).max(DEFAULTS.limits.maxTrustedProxyHops).optional(),

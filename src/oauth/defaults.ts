@@ -144,6 +144,23 @@ export const DEFAULTS = freeze({
      * are taken back, so an office behind one NAT only feels it while someone there keeps failing.
      */
     perSourceAllAccounts: freeze<ThrottleDefaults>({ free: 30, baseDelaySeconds: 1, maxDelaySeconds: 10, forgetAfterSeconds: 3600 }),
+    /**
+     * One device cookie (OWASP "device cookies"): a browser that signed in to the account before
+     * is slowed only by its own failures — 5 free, then 1 s doubling to 60 s; forgotten after an
+     * hour, cleared by a success — never by what others do from its address or to its account.
+     */
+    perDevice: freeze<ThrottleDefaults>({ free: 5, baseDelaySeconds: 1, maxDelaySeconds: 60, forgetAfterSeconds: 3600 }),
+    /**
+     * A device cookie is good for 90 days after the sign-in that issued it (each sign-in issues a
+     * fresh one): long enough for an account used monthly, short enough that a copied cookie dies.
+     */
+    deviceCookieSeconds: 90 * 86_400,
+    /**
+     * Failures a device cookie may have without a success in between before it is invalidated for
+     * the rest of its life: whoever holds a stolen one gets 10 guesses, not 10 per hour; the real
+     * user falls back to the ordinary throttles and gets a new cookie with the next sign-in.
+     */
+    deviceCookieMaxFailures: 10,
     /** A source an account signed in from stays known for 30 days: only the per-source throttle applies to it. */
     knownSourceSeconds: 30 * 86_400,
     /** No reverse proxy is trusted: the socket's peer is the source (`X-Forwarded-For` ignored). */

@@ -188,6 +188,17 @@ describe('one source cannot keep the password checks busy (per source, whatever 
     await expectThrottled(await signIn(ATTACKER, 'once-more', 'x'), maxDelaySeconds);
   });
 
+  it('OWASP device cookies: a browser with a device cookie for the account is exempt from the per-source throttle', async () => {
+    const first = await signIn(ATTACKER, 'alice', PASSWORD);
+    const device = (first.headers.getSetCookie().find((c) => c.startsWith('warden_device=')) ?? '').split(';')[0] as string;
+    for (let i = 0; i < DEFAULTS.login.perSourceAllAccounts.free; i += 1) expect((await signIn(ATTACKER, `user-${i}`, 'x')).status).toBe(400);
+    await expectThrottled(await signIn(ATTACKER, 'alice', PASSWORD), 1);
+    const url = await begin();
+    const csrf = csrfOf(await (await get(t, url)).text());
+    const res = await postForm(t, url, { csrf, action: 'login', username: 'alice', password: PASSWORD }, device, { 'X-Forwarded-For': `10.9.9.9, ${ATTACKER}` });
+    expect([200, 303]).toContain(res.status);
+  });
+
   it('successful sign-ins do not count against their source (an office behind one NAT)', async () => {
     const { free } = DEFAULTS.login.perSourceAllAccounts;
     for (let i = 0; i < free - 1; i += 1) expect((await signIn(ATTACKER, `user-${i}`, 'x')).status).toBe(400);
@@ -278,6 +289,9 @@ describe('configuration is checked at start', () => {
     [{ login: { throttle: { perAccount: { free: 1.5 } } } }, 'login.throttle.perAccount.free must be a whole number'],
     [{ trustedProxyHops: -1 }, 'trustedProxyHops must be a whole number from 0 to 10'],
     [{ login: { throttle: { perSourceAllAccounts: { free: -1 } } } }, 'login.throttle.perSourceAllAccounts.free must be a whole number from 0 to'],
+    [{ login: { throttle: { perDevice: { maxDelaySeconds: 7200 } } } }, 'login.throttle.perDevice.forgetAfterSeconds must be at least maxDelaySeconds (7200)'],
+    [{ login: { deviceCookie: { lifetimeSeconds: 60 } } }, 'login.deviceCookie.lifetimeSeconds must be a whole number from 3600 to 34560000'],
+    [{ login: { deviceCookie: { maxFailures: 0 } } }, 'login.deviceCookie.maxFailures must be a whole number from 1 to 1000'],
   ])('%j is refused with a message naming the key', async (options, message) => {
     await expect(createAuthorizationServer({ ...base, stores: createMemoryAuthorizationServerStores(), ...options } as never)).rejects.toThrow(message);
   });
