@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { isIPv4, isIPv6 } from 'node:net';
-
+import type { AsContext } from './context.js';
 
 /** The source of requests whose address cannot be read or parsed: they share one bucket. */
 export const UNKNOWN_SOURCE = 'unknown';
@@ -29,6 +29,25 @@ export function clientAddress(req: IncomingMessage, trustedProxyHops: number): s
     .filter((entry) => entry !== '');
   if (chain.length === 0) return req.socket.remoteAddress;
   return chain[Math.max(0, chain.length - trustedProxyHops)];
+}
+
+/** Code of the warning {@link requestSource} gives once. */
+export const UNTRUSTED_FORWARDED_FOR = 'WARDEN_UNTRUSTED_X_FORWARDED_FOR';
+
+/**
+ * The throttling source of `req`: {@link sourceBucket} of {@link clientAddress}. A request with
+ * `X-Forwarded-For` while `trustedProxyHops` is 0 suggests a reverse proxy nobody told us about —
+ * then every client shares the proxy's address, and every throttle per source with it — so that
+ * is logged as a warning, once.
+ */
+export function requestSource(ctx: Pick<AsContext, 'trustedProxyHops' | 'warnOnce'>, req: IncomingMessage): string {
+  if (ctx.trustedProxyHops === 0 && req.headers['x-forwarded-for'] !== undefined) {
+    ctx.warnOnce(
+      UNTRUSTED_FORWARDED_FOR,
+      'requests arrive with X-Forwarded-For but authorizationServer.trustedProxyHops is 0: behind a reverse proxy, every client shares its address for sign-in and registration throttling; set trustedProxyHops to the number of proxies',
+    );
+  }
+  return sourceBucket(clientAddress(req, ctx.trustedProxyHops));
 }
 
 /**

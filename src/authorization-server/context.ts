@@ -48,14 +48,20 @@ export interface AsContext {
   /** This instance's limits on metadata-document fetches. */
   metadataDocumentLimits: MetadataDocumentLimits;
   loginTitle: string;
-  /** Sign-in cost controls: throttles and the cap on password checks in flight. */
-  login: { throttle: { perSource: ThrottlePolicy; perAccount: ThrottlePolicy }; passwordChecks: PasswordCheckLimiter };
+  /** Sign-in cost controls: throttles, device cookies and the cap on password checks in flight. */
+  login: {
+    throttle: { perSource: ThrottlePolicy; perAccount: ThrottlePolicy; perSourceAllAccounts: ThrottlePolicy; perDevice: ThrottlePolicy };
+    deviceCookie: { lifetimeSeconds: number; maxFailures: number };
+    passwordChecks: PasswordCheckLimiter;
+  };
   /** Reverse proxies trusted to append to `X-Forwarded-For` (see `client-address.ts`). */
   trustedProxyHops: number;
   options: Readonly<AuthorizationServerOptions>;
   now(): number;
   /** HMAC-SHA256 under the server secret, domain-separated by `label`; base64url. */
   hmac(label: string, data: string): string;
+  /** An operational warning (a misconfiguration seen at run time), passed to `options.warn` the first time `code` is seen only. */
+  warnOnce(code: string, message: string): void;
   audit(event: AuditEvent): void;
 }
 
@@ -125,6 +131,13 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     throttle: {
       perSource: resolveThrottlePolicy('login.throttle.perSource', options.login?.throttle?.perSource, DEFAULTS.login.perSource, bad),
       perAccount: resolveThrottlePolicy('login.throttle.perAccount', options.login?.throttle?.perAccount, DEFAULTS.login.perAccount, bad),
+      perSourceAllAccounts: resolveThrottlePolicy('login.throttle.perSourceAllAccounts', options.login?.throttle?.perSourceAllAccounts, DEFAULTS.login.perSourceAllAccounts, bad),
+      perDevice: resolveThrottlePolicy('login.throttle.perDevice', options.login?.throttle?.perDevice, DEFAULTS.login.perDevice, bad),
+    },
+    deviceCookie: {
+      // Browsers cap a cookie's lifetime at 400 days (RFC 6265bis §5.6.2).
+      lifetimeSeconds: wholeNumber('login.deviceCookie.lifetimeSeconds', options.login?.deviceCookie?.lifetimeSeconds ?? DEFAULTS.login.deviceCookieSeconds, 3600, 400 * 86_400),
+      maxFailures: wholeNumber('login.deviceCookie.maxFailures', options.login?.deviceCookie?.maxFailures ?? DEFAULTS.login.deviceCookieMaxFailures, 1, 1000),
     },
     passwordChecks: new PasswordCheckLimiter(maxChecks),
   };
@@ -142,9 +155,12 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     failureCacheSeconds: wholeNumber('clientMetadataDocuments.failureCacheSeconds', cimd.failureCacheSeconds ?? DEFAULTS.clientMetadataDocuments.failureCacheSeconds, 0, 3600),
     maxConcurrentFetches: wholeNumber('clientMetadataDocuments.maxConcurrentFetches', cimd.maxConcurrentFetches ?? DEFAULTS.clientMetadataDocuments.maxConcurrentFetches, 1, 1024),
     fetchesPerHostPerMinute: wholeNumber('clientMetadataDocuments.fetchesPerHostPerMinute', cimd.fetchesPerHostPerMinute ?? DEFAULTS.clientMetadataDocuments.fetchesPerHostPerMinute, 1, 10_000),
+    maxStaleSeconds: wholeNumber('clientMetadataDocuments.maxStaleSeconds', cimd.maxStaleSeconds ?? DEFAULTS.clientMetadataDocuments.maxStaleSeconds, 0, 7 * 86_400),
   };
   const trustedProxyHops = wholeNumber('trustedProxyHops', options.trustedProxyHops ?? DEFAULTS.login.trustedProxyHops, 0, DEFAULTS.limits.maxTrustedProxyHops);
   const audit = options.audit ?? (() => {});
+  const warn = options.warn ?? ((message: string, fields: { code: string }) => process.emitWarning(message, { code: fields.code }));
+  const warned = new Set<string>();
   return Object.freeze({
     issuer,
     basePath,
@@ -189,6 +205,15 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
         audit(event);
       } catch {
         // An audit sink must never break a request.
+      }
+    },
+    warnOnce: (code: string, message: string) => {
+      if (warned.has(code)) return;
+      warned.add(code);
+      try {
+        warn(message, { code });
+      } catch {
+        // Nor may a log sink.
       }
     },
   });

@@ -91,8 +91,11 @@ export const HTML_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.fr
   'Referrer-Policy': 'no-referrer',
 });
 
+/** Extra response headers; a list for a header sent more than once (`Set-Cookie`). */
+export type ResponseHeaders = Record<string, string | string[]>;
+
 /** Sends an HTML page with the security headers. */
-export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
+export function sendHtml(res: ServerResponse, status: number, html: string, headers: ResponseHeaders = {}): void {
   res.writeHead(status, { ...HTML_SECURITY_HEADERS, 'Content-Length': Buffer.byteLength(html), ...headers });
   res.end(html);
 }

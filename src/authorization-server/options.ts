@@ -108,8 +108,19 @@ export interface AuthorizationServerOptions {
     failureCacheSeconds?: number;
     /** Fetches in flight at once on this instance; beyond, 503 `temporarily_unavailable` + `Retry-After: 1`. Default 16. */
     maxConcurrentFetches?: number;
-    /** Fetches per host per minute on this instance; beyond, 503 + `Retry-After` until the minute ends. Default 20. */
+    /**
+     * Fetches per host per minute on this instance; beyond, 503 + `Retry-After` until the minute
+     * ends. A host counts together with every subdomain and port of its registrable domain (the
+     * last two labels, or three under a well-known two-label public suffix such as `co.uk`). Default 20.
+     */
     fetchesPerHostPerMinute?: number;
+    /**
+     * How long past its expiry a cached document is still served while a refetch is refused by
+     * these limits or fails transiently (timeout, connection or DNS failure, 429, 500, 502, 503,
+     * 504; RFC 5861 §4 stale-if-error); 0 turns this off. A definitive answer (another status,
+     * a redirect, a refused document) ends the record at once. Default 86400 (24 h).
+     */
+    maxStaleSeconds?: number;
   };
   /** The sign-in page. */
   login?: {
@@ -132,6 +143,30 @@ export interface AuthorizationServerOptions {
       perSource?: Partial<ThrottlePolicy>;
       /** One account from all sources (except sources it signed in from before). Default 20 free, then 1 s doubling to 60 s; forgotten after 3600 s. */
       perAccount?: Partial<ThrottlePolicy>;
+      /**
+       * One source across all accounts, whatever usernames it tries; checked before a password
+       * check is started, so one source cannot keep them all busy. Successful sign-ins are taken
+       * back. Default 30 free, then 1 s doubling to 10 s; forgotten after 3600 s.
+       */
+      perSourceAllAccounts?: Partial<ThrottlePolicy>;
+      /**
+       * A browser with a device cookie for the account: counted per cookie instead of every
+       * other throttle. Default 5 free, then 1 s doubling to 60 s; forgotten after 3600 s,
+       * cleared by a success.
+       */
+      perDevice?: Partial<ThrottlePolicy>;
+    };
+    /**
+     * Device cookies (OWASP "Slow Down Online Guessing Attacks with Device Cookies"): a
+     * successful sign-in gives the browser a signed, HttpOnly cookie for that account, and its
+     * later sign-ins are throttled per cookie (`throttle.perDevice`) only — so nobody sharing the
+     * user's address, or guessing at the account, can hold the user out.
+     */
+    deviceCookie?: {
+      /** How long a cookie vouches after the sign-in that issued it. Default 7776000 (90 days); at most 400 days. */
+      lifetimeSeconds?: number;
+      /** Wrong passwords a cookie may see without a success in between before it stops vouching for good. Default 10. */
+      maxFailures?: number;
     };
   };
   /**
@@ -146,6 +181,12 @@ export interface AuthorizationServerOptions {
   purgeIntervalSeconds?: number;
   /** Audit events (issued, refreshed, reuse detected, ...). Never receives tokens or secrets. */
   audit?: (event: AuditEvent) => void;
+  /**
+   * Operational warnings — a misconfiguration seen at run time, such as `X-Forwarded-For` arriving
+   * while `trustedProxyHops` is 0 — each `code` at most once. Never receives tokens or secrets.
+   * Default: `process.emitWarning`.
+   */
+  warn?: (message: string, fields: { code: string }) => void;
   /** Clock in seconds. */
   now?: () => number;
 }

@@ -40,11 +40,18 @@ export const CONFIG_DEFAULTS = Object.freeze({
       failureCacheSeconds: DEFAULTS.clientMetadataDocuments.failureCacheSeconds,
       maxConcurrentFetches: DEFAULTS.clientMetadataDocuments.maxConcurrentFetches,
       fetchesPerHostPerMinute: DEFAULTS.clientMetadataDocuments.fetchesPerHostPerMinute,
+      maxStaleSeconds: DEFAULTS.clientMetadataDocuments.maxStaleSeconds,
     }),
     loginTitle: 'Warden',
     login: Object.freeze({
       maxConcurrentPasswordChecks: DEFAULTS.login.maxConcurrentPasswordChecks,
-      throttle: Object.freeze({ perSource: DEFAULTS.login.perSource, perAccount: DEFAULTS.login.perAccount }),
+      throttle: Object.freeze({
+        perSource: DEFAULTS.login.perSource,
+        perAccount: DEFAULTS.login.perAccount,
+        perSourceAllAccounts: DEFAULTS.login.perSourceAllAccounts,
+        perDevice: DEFAULTS.login.perDevice,
+      }),
+      deviceCookie: Object.freeze({ lifetimeSeconds: DEFAULTS.login.deviceCookieSeconds, maxFailures: DEFAULTS.login.deviceCookieMaxFailures }),
     }),
     trustedProxyHops: DEFAULTS.login.trustedProxyHops,
     /** Demo user and clients: only `warden start`'s built-in configuration turns them on. */
@@ -98,12 +105,19 @@ export interface AuthorizationServerConfig {
     readonly failureCacheSeconds: number;
     readonly maxConcurrentFetches: number;
     readonly fetchesPerHostPerMinute: number;
+    readonly maxStaleSeconds: number;
   };
   readonly clients: readonly ClientConfig[];
   readonly login: {
     readonly title: string;
     readonly maxConcurrentPasswordChecks: number;
-    readonly throttle: { readonly perSource: Readonly<ThrottlePolicy>; readonly perAccount: Readonly<ThrottlePolicy> };
+    readonly throttle: {
+      readonly perSource: Readonly<ThrottlePolicy>;
+      readonly perAccount: Readonly<ThrottlePolicy>;
+      readonly perSourceAllAccounts: Readonly<ThrottlePolicy>;
+      readonly perDevice: Readonly<ThrottlePolicy>;
+    };
+    readonly deviceCookie: { readonly lifetimeSeconds: number; readonly maxFailures: number };
   };
   /** Reverse proxies trusted to append the client address to X-Forwarded-For. */
   readonly trustedProxyHops: number;
@@ -222,7 +236,10 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
       throttle: {
         perSource: { ...d.login.throttle.perSource, ...input?.login?.throttle?.perSource },
         perAccount: { ...d.login.throttle.perAccount, ...input?.login?.throttle?.perAccount },
+        perSourceAllAccounts: { ...d.login.throttle.perSourceAllAccounts, ...input?.login?.throttle?.perSourceAllAccounts },
+        perDevice: { ...d.login.throttle.perDevice, ...input?.login?.throttle?.perDevice },
       },
+      deviceCookie: { ...d.login.deviceCookie, ...input?.login?.deviceCookie },
     },
     trustedProxyHops: input?.trustedProxyHops ?? d.trustedProxyHops,
     demo: input?.demo ?? d.demo,

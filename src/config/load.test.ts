@@ -110,7 +110,7 @@ describe('defaults', () => {
       refreshGraceSeconds: 10,
       dpop: { requireNonce: false },
       registration: { enabled: true, throttle: { free: 20, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 86_400 },
-      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: false, failureCacheSeconds: 30, maxConcurrentFetches: 16, fetchesPerHostPerMinute: 20 },
+      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: false, failureCacheSeconds: 30, maxConcurrentFetches: 16, fetchesPerHostPerMinute: 20, maxStaleSeconds: 86_400 },
       clients: [],
       login: {
         title: 'Warden',
@@ -118,7 +118,10 @@ describe('defaults', () => {
         throttle: {
           perSource: { free: 5, baseDelaySeconds: 1, maxDelaySeconds: 900, forgetAfterSeconds: 3600 },
           perAccount: { free: 20, baseDelaySeconds: 1, maxDelaySeconds: 60, forgetAfterSeconds: 3600 },
+          perSourceAllAccounts: { free: 30, baseDelaySeconds: 1, maxDelaySeconds: 10, forgetAfterSeconds: 3600 },
+          perDevice: { free: 5, baseDelaySeconds: 1, maxDelaySeconds: 60, forgetAfterSeconds: 3600 },
         },
+        deviceCookie: { lifetimeSeconds: 7_776_000, maxFailures: 10 },
       },
       trustedProxyHops: 0,
       demo: false,
@@ -397,11 +400,12 @@ authorizationServer:
   refreshGraceSeconds: 5
   dpop: { requireNonce: true }
   registration: { enabled: false, throttle: { free: 5 }, expireUnusedAfterSeconds: 3600 }
-  clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10 }
+  clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10, maxStaleSeconds: 3600 }
   login:
     title: Example Corp
     maxConcurrentPasswordChecks: 4
-    throttle: { perSource: { free: 3, maxDelaySeconds: 600 }, perAccount: { baseDelaySeconds: 2 } }
+    throttle: { perSource: { free: 3, maxDelaySeconds: 600 }, perAccount: { baseDelaySeconds: 2 }, perSourceAllAccounts: { free: 50 }, perDevice: { maxDelaySeconds: 30 } }
+    deviceCookie: { lifetimeSeconds: 2592000, maxFailures: 5 }
   trustedProxyHops: 1
   demo: true
   clients:
@@ -427,14 +431,17 @@ describe('authorizationServer', () => {
       refreshGraceSeconds: 5,
       dpop: { requireNonce: true },
       registration: { enabled: false, throttle: { free: 5, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 3600 },
-      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10 },
+      clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10, maxStaleSeconds: 3600 },
       login: {
         title: 'Example Corp',
         maxConcurrentPasswordChecks: 4,
         throttle: {
           perSource: { free: 3, baseDelaySeconds: 1, maxDelaySeconds: 600, forgetAfterSeconds: 3600 },
           perAccount: { free: 20, baseDelaySeconds: 2, maxDelaySeconds: 60, forgetAfterSeconds: 3600 },
+          perSourceAllAccounts: { free: 50, baseDelaySeconds: 1, maxDelaySeconds: 10, forgetAfterSeconds: 3600 },
+          perDevice: { free: 5, baseDelaySeconds: 1, maxDelaySeconds: 30, forgetAfterSeconds: 3600 },
         },
+        deviceCookie: { lifetimeSeconds: 2_592_000, maxFailures: 5 },
       },
       trustedProxyHops: 1,
       demo: true,
@@ -498,6 +505,18 @@ describe('authorizationServer', () => {
       'authorizationServer.login.maxConcurrentPasswordChecks: must be at least 1',
     ]);
     expect(issuesOf(() => resolveConfig({ authorizationServer: { trustedProxyHops: 11 } }, noEnv))).toEqual(['authorizationServer.trustedProxyHops: must be at most 10']);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { throttle: { perSourceAllAccounts: { baseDelaySeconds: 30 } } } } }, noEnv))).toEqual([
+      'authorizationServer.login.throttle.perSourceAllAccounts.maxDelaySeconds: must be at least baseDelaySeconds (30)',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { throttle: { perDevice: { free: -1 } } } } }, noEnv))).toEqual([
+      'authorizationServer.login.throttle.perDevice.free: must be at least 0',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { deviceCookie: { lifetimeSeconds: 500 * 86_400 } } } }, noEnv))).toEqual([
+      'authorizationServer.login.deviceCookie.lifetimeSeconds: must be at most 34560000',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { login: { deviceCookie: { maxFailures: 0 } } } }, noEnv))).toEqual([
+      'authorizationServer.login.deviceCookie.maxFailures: must be at least 1',
+    ]);
   });
 
   it('rejects registration and metadata-document limits out of range, naming the key', () => {
@@ -512,6 +531,9 @@ describe('authorizationServer', () => {
     ]);
     expect(issuesOf(() => resolveConfig({ authorizationServer: { clientMetadataDocuments: { failureCacheSeconds: 7200 } } }, noEnv))).toEqual([
       'authorizationServer.clientMetadataDocuments.failureCacheSeconds: must be at most 3600',
+    ]);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { clientMetadataDocuments: { maxStaleSeconds: -1 } } }, noEnv))).toEqual([
+      'authorizationServer.clientMetadataDocuments.maxStaleSeconds: must be at least 0',
     ]);
   });
 

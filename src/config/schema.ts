@@ -293,14 +293,28 @@ const authorizationServerSchema = strictObject({
     failureCacheSeconds: seconds(0, 3600).optional(),
     /** Fetches in flight per instance; beyond: 503 + Retry-After. */
     maxConcurrentFetches: z.number().int().min(1).max(1024).optional(),
-    /** Fetches per host per minute per instance; beyond: 503 + Retry-After. */
+    /** Fetches per host (with its registrable domain's other subdomains) per minute per instance; beyond: 503 + Retry-After. */
     fetchesPerHostPerMinute: z.number().int().min(1).max(10_000).optional(),
+    /** An expired document is served this long past expiry while a refetch is refused or fails transiently; 0: off. */
+    maxStaleSeconds: seconds(0, 7 * 86_400).optional(),
   }).optional(),
   clients: z.array(clientSchema).optional(),
   login: strictObject({
     title: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
     maxConcurrentPasswordChecks: z.number().int().min(1).max(1024).optional(),
-    throttle: strictObject({ perSource: throttleSchema(DEFAULTS.login.perSource).optional(), perAccount: throttleSchema(DEFAULTS.login.perAccount).optional() }).optional(),
+    throttle: strictObject({
+      perSource: throttleSchema(DEFAULTS.login.perSource).optional(),
+      perAccount: throttleSchema(DEFAULTS.login.perAccount).optional(),
+      /** One source across all accounts, before a password check is started. */
+      perSourceAllAccounts: throttleSchema(DEFAULTS.login.perSourceAllAccounts).optional(),
+      /** A browser with a device cookie for the account: instead of every other throttle. */
+      perDevice: throttleSchema(DEFAULTS.login.perDevice).optional(),
+    }).optional(),
+    /** Device cookies (OWASP): how long one vouches (browsers cap cookies at 400 days), and the failures it may see before it stops. */
+    deviceCookie: strictObject({
+      lifetimeSeconds: seconds(3600, 400 * 86_400).optional(),
+      maxFailures: z.number().int().min(1).max(1000).optional(),
+    }).optional(),
   }).optional(),
   trustedProxyHops: z.number().int().min(0).max(DEFAULTS.limits.maxTrustedProxyHops).optional(),
   demo: z.boolean().optional(),

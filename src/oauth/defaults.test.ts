@@ -19,7 +19,7 @@ describe('DEFAULTS', () => {
   it('keeps the windows consistent: a proof window inside the nonce slots, a code shorter than an access token', () => {
     expect(DEFAULTS.time.proofMaxAgeSeconds).toBeLessThanOrEqual(2 * DEFAULTS.time.nonceSlotSeconds);
     expect(DEFAULTS.lifetimes.codeSeconds).toBeLessThan(DEFAULTS.lifetimes.accessTokenSeconds);
-    for (const throttle of [DEFAULTS.login.perSource, DEFAULTS.login.perAccount, DEFAULTS.registration.throttle]) {
+    for (const throttle of [DEFAULTS.login.perSource, DEFAULTS.login.perAccount, DEFAULTS.login.perSourceAllAccounts, DEFAULTS.login.perDevice, DEFAULTS.registration.throttle]) {
       expect(throttle.maxDelaySeconds).toBeGreaterThanOrEqual(throttle.baseDelaySeconds);
       expect(throttle.forgetAfterSeconds).toBeGreaterThanOrEqual(throttle.maxDelaySeconds);
     }

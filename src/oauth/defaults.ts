@@ -104,8 +104,19 @@ export const DEFAULTS = freeze({
     failureCacheSeconds: 30,
     /** Fetches in flight per instance; beyond: 503 + Retry-After, never queued. */
     maxConcurrentFetches: 16,
-    /** Fetches per host per minute per instance. */
+    /**
+     * Fetches per host per minute per instance, a host counted with every subdomain and port of its
+     * registrable domain (`hostRateKey`: the last two labels, three under a listed two-label public
+     * suffix such as co.uk), so wildcard DNS cannot multiply the budget.
+     */
     fetchesPerHostPerMinute: 20,
+    /**
+     * An expired document is still served this long past its expiry while a refetch is refused by
+     * the limits above or fails transiently (timeout, connection, 429/5xx: RFC 5861 §4
+     * stale-if-error), so limits meant for strangers never lock a known client out. A day: a
+     * client's host may be down for hours, and what is served was valid when fetched.
+     */
+    maxStaleSeconds: 86_400,
   }),
 
   /** RFC 7591 dynamic registration. */
@@ -126,6 +137,30 @@ export const DEFAULTS = freeze({
     perSource: freeze<ThrottleDefaults>({ free: 5, baseDelaySeconds: 1, maxDelaySeconds: 900, forgetAfterSeconds: 3600 }),
     /** One account from all unknown sources: 20 free, then 1 s doubling to 60 s — slowed, never locked out; forgotten after an hour. */
     perAccount: freeze<ThrottleDefaults>({ free: 20, baseDelaySeconds: 1, maxDelaySeconds: 60, forgetAfterSeconds: 3600 }),
+    /**
+     * One source across all accounts — usernames rotated or not: 30 free, then 1 s doubling to 10 s;
+     * forgotten after an hour. Checked before a password-check slot is taken, so one source cannot
+     * keep the instance's slots busy (at most one check per 10 s once over); successful sign-ins
+     * are taken back, so an office behind one NAT only feels it while someone there keeps failing.
+     */
+    perSourceAllAccounts: freeze<ThrottleDefaults>({ free: 30, baseDelaySeconds: 1, maxDelaySeconds: 10, forgetAfterSeconds: 3600 }),
+    /**
+     * One device cookie (OWASP "device cookies"): a browser that signed in to the account before
+     * is slowed only by its own failures — 5 free, then 1 s doubling to 60 s; forgotten after an
+     * hour, cleared by a success — never by what others do from its address or to its account.
+     */
+    perDevice: freeze<ThrottleDefaults>({ free: 5, baseDelaySeconds: 1, maxDelaySeconds: 60, forgetAfterSeconds: 3600 }),
+    /**
+     * A device cookie is good for 90 days after the sign-in that issued it (each sign-in issues a
+     * fresh one): long enough for an account used monthly, short enough that a copied cookie dies.
+     */
+    deviceCookieSeconds: 90 * 86_400,
+    /**
+     * Failures a device cookie may have without a success in between before it is invalidated for
+     * the rest of its life: whoever holds a stolen one gets 10 guesses, not 10 per hour; the real
+     * user falls back to the ordinary throttles and gets a new cookie with the next sign-in.
+     */
+    deviceCookieMaxFailures: 10,
     /** A source an account signed in from stays known for 30 days: only the per-source throttle applies to it. */
     knownSourceSeconds: 30 * 86_400,
     /** No reverse proxy is trusted: the socket's peer is the source (`X-Forwarded-For` ignored). */

@@ -164,9 +164,16 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
     login: {
       title: as.login.title,
       maxConcurrentPasswordChecks: as.login.maxConcurrentPasswordChecks,
-      throttle: { perSource: { ...as.login.throttle.perSource }, perAccount: { ...as.login.throttle.perAccount } },
+      throttle: {
+        perSource: { ...as.login.throttle.perSource },
+        perAccount: { ...as.login.throttle.perAccount },
+        perSourceAllAccounts: { ...as.login.throttle.perSourceAllAccounts },
+        perDevice: { ...as.login.throttle.perDevice },
+      },
+      deviceCookie: { ...as.login.deviceCookie },
     },
     trustedProxyHops: as.trustedProxyHops,
+    ...(logger ? { warn: (message: string, fields: { code: string }) => logger.warn(message, { warning: fields.code }) } : {}),
     // One JSON line per event; audit events never carry tokens, codes or secrets (and the logger redacts anyway).
     ...(logger || onAudit ? { audit } : {}),
   };

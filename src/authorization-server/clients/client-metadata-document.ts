@@ -21,14 +21,26 @@ const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '[::1]', 'loca
 
 /** Why a metadata document was not used. Stays inside this module's callers; never carries document content. */
 export class MetadataDocumentError extends WardenError {
-  constructor(reason: string) {
+  /**
+   * The fetch could not be made or answered with an error (RFC 5861 §4: a timeout, a connection
+   * or DNS failure, 500/502/503/504 — and 429): a cached record may be served stale meanwhile.
+   * Otherwise the host's answer is definitive (a 4xx, a redirect, a document refused) and any
+   * cached record ends.
+   */
+  readonly transient: boolean;
+
+  constructor(reason: string, options: { transient?: boolean } = {}) {
     super('invalid_client_metadata_document', reason);
+    this.transient = options.transient ?? false;
   }
 }
 
 const fail = (reason: string): never => {
   throw new MetadataDocumentError(reason);
 };
+
+/** Answers that say "not now" rather than "no": RFC 5861 §4's errors, and 429 (RFC 6585 §4). */
+const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([429, 500, 502, 503, 504]);
 
 // ---------------------------------------------------------------------------------------------
 // Client id URL
@@ -76,7 +88,7 @@ async function vetHost(host: string, allowPrivate: boolean): Promise<VettedAddre
     literal !== 0
       ? [{ address: bare, family: literal }]
       : await new Promise<LookupAddress[]>((resolve, reject) => {
-          dnsLookup(bare, { all: true }, (error, found) => (error === null ? resolve(found) : reject(new MetadataDocumentError('client id host does not resolve'))));
+          dnsLookup(bare, { all: true }, (error, found) => (error === null ? resolve(found) : reject(new MetadataDocumentError('client id host does not resolve', { transient: true }))));
         });
   if (addresses.length === 0) fail('client id host does not resolve');
   // One bad address refuses the name: otherwise a resolver answering [public, private] lets the connect step pick either.
@@ -125,14 +137,14 @@ function getDocument(url: URL, targets: readonly VettedAddress[], maxBytes: numb
         signal,
       },
       (res: IncomingMessage) => {
-        const refuse = (reason: string): void => {
+        const refuse = (reason: string, transient = false): void => {
           res.destroy();
-          reject(new MetadataDocumentError(reason));
+          reject(new MetadataDocumentError(reason, { transient }));
         };
         const status = res.statusCode ?? 0;
         // The draft requires a 200; following a redirect would fetch a URL nobody vetted.
         if (status >= 300 && status < 400) return refuse('metadata document redirects are not followed');
-        if (status !== 200) return refuse(`metadata document answered ${status}`);
+        if (status !== 200) return refuse(`metadata document answered ${status}`, TRANSIENT_STATUSES.has(status));
         if (!/^application\/json[ \t]*(;|$)/i.test(res.headers['content-type'] ?? '')) return refuse('metadata document is not application/json');
         const encoding = res.headers['content-encoding'];
         if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return refuse('metadata document is content-encoded');
@@ -145,11 +157,11 @@ function getDocument(url: URL, targets: readonly VettedAddress[], maxBytes: numb
           else chunks.push(chunk);
         });
         res.on('end', () => resolve({ body: Buffer.concat(chunks, size), ttl: cacheSeconds(res.headers['cache-control']) }));
-        res.on('error', () => reject(new MetadataDocumentError('metadata document could not be read')));
+        res.on('error', () => reject(new MetadataDocumentError('metadata document could not be read', { transient: true })));
         return undefined;
       },
     );
-    req.on('error', () => reject(new MetadataDocumentError(signal.aborted ? 'metadata document fetch timed out' : 'metadata document could not be fetched')));
+    req.on('error', () => reject(new MetadataDocumentError(signal.aborted ? 'metadata document fetch timed out' : 'metadata document could not be fetched', { transient: true })));
     req.end();
   });
 }
@@ -183,7 +195,7 @@ export async function fetchClientMetadataDocument(ctx: AsContext, clientId: stri
   const deadline = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
       controller.abort();
-      reject(new MetadataDocumentError('metadata document fetch timed out'));
+      reject(new MetadataDocumentError('metadata document fetch timed out', { transient: true }));
     }, settings.timeoutMs);
   });
   let fetched: FetchedDocument;
@@ -215,8 +227,11 @@ export async function fetchClientMetadataDocument(ctx: AsContext, clientId: stri
   return clientRecordFromMetadata(metadata, { clientId, source: 'metadata-document', createdAt: now, expiresAt: now + fetched.ttl });
 }
 
+/** How one fetch ended: a record, or a failure that may (transient) or may not leave a stale record usable. */
+type FetchOutcome = { record: ClientRecord } | { failed: 'transient' | 'definitive' };
+
 /** In-flight fetches per context and client id, so a burst of requests for one new client fetches once. */
-const inFlight = new WeakMap<AsContext, Map<string, Promise<ClientRecord | undefined>>>();
+const inFlight = new WeakMap<AsContext, Map<string, Promise<FetchOutcome>>>();
 
 /** The answer to a fetch the limits refused: 503 with `Retry-After`, so the client knows to come back. */
 function refusal(refused: FetchRefusal): TemporarilyUnavailableError {
@@ -225,6 +240,12 @@ function refusal(refused: FetchRefusal): TemporarilyUnavailableError {
       ? 'too many client metadata documents are being fetched right now; retry shortly'
       : `too many client metadata documents were fetched from ${refused.host} in the last minute; retry in ${refused.retryAfterSeconds} s`;
   return new TemporarilyUnavailableError(description, { retryAfterSeconds: refused.retryAfterSeconds });
+}
+
+/** `stale`, if it is an expired metadata-document record still within `maxStaleSeconds` of its expiry. */
+function usableStale(ctx: AsContext, stale: ClientRecord | undefined): ClientRecord | undefined {
+  if (stale?.source !== 'metadata-document' || stale.expiresAt === undefined) return undefined;
+  return stale.expiresAt + ctx.clientMetadataDocuments.maxStaleSeconds > ctx.now() ? stale : undefined;
 }
 
 /**
@@ -237,23 +258,33 @@ function refusal(refused: FetchRefusal): TemporarilyUnavailableError {
  *
  * The fetch runs on behalf of an unauthenticated request, so it is limited
  * (`metadata-document-limits.ts`): concurrent lookups of one id share one fetch; a failure is
- * remembered for `failureCacheSeconds` (the id is unknown meanwhile, without a fetch); at most
- * `maxConcurrentFetches` fetches run at once and at most `fetchesPerHostPerMinute` go to one host
- * — beyond either, this rejects with 503 `temporarily_unavailable` and `Retry-After` (never
- * queued). Any fetch or validation failure yields `undefined` — an unknown client — and nothing is
- * logged. Store failures propagate.
+ * remembered for `failureCacheSeconds` (meanwhile nothing is fetched for the id); at most
+ * `maxConcurrentFetches` fetches run at once and at most `fetchesPerHostPerMinute` go to one
+ * registrable domain (`hostRateKey`) — beyond either, this rejects with 503
+ * `temporarily_unavailable` and `Retry-After` (never queued).
+ *
+ * `stale` is the expired record `getClient` found, if any. While a refetch is refused by those
+ * limits, or fails transiently (a timeout, a connection or DNS failure, 429, 500, 502, 503, 504),
+ * it is served instead — for at most `maxStaleSeconds` (default 24 h) past its expiry, the
+ * stale-if-error of RFC 5861 §4 — so limits meant for strangers never lock out a known client. A
+ * definitive answer (another status, a redirect, a document refused) ends it: the record is
+ * deleted and the client is unknown. Otherwise a failure yields `undefined` — an unknown client —
+ * and nothing is logged. Store failures propagate.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc5861#section-4
  */
-export async function resolveMetadataDocumentClient(ctx: AsContext, clientId: string): Promise<ClientRecord | undefined> {
+export async function resolveMetadataDocumentClient(ctx: AsContext, clientId: string, stale?: ClientRecord): Promise<ClientRecord | undefined> {
   const settings = ctx.clientMetadataDocuments;
   if (!settings.enabled) return undefined;
   if (!clientId.startsWith('https://') && !(settings.allowPrivateNetworks && clientId.startsWith('http://'))) return undefined;
+  const fallback = usableStale(ctx, stale?.clientId === clientId ? stale : undefined);
   let pending = inFlight.get(ctx);
   if (pending === undefined) inFlight.set(ctx, (pending = new Map()));
   const running = pending.get(clientId);
-  if (running !== undefined) return running;
+  if (running !== undefined) return outcomeOf(await running, fallback);
 
   const limits = ctx.metadataDocumentLimits;
-  if (limits.failedRecently(clientId, ctx.now())) return undefined;
+  if (limits.failedRecently(clientId, ctx.now())) return fallback;
   let url: URL;
   try {
     url = parseClientIdUrl(clientId, settings.allowPrivateNetworks);
@@ -261,23 +292,37 @@ export async function resolveMetadataDocumentClient(ctx: AsContext, clientId: st
     return undefined;
   }
   const slot = limits.acquire(url.host, ctx.now());
-  if ('refused' in slot) throw refusal(slot.refused);
+  if ('refused' in slot) {
+    if (fallback !== undefined) return fallback;
+    throw refusal(slot.refused);
+  }
 
   const table = pending;
-  const work = (async () => {
+  const work = (async (): Promise<FetchOutcome> => {
     let record: ClientRecord;
     try {
       record = await fetchClientMetadataDocument(ctx, clientId);
-    } catch {
+    } catch (error) {
       limits.recordFailure(clientId, ctx.now());
-      return undefined;
+      // Anything but a MetadataDocumentError is our own failure, not the host's answer.
+      if (error instanceof MetadataDocumentError && !error.transient) {
+        if (stale?.source === 'metadata-document') await ctx.stores.clients.delete(clientId);
+        return { failed: 'definitive' };
+      }
+      return { failed: 'transient' };
     }
     await ctx.stores.clients.put(record);
-    return record;
+    return { record };
   })().finally(() => {
     slot.release();
     table.delete(clientId);
   });
   table.set(clientId, work);
-  return work;
+  return outcomeOf(await work, fallback);
+}
+
+/** What a lookup answers for a fetch's outcome: the record, else the stale fallback after a transient failure. */
+function outcomeOf(outcome: FetchOutcome, fallback: ClientRecord | undefined): ClientRecord | undefined {
+  if ('record' in outcome) return outcome.record;
+  return outcome.failed === 'transient' ? fallback : undefined;
 }

@@ -9,14 +9,15 @@ import { resolveMetadataDocumentClient } from './client-metadata-document.js';
  * `registration.expireUnusedAfterSeconds` of registering, which the purge deletes.
  *
  * @throws TemporarilyUnavailableError (503, `Retry-After`) when a metadata document would be
- *   fetched beyond this instance's limits.
+ *   fetched beyond this instance's limits and no stale copy of it may be served.
  */
 export async function getClient(ctx: AsContext, clientId: string): Promise<ClientRecord | undefined> {
   if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 2048) return undefined;
   const stored = await ctx.stores.clients.get(clientId);
   if (stored !== undefined && isUnusedAndExpired(ctx, stored)) return undefined;
   if (stored !== undefined && (stored.expiresAt === undefined || stored.expiresAt > ctx.now())) return stored;
-  const found = await resolveMetadataDocumentClient(ctx, clientId);
+  // An expired metadata document goes along: served stale while a refetch is refused or fails transiently.
+  const found = await resolveMetadataDocumentClient(ctx, clientId, stored);
   if (found !== undefined) return found;
   return stored?.source === 'metadata-document' ? undefined : stored;
 }

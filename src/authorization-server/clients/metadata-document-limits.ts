@@ -5,12 +5,13 @@
  * host with distinct paths. Per instance, in memory: these limits protect this instance's sockets
  * and time, and the hosts it fetches from, so they need no shared store.
  */
+import { hostRateKey } from './host-rate-key.js';
 
 /** Entries each table keeps at most (oldest dropped first), so the limits cannot be made to grow without bound. */
 const MAX_ENTRIES = 10_000;
 const WINDOW_SECONDS = 60;
 
-/** Why a fetch was not started: too many in flight, or too many for one host. `retryAfterSeconds` ≥ 1. */
+/** Why a fetch was not started: too many in flight, or too many for one host (`host`: its rate key, see `hostRateKey`). `retryAfterSeconds` ≥ 1. */
 export type FetchRefusal = { reason: 'capacity'; retryAfterSeconds: number } | { reason: 'host-rate'; host: string; retryAfterSeconds: number };
 
 /** Settings of {@link MetadataDocumentLimits}. */
@@ -25,7 +26,7 @@ export class MetadataDocumentLimits {
   readonly #settings: MetadataDocumentLimitSettings;
   /** client id → second until which its last fetch's failure stands. */
   readonly #failures = new Map<string, number>();
-  /** host → the current minute's window start and fetch count. */
+  /** host rate key → the current minute's window start and fetch count. */
   readonly #hosts = new Map<string, { start: number; count: number }>();
   #inFlight = 0;
 
@@ -49,19 +50,22 @@ export class MetadataDocumentLimits {
   }
 
   /**
-   * Takes a fetch slot for `host`: a release function, or why not. A granted fetch counts against
-   * the host's minute whether it then succeeds or fails.
+   * Takes a fetch slot for `host` (a URL's host, port included or not): a release function, or
+   * why not. Hosts are counted by {@link hostRateKey} — every subdomain and port of one
+   * registrable domain together, so wildcard DNS cannot multiply the budget. A granted fetch
+   * counts against the minute whether it then succeeds or fails.
    */
   acquire(host: string, now: number): { release: () => void } | { refused: FetchRefusal } {
     if (this.#inFlight >= this.#settings.maxConcurrentFetches) return { refused: { reason: 'capacity', retryAfterSeconds: 1 } };
-    let window = this.#hosts.get(host);
+    const key = hostRateKey(host);
+    let window = this.#hosts.get(key);
     if (window === undefined || window.start + WINDOW_SECONDS <= now) {
-      this.#hosts.delete(host);
+      this.#hosts.delete(key);
       window = { start: now, count: 0 };
-      bounded(this.#hosts).set(host, window);
+      bounded(this.#hosts).set(key, window);
     }
     if (window.count >= this.#settings.fetchesPerHostPerMinute) {
-      return { refused: { reason: 'host-rate', host, retryAfterSeconds: Math.max(1, window.start + WINDOW_SECONDS - now) } };
+      return { refused: { reason: 'host-rate', host: key, retryAfterSeconds: Math.max(1, window.start + WINDOW_SECONDS - now) } };
     }
     window.count += 1;
     this.#inFlight += 1;

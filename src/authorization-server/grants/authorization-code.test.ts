@@ -96,6 +96,51 @@ describe.each(BACKENDS)('authorization_code grant (OAuth 2.1 §4.1.3) [%s stores
       expectError(await h.refresh(winner.body.refresh_token as string), 400, 'invalid_grant');
     });
 
+    it('RFC 9449 §11.1 / RFC 6749 §4.1.2: an exact replay of the redeeming request (same DPoP proof) is 400 invalid_dpop_proof and leaves the grant alone', async () => {
+      const key = await createDpopKey();
+      const seeded = await h.seedCode();
+      const form = { grant_type: 'authorization_code', code: seeded.code, redirect_uri: REDIRECT_URI, code_verifier: seeded.verifier, client_id: 'public-app' };
+      const headers = { DPoP: await h.proof(key) };
+      const first = await h.post(h.tokenUrl, form, headers);
+      expect(first.status).toBe(200);
+      // The replay comes 1 s later, well inside the proof's iat window: only its jti gives it away.
+      h.advance(1);
+      expectError(await h.post(h.tokenUrl, form, headers), 400, 'invalid_dpop_proof');
+
+      expect((await h.as.context.stores.grants.getGrant(seeded.grantId))?.revokedAt).toBeUndefined();
+      const jti = decodeJwt(first.body.access_token as string).jti as string;
+      expect(await h.as.context.stores.grants.isAccessTokenDenied(jti, h.now())).toBe(false);
+      expect((await callResource(await h.resourceServer(), first.body.access_token as string, key)).ok).toBe(true);
+      expect((await h.refresh(first.body.refresh_token as string, { dpop: key })).status).toBe(200);
+      expect(h.audit.filter((e) => e.type === 'code.reuse_detected')).toHaveLength(0);
+    });
+
+    it('RFC 9449 §11.1 / RFC 6749 §4.1.2: two concurrent copies of the redeeming request (one proof) get one token response and one invalid_dpop_proof; nothing is revoked', async () => {
+      const key = await createDpopKey();
+      const seeded = await h.seedCode();
+      const form = { grant_type: 'authorization_code', code: seeded.code, redirect_uri: REDIRECT_URI, code_verifier: seeded.verifier, client_id: 'public-app' };
+      const headers = { DPoP: await h.proof(key) };
+      const responses = await Promise.all([h.post(h.tokenUrl, form, headers), h.post(h.tokenUrl, form, headers)]);
+      const ok = responses.filter((r) => r.status === 200);
+      expect(ok).toHaveLength(1);
+      for (const r of responses.filter((x) => x.status !== 200)) expectError(r, 400, 'invalid_dpop_proof');
+      expect((await h.as.context.stores.grants.getGrant(seeded.grantId))?.revokedAt).toBeUndefined();
+      expect((await h.refresh((ok[0] as (typeof responses)[number]).body.refresh_token as string, { dpop: key })).status).toBe(200);
+    });
+
+    it('RFC 6749 §4.1.2 / OAuth 2.1 §4.1.3: a second redemption with a fresh DPoP proof is invalid_grant and revokes what the first issued', async () => {
+      const key = await createDpopKey();
+      const seeded = await h.seedCode();
+      const first = await h.redeem(seeded, { dpop: key });
+      expect(first.status).toBe(200);
+      expectError(await h.redeem(seeded, { dpop: key }), 400, 'invalid_grant');
+      expect((await h.as.context.stores.grants.getGrant(seeded.grantId))?.revokedAt).toBeTypeOf('number');
+      const jti = decodeJwt(first.body.access_token as string).jti as string;
+      expect(await h.as.context.stores.grants.isAccessTokenDenied(jti, h.now())).toBe(true);
+      expectError(await h.refresh(first.body.refresh_token as string, { dpop: key }), 400, 'invalid_grant');
+      expect(h.audit.filter((e) => e.type === 'code.reuse_detected')).toHaveLength(1);
+    });
+
     it('a redemption that failed its checks still burns the code; the legitimate retry is reuse', async () => {
       const seeded = await h.seedCode();
       expectError(await h.redeem({ code: seeded.code, verifier: 'b'.repeat(43) }), 400, 'invalid_grant');

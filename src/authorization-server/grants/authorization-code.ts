@@ -15,11 +15,15 @@ import { accessTokenBinding, buildTokenResponse, requireParam, type GrantHandler
  * resource (RFC 8707 §2.2) and its `dpop_jkt` (RFC 9449 §10). Then the DPoP proof's `jti` is
  * claimed (a request failing a check never consumes it), and a grant, a (DPoP-bound) access
  * token for the resource and, if the client may refresh, the first refresh token of the family.
+ * A code presented again claims its proof before revoking anything, so a replayed proof is
+ * `invalid_dpop_proof` and only a redemption with a proof of its own (or none) counts as reuse.
  *
  * A code that fails any check after consumption stays consumed: codes are single-use whatever the
  * outcome, and a stolen code presented with a wrong verifier must not remain redeemable.
  *
  * @see https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-4.1.3
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-11.1
  * @see https://www.rfc-editor.org/rfc/rfc9700#section-4.5.3
  */
 export const authorizationCodeGrant: GrantHandler = async ({ ctx, form, client, jkt, claimProof }) => {
@@ -33,6 +37,12 @@ export const authorizationCodeGrant: GrantHandler = async ({ ctx, form, client, 
   const consumed = await ctx.stores.codes.consume(sha256Base64url(codeParam), now);
   if (consumed.state === 'unknown') throw new InvalidGrantError('the authorization code is invalid or expired');
   if (consumed.state === 'reused') {
+    // The proof first: an exact replay of the redeeming request (or a concurrent copy of it)
+    // carries the proof the first redemption claimed, and is refused as a replay (RFC 9449
+    // §11.1) with the grant untouched — otherwise anyone replaying it, or a client's own
+    // duplicate, would revoke the legitimate client's tokens. A second redemption with a proof
+    // of its own is reuse (RFC 6749 §4.1.2) and revokes.
+    await claimProof();
     await revokeFirstRedemption(ctx, consumed.code);
     ctx.audit({ type: 'code.reuse_detected', clientId: consumed.code.clientId, subject: consumed.code.subject, grantId: consumed.code.grantId, detail: `presented by ${client.clientId}` });
     throw new InvalidGrantError('the authorization code has already been used; the tokens issued for it are revoked (OAuth 2.1 §4.1.3)');

@@ -558,7 +558,8 @@ describe('session cookie attributes', () => {
   it('http issuer (development): warden_session; HttpOnly; SameSite=Lax; Path=/; no Secure', async () => {
     const { url } = await begin(t);
     const res = await login(t, url, 'bob');
-    const setCookie = res.headers.get('set-cookie') ?? '';
+    // The second cookie is the device cookie (device-cookie.test.ts).
+    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('warden_session=')) ?? '';
     expect(setCookie).toMatch(/^warden_session=[A-Za-z0-9_-]+\.\d+\.\d+\.[A-Za-z0-9_-]{43}; Max-Age=28800; Path=\/; HttpOnly; SameSite=Lax$/);
     expect(setCookie).not.toContain('bob');
   });
@@ -569,7 +570,7 @@ describe('session cookie attributes', () => {
       const { url } = await begin(s);
       expect(url).toMatch(/^https:\/\/as\.example\/interaction\//);
       const res = await login(s, url);
-      const setCookie = res.headers.get('set-cookie') ?? '';
+      const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('__Host-warden_session=')) ?? '';
       expect(setCookie).toMatch(/^__Host-warden_session=[^;]+; Max-Age=28800; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
       expect(setCookie).not.toMatch(/domain=/i);
       const html = await res.text();

@@ -3,7 +3,7 @@ import { AccessDeniedError, isOAuthError } from '../../../oauth/errors.js';
 import type { UserRecord } from '../../../stores/authorization-server-contracts.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
-import { readForm, unavailableRetryAfter } from '../../http.js';
+import { readForm, unavailableRetryAfter, type ResponseHeaders } from '../../http.js';
 import { verifySecret } from '../../password.js';
 import { isValidUsername } from '../../users.js';
 import { sendErrorRedirect } from '../authorize/authorization-response.js';
@@ -11,7 +11,8 @@ import { parsePendingAuthorization } from '../authorize/pending-authorization.js
 import { hasRememberedConsent } from './consent.js';
 import { load, take } from './interaction-state.js';
 import { issueCode } from './issue-code.js';
-import { clientAddress, sourceBucket } from '../../client-address.js';
+import { requestSource } from '../../client-address.js';
+import { deviceCookie, readDevice } from './device-cookie.js';
 import { PASSWORD_CHECK_RETRY_AFTER_SECONDS } from '../../password-check-limiter.js';
 import { claimLoginAttempt, MAX_LOGIN_ATTEMPTS, throttleSignIn } from './login-attempts.js';
 import { EXPIRED_MESSAGE, type Interaction, sendConsentPage, sendError, sendLoginPage } from './respond.js';
@@ -141,22 +142,24 @@ async function checkPassword(ctx: AsContext, username: string, password: string)
 
 /**
  * action=login, in order, each check before any password is hashed:
- * 1. the throttles (login-attempts.ts): per account and source, and per account, slowing repeated
- *    attempts down — 429 with `Retry-After` and the form again, never a lock-out;
+ * 1. the throttles (login-attempts.ts): for a browser with a device cookie for the account, per
+ *    that cookie only; else per source, per account and source, and per account — slowing
+ *    repeated attempts down: 429 with `Retry-After` and the form again, never a lock-out;
  * 2. a password-check slot (at most `login.maxConcurrentPasswordChecks` in flight on this
  *    instance) — else 503 with `Retry-After: 1`, and the attempt is not counted;
  * 3. at most {@link MAX_LOGIN_ATTEMPTS} tries per interaction — else it is burned (429).
  * An unknown user and a wrong password get the same page, and both run scrypt (verifySecret), so
- * neither the answer nor its timing tells which usernames exist.
+ * neither the answer nor its timing tells which usernames exist. A successful sign-in sets the
+ * session cookie and a fresh device cookie for the account (device-cookie.ts).
  */
 async function login(ctx: AsContext, req: IncomingMessage, res: ServerResponse, id: string, username: string, password: string): Promise<void> {
   const interaction = await load(ctx, res, id, parsePendingAuthorization(await ctx.stores.interactions.get(id, ctx.now())));
   if (interaction === undefined) return;
   const clientId = interaction.client.clientId;
-  const source = sourceBucket(clientAddress(req, ctx.trustedProxyHops));
-  const throttle = await throttleSignIn(ctx, username, source);
+  const source = requestSource(ctx, req);
+  const throttle = await throttleSignIn(ctx, username, source, readDevice(ctx, req, username));
   if (!throttle.allowed) {
-    ctx.audit({ type: 'login.failed', clientId, detail: `throttled: retry after ${throttle.retryAfterSeconds} s` });
+    ctx.audit({ type: 'login.failed', clientId, detail: `throttled${throttle.byDevice ? ' (device cookie)' : ''}: retry after ${throttle.retryAfterSeconds} s` });
     const retryAfter = String(throttle.retryAfterSeconds);
     return sendLoginPage(ctx, res, 429, interaction, { error: slowDownMessage(throttle.retryAfterSeconds), username }, { 'Retry-After': retryAfter });
   }
@@ -180,6 +183,7 @@ async function login(ctx: AsContext, req: IncomingMessage, res: ServerResponse, 
   }
   const { user, ok } = checked;
   if (!ok || user === undefined) {
+    await throttle.failed();
     // The subject is recorded only for a real account: a mistyped password in the username field must not reach the audit log.
     ctx.audit({ type: 'login.failed', clientId, ...(user === undefined ? { detail: 'unknown user' } : { subject: user.username, detail: 'wrong password' }) });
     if (attempt >= MAX_LOGIN_ATTEMPTS) return burn(ctx, res, id, clientId);
@@ -188,7 +192,7 @@ async function login(ctx: AsContext, req: IncomingMessage, res: ServerResponse, 
   await throttle.succeeded();
   const now = ctx.now();
   ctx.audit({ type: 'login.succeeded', clientId, subject: user.username });
-  const cookie = { 'Set-Cookie': sessionCookie(ctx, user.username, now) };
+  const cookie = { 'Set-Cookie': [sessionCookie(ctx, user.username, now), deviceCookie(ctx, req, username, now)] };
   const taken = await take(ctx, res, id, cookie);
   if (taken === undefined) return;
   const bound = { ...taken, subject: user.username, authTime: now };
@@ -263,7 +267,7 @@ async function continueAs(
   res: ServerResponse,
   interaction: Interaction,
   subject: string,
-  options: { taken?: boolean; headers?: Record<string, string> } = {},
+  options: { taken?: boolean; headers?: ResponseHeaders } = {},
 ): Promise<void> {
   const { id, pending } = interaction;
   const headers = options.headers ?? {};

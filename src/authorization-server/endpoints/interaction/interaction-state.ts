@@ -3,12 +3,13 @@ import type { ServerResponse } from 'node:http';
 import type { AsContext } from '../../context.js';
 import { matchRedirectUri } from '../../../oauth/redirect-uri.js';
 import { getClient } from '../../clients/get-client.js';
+import type { ResponseHeaders } from '../../http.js';
 import type { RegisteredResource } from '../../resource-registry.js';
 import { parsePendingAuthorization, type PendingAuthorization } from '../authorize/pending-authorization.js';
 import { EXPIRED_MESSAGE, sendError, type Interaction } from './respond.js';
 
 /** Atomically removes the interaction; renders the "expired or already used" page when it is gone. */
-export async function take(ctx: AsContext, res: ServerResponse, id: string, headers: Record<string, string> = {}): Promise<PendingAuthorization | undefined> {
+export async function take(ctx: AsContext, res: ServerResponse, id: string, headers: ResponseHeaders = {}): Promise<PendingAuthorization | undefined> {
   const pending = parsePendingAuthorization(await ctx.stores.interactions.take(id, ctx.now()));
   if (pending === undefined) sendError(ctx, res, 400, 'Sign-in expired', EXPIRED_MESSAGE, headers);
   return pending;

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { AuthorizationCodeRecord, ClientRecord } from '../../../stores/authorization-server-contracts.js';
 import { noteClientUsed } from '../register/limits.js';
 import type { AsContext } from '../../context.js';
+import type { ResponseHeaders } from '../../http.js';
 import { sha256Base64url } from '../../pkce.js';
 import { appendResponseParameters, sendRedirect } from '../authorize/authorization-response.js';
 import type { PendingAuthorization } from '../authorize/pending-authorization.js';
@@ -21,7 +22,7 @@ export async function issueCode(
   res: ServerResponse,
   client: ClientRecord,
   pending: PendingAuthorization & { subject: string },
-  headers: Record<string, string> = {},
+  headers: ResponseHeaders = {},
 ): Promise<void> {
   const now = ctx.now();
   const code = randomBytes(32).toString('base64url');

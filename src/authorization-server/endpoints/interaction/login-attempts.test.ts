@@ -167,6 +167,82 @@ describe('sign-in throttles: slowed down, never locked out (RFC 6749 §10.10, NI
   });
 });
 
+describe('one source cannot keep the password checks busy (per source, whatever the username; OWASP credential stuffing)', () => {
+  it('OWASP Credential Stuffing Prevention: a source rotating usernames is slowed per source before a password-check slot is taken (429 + Retry-After, no scrypt); other sources are unaffected', async () => {
+    const { free, maxDelaySeconds } = DEFAULTS.login.perSourceAllAccounts;
+    for (let i = 0; i < free; i += 1) expect((await signIn(ATTACKER, `user-${i}`, 'x')).status).toBe(400);
+    const checks = countChecks();
+    await expectThrottled(await signIn(ATTACKER, 'another-name', 'x'), 1);
+    await expectThrottled(await signIn(ATTACKER, 'alice', PASSWORD), 1);
+    expect(checks.count).toBe(0);
+    expect([200, 303]).toContain((await signIn(HOME, 'alice', PASSWORD)).status);
+    // Doubling to the cap: at most one password check per maxDelaySeconds from that source.
+    for (let i = 0; i < 10; i += 1) {
+      const res = await signIn(ATTACKER, `late-${i}`, 'x');
+      if (res.status === 429) {
+        const wait = Number(res.headers.get('retry-after'));
+        expect(wait).toBeLessThanOrEqual(maxDelaySeconds);
+        offset += wait;
+      } else expect(res.status).toBe(400);
+    }
+    await expectThrottled(await signIn(ATTACKER, 'once-more', 'x'), maxDelaySeconds);
+  });
+
+  it('OWASP device cookies: a browser with a device cookie for the account is exempt from the per-source throttle', async () => {
+    const first = await signIn(ATTACKER, 'alice', PASSWORD);
+    const device = (first.headers.getSetCookie().find((c) => c.startsWith('warden_device=')) ?? '').split(';')[0] as string;
+    for (let i = 0; i < DEFAULTS.login.perSourceAllAccounts.free; i += 1) expect((await signIn(ATTACKER, `user-${i}`, 'x')).status).toBe(400);
+    await expectThrottled(await signIn(ATTACKER, 'alice', PASSWORD), 1);
+    const url = await begin();
+    const csrf = csrfOf(await (await get(t, url)).text());
+    const res = await postForm(t, url, { csrf, action: 'login', username: 'alice', password: PASSWORD }, device, { 'X-Forwarded-For': `10.9.9.9, ${ATTACKER}` });
+    expect([200, 303]).toContain(res.status);
+  });
+
+  it('successful sign-ins do not count against their source (an office behind one NAT)', async () => {
+    const { free } = DEFAULTS.login.perSourceAllAccounts;
+    for (let i = 0; i < free - 1; i += 1) expect((await signIn(ATTACKER, `user-${i}`, 'x')).status).toBe(400);
+    for (let i = 0; i < 3; i += 1) expect([200, 303]).toContain((await signIn(ATTACKER, i % 2 === 0 ? 'alice' : 'bob', PASSWORD)).status);
+    expect((await signIn(ATTACKER, 'user-last', 'x')).status).toBe(400);
+    await expectThrottled(await signIn(ATTACKER, 'user-next', 'x'), 1);
+  });
+
+  it('the setting is configurable (login.throttle.perSourceAllAccounts)', async () => {
+    await t.close();
+    t = await startAuthorizationServer({ now, overrides: { trustedProxyHops: 1, login: { throttle: { perSourceAllAccounts: { free: 2, baseDelaySeconds: 20, maxDelaySeconds: 20 } } } } });
+    expect((await signIn(ATTACKER, 'a1', 'x')).status).toBe(400);
+    expect((await signIn(ATTACKER, 'a2', 'x')).status).toBe(400);
+    await expectThrottled(await signIn(ATTACKER, 'a3', 'x'), 20);
+  });
+});
+
+describe('X-Forwarded-For without trusted proxies (a reverse proxy nobody declared)', () => {
+  it('RFC 7239 §8.1: is logged as a warning once, naming the setting and no header value', async () => {
+    await t.close();
+    const warnings: Array<{ message: string; code: string }> = [];
+    t = await startAuthorizationServer({ now, overrides: { warn: (message, { code }) => warnings.push({ message, code }) } });
+    await signIn('192.0.2.1', 'alice', 'x');
+    await signIn('192.0.2.2', 'alice', 'x');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.code).toBe('WARDEN_UNTRUSTED_X_FORWARDED_FOR');
+    expect(warnings[0]?.message).toContain('trustedProxyHops');
+    expect(warnings[0]?.message).not.toContain('192.0.2');
+  });
+
+  it('is not a warning when trustedProxyHops is set, nor without the header', async () => {
+    await t.close();
+    const warnings: string[] = [];
+    t = await startAuthorizationServer({ now, overrides: { trustedProxyHops: 1, warn: (message) => warnings.push(message) } });
+    await signIn('192.0.2.1', 'alice', 'x');
+    await t.close();
+    t = await startAuthorizationServer({ now, overrides: { warn: (message) => warnings.push(message) } });
+    const url = await begin();
+    const csrf = csrfOf(await (await get(t, url)).text());
+    await postForm(t, url, { csrf, action: 'login', username: 'alice', password: 'x' });
+    expect(warnings).toEqual([]);
+  });
+});
+
 describe('password checks in flight are capped per instance', () => {
   it('beyond login.maxConcurrentPasswordChecks the sign-in answers 503 with Retry-After: 1, and the attempt does not count', async () => {
     await t.close();
@@ -212,6 +288,10 @@ describe('configuration is checked at start', () => {
     [{ login: { throttle: { perAccount: { maxDelaySeconds: 7200 } } } }, 'login.throttle.perAccount.forgetAfterSeconds must be at least maxDelaySeconds (7200)'],
     [{ login: { throttle: { perAccount: { free: 1.5 } } } }, 'login.throttle.perAccount.free must be a whole number'],
     [{ trustedProxyHops: -1 }, 'trustedProxyHops must be a whole number from 0 to 10'],
+    [{ login: { throttle: { perSourceAllAccounts: { free: -1 } } } }, 'login.throttle.perSourceAllAccounts.free must be a whole number from 0 to'],
+    [{ login: { throttle: { perDevice: { maxDelaySeconds: 7200 } } } }, 'login.throttle.perDevice.forgetAfterSeconds must be at least maxDelaySeconds (7200)'],
+    [{ login: { deviceCookie: { lifetimeSeconds: 60 } } }, 'login.deviceCookie.lifetimeSeconds must be a whole number from 3600 to 34560000'],
+    [{ login: { deviceCookie: { maxFailures: 0 } } }, 'login.deviceCookie.maxFailures must be a whole number from 1 to 1000'],
   ])('%j is refused with a message naming the key', async (options, message) => {
     await expect(createAuthorizationServer({ ...base, stores: createMemoryAuthorizationServerStores(), ...options } as never)).rejects.toThrow(message);
   });

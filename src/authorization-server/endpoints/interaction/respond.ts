@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ClientRecord } from '../../../stores/authorization-server-contracts.js';
 import type { AsContext } from '../../context.js';
-import { HTML_SECURITY_HEADERS, sendHtml } from '../../http.js';
+import { HTML_SECURITY_HEADERS, sendHtml, type ResponseHeaders } from '../../http.js';
 import type { RegisteredResource } from '../../resource-registry.js';
 import type { PendingAuthorization } from '../authorize/pending-authorization.js';
 import { renderConsentPage, renderErrorPage, renderLoginPage, type RequestSummary } from './pages.js';
@@ -40,14 +40,14 @@ export function sendLoginPage(
   status: number,
   interaction: Interaction,
   extra: { error?: string; username?: string } = {},
-  headers: Record<string, string> = {},
+  headers: ResponseHeaders = {},
 ): void {
   const view = { brand: ctx.loginTitle, action: actionUrl(ctx, interaction.id), csrf: csrfToken(ctx, interaction.id), request: summarize(interaction), ...extra };
   sendHtml(res, status, renderLoginPage(view), { ...FORM_PAGE_HEADERS, ...headers });
 }
 
 /** A page for a request that cannot go on; never a redirect. */
-export function sendError(ctx: AsContext, res: ServerResponse, status: number, title: string, message: string, headers: Record<string, string> = {}): void {
+export function sendError(ctx: AsContext, res: ServerResponse, status: number, title: string, message: string, headers: ResponseHeaders = {}): void {
   sendHtml(res, status, renderErrorPage(ctx.loginTitle, title, message), headers);
 }
 
@@ -95,7 +95,7 @@ function actionUrl(ctx: AsContext, id: string): string {
 }
 
 /** The consent page for `subject`. */
-export function sendConsentPage(ctx: AsContext, res: ServerResponse, interaction: Interaction, subject: string, headers: Record<string, string> = {}): void {
+export function sendConsentPage(ctx: AsContext, res: ServerResponse, interaction: Interaction, subject: string, headers: ResponseHeaders = {}): void {
   const view = { brand: ctx.loginTitle, action: actionUrl(ctx, interaction.id), csrf: csrfToken(ctx, interaction.id), request: summarize(interaction), subject };
   sendHtml(res, 200, renderConsentPage(view), { ...FORM_PAGE_HEADERS, ...headers });
 }

@@ -6,7 +6,7 @@ import { clientRecordFromMetadata, parseClientMetadataJson, validateClientMetada
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
 import { readRaw, sendJson } from '../../http.js';
-import { clientAddress, sourceBucket } from '../../client-address.js';
+import { requestSource } from '../../client-address.js';
 import { hashClientSecret } from '../../password.js';
 import { throttleRegistration } from './limits.js';
 
@@ -96,7 +96,7 @@ export const registerEndpoint: Endpoint = async (ctx, req, res) => {
   const input = await readMetadata(ctx, req);
   const metadata = validateClientMetadata(input, { source: 'registered' });
   // Counted once the request is valid: a client fixing its metadata is not slowed for its mistakes.
-  const wait = await throttleRegistration(ctx, sourceBucket(clientAddress(req, ctx.trustedProxyHops)));
+  const wait = await throttleRegistration(ctx, requestSource(ctx, req));
   if (wait !== undefined) {
     throw new TemporarilyUnavailableError(`too many client registrations from this address; retry in ${wait} s (RFC 6585 §4)`, {
       status: 429,
