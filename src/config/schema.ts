@@ -88,7 +88,7 @@ const publicJwkSchema = z
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]+$/;
 /** Paths the stack answers itself; a resource there would be shadowed or would shadow them. */
-const RESERVED_PATHS = ['/.well-known', '/healthz'] as const;
+const RESERVED_PATHS = ['/.well-known', '/healthz', '/readyz'] as const;
 
 /** A path the stack serves something at (a resource, the metrics): plain, normalised, not reserved. */
 const servedPath = (what: string, example: string) => z.string().superRefine((value, ctx) => {
