@@ -1,23 +1,30 @@
 /**
- * Key layout of the replay store on a Redis Cluster: `<prefix>{<jkt>}:<jti>`. Redis Cluster
- * hashes only what is inside the first `{…}` of a key, so every key of one DPoP key (one client
- * key pair) maps to one slot: operations that touch several of them — claims together with
- * per-key counters — stay atomic, and keys spread over the slots by client key.
+ * Key layout of the replay store on a Redis Cluster: `<prefix>{<group>}<last segment>`, where the
+ * group is the key up to its last `:`. Redis Cluster hashes only what is inside the first `{…}`
+ * of a key, so keys of one group share a slot, and any operation over several of them (a MULTI, a
+ * script) stays on one master:
+ *
+ * - DPoP proofs: `<22-character hash of jkt and jti>` — no `:`, so each proof is its own group
+ *   and proofs spread evenly over every master, whichever client sent them (a busy client is not
+ *   pinned to one master, as tagging by `jkt` alone would do).
+ * - Sign-in attempts: `warden:login:<interaction>:<n>` and
+ *   `warden:login-account:<account>:<window>:<n>` — the attempts of one interaction, or of one
+ *   account in one window, share a slot.
  *
  * @see https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/#hash-tags
  */
 import { createHash } from 'node:crypto';
 
 /**
- * The cluster key for replay key `key` (`<jkt>:<jti>`; anything before the first `:` is the tag).
- * A tag that is empty or holds a brace (never a base64url thumbprint) is replaced by its SHA-256,
- * so no caller can pick another key's slot or produce an empty tag, which Redis would ignore.
+ * The cluster key for replay-store key `key`. A group that is empty or holds a brace is replaced
+ * by its SHA-256, so no caller can pick another key's slot or produce an empty tag (which Redis
+ * ignores, hashing the whole key).
  */
 export function clusterKey(prefix: string, key: string): string {
-  const colon = key.indexOf(':');
-  const tag = colon === -1 ? key : key.slice(0, colon);
+  const colon = key.lastIndexOf(':');
+  const group = colon === -1 ? key : key.slice(0, colon);
   const rest = colon === -1 ? '' : key.slice(colon);
-  const safe = tag !== '' && !/[{}]/.test(tag) ? tag : createHash('sha256').update(tag).digest('base64url');
-  // The prefix must not open a hash tag of its own: braces in it are escaped out of the way.
-  return `${prefix.replace(/[{}]/g, '_')}{${safe}}${rest}`;
+  const tag = group !== '' && !/[{}]/.test(group) ? group : createHash('sha256').update(group).digest('base64url');
+  // The prefix must not open a hash tag of its own: braces in it are replaced.
+  return `${prefix.replace(/[{}]/g, '_')}{${tag}}${rest}`;
 }

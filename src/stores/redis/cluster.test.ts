@@ -26,12 +26,16 @@ const skipNote = available ? '' : ' (skipped: redis-server / redis-cli missing)'
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('Redis Cluster key layout (no server needed)', () => {
-  it('hash tag: every key of one DPoP key shares a slot — <prefix>{<jkt>}:<jti>', () => {
-    expect(clusterKey('warden:replay:', 'NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs:abc')).toBe('warden:replay:{NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs}:abc');
-    expect(clusterKey('p:', 'no-colon')).toBe('p:{no-colon}');
+  it('hash tag: a DPoP proof key (no ":") is its own group — proofs spread over every master', () => {
+    expect(clusterKey('warden:replay:', 'q5zv1Yc3bE2x0yJ8kLmN4w')).toBe('warden:replay:{q5zv1Yc3bE2x0yJ8kLmN4w}');
   });
 
-  it('a tag with braces or an empty tag is hashed; braces in the prefix cannot open a tag', () => {
+  it('hash tag: keys that differ only in their last ":" segment share a slot (sign-in attempts of one interaction)', () => {
+    expect(clusterKey('p:', 'warden:login:abc:1')).toBe('p:{warden:login:abc}:1');
+    expect(clusterKey('p:', 'warden:login-account:h:42:20')).toBe('p:{warden:login-account:h:42}:20');
+  });
+
+  it('a group with braces or an empty group is hashed; braces in the prefix cannot open a tag', () => {
     expect(clusterKey('p:', 'a{b}:x')).toMatch(/^p:\{[A-Za-z0-9_-]{43}\}:x$/);
     expect(clusterKey('p:', ':x')).toMatch(/^p:\{[A-Za-z0-9_-]{43}\}:x$/);
     expect(clusterKey('{p}:', 'k:x')).toBe('_p_:{k}:x');
@@ -70,15 +74,15 @@ describe.skipIf(!available)(`Redis Cluster: three masters, three replicas${skipN
     }
   });
 
-  it('keys of one DPoP key land in one slot, keys of many spread over every master', async () => {
+  it('keys of one group land in one slot, keys of many groups spread over every master', async () => {
     const store = await createRedisReplayStore({ nodes: nodes(), keyPrefix });
     try {
-      const jkts = Array.from({ length: 30 }, () => randomUUID());
-      for (const jkt of jkts) for (let i = 0; i < 3; i += 1) expect(await store.claim(`${jkt}:jti-${i}`, 60)).toBe(true);
+      const groups = Array.from({ length: 30 }, () => `warden:login:${randomUUID()}`);
+      for (const group of groups) for (let i = 1; i <= 3; i += 1) expect(await store.claim(`${group}:${i}`, 60)).toBe(true);
       const port = cluster!.ports[0]!;
       const slotOf = async (key: string) => Number((await cluster!.cli(port, 'cluster', 'keyslot', key)).trim());
-      for (const jkt of jkts.slice(0, 3)) {
-        const slots = new Set(await Promise.all([0, 1, 2].map((i) => slotOf(clusterKey(keyPrefix, `${jkt}:jti-${i}`)))));
+      for (const group of groups.slice(0, 3)) {
+        const slots = new Set(await Promise.all([1, 2, 3].map((i) => slotOf(clusterKey(keyPrefix, `${group}:${i}`)))));
         expect(slots.size).toBe(1);
       }
       const masters = (await cluster!.describe()).filter((n) => n.role === 'master');

@@ -5,9 +5,8 @@
  * {@link ./connection.ts}): while Redis is down each claim rejects promptly with
  * {@link StoreUnavailableError} and the resource server answers 503.
  *
- * On a Redis Cluster (`nodes`) the key carries a hash tag — `<prefix>{<jkt>}:<jti>` — so every
- * key of one DPoP key lives in one slot, and a claim is acknowledged only once a replica has it
- * too (`WAIT`, pipelined with the `SET`): replication is asynchronous, and a master that crashed
+ * On a Redis Cluster (`nodes`) keys carry a hash tag (layout in {@link ./cluster-key.ts}), and a
+ * claim is acknowledged only once a replica has it too (`WAIT`, pipelined with the `SET`): replication is asynchronous, and a master that crashed
  * between answering and replicating would otherwise hand its slots to a replica that never saw
  * the claim, and the proof could be accepted a second time.
  *
