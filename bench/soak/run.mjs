@@ -26,6 +26,20 @@ export const FAULT_SCHEDULE = Object.freeze([
 export { missingComponents };
 
 /**
+ * What a soak run starts, as data: `deploy/compose.yaml` must describe the same topology (checked
+ * by test/e2e/deploy-files.test.ts), so the deployment is the one the soak proves.
+ */
+export const SOAK_TOPOLOGY = Object.freeze({
+  loadBalancer: 'haproxy',
+  /** Relative to the repository root; the compose file mounts the same directory. */
+  haproxyDir: 'deploy/haproxy',
+  instances: 3,
+  command: Object.freeze(['serve', '--config']),
+  storage: 'postgres',
+  replay: 'redis',
+});
+
+/**
  * Runs the soak.
  *
  * @param {object} options
@@ -39,7 +53,7 @@ export { missingComponents };
 export async function runSoak(options = {}) {
   const durationSeconds = options.durationSeconds ?? 300;
   const users = options.users ?? 6;
-  const instanceCount = options.instances ?? 3;
+  const instanceCount = options.instances ?? SOAK_TOPOLOGY.instances;
   const downMs = (options.downSeconds ?? 3) * 1000;
   const log = options.log ?? (() => undefined);
   const cli = options.cli ?? join(ROOT, 'dist/cli/main.js');
@@ -70,8 +84,8 @@ export async function runSoak(options = {}) {
         {
           publicUrl,
           listen: { host: '127.0.0.1', port: 0 },
-          storage: { kind: 'postgres', url: pg.url, schema: 'warden_soak' },
-          replay: { kind: 'redis', url: redis.url },
+          storage: { kind: SOAK_TOPOLOGY.storage, url: pg.url, schema: 'warden_soak' },
+          replay: { kind: SOAK_TOPOLOGY.replay, url: redis.url },
           authorizationServer: {
             secret: randomBytes(48).toString('base64url'),
             clients: [{ clientId: 'soak-cli', clientName: 'Soak client', redirectUris: ['http://127.0.0.1/callback'] }],
@@ -90,12 +104,12 @@ export async function runSoak(options = {}) {
 
     const instances = [];
     for (let i = 0; i < instanceCount; i += 1) {
-      const instance = wardenInstance(group, { cli, configFile, port: await freePort(), dir: outDir, name: `warden${i + 1}` });
+      const instance = wardenInstance(group, { cli, command: SOAK_TOPOLOGY.command, configFile, port: await freePort(), dir: outDir, name: `warden${i + 1}` });
       await instance.start();
       instances.push(instance);
     }
     services.push(...instances);
-    const lb = await startHaproxy(group, outDir, { haproxyDir: join(ROOT, 'deploy/haproxy'), port: lbPort, servers: instances.map((i) => i.address) });
+    const lb = await startHaproxy(group, outDir, { haproxyDir: join(ROOT, SOAK_TOPOLOGY.haproxyDir), port: lbPort, servers: instances.map((i) => i.address) });
     services.push(lb);
 
     const metadata = await (await fetch(`${publicUrl}/.well-known/oauth-authorization-server`)).json();

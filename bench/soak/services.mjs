@@ -212,8 +212,8 @@ export async function startRedis(group, dir) {
 export async function startHaproxy(group, dir, { haproxyDir, port, servers }) {
   const env = {
     HAPROXY_BIND: `127.0.0.1:${port}`,
-    WARDEN_HAPROXY_DIR: haproxyDir,
-    ...Object.fromEntries(servers.map((server, i) => [`WARDEN_SERVER_${i + 1}`, server])),
+    HAPROXY_CONFIG_DIR: haproxyDir,
+    ...Object.fromEntries(servers.map((server, i) => [`HAPROXY_SERVER_${i + 1}`, server])),
   };
   const child = group.spawn(HAPROXY_BIN, ['-db', '-f', join(haproxyDir, 'haproxy.cfg')], { logFile: join(dir, 'haproxy.log'), env });
   await waitFor('haproxy', () => accepts(port), 10_000, child);
@@ -226,7 +226,7 @@ export async function startHaproxy(group, dir, { haproxyDir, port, servers }) {
 }
 
 /** One `warden serve` instance; `kill()` is SIGKILL (no drain), `start()` brings it back. */
-export function wardenInstance(group, { cli, configFile, port, dir, name }) {
+export function wardenInstance(group, { cli, command = ['serve', '--config'], configFile, port, dir, name }) {
   const stateDir = join(dir, `${name}-state`);
   let child;
   return {
@@ -235,7 +235,7 @@ export function wardenInstance(group, { cli, configFile, port, dir, name }) {
     address: `127.0.0.1:${port}`,
     async start() {
       await rm(join(stateDir, 'stack.json'), { force: true });
-      child = group.spawn(process.execPath, [cli, 'serve', '--config', configFile, '--port', String(port), '--state-dir', stateDir], {
+      child = group.spawn(process.execPath, [cli, ...command, configFile, '--port', String(port), '--state-dir', stateDir], {
         logFile: join(dir, `${name}.log`),
         env: withoutWardenEnv(),
       });

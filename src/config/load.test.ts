@@ -363,6 +363,19 @@ describe('environment overrides', () => {
     expect(issuesOf(() => resolveConfig({}, { env: { WARDEN_REPLAY_REDIS_NODES: 'cache:7000' } }))[0]).toMatch(/^replay\.nodes\[0\]: .*\(set by WARDEN_REPLAY_REDIS_NODES\)$/);
   });
 
+  it('WARDEN_POSTGRES_URL switches storage to PostgreSQL, keeping storage.schema; never quoted in messages', () => {
+    const env = { WARDEN_POSTGRES_URL: 'postgres://warden:pw@db:5432/warden' };
+    expect(resolveConfig({}, { env }).storage).toEqual({ kind: 'postgres', url: 'postgres://warden:pw@db:5432/warden' });
+    expect(resolveConfig({ storage: { kind: 'postgres', url: 'postgres://old/x', schema: 'tenant_a' } }, { env }).storage).toEqual({
+      kind: 'postgres',
+      url: 'postgres://warden:pw@db:5432/warden',
+      schema: 'tenant_a',
+    });
+    expect(resolveConfig({ storage: { kind: 'sqlite', path: 'x.db' } }, { env }).storage).toEqual({ kind: 'postgres', url: 'postgres://warden:pw@db:5432/warden' });
+    const [issue] = issuesOf(() => resolveConfig({}, { env: { WARDEN_POSTGRES_URL: 'mysql://u:hunter2@db' } }));
+    expect(issue).toBe('storage.url: expected a URL with scheme postgres or postgresql (set by WARDEN_POSTGRES_URL)');
+  });
+
   it('WARDEN_NONCE_SECRET sets the nonce secret, keeping nonce.required', () => {
     const secret = 's'.repeat(40);
     expect(resolveConfig({}, { env: { WARDEN_NONCE_SECRET: secret } }).nonce).toEqual({ secret, required: true });
