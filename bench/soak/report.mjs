@@ -169,7 +169,7 @@ export function markdown(result, meta) {
   lines.push('', '## Latency per phase (answered legitimate requests, ms)', '', '| phase | request | count | p50 | p99 |', '| --- | --- | ---: | ---: | ---: |');
   for (const l of result.latency.filter((l) => l.op !== 'replay')) lines.push(`| ${l.phase} | ${l.op} | ${l.count} | ${l.p50} | ${l.p99} |`);
   if (result.failures.length > 0 || result.unexpected5xx.length > 0) {
-    lines.push('', '## Failures (first 50)', '');
+    lines.push('', '## Refused or cut legitimate requests, and unexpected 5xx (first 50)', '', 'Connections cut during an outage are listed here too; they count against no criterion.', '');
     for (const f of result.failures) lines.push(`- ${(f.t / 1000).toFixed(1)} s ${f.kind}: ${f.message}`);
     for (const r of result.unexpected5xx) lines.push(`- ${(r.t / 1000).toFixed(1)} s ${r.op}: ${r.status}`);
   }
