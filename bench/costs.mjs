@@ -14,7 +14,7 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 import { createProofSigner, generateEs256 } from './lib/jwt.mjs';
 import { createClient } from './soak/client.mjs';
-import { createProcessGroup, freePort, missingComponents, startPostgres, startRedis, wardenCommand, wardenInstance } from './soak/services.mjs';
+import { cpuSeconds, createProcessGroup, freePort, missingComponents, startPostgres, startRedis, wardenCommand, wardenInstance } from './soak/services.mjs';
 import { createTrafficContext } from './soak/traffic.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('../', import.meta.url)));
@@ -84,19 +84,24 @@ try {
     return { transactions: Number(rows[0].x), rowsWritten: Number(rows[0].w) };
   };
   /** Runs `fn` n times; returns per-request Redis commands (by name) and PostgreSQL work. */
+  const cpu = () => ({ warden: cpuSeconds(instance.pid), redis: cpuSeconds(redisServer.pid), postgres: cpuSeconds(postgres.pid, { children: true }) });
   async function measure(n, fn) {
     const r0 = await commandStats();
     const p0 = await pgStats();
+    const c0 = cpu();
     for (let i = 0; i < n; i += 1) await fn();
+    const c1 = cpu();
     const p1 = await pgStats();
     const r1 = await commandStats();
+    // CPU milliseconds per request of each process (idle work such as key reloads included).
+    const cpuMs = Object.fromEntries(Object.keys(c0).map((k) => [k, Math.round(((c1[k] - c0[k]) * 1000 * 100) / n) / 100]));
     // INFO itself, and this script's two stats transactions, are not the requests' doing.
     const redisPer = {};
     for (const [cmd, calls] of Object.entries(r1)) {
       const d = calls - (r0[cmd] ?? 0) - (cmd === 'info' ? 1 : 0);
       if (d > 0) redisPer[cmd] = Math.round((d / n) * 100) / 100;
     }
-    return { n, redis: redisPer, pgTransactions: Math.round(((p1.transactions - p0.transactions - 2) / n) * 100) / 100, pgRowsWritten: Math.round(((p1.rowsWritten - p0.rowsWritten) / n) * 100) / 100 };
+    return { n, cpuMs, redis: redisPer, pgTransactions: Math.round(((p1.transactions - p0.transactions - 2) / n) * 100) / 100, pgRowsWritten: Math.round(((p1.rowsWritten - p0.rowsWritten) / n) * 100) / 100 };
   }
 
   const metadata = await (await fetch(`${base}/.well-known/oauth-authorization-server`)).json();
@@ -105,14 +110,14 @@ try {
   await client.authorize(); // first sign-in: consent recorded once
   const rows = [];
   rows.push(['authorization-code flow (authorize, sign-in page and post, token; consent remembered)', await measure(10, () => client.authorize())]);
-  rows.push(['tools/call (DPoP, fresh proof)', await measure(300, () => client.callTool())]);
-  rows.push(['refresh_token (rotation, DPoP)', await measure(100, () => client.refresh())]);
+  rows.push(['tools/call (DPoP, fresh proof)', await measure(1000, () => client.callTool())]);
+  rows.push(['refresh_token (rotation, DPoP)', await measure(300, () => client.refresh())]);
   const basic = `Basic ${Buffer.from(`costs-service:${serviceSecret}`).toString('base64')}`;
   const serviceKey = generateEs256();
   const signProof = createProofSigner(serviceKey.privateKey, serviceKey.publicJwk);
   rows.push([
     'client_credentials (DPoP; the resource requires it)',
-    await measure(200, async () => {
+    await measure(500, async () => {
       const dpop = signProof('POST', metadata.token_endpoint, undefined, randomBytes(12).toString('base64url'));
       const res = await fetch(metadata.token_endpoint, { method: 'POST', headers: { authorization: basic, dpop, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', resource: `${base}/mcp`, scope: 'mcp:tools' }) });
       if (res.status !== 200) throw new Error(`client_credentials: ${res.status}`);
@@ -136,6 +141,8 @@ try {
 
   const lines = ['# Store costs per request', '', `One \`warden serve\` (PostgreSQL storage, Redis replay), sequential requests; ${new Date().toISOString()}. Redis: commands per request from INFO commandstats; PostgreSQL: transactions (reads included) and rows written per request from pg_stat_database.`, '', '| request | n | Redis commands per request | PostgreSQL transactions | PostgreSQL rows written |', '| --- | ---: | --- | ---: | ---: |'];
   for (const [name, m] of rows) lines.push(`| ${name} | ${m.n} | ${Object.entries(m.redis).map(([c, v]) => `${c} ${v}`).join(', ') || '—'} | ${m.pgTransactions} | ${m.pgRowsWritten} |`);
+  lines.push('', 'CPU time per request, each process (10 ms clock ticks over n requests; sequential, so no batching helps):', '', '| request | Warden ms | Redis ms | PostgreSQL ms (all backends) |', '| --- | ---: | ---: | ---: |');
+  for (const [name, m] of rows) lines.push(`| ${name} | ${m.cpuMs.warden} | ${m.cpuMs.redis} | ${m.cpuMs.postgres} |`);
   lines.push('', `Redis memory per live DPoP proof (200,000 keys \`warden:replay:<22 chars>\`, value "1", PX TTL): **${bytesPerProof.toFixed(1)} bytes** → ${((bytesPerProof * 1e6) / 2 ** 20).toFixed(0)} MiB per million live proofs.`, '');
   const text = lines.join('\n');
   process.stdout.write(`${text}\n`);

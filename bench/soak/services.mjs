@@ -2,7 +2,7 @@
 // cluster made with initdb), Redis, HAProxy and the Warden instances. Every child is registered,
 // and killed by its own pid whenever the run ends — normally, on error, or on a signal.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { accessSync, chownSync, constants, createWriteStream, existsSync, readdirSync } from 'node:fs';
+import { accessSync, chownSync, constants, createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -163,6 +163,10 @@ export async function startPostgres(group, dir) {
     async crash() {
       await group.stop(child, 'SIGQUIT', 5000);
     },
+    /** The postmaster's pid (its backends are its children). */
+    get pid() {
+      return child?.pid;
+    },
     async stop() {
       await group.stop(child, 'SIGINT', 10_000);
     },
@@ -195,6 +199,9 @@ export async function startRedis(group, dir) {
         { logFile: join(dir, 'redis.log') },
       );
       await waitFor('redis-server', () => accepts(port), 15_000, child);
+    },
+    get pid() {
+      return child?.pid;
     },
     /** SIGKILL: a crash. The append-only file has every write Redis acknowledged. */
     async crash() {
@@ -247,7 +254,36 @@ export function wardenInstance(group, { cli, command = ['serve', '--config'], co
     async stop() {
       await group.stop(child, 'SIGTERM', 10_000);
     },
+    get pid() {
+      return child?.pid;
+    },
   };
+}
+
+/**
+ * CPU seconds (user + system) used so far by process `pid` and, with `children`, by every process
+ * whose parent it is (PostgreSQL's backends). Linux /proc only; 0 elsewhere.
+ */
+export function cpuSeconds(pid, { children = false } = {}) {
+  const ticks = 100; // USER_HZ on Linux
+  const read = (p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / ticks };
+    } catch {
+      return undefined;
+    }
+  };
+  let total = read(pid)?.cpu ?? 0;
+  if (children) {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const info = read(entry);
+      if (info?.ppid === pid) total += info.cpu;
+    }
+  }
+  return total;
 }
 
 /** The environment without WARDEN_* variables: the config file alone says what runs. */
@@ -266,4 +302,40 @@ export function wardenCommand(cli, args, { input } = {}) {
     child.stdin.end(input ?? '');
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`warden ${args[0]} ${args[1] ?? ''} exited ${code}: ${err.trim()}`))));
   });
+}
+
+/**
+ * A six-node Redis Cluster (three masters, one replica each) on free ports, as the tests start it
+ * (test/helpers/redis-cluster.ts): `redis-server --cluster-enabled yes` × 6, then `redis-cli
+ * --cluster create --cluster-replicas 1`. Resolves once every node says `cluster_state:ok` and
+ * every replica's link is up.
+ */
+export async function startRedisCluster(group, dir, { cli = '/usr/bin/redis-cli' } = {}) {
+  await mkdir(dir, { recursive: true });
+  const nodes = [];
+  for (let i = 0; i < 6; i += 1) nodes.push({ port: await freePort(), bus: await freePort() });
+  const run = (args) => spawnSync(cli, args, { encoding: 'utf8', timeout: 30_000 });
+  for (const node of nodes) {
+    node.child = group.spawn(REDIS_SERVER_BIN, [
+      '--port', String(node.port), '--cluster-port', String(node.bus), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+      '--cluster-config-file', `nodes-${node.port}.conf`, '--cluster-node-timeout', '1000', '--dir', dir, '--save', '', '--appendonly', 'no',
+    ], { logFile: join(dir, `redis-${node.port}.log`) });
+    await waitFor('cluster node', () => accepts(node.port), 10_000, node.child);
+  }
+  const created = run(['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '1', '--cluster-yes']);
+  if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${created.stderr || created.stdout}`);
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const infos = nodes.map((n) => run(['-p', String(n.port), 'cluster', 'info']).stdout);
+    const links = nodes.map((n) => run(['-p', String(n.port), 'info', 'replication']).stdout).filter((r) => /role:slave/.test(r));
+    if (infos.every((i) => /cluster_state:ok/.test(i)) && links.length === 3 && links.every((r) => /master_link_status:up/.test(r))) break;
+    if (Date.now() > deadline) throw new Error('Redis Cluster not healthy within 30 s');
+    await sleep(100);
+  }
+  return {
+    urls: nodes.map((n) => `redis://127.0.0.1:${n.port}`),
+    async stop() {
+      await Promise.all(nodes.map((n) => group.stop(n.child, 'SIGKILL')));
+    },
+  };
 }
