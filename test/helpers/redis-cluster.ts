@@ -124,6 +124,16 @@ export class RedisCluster {
     node.child = undefined;
   }
 
+  /** Freezes the node on `port` (SIGSTOP): connections stay open, nothing answers. */
+  pause(port: number): void {
+    this.#node(port).child?.kill('SIGSTOP');
+  }
+
+  /** Undoes {@link RedisCluster.pause} (SIGCONT). */
+  resume(port: number): void {
+    this.#node(port).child?.kill('SIGCONT');
+  }
+
   /** Starts the node on `port` again with its node file, so it rejoins the cluster as itself. */
   async restart(port: number): Promise<void> {
     await this.#spawn(this.#node(port));
@@ -161,6 +171,7 @@ export class RedisCluster {
 
   /** Kills every node and removes the temporary directory. Idempotent. */
   async stop(): Promise<void> {
+    for (const node of this.#nodes) node.child?.kill('SIGCONT');
     await Promise.all(this.#nodes.map((n) => this.kill(n.port)));
     process.off('exit', this.#killAll);
     await rm(this.#dir, { recursive: true, force: true });

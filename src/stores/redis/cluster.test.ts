@@ -93,6 +93,39 @@ describe.skipIf(!available)(`Redis Cluster: three masters, three replicas${skipN
     }
   });
 
+  it('DESIGN fail closed: a hung master (SIGSTOP) rejects its claims with StoreUnavailableError within the command timeout; other slots answer; nothing is accepted twice', async () => {
+    const store = await createRedisReplayStore({ nodes: nodes(), keyPrefix, commandTimeoutMs: 150 });
+    const master = (await cluster!.describe()).find((n) => n.role === 'master' && n.slots.length > 0)!;
+    const keys = Array.from({ length: 30 }, () => randomUUID());
+    const accepted = new Map<string, number>();
+    const count = (key: string, won: boolean) => accepted.set(key, (accepted.get(key) ?? 0) + (won ? 1 : 0));
+    try {
+      // Shorter than cluster-node-timeout (1 s): a hang, not a failover.
+      cluster!.pause(master.port);
+      const during = await Promise.allSettled(keys.map((key) => store.claim(key, 60)));
+      cluster!.resume(master.port);
+      during.forEach((outcome, i) => {
+        if (outcome.status === 'fulfilled') count(keys[i]!, outcome.value);
+        else expect(outcome.reason).toBeInstanceOf(StoreUnavailableError);
+      });
+      expect(during.some((o) => o.status === 'rejected')).toBe(true);
+      expect(during.some((o) => o.status === 'fulfilled' && o.value)).toBe(true);
+      for (let round = 0; round < 2; round += 1) {
+        for (const key of keys) {
+          const won = await store.claim(key, 60).catch((error: unknown) => {
+            expect(error).toBeInstanceOf(StoreUnavailableError);
+            return false;
+          });
+          count(key, won);
+        }
+      }
+      expect([...accepted.values()].every((n) => n <= 1)).toBe(true);
+    } finally {
+      cluster!.resume(master.port);
+      await store.close();
+    }
+  });
+
   it('fails at start with StoreUnavailableError when no node answers', async () => {
     await expect(createRedisReplayStore({ nodes: ['redis://127.0.0.1:1'], connectTimeoutMs: 300 })).rejects.toBeInstanceOf(StoreUnavailableError);
   });
