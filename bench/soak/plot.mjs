@@ -66,7 +66,15 @@ export function soakSvg({ title, buckets, faults }) {
   const panels = [
     { title: 'Throughput (legitimate requests per second)', unit: 'req/s', series: [{ label: 'answered', color: COLORS.ok, values: col('ok') }, { label: 'replays refused', color: COLORS.replay, values: col('replays') }] },
     { title: 'Latency of legitimate requests (ms)', unit: 'ms', series: [{ label: 'p50', color: COLORS.p50, values: col('p50') }, { label: 'p99', color: COLORS.p99, values: col('p99') }] },
-    { title: 'Errors per second', unit: 'req/s', series: [{ label: '503 (outage)', color: COLORS.unavailable, values: col('unavailable') }, { label: 'failed', color: COLORS.failed, values: col('failed') }] },
+    {
+      title: 'Errors per second',
+      unit: 'req/s',
+      series: [
+        { label: '503 (outage)', color: COLORS.unavailable, values: col('unavailable') },
+        { label: 'cut in an outage', color: COLORS.replay, values: col('interrupted') },
+        { label: 'failed', color: COLORS.failed, values: col('failed') },
+      ],
+    },
   ];
   const height = panels.length * PANEL_HEIGHT + 40;
   const body = panels.flatMap((p, i) => panel({ ...p, top: 30 + i * PANEL_HEIGHT, seconds, faults }));

@@ -113,7 +113,7 @@ export function analyse({ ctx, faults, durationMs, finalChecks }) {
 
   // Per-second buckets for the charts.
   const seconds = Math.ceil(durationMs / 1000);
-  const buckets = Array.from({ length: seconds }, () => ({ ok: 0, unavailable: 0, failed: 0, replays: 0, lat: [] }));
+  const buckets = Array.from({ length: seconds }, () => ({ ok: 0, unavailable: 0, interrupted: 0, failed: 0, replays: 0, lat: [] }));
   for (const r of all) {
     const b = buckets[Math.min(seconds - 1, Math.max(0, Math.floor(r.t / 1000)))];
     if (r.op === 'replay') {
@@ -125,6 +125,7 @@ export function analyse({ ctx, faults, durationMs, finalChecks }) {
       b.ok += 1;
       b.lat.push(r.ms);
     } else if (r.status === 503) b.unavailable += 1;
+    else if (r.status <= 0 && outage(r)) b.interrupted += 1;
     else b.failed += 1;
   }
   for (const b of buckets) {
