@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `warden` executable. Exit codes: 0 success (and after a graceful SIGINT/SIGTERM shutdown),
- * 1 start-up or usage failure, 2 invalid configuration (and `warden health`'s usage errors). Failures print a message that says what
- * to change — never a stack trace (set WARDEN_DEBUG=1 for one).
+ * 1 start-up or usage failure, 2 invalid configuration (and `warden health`'s usage errors).
+ * Failures print a message that says what to change — never a stack trace (WARDEN_DEBUG=1 for one).
  */
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';

@@ -16,7 +16,7 @@ import type { AuthorizationServerStores } from '../stores/as-contracts.js';
 /** How long one store may take to answer a readiness check. */
 export const CHECK_TIMEOUT_MS = 2000;
 
-/** Liveness and readiness paths (at the root, like the metrics: not under `publicUrl`'s path). */
+/** The readiness path (at the root, like `/healthz`: not under `publicUrl`'s path prefix). */
 export const READY_PATH = '/readyz';
 
 /** What `/readyz` answers: `ready` only when every check is `ok`. */
