@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 /**
  * The `warden` executable. Exit codes: 0 success (and after a graceful SIGINT/SIGTERM shutdown),
- * 1 start-up or usage failure, 2 invalid configuration. Failures print a message that says what
- * to change — never a stack trace (set WARDEN_DEBUG=1 for one).
+ * 1 start-up or usage failure, 2 invalid configuration (and `warden health`'s usage errors).
+ * Failures print a message that says what to change — never a stack trace (WARDEN_DEBUG=1 for one).
  */
+import { CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { redactString } from '../observability/logger.js';
 import { StackStartError } from '../server/stack.js';
 import { createProgram } from './program.js';
 import { UsageError } from './errors.js';
+import { HealthUsageError } from './health.js';
 
-// Distinct from 1 so scripts can tell "fix the config" from "could not start".
+// Distinct from 1 so scripts can tell "fix the config (or the command)" from "could not start".
 const EXIT_CONFIG = 2;
 
 try {
@@ -18,6 +20,12 @@ try {
 } catch (error) {
   const debug = process.env['WARDEN_DEBUG'] === '1';
   if (error instanceof ConfigError) {
+    process.stderr.write(`warden: ${error.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  // Commands with exitOverride (health): commander already printed the problem; --help is 0.
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT_CONFIG);
+  if (error instanceof HealthUsageError) {
     process.stderr.write(`warden: ${error.message}\n`);
     process.exit(EXIT_CONFIG);
   }

@@ -7,6 +7,12 @@ export function parsePort(value: string): number {
   return Number(value);
 }
 
+/** `--timeout`: a whole number of milliseconds, 1-600000. */
+export function parseMilliseconds(value: string): number {
+  if (!/^\d{1,6}$/.test(value) || Number(value) < 1 || Number(value) > 600_000) throw new InvalidArgumentError('expected milliseconds, 1-600000.');
+  return Number(value);
+}
+
 /** Quotes `value` for a POSIX shell when it needs it (for commands we print). */
 export function shellQuote(value: string): string {
   return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;

@@ -7,11 +7,12 @@ import { builtinConfig } from '../config/builtin.js';
 import { loadConfigFile, resolveConfig } from '../config/load.js';
 import { startBanner } from './banner.js';
 import { consentsRevokeCommand, keysRotateCommand, usersAddCommand, usersListCommand, usersRemoveCommand, type StoreLocationOptions } from './admin.js';
-import { parsePort } from './options.js';
+import { parseMilliseconds, parsePort } from './options.js';
 import { runStack } from './run-stack.js';
 import { tokenCommand, type TokenCommandOptions } from './token.js';
 import { demoClientCommand, type DemoClientOptions } from './demo-client.js';
 import { DEFAULTS } from '../oauth/defaults.js';
+import { healthCommand, type HealthOptions } from './health.js';
 
 /** Default state directory of every command. */
 export const DEFAULT_STATE_DIR = DEFAULTS.stack.stateDir;
@@ -79,6 +80,24 @@ export function createProgram(): Command {
     )
     .action(async (options: DemoClientOptions) => {
       await demoClientCommand(options, (line) => void process.stdout.write(`${line}\n`));
+    });
+
+  program
+    .command('health')
+    .description(
+      'check a running stack: /healthz (alive), or with --ready /readyz (every store it needs answers). Exit 0 healthy, 1 unhealthy or unreachable, 2 usage. ' +
+        'Where: --url, else the listen address of --config, else WARDEN_PUBLIC_URL, else http://127.0.0.1:$WARDEN_PORT',
+    )
+    .option('--url <url>', 'base URL of the stack (only its origin is used), e.g. http://127.0.0.1:4000')
+    .option('--config <file>', 'configuration file: check the address it listens on (listen.host, listen.port, WARDEN_PORT)')
+    .option('--ready', 'check readiness (/readyz) instead of liveness (/healthz)')
+    .addOption(new Option('--timeout <ms>', 'how long to wait for the answer').default(3000).argParser(parseMilliseconds))
+    // Usage errors of this command exit 2 (see main.ts), as a container health check expects.
+    .exitOverride()
+    .action(async (options: HealthOptions) => {
+      const result = await healthCommand(options);
+      process.stdout.write(`${result.message}\n`);
+      process.exitCode = result.healthy ? 0 : 1;
     });
 
   // Administration: straight on the store (SQLite) of a configuration or of `warden start`'s state directory.

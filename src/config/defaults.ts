@@ -20,7 +20,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   listen: Object.freeze({ host: DEFAULTS.stack.host, port: DEFAULTS.stack.port }),
   /** Embedded and durable on one machine. */
   storage: Object.freeze({ kind: 'sqlite' as const, path: `${DEFAULTS.stack.stateDir}/warden.db` }),
-  /** One instance; use `{ kind: redis }` when several instances share the load. */
+  /** One instance; use `{ kind: redis }` (or `redis-cluster`) when several instances share the load. */
   replay: Object.freeze({ kind: 'memory' as const }),
   nonceRequired: DEFAULTS.dpop.nonceRequired,
   clockSkewSeconds: DEFAULTS.time.clockSkewSeconds,
@@ -72,7 +72,9 @@ export type StorageConfig =
 /** Where DPoP proof `jti`s are claimed; shared by every resource of the stack. */
 export type ReplayConfig =
   | { readonly kind: 'memory'; readonly capacity?: number }
-  | { readonly kind: 'redis'; readonly url: string };
+  | { readonly kind: 'redis'; readonly url: string }
+  /** `nodes`: URLs of some nodes of a Redis Cluster; `replicaAcks`: replicas that must hold a claim (default 1). */
+  | { readonly kind: 'redis-cluster'; readonly nodes: readonly string[]; readonly replicaAcks?: number };
 
 /** A client declared in `authorizationServer.clients` (secret in the clear, as configured). */
 export interface ClientConfig {

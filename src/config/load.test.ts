@@ -252,7 +252,7 @@ describe('validation messages name the key and what to change', () => {
       'resources[0].dpop: expected one of disabled|allowed|required, got "yes"',
     ]);
     expect(issuesOf(() => resolveConfig({ storage: { kind: 'mysql' } }, noEnv))).toEqual(['storage.kind: expected one of sqlite|postgres|memory, got "mysql"']);
-    expect(issuesOf(() => resolveConfig({ replay: {} }, noEnv))).toEqual(['replay.kind: required, one of memory|redis']);
+    expect(issuesOf(() => resolveConfig({ replay: {} }, noEnv))).toEqual(['replay.kind: required, one of memory|redis|redis-cluster']);
   });
 
   it('rejects duplicate resource names and paths, and nested paths', () => {
@@ -356,6 +356,37 @@ describe('environment overrides', () => {
   it('WARDEN_REPLAY_REDIS_URL switches replay to Redis', () => {
     const config = resolveConfig({ replay: { kind: 'memory', capacity: 5 } }, { env: { WARDEN_REPLAY_REDIS_URL: 'redis://cache:6379/0' } });
     expect(config.replay).toEqual({ kind: 'redis', url: 'redis://cache:6379/0' });
+  });
+
+  it('replay kind redis-cluster lists nodes; WARDEN_REPLAY_REDIS_NODES (comma-separated) switches to it', () => {
+    const nodes = ['redis://10.0.0.5:6379', 'rediss://user:pw@10.0.0.6:6380'];
+    expect(resolveConfig({ replay: { kind: 'redis-cluster', nodes } }, noEnv).replay).toEqual({ kind: 'redis-cluster', nodes });
+    expect(resolveConfig({ replay: { kind: 'redis-cluster', nodes, replicaAcks: 0 } }, noEnv).replay).toEqual({ kind: 'redis-cluster', nodes, replicaAcks: 0 });
+    const env = { WARDEN_REPLAY_REDIS_NODES: ' redis://a:7000, redis://b:7001 ,' };
+    expect(resolveConfig({ replay: { kind: 'memory' } }, { env }).replay).toEqual({ kind: 'redis-cluster', nodes: ['redis://a:7000', 'redis://b:7001'] });
+    expect(issuesOf(() => resolveConfig({}, { env: { ...env, WARDEN_REPLAY_REDIS_URL: 'redis://c:6379' } }))[0]).toMatch(/both set/);
+  });
+
+  it('replay.nodes: at least one, each a redis URL, never quoted', () => {
+    expect(issuesOf(() => resolveConfig({ replay: { kind: 'redis-cluster', nodes: [] } }, noEnv))[0]).toMatch(/^replay\.nodes: list at least one node/);
+    expect(issuesOf(() => resolveConfig({ replay: { kind: 'redis-cluster' } }, noEnv))).toEqual(['replay.nodes: required']);
+    const [issue] = issuesOf(() => resolveConfig({ replay: { kind: 'redis-cluster', nodes: ['http://u:hunter2@x:1'] } }, noEnv));
+    expect(issue).toBe('replay.nodes[0]: expected a URL with scheme redis or rediss');
+    expect(issuesOf(() => resolveConfig({ replay: { kind: 'redis-cluster', nodes: ['redis://x:1'], url: 'redis://x:1' } }, noEnv))[0]).toMatch(/^replay\.url: unknown key/);
+    expect(issuesOf(() => resolveConfig({}, { env: { WARDEN_REPLAY_REDIS_NODES: 'cache:7000' } }))[0]).toMatch(/^replay\.nodes\[0\]: .*\(set by WARDEN_REPLAY_REDIS_NODES\)$/);
+  });
+
+  it('WARDEN_POSTGRES_URL switches storage to PostgreSQL, keeping storage.schema; never quoted in messages', () => {
+    const env = { WARDEN_POSTGRES_URL: 'postgres://warden:pw@db:5432/warden' };
+    expect(resolveConfig({}, { env }).storage).toEqual({ kind: 'postgres', url: 'postgres://warden:pw@db:5432/warden' });
+    expect(resolveConfig({ storage: { kind: 'postgres', url: 'postgres://old/x', schema: 'tenant_a' } }, { env }).storage).toEqual({
+      kind: 'postgres',
+      url: 'postgres://warden:pw@db:5432/warden',
+      schema: 'tenant_a',
+    });
+    expect(resolveConfig({ storage: { kind: 'sqlite', path: 'x.db' } }, { env }).storage).toEqual({ kind: 'postgres', url: 'postgres://warden:pw@db:5432/warden' });
+    const [issue] = issuesOf(() => resolveConfig({}, { env: { WARDEN_POSTGRES_URL: 'mysql://u:hunter2@db' } }));
+    expect(issue).toBe('storage.url: expected a URL with scheme postgres or postgresql (set by WARDEN_POSTGRES_URL)');
   });
 
   it('WARDEN_NONCE_SECRET sets the nonce secret, keeping nonce.required', () => {

@@ -21,7 +21,9 @@ export interface LoadConfigOptions {
 
 /**
  * Environment variables that override configuration keys (empty values count as unset, as
- * container tooling often sets them empty). `WARDEN_REPLAY_REDIS_URL` switches replay to Redis.
+ * container tooling often sets them empty). `WARDEN_REPLAY_REDIS_URL` switches replay to Redis,
+ * `WARDEN_REPLAY_REDIS_NODES` (comma-separated URLs) to a Redis Cluster, `WARDEN_POSTGRES_URL`
+ * storage to PostgreSQL (keeping `storage.schema`) — so passwords can come from a secret store.
  */
 export const ENV_OVERRIDES = Object.freeze({
   WARDEN_PUBLIC_URL: 'publicUrl',
@@ -29,6 +31,8 @@ export const ENV_OVERRIDES = Object.freeze({
   WARDEN_PORT: 'listen.port',
   WARDEN_HOST: 'listen.host',
   WARDEN_REPLAY_REDIS_URL: 'replay.url',
+  WARDEN_REPLAY_REDIS_NODES: 'replay.nodes',
+  WARDEN_POSTGRES_URL: 'storage.url',
   WARDEN_NONCE_SECRET: 'nonce.secret',
   WARDEN_SECRET: 'authorizationServer.secret',
 } as const);
@@ -82,6 +86,17 @@ function applyOverrides(raw: Raw, options: LoadConfigOptions, source: string): {
   const redis = value('WARDEN_REPLAY_REDIS_URL');
   // Replaces the whole block: a memory `capacity` means nothing for Redis.
   if (redis !== undefined) set('replay', 'WARDEN_REPLAY_REDIS_URL', () => (copy.replay = { kind: 'redis', url: redis }));
+  const clusterNodes = value('WARDEN_REPLAY_REDIS_NODES');
+  if (clusterNodes !== undefined) {
+    if (redis !== undefined) problems.push('WARDEN_REPLAY_REDIS_URL and WARDEN_REPLAY_REDIS_NODES are both set: one Redis or one Redis Cluster, unset one of them');
+    const nodes = clusterNodes.split(',').map((node) => node.trim()).filter((node) => node !== '');
+    set('replay', 'WARDEN_REPLAY_REDIS_NODES', () => (copy.replay = { kind: 'redis-cluster', nodes }));
+  }
+  const postgres = value('WARDEN_POSTGRES_URL');
+  if (postgres !== undefined) {
+    const current = isRecord(copy.storage) && copy.storage['kind'] === 'postgres' ? copy.storage : {};
+    set('storage', 'WARDEN_POSTGRES_URL', () => (copy.storage = { ...current, kind: 'postgres', url: postgres }));
+  }
   const secret = value('WARDEN_NONCE_SECRET');
   if (secret !== undefined) set('nonce.secret', 'WARDEN_NONCE_SECRET', () => (child(copy, 'nonce').secret = secret));
 

@@ -93,7 +93,7 @@ const publicJwkSchema = z
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const PATH_CHARS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%/]+$/;
 /** Paths the stack answers itself; a resource there would be shadowed or would shadow them. */
-const RESERVED_PATHS = ['/.well-known', '/healthz'] as const;
+const RESERVED_PATHS = ['/.well-known', '/healthz', '/readyz'] as const;
 
 /** A path the stack serves something at (a resource, the metrics): plain, normalised, not reserved. */
 const servedPath = (what: string, example: string) => z.string().superRefine((value, ctx) => {
@@ -371,6 +371,16 @@ export const configSchema = strictObject({
     .discriminatedUnion('kind', [
       strictObject({ kind: z.literal('memory'), capacity: z.number().int().min(1).optional() }),
       strictObject({ kind: z.literal('redis'), url: urlString({ schemes: ['redis:', 'rediss:'], secret: true }) }),
+      strictObject({
+        kind: z.literal('redis-cluster'),
+        // Some nodes of the cluster (the rest are discovered); credentials, if any, alike in each.
+        nodes: z
+          .array(urlString({ schemes: ['redis:', 'rediss:'], secret: true }))
+          .min(1, 'list at least one node of the cluster, e.g. [redis://10.0.0.5:6379, redis://10.0.0.6:6379]'),
+        // Replicas that must hold a DPoP claim before it counts (WAIT): 0 accepts losing the
+        // last claims of a master that crashes before replicating them.
+        replicaAcks: z.number().int().min(0).max(5).optional(),
+      }),
     ])
     .optional(),
   /** Clock skew tolerated on token and proof times (`exp`, `nbf`, `iat`), by resources and the authorization server. */

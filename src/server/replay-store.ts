@@ -1,6 +1,6 @@
 /**
  * The stores of a stack kept in the replay backend: the replay store and the gateway's session
- * bindings — one each, shared by every resource (and every instance, for Redis).
+ * bindings — one each, shared by every resource (and every instance, for Redis and Redis Cluster).
  */
 import type { ReplayConfig } from '../config/defaults.js';
 import type { Logger } from '../observability/logger.js';
@@ -8,6 +8,12 @@ import { MemoryReplayStore, MemorySessionStore, createRedisReplayStore, createRe
 
 /** Interval between repeated Redis connection-error log lines while Redis is down. */
 const REDIS_ERROR_LOG_INTERVAL_MS = 10_000;
+
+/** Where the Redis stores connect: one Redis (`url`) or a cluster (`nodes`, and how many replicas a claim needs). */
+function redisTarget(config: Exclude<ReplayConfig, { kind: 'memory' }>): { url: string } | { nodes: readonly string[]; replicaAcks?: number } {
+  if (config.kind === 'redis') return { url: config.url };
+  return { nodes: config.nodes, ...(config.replicaAcks === undefined ? {} : { replicaAcks: config.replicaAcks }) };
+}
 
 /**
  * Creates the replay store `config` asks for. Redis is connected before the stack listens, so an
@@ -19,12 +25,12 @@ export async function createReplayStore(config: ReplayConfig, logger: Logger): P
   }
   let lastLogged = 0;
   return createRedisReplayStore({
-    url: config.url,
+    ...redisTarget(config),
     onError: (error) => {
       const now = Date.now();
       if (now - lastLogged < REDIS_ERROR_LOG_INTERVAL_MS) return;
       lastLogged = now;
-      logger.warn('replay store connection error', { store: 'redis', error });
+      logger.warn('replay store connection error', { store: config.kind, error });
     },
   });
 }
@@ -33,13 +39,15 @@ export async function createReplayStore(config: ReplayConfig, logger: Logger): P
 export async function createSessionStore(config: ReplayConfig, logger: Logger): Promise<SessionStore> {
   if (config.kind === 'memory') return new MemorySessionStore();
   let lastLogged = 0;
+  const target = redisTarget(config);
   return createRedisSessionStore({
-    url: config.url,
+    // Session bindings need no replica acknowledgement: one lost in a failover fails closed (404).
+    ...('url' in target ? { url: target.url } : { nodes: target.nodes }),
     onError: (error) => {
       const now = Date.now();
       if (now - lastLogged < REDIS_ERROR_LOG_INTERVAL_MS) return;
       lastLogged = now;
-      logger.warn('session store connection error', { store: 'redis', error });
+      logger.warn('session store connection error', { store: config.kind, error });
     },
   });
 }

@@ -11,6 +11,7 @@ import { requestPath } from '../oauth/request-path.js';
 import { reasonOf } from '../oauth/response-reason.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../observability/metrics.js';
 import type { RouteKind, StackMetrics } from './metrics.js';
+import { READY_PATH, type ReadinessReport } from './readiness.js';
 
 /** A mounted protected resource. */
 export interface Route {
@@ -42,9 +43,11 @@ export interface RouterOptions {
   logger: Logger;
   /** Records every request, and serves the exposition at `path` (GET and HEAD). */
   metrics?: { recorder: StackMetrics; path: string };
+  /** Answers `/readyz` (see {@link ./readiness.ts}); without it `/readyz` is 404. */
+  readiness?: () => Promise<ReadinessReport>;
 }
 
-/** Liveness endpoint. */
+/** Liveness endpoint: the process answers HTTP (no store is asked; see {@link READY_PATH} for that). */
 export const HEALTH_PATH = '/healthz';
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -104,6 +107,12 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
     if (path === HEALTH_PATH) {
       kind('health');
       return sendJson(res, 200, { status: 'ok' }, { 'Cache-Control': 'no-store' });
+    }
+    if (path === READY_PATH && options.readiness !== undefined) {
+      kind('health');
+      const report = await options.readiness();
+      const ready = report.status === 'ready';
+      return sendJson(res, ready ? 200 : 503, report, { 'Cache-Control': 'no-store', ...(ready ? {} : { 'Retry-After': '1' }) });
     }
     if (metrics !== undefined && path === metrics.path) {
       kind('metrics');

@@ -1,7 +1,8 @@
 /**
  * `startStack`: the whole Warden stack on one node:http server — the authorization server (when
  * enabled), each configured resource behind the resource-server gauntlet (the built-in demo MCP
- * server, or a gateway to an upstream), its RFC 9728 metadata, and a health check.
+ * server, or a gateway to an upstream), its RFC 9728 metadata, liveness (`/healthz`) and
+ * readiness (`/readyz`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,7 @@ import { startStackAuthorizationServer, type StackAuthorizationServer } from './
 import { StackStartError } from './errors.js';
 import { mountResource, type MountedResource } from './mount-resource.js';
 import { createStackMetrics, type StackMetrics } from './metrics.js';
+import { createReadinessCheck } from './readiness.js';
 import { createReplayStore, createSessionStore } from './replay-store.js';
 import { createRouter } from './router.js';
 import { removeStackFile, writeStackFile, type StackInfo } from './stack-file.js';
@@ -177,6 +179,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       ...(asServer ? { authorizationServer: { handle: asServer.handle, interactionPath: new URL(asServer.context.endpoints.interaction).pathname } } : {}),
       logger,
       ...(metrics ? { metrics: { recorder: metrics, path: config.metrics.path } } : {}),
+      readiness: createReadinessCheck({ replay: replayStore, sessions: sessionStore, ...(asServer ? { storage: asServer.context.stores } : {}) }),
     });
   } catch (error) {
     await Promise.allSettled(mounted.map((m) => m.close()));

@@ -3,16 +3,26 @@
  * queue, no per-command retries and a command timeout, so while Redis is down each command
  * rejects promptly (the store turns that into {@link StoreUnavailableError}, the request into
  * 503) instead of queueing or passing; it reconnects by itself and service resumes without a
- * restart. The ioredis driver is imported here, so deployments without Redis never load it.
+ * restart. The same holds for a Redis Cluster ({@link ./cluster.ts}). The ioredis driver is
+ * imported here, so deployments without Redis never load it.
  */
 import { DEFAULTS } from '../../oauth/defaults.js';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { StoreUnavailableError } from '../contracts.js';
+import { createClusterClient, masterConnections } from './cluster.js';
 
-/** Options shared by the Redis-backed stores. */
+/** A single Redis or a Redis Cluster client: the commands the stores use are the same. */
+export type RedisClient = Redis | Cluster;
+
+/** Options shared by the Redis-backed stores. Give `url` (one Redis) or `nodes` (a Redis Cluster). */
 export interface RedisConnectionOptions {
   /** `redis://` or `rediss://` (TLS) URL, credentials and database included. Never logged. */
-  url: string;
+  url?: string;
+  /**
+   * A Redis Cluster: `redis://` or `rediss://` URLs of some of its nodes (any of them; the rest
+   * are discovered). Credentials, when needed, in the URLs (every node shares them). Never logged.
+   */
+  nodes?: readonly string[];
   /** How long one command may wait for Redis before rejecting. Default 1000 ms. */
   commandTimeoutMs?: number;
   /**
@@ -29,7 +39,7 @@ export interface RedisConnectionOptions {
 }
 
 /** Reconnection backoff: linear, capped, so recovery is noticed within ~2 s of Redis returning. */
-function reconnectDelayMs(attempt: number): number {
+export function reconnectDelayMs(attempt: number): number {
   return Math.min(attempt * 100, 2000);
 }
 
@@ -41,9 +51,22 @@ function reconnectDelayMs(attempt: number): number {
  * @throws TypeError (as a rejection) for invalid options; the message never echoes the URL.
  * @throws StoreUnavailableError (as a rejection) when Redis is not ready within `connectTimeoutMs`.
  */
-export async function openRedis(options: RedisConnectionOptions, what: string): Promise<Redis> {
+export async function openRedis(options: RedisConnectionOptions, what: string): Promise<RedisClient> {
   const commandTimeoutMs = positiveInteger(options.commandTimeoutMs ?? DEFAULTS.stores.redisCommandTimeoutMs, 'commandTimeoutMs', what);
   const connectTimeoutMs = positiveInteger(options.connectTimeoutMs ?? DEFAULTS.stores.connectTimeoutMs, 'connectTimeoutMs', what);
+  if (options.nodes !== undefined) {
+    if (options.url !== undefined) throw new TypeError(`${what}: give url (one Redis) or nodes (a Redis Cluster), not both`);
+    if (!Array.isArray(options.nodes) || options.nodes.length === 0) throw new TypeError(`${what} nodes must list at least one redis:// URL`);
+    for (const node of options.nodes) checkUrl(node, what);
+    const cluster = await createClusterClient(options.nodes, { commandTimeoutMs, connectTimeoutMs, reconnectDelayMs });
+    const onClusterError = options.onError;
+    // Cluster-level errors and each node's connection errors (the driver re-emits the latter as `node error`).
+    cluster.on('error', (error: Error) => onClusterError?.(error));
+    cluster.on('node error', (error: Error) => onClusterError?.(error));
+    await connect(cluster, connectTimeoutMs, what);
+    await masterConnections(cluster, connectTimeoutMs);
+    return cluster;
+  }
   checkUrl(options.url, what);
   const { Redis } = await import('ioredis');
   const clientOptions: RedisOptions = {
@@ -57,7 +80,7 @@ export async function openRedis(options: RedisConnectionOptions, what: string): 
     connectTimeout: connectTimeoutMs,
     retryStrategy: reconnectDelayMs,
   };
-  const client = new Redis(options.url, clientOptions);
+  const client = new Redis(options.url as string, clientOptions);
   // Without a listener, ioredis reports every failed reconnection on stderr.
   const onError = options.onError;
   client.on('error', (error: Error) => onError?.(error));
@@ -66,7 +89,7 @@ export async function openRedis(options: RedisConnectionOptions, what: string): 
 }
 
 /** Waits for the first `ready`; on timeout, stops reconnecting and rejects. */
-async function connect(client: Redis, timeoutMs: number, what: string): Promise<void> {
+async function connect(client: RedisClient, timeoutMs: number, what: string): Promise<void> {
   let lastError: unknown;
   const remember = (error: unknown): void => {
     lastError = error;
@@ -90,7 +113,7 @@ async function connect(client: Redis, timeoutMs: number, what: string): Promise<
 }
 
 /** QUIT when connected (lets Redis close cleanly); otherwise just stop reconnecting. */
-export async function quitRedis(client: Redis): Promise<void> {
+export async function quitRedis(client: RedisClient): Promise<void> {
   if (client.status === 'ready') {
     try {
       await client.quit();
@@ -103,7 +126,7 @@ export async function quitRedis(client: Redis): Promise<void> {
 }
 
 /** Rejects with a readable reason while the client is not connected (ioredis would reject too). */
-export function requireReady(client: Redis, closing: boolean, what: string): void {
+export function requireReady(client: RedisClient, closing: boolean, what: string): void {
   if (closing) throw new StoreUnavailableError(`${what} is closed`);
   if (client.status !== 'ready') throw new StoreUnavailableError(`${what} is not connected`);
 }

@@ -1,13 +1,14 @@
 /**
  * {@link SessionStore} on Redis, shared by every instance: `SET key owner NX PX ttl` binds
  * atomically (Redis decides which principal wins a race), `GETEX key PX ttl` reads and extends
- * (Redis ≥ 6.2). The connection fails fast and closed, as the replay store's.
+ * (Redis ≥ 6.2). The connection fails fast and closed, as the replay store's. Every command
+ * touches one key, so it works unchanged on a Redis Cluster (`nodes`); a binding lost in a
+ * failover fails closed (the session is unknown: 404, the client starts a new one).
  *
  * @see https://redis.io/docs/latest/commands/getex/
  */
-import type { Redis } from 'ioredis';
 import { type SessionStore, StoreUnavailableError } from '../contracts.js';
-import { openRedis, quitRedis, requireReady, type RedisConnectionOptions } from './connection.js';
+import { openRedis, quitRedis, requireReady, type RedisClient, type RedisConnectionOptions } from './connection.js';
 
 /** Options of {@link createRedisSessionStore}. */
 export interface RedisSessionStoreOptions extends RedisConnectionOptions {
@@ -25,11 +26,11 @@ export async function createRedisSessionStore(options: RedisSessionStoreOptions)
 }
 
 class RedisSessionStore implements SessionStore {
-  readonly #client: Redis;
+  readonly #client: RedisClient;
   readonly #prefix: string;
   #closing: Promise<void> | undefined;
 
-  constructor(client: Redis, prefix: string) {
+  constructor(client: RedisClient, prefix: string) {
     this.#client = client;
     this.#prefix = prefix;
   }
@@ -60,7 +61,7 @@ class RedisSessionStore implements SessionStore {
     return this.#closing;
   }
 
-  async #run<T>(command: (redis: Redis) => Promise<T>): Promise<T> {
+  async #run<T>(command: (redis: RedisClient) => Promise<T>): Promise<T> {
     requireReady(this.#client, this.#closing !== undefined, WHAT);
     try {
       return await command(this.#client);
