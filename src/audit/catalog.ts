@@ -35,5 +35,5 @@ export const CHECKS: readonly Check[] = Object.freeze(AREAS.flatMap((area) => AL
 
 /** The definitions alone (no code), for `--list`, SARIF rules and documentation. */
 export function checkDefinitions(): CheckDefinition[] {
-  return CHECKS.map(({ id, area, severity, title, summary, standards, fix, needs }) => ({ id, area, severity, title, summary, standards, fix, needs }));
+  return CHECKS.map(({ id, area, severity, title, summary, standards, fix, needs, impliedBy }) => ({ id, area, severity, title, summary, standards, fix, needs, ...(impliedBy && { impliedBy }) }));
 }

@@ -24,5 +24,10 @@ export interface Check extends CheckDefinition {
 
 /** Identity function that type-checks a check and freezes its definition. */
 export function defineCheck(check: Check): Check {
-  return Object.freeze({ ...check, standards: Object.freeze([...check.standards]), needs: Object.freeze([...check.needs]) });
+  return Object.freeze({
+    ...check,
+    standards: Object.freeze([...check.standards]),
+    needs: Object.freeze([...check.needs]),
+    ...(check.impliedBy && { impliedBy: Object.freeze([...check.impliedBy]) }),
+  });
 }

@@ -64,7 +64,8 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     }
     for (const [index, check] of checks.entries()) {
       options.onProgress?.({ index, total: checks.length, id: check.id, title: check.title, phase: 'start', requests: ctx.http.sent });
-      const outcome = await runCheck(ctx, check);
+      const cause = check.impliedBy?.find((id) => outcomes.some((o) => o.id === id && o.status === 'failed'));
+      const outcome = cause === undefined ? await runCheck(ctx, check) : impliedOutcome(check, cause);
       outcomes.push(outcome);
       options.onProgress?.({ index, total: checks.length, id: check.id, title: check.title, phase: 'end', status: outcome.status, requests: ctx.http.sent });
     }
@@ -92,6 +93,10 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     grades: gradeAreas(outcomes),
     notes: [...new Set(ctx.notes.map((n) => ctx.redactor.redact(n)))],
   };
+}
+
+function impliedOutcome(check: Check, cause: string): CheckOutcome {
+  return { id: check.id, area: check.area, title: check.title, status: 'skipped', reason: `implied by ${cause}, which failed (fix that first)`, requests: 0, findings: [] };
 }
 
 async function runCheck(ctx: AuditContext, check: Check): Promise<CheckOutcome> {

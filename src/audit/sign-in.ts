@@ -32,19 +32,22 @@ export function signInGrant(ctx: AuditContext): Promise<SignInGrant | { reason: 
     if (signIn === undefined) return { reason: 'needs --sign-in' };
     const metadata = await authorizationServerMetadata(ctx);
     if (metadata === undefined) return { reason: 'no authorization server metadata was found' };
-    let client: AuditClient;
-    if (ctx.options.clientId !== undefined) {
+    // A client registered for the loopback redirect when the server allows it; else --client-id,
+    // which must then have the sign-in's redirect URI registered.
+    let client: AuditClient | undefined;
+    const registration = await register(ctx, {
+      redirect_uris: [signIn.redirectUri],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      application_type: 'native',
+    }, 'a native client for the sign-in');
+    if (registration?.clientId !== undefined) {
+      client = { clientId: registration.clientId, ...(registration.clientSecret !== undefined && { clientSecret: registration.clientSecret }) };
+    } else if (ctx.options.clientId !== undefined) {
       client = { clientId: ctx.options.clientId, ...(ctx.options.clientSecret !== undefined && { clientSecret: ctx.options.clientSecret }) };
     } else {
-      const registration = await register(ctx, {
-        redirect_uris: [signIn.redirectUri],
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        token_endpoint_auth_method: 'none',
-        application_type: 'native',
-      }, 'a native client for the sign-in');
-      if (registration?.clientId === undefined) return { reason: 'the authorization server did not register a client for the sign-in; pass --client-id' };
-      client = { clientId: registration.clientId, ...(registration.clientSecret !== undefined && { clientSecret: registration.clientSecret }) };
+      return { reason: 'the authorization server did not register a client for the sign-in; pass --client-id (with the sign-in redirect URI registered)' };
     }
     const dpop = await asSupportsDpop(ctx);
     const { verifier, challenge } = pkcePair();
@@ -63,7 +66,12 @@ export function signInGrant(ctx: AuditContext): Promise<SignInGrant | { reason: 
       dpop_jkt: dpop ? ctx.auditKey.thumbprint : undefined,
     });
     if (url === undefined) return { reason: 'the authorization server has no authorization endpoint the audit may use' };
-    const callback = await signIn.authorize(new URL(url));
+    let callback: URL;
+    try {
+      callback = await signIn.authorize(new URL(url));
+    } catch (error) {
+      return { reason: `the sign-in did not come back: ${error instanceof Error ? error.message : String(error)}` };
+    }
     const code = callback.searchParams.get('code');
     ctx.redactor.add(code);
     const error = callback.searchParams.get('error');

@@ -61,6 +61,11 @@ export interface CheckDefinition {
   fix: string;
   /** Inputs beyond the URL; the check is skipped (saying why) without them. */
   needs: readonly Need[];
+  /**
+   * Checks whose failure already implies this one (a server that verifies no signature accepts
+   * `alg: none` too): when one failed, this check is not run, so a report names the root cause.
+   */
+  impliedBy?: readonly string[];
 }
 
 /** One request and its response, as evidence: excerpts with every credential redacted. */

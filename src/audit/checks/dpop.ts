@@ -104,6 +104,7 @@ export const dpopChecks = [
   defineCheck({
     id: 'dpop.htu-from-host',
     area: 'dpop',
+    impliedBy: ['dpop.htu-not-checked'],
     severity: 'high',
     title: 'The expected htu is taken from the request\'s Host',
     summary: `Sends a proof for ${FOREIGN_HOST} with that Host header, and one for it with X-Forwarded-Host.`,

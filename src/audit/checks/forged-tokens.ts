@@ -93,6 +93,7 @@ export const forgedTokenChecks = [
   defineCheck({
     id: 'tokens.alg-none',
     area: 'tokens',
+    impliedBy: ['tokens.signature-not-verified'],
     severity: 'critical',
     title: 'Unsigned tokens (alg "none") are accepted',
     summary: 'Presents the claims as an unsecured JWT: alg "none" (and "NONE"), empty signature.',
@@ -111,6 +112,7 @@ export const forgedTokenChecks = [
   defineCheck({
     id: 'tokens.alg-confusion',
     area: 'tokens',
+    impliedBy: ['tokens.signature-not-verified'],
     severity: 'critical',
     title: 'Tokens MACed with the issuer\'s public key are accepted (algorithm confusion)',
     summary: 'Presents the claims signed with HS256 whose key is the issuer\'s public key (PEM, as a library that takes "a key" for any alg would use it).',
@@ -138,6 +140,7 @@ export const forgedTokenChecks = [
   defineCheck({
     id: 'tokens.untrusted-key',
     area: 'tokens',
+    impliedBy: ['tokens.signature-not-verified'],
     severity: 'critical',
     title: 'Tokens signed by a key they carry themselves are accepted',
     summary: 'Presents the claims signed by a key of the audit\'s, with that key in the jwk header and its thumbprint as kid.',

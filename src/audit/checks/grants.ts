@@ -111,8 +111,9 @@ export const grantChecks = [
       if (metadata?.document.authorization_response_iss_parameter_supported !== true) skip('the metadata does not advertise iss in authorization responses');
       const redeemed = await redeemedCode(run);
       const iss = redeemed.callback.searchParams.get('iss');
-      if (iss !== metadata.document.issuer) {
-        const what = iss === null ? 'has no iss parameter' : `says iss=${iss}; the issuer is ${String(metadata.document.issuer)}`;
+      // RFC 9207 §2.4: the client compares iss with the issuer it expects — the one the resource named.
+      if (iss !== metadata.issuer) {
+        const what = iss === null ? 'has no iss parameter' : `says iss=${iss}; the issuer is ${metadata.issuer}`;
         run.fail(`The authorization response ${redeemed.callback.href} ${what}.`, []);
       }
     },
