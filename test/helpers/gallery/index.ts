@@ -51,9 +51,9 @@ export async function startGallery(options: { flaw?: Flaw; requireDpop?: boolean
   const server: Server = createServer((req, res) => {
     void (async () => {
       const s = state as GalleryState;
-      s.requests.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host, origin: req.headers.origin });
       const url = new URL(req.url ?? '/', s.origin);
       const body = await readBody(req);
+      s.requests.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host, origin: req.headers.origin, userAgent: req.headers['user-agent'], authorization: req.headers.authorization, dpop: req.headers.dpop as string | undefined, body });
       const path = url.pathname;
       if (path === '/mcp' || path === '/other-mcp') return handleMcp(s, req, res, path === '/mcp' ? s.resource : s.otherResource, url, body);
       if (req.method === 'GET' && path.startsWith('/.well-known/oauth-protected-resource')) {

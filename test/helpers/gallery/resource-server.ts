@@ -132,6 +132,7 @@ export async function handleMcp(state: GalleryState, req: IncomingMessage, res: 
   if (message.method === 'initialize') {
     const id = randomUUID();
     state.sessions.set(id, owner);
+    state.issued.add(id);
     return send(res, 200, { jsonrpc: '2.0', id: message.id, result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'gallery', version: '1' } } }, { 'mcp-session-id': id });
   }
   if (sessionId === undefined) return send(res, 400, { jsonrpc: '2.0', id: message.id ?? null, error: { code: -32000, message: 'Bad Request: No valid session ID provided' } });

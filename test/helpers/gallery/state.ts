@@ -20,6 +20,11 @@ export interface RecordedRequest {
   url: string;
   host: string | undefined;
   origin: string | undefined;
+  userAgent: string | undefined;
+  /** Credentials as received (Authorization, DPoP), so tests can prove none reaches audit output. */
+  authorization: string | undefined;
+  dpop: string | undefined;
+  body: string;
 }
 
 export interface GalleryState {
