@@ -7,6 +7,7 @@
  */
 export { runAudit, selectChecks, AuditError, TOOL } from './run-audit.js';
 export { CHECKS, checkDefinitions } from './catalog.js';
+export { gradeAreas } from './grade.js';
 export { DEFAULT_BUDGET, DEFAULT_RATE, type AuditOptions, type ProgressEvent, type SignIn } from './context.js';
 export { generateProofKey, importProofKey, type ProofKey } from './proof-key.js';
 export { renderTerminal, renderCheckList, type TerminalOptions } from './report/terminal.js';

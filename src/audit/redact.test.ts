@@ -22,9 +22,17 @@ describe('Redactor: no token, proof, code or secret in audit output', () => {
     expect(redactPatterns(`token ${JWT} end`)).toBe(`token ${REDACTED} end`);
   });
 
-  it('RFC 6750 §2.1: Authorization, DPoP, Cookie and Mcp-Session-Id header lines lose their value', () => {
-    const text = ['authorization: DPoP opaque', 'dpop: x.y.z', 'cookie: sid=1', 'mcp-session-id: 5f0c', 'content-type: application/json'].join('\n');
-    expect(redactPatterns(text).split('\n')).toEqual([`authorization: ${REDACTED}`, `dpop: ${REDACTED}`, `cookie: ${REDACTED}`, `mcp-session-id: ${REDACTED}`, 'content-type: application/json']);
+  it('RFC 6750 §2.1: Authorization keeps only its scheme; DPoP, Cookie and Mcp-Session-Id header lines lose their value', () => {
+    const text = ['authorization: DPoP opaque', 'authorization: Bearer x', 'authorization: 2YotnFZFEjr1zCsicMWpAA', 'dpop: x.y.z', 'cookie: sid=1', 'mcp-session-id: 5f0c', 'content-type: application/json'].join('\n');
+    expect(redactPatterns(text).split('\n')).toEqual([
+      `authorization: DPoP ${REDACTED}`,
+      `authorization: Bearer ${REDACTED}`,
+      `authorization: ${REDACTED}`,
+      `dpop: ${REDACTED}`,
+      `cookie: ${REDACTED}`,
+      `mcp-session-id: ${REDACTED}`,
+      'content-type: application/json',
+    ]);
   });
 
   it('RFC 6749 §4.1.2, §5.1: codes and tokens in URLs, forms and JSON bodies are redacted', () => {

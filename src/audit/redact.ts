@@ -19,8 +19,10 @@ const SCHEME_CREDENTIALS = /\b(Bearer|DPoP)([ \t]+)(?=[A-Za-z\-._~+/]*[0-9])[A-Z
 const SECRET_MEMBERS = /("(?:access_token|refresh_token|id_token|client_secret|code|code_verifier|registration_access_token|password|assertion|subject_token|actor_token|device_code|user_code)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
 // Secret-bearing form or query parameters: code=…, access_token=….
 const SECRET_PARAMETERS = /((?:^|[?&#\s])(?:access_token|refresh_token|id_token|client_secret|code|code_verifier|password|assertion|subject_token|registration_access_token|token)=)[^&#\s"'<>]+/gi;
-// Header lines whose whole value is a credential or a session handle.
-const SECRET_HEADER_LINES = /^((?:authorization|proxy-authorization|dpop|cookie|set-cookie|mcp-session-id|x-api-key):[ \t]*).*$/gim;
+// Header lines whose value is a credential or a session handle (Authorization keeps its scheme,
+// which is often the point of the evidence: "Bearer" where "DPoP" was due).
+const AUTHORIZATION_LINES = /^((?:proxy-)?authorization:[ \t]*)(?:([A-Za-z][A-Za-z0-9-]*)[ \t]+)?\S.*$/gim;
+const SECRET_HEADER_LINES = /^((?:dpop|cookie|set-cookie|mcp-session-id|x-api-key):[ \t]*).*$/gim;
 // Credentials in URLs: scheme://user:password@.
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]*:[^/\s@]*@/gi;
 
@@ -56,6 +58,7 @@ export class Redactor {
 /** Replaces credential-shaped values (the second layer of {@link Redactor}); safe on any text. */
 export function redactPatterns(text: string): string {
   return text
+    .replace(AUTHORIZATION_LINES, (_m, name: string, scheme: string | undefined) => `${name}${scheme === undefined ? '' : `${scheme} `}${REDACTED}`)
     .replace(SECRET_HEADER_LINES, (_m, name: string) => `${name}${REDACTED}`)
     .replace(JWT_LIKE, REDACTED)
     .replace(SCHEME_CREDENTIALS, (_m, scheme: string | undefined, space: string | undefined, basic: string | undefined, basicSpace: string | undefined) =>
