@@ -189,7 +189,7 @@ export const dpopChecks = [
       const prm = await resourceMetadata(run.ctx);
       if (prm?.document.dpop_bound_access_tokens_required !== true) skip('the resource metadata does not require DPoP-bound tokens');
       const credential = await unboundCredential(run.ctx);
-      if (credential === undefined) skip('needs an unbound token: --token (without --dpop-key) or a client whose tokens can be had without DPoP');
+      if (credential === undefined) skip('needs an unbound token: --token without --dpop-key (with --client-id/--client-secret, the authorization server issued none without DPoP)');
       const exchange = await run.ctx.authorized(credential, { body: initializeBody(), note: `${credential.label}, as Bearer` });
       if (served(exchange.response)) run.fail('The metadata requires DPoP-bound tokens, but a bearer token was served.', [exchange]);
     },

@@ -5,7 +5,7 @@
  */
 import { defineCheck, type CheckRun } from '../check.js';
 import type { AuditClient, TokenResponse } from '../credentials.js';
-import { tokenRequest } from '../credentials.js';
+import { errorOf, tokenRequest } from '../credentials.js';
 import { authorizationServerMetadata } from '../discovery.js';
 import { signInGrant } from '../sign-in.js';
 import { inconclusive, skip } from '../signals.js';
@@ -39,27 +39,14 @@ function redeemedCode(run: CheckRun): Promise<RedeemedCode> {
     const form = { grant_type: 'authorization_code', code, code_verifier: control.verifier, redirect_uri: control.client.redirectUri, resource: ctx.target.canonical };
     const client: AuditClient = { clientId: control.client.clientId, ...(ctx.options.clientSecret !== undefined && control.client.source === 'option' && { clientSecret: ctx.options.clientSecret }) };
     const first = await tokenRequest(ctx, form, { client, note: 'the code, redeemed for the first time' });
-    if (first.accessToken === undefined) inconclusive(`the first redemption of the code was refused (HTTP ${first.exchange.response.status})`);
+    if (first.accessToken === undefined) inconclusive(`the first redemption of the code was refused (HTTP ${first.exchange.response.status}${errorOf(first)})`);
     return { code, form, client, dpop: false, first, callback: new URL(control.outcome.location) };
   });
 }
 
+// Refresh reuse runs before code reuse: a server that revokes a code's tokens when the code is
+// replayed (RFC 6749 §4.1.2) would otherwise have revoked the refresh token this check needs.
 export const grantChecks = [
-  defineCheck({
-    id: 'as.code-reuse',
-    area: 'authorization-server',
-    severity: 'high',
-    title: 'An authorization code can be redeemed twice',
-    summary: 'Redeems the sign-in\'s authorization code a second time (same client, verifier and key).',
-    standards: [STANDARDS.rfc6749CodeSingleUse],
-    fix: 'Consume codes atomically on first use; refuse a second use with invalid_grant and revoke the tokens the code produced.',
-    needs: ['sign-in'],
-    async run(run) {
-      const redeemed = await redeemedCode(run);
-      const again = await tokenRequest(run.ctx, redeemed.form, { client: redeemed.client, ...(redeemed.dpop && { key: run.ctx.auditKey }), note: 'the same code, redeemed a second time' });
-      if (again.accessToken !== undefined) run.fail('The code was redeemed a second time for new tokens: an intercepted code stays usable after the client used it.', [redeemed.first.exchange, again.exchange]);
-    },
-  }),
   defineCheck({
     id: 'as.refresh-reuse',
     area: 'authorization-server',
@@ -78,7 +65,7 @@ export const grantChecks = [
       const refresh = (token: string, note: string) =>
         tokenRequest(ctx, { grant_type: 'refresh_token', refresh_token: token }, { client: redeemed.client, ...(redeemed.dpop && { key: ctx.auditKey }), note });
       const rotated = await refresh(original, 'the refresh token, used once');
-      if (rotated.accessToken === undefined) inconclusive(`the first refresh was refused (HTTP ${rotated.exchange.response.status})`);
+      if (rotated.accessToken === undefined) inconclusive(`the first refresh was refused (HTTP ${rotated.exchange.response.status}${errorOf(rotated)})`);
       if (rotated.refreshToken === undefined || rotated.refreshToken === original) {
         if (redeemed.dpop || redeemed.client.clientSecret !== undefined) return;
         run.fail('The refresh token of a public client is neither rotated nor sender-constrained: a stolen one works until it expires.', [rotated.exchange]);
@@ -87,14 +74,31 @@ export const grantChecks = [
       const reused = await refresh(original, 'the same (now rotated) refresh token again');
       if (reused.accessToken === undefined) return;
       if (reused.refreshToken === rotated.refreshToken) {
+        // A grace window for retries: the same successor again, not a new grant. With a
+        // sender-constrained refresh token only the key holder can even try.
         run.fail(
-          'Reusing the rotated refresh token returned the same successor again — a grace window for retries (a documented trade-off in some servers), not a new grant; outside the window reuse should revoke the family.',
+          `Reusing the rotated refresh token returned the same successor again — a grace window for client retries (a deliberate trade-off in some servers), not a new grant${redeemed.dpop ? '; the refresh token is DPoP-bound, so only the key holder can use the window' : ''}.`,
           [rotated.exchange, reused.exchange],
-          { severity: 'low' },
+          { severity: redeemed.dpop ? 'info' : 'low' },
         );
         return;
       }
       run.fail('The rotated refresh token was accepted again and produced new tokens: reuse is not detected.', [rotated.exchange, reused.exchange]);
+    },
+  }),
+  defineCheck({
+    id: 'as.code-reuse',
+    area: 'authorization-server',
+    severity: 'high',
+    title: 'An authorization code can be redeemed twice',
+    summary: 'Redeems the sign-in\'s authorization code a second time (same client, verifier and key).',
+    standards: [STANDARDS.rfc6749CodeSingleUse],
+    fix: 'Consume codes atomically on first use; refuse a second use with invalid_grant and revoke the tokens the code produced.',
+    needs: ['sign-in'],
+    async run(run) {
+      const redeemed = await redeemedCode(run);
+      const again = await tokenRequest(run.ctx, redeemed.form, { client: redeemed.client, ...(redeemed.dpop && { key: run.ctx.auditKey }), note: 'the same code, redeemed a second time' });
+      if (again.accessToken !== undefined) run.fail('The code was redeemed a second time for new tokens: an intercepted code stays usable after the client used it.', [redeemed.first.exchange, again.exchange]);
     },
   }),
   defineCheck({
