@@ -25,30 +25,18 @@ export interface SignInGrant {
   dpop: boolean;
 }
 
-/** Runs the sign-in once per audit. `{ reason }` when it cannot be done or did not succeed. */
-export function signInGrant(ctx: AuditContext): Promise<SignInGrant | { reason: string }> {
-  return ctx.memo('sign-in', async () => {
+/**
+ * Runs the sign-in for `resource` (default: the target) once per audit. `{ reason }` when it
+ * cannot be done or did not succeed.
+ */
+export function signInGrant(ctx: AuditContext, resource = ctx.target.canonical): Promise<SignInGrant | { reason: string }> {
+  return ctx.memo(`sign-in ${resource}`, async () => {
     const signIn = ctx.options.signIn;
     if (signIn === undefined) return { reason: 'needs --sign-in' };
     const metadata = await authorizationServerMetadata(ctx);
     if (metadata === undefined) return { reason: 'no authorization server metadata was found' };
-    // A client registered for the loopback redirect when the server allows it; else --client-id,
-    // which must then have the sign-in's redirect URI registered.
-    let client: AuditClient | undefined;
-    const registration = await register(ctx, {
-      redirect_uris: [signIn.redirectUri],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-      application_type: 'native',
-    }, 'a native client for the sign-in');
-    if (registration?.clientId !== undefined) {
-      client = { clientId: registration.clientId, ...(registration.clientSecret !== undefined && { clientSecret: registration.clientSecret }) };
-    } else if (ctx.options.clientId !== undefined) {
-      client = { clientId: ctx.options.clientId, ...(ctx.options.clientSecret !== undefined && { clientSecret: ctx.options.clientSecret }) };
-    } else {
-      return { reason: 'the authorization server did not register a client for the sign-in; pass --client-id (with the sign-in redirect URI registered)' };
-    }
+    const client = await signInClient(ctx, signIn.redirectUri);
+    if ('reason' in client) return client;
     const dpop = await asSupportsDpop(ctx);
     const { verifier, challenge } = pkcePair();
     ctx.redactor.add(verifier);
@@ -61,7 +49,7 @@ export function signInGrant(ctx: AuditContext): Promise<SignInGrant | { reason: 
       code_challenge: challenge,
       code_challenge_method: 'S256',
       state,
-      resource: ctx.target.canonical,
+      resource,
       scope: scopes.length > 0 ? scopes.join(' ') : undefined,
       dpop_jkt: dpop ? ctx.auditKey.thumbprint : undefined,
     });
@@ -80,10 +68,33 @@ export function signInGrant(ctx: AuditContext): Promise<SignInGrant | { reason: 
     if (code === null) return { reason: 'the sign-in came back without a code' };
     const tokens = await tokenRequest(
       ctx,
-      { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: signIn.redirectUri, resource: ctx.target.canonical },
+      { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: signIn.redirectUri, resource },
       { client, ...(dpop && { key: ctx.auditKey }), note: 'the code of the sign-in, redeemed for the first time' },
     );
     if (tokens.accessToken === undefined) return { reason: `the token endpoint refused the code (HTTP ${tokens.exchange.response.status})` };
     return { client, redirectUri: signIn.redirectUri, code, verifier, tokens, callback, dpop };
+  });
+}
+
+/**
+ * The client the sign-ins use: one registered for the loopback redirect when the server allows
+ * it, else `--client-id` (which must then have the sign-in's redirect URI registered).
+ */
+function signInClient(ctx: AuditContext, redirectUri: string): Promise<AuditClient | { reason: string }> {
+  return ctx.memo('sign-in-client', async () => {
+    const registration = await register(ctx, {
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+      application_type: 'native',
+    }, 'a native client for the sign-in');
+    if (registration?.clientId !== undefined) {
+      return { clientId: registration.clientId, ...(registration.clientSecret !== undefined && { clientSecret: registration.clientSecret }) };
+    }
+    if (ctx.options.clientId !== undefined) {
+      return { clientId: ctx.options.clientId, ...(ctx.options.clientSecret !== undefined && { clientSecret: ctx.options.clientSecret }) };
+    }
+    return { reason: 'the authorization server did not register a client for the sign-in; pass --client-id (with the sign-in redirect URI registered)' };
   });
 }

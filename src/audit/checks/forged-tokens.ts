@@ -6,7 +6,8 @@
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
 import { defineCheck, type CheckRun } from '../check.js';
 import type { Credential } from '../context.js';
-import { asSupportsDpop, clientCredentialsToken, errorOf, isDpop, requireCredential } from '../credentials.js';
+import { asSupportsDpop, clientCredentialsToken, errorOf, isDpop, requireCredential, type TokenResponse } from '../credentials.js';
+import { signInGrant } from '../sign-in.js';
 import { authorizationServer, authorizationServerMetadata, endpoint, jsonObject, resourceMetadata, scopesToRequest } from '../discovery.js';
 import { decodeJwt, embeddedKeyJwt, foreignSignatureJwt, hmacJwt, synthesizedClaims, tamperedSignature, unsecuredJwt, type DecodedJwt } from '../forge-token.js';
 import type { Exchange } from '../http-client.js';
@@ -53,6 +54,18 @@ function issuerKeys(run: CheckRun): Promise<Array<Record<string, unknown>>> {
     const keys = document?.keys;
     return Array.isArray(keys) ? keys.filter((k): k is Record<string, unknown> => k !== null && typeof k === 'object') : [];
   });
+}
+
+/** A token for another resource: by client credentials when the audit has a client, else by a second sign-in. */
+async function tokenFor(run: CheckRun, resource: string): Promise<{ response: TokenResponse; how: string }> {
+  const { ctx } = run;
+  if (ctx.options.clientId !== undefined && ctx.options.clientSecret !== undefined) {
+    return { response: await clientCredentialsToken(ctx, resource, await asSupportsDpop(ctx)), how: 'client_credentials' };
+  }
+  if (ctx.options.signIn === undefined) skip('needs --client-id/--client-secret or --sign-in to get a token for --other-resource');
+  const grant = await signInGrant(ctx, resource);
+  if ('reason' in grant) inconclusive(`the sign-in for ${resource} did not complete: ${grant.reason}`);
+  return { response: grant.tokens, how: 'a second sign-in' };
 }
 
 /** Presents a forged token (with a valid proof when the claims are bound) and says whether it was served. */
@@ -162,23 +175,22 @@ export const forgedTokenChecks = [
     area: 'tokens',
     severity: 'high',
     title: 'Tokens issued for another resource are accepted',
-    summary: 'Obtains a token for --other-resource from the same authorization server (client credentials) and presents it to the target.',
+    summary: 'Obtains a token for --other-resource from the same authorization server (client credentials, or a second sign-in) and presents it to the target.',
     standards: [STANDARDS.mcpTokenHandling, STANDARDS.rfc8707Audience, STANDARDS.mcpPrivilegeRestriction],
     fix: 'Require the canonical URI of this MCP server in the token\'s aud (or the introspection response) on every request.',
     needs: ['other-resource', 'client'],
     async run(run) {
       const { ctx } = run;
       const other = ctx.options.otherResource;
-      if (other === undefined) skip('needs --other-resource (another resource of the same authorization server) and --client-id/--client-secret');
-      if (ctx.options.clientId === undefined || ctx.options.clientSecret === undefined) skip('needs --client-id/--client-secret to obtain a token for --other-resource');
+      if (other === undefined) skip('needs --other-resource (another resource of the same authorization server), and --client-id/--client-secret or --sign-in to get a token for it');
       await requireCredential(ctx);
-      const dpop = await asSupportsDpop(ctx);
-      const response = await clientCredentialsToken(ctx, other, dpop);
+      const obtained = await tokenFor(run, other);
+      const response = obtained.response;
       if (response.accessToken === undefined) inconclusive(`the authorization server issued no token for ${other} (HTTP ${response.exchange.response.status}${errorOf(response)})`);
       const aud = decodeJwt(response.accessToken)?.payload.aud;
       const audiences = Array.isArray(aud) ? aud : [aud];
       if (audiences.includes(ctx.target.canonical)) inconclusive(`the token for ${other} names this server in its aud too`);
-      const credential: Credential = { token: response.accessToken, ...(isDpop(response) && { key: ctx.auditKey }), label: `a token for ${other}` };
+      const credential: Credential = { token: response.accessToken, ...(isDpop(response) && { key: ctx.auditKey }), label: `a token for ${other} (${obtained.how})` };
       const exchange = await ctx.authorized(credential, { body: initializeBody(), note: `a token the authorization server issued for ${other}` });
       if (served(exchange.response)) run.fail(`A token issued for ${other} was served by ${ctx.target.canonical}.`, [exchange]);
     },

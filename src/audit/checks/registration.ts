@@ -21,7 +21,6 @@ async function requireRegistration(ctx: Parameters<typeof register>[0]): Promise
 const DANGEROUS_REDIRECTS: Array<{ uri: string; what: string; severity: Severity }> = [
   { uri: 'javascript:alert(document.domain)//https://client.warden-audit.invalid/callback', what: 'a javascript: URI', severity: 'medium' },
   { uri: 'data:text/html,warden-audit', what: 'a data: URI', severity: 'medium' },
-  { uri: 'https://*.warden-audit.invalid/callback', what: 'a wildcard host', severity: 'medium' },
   { uri: 'http://client.warden-audit.invalid/callback', what: 'plain http off the local machine', severity: 'low' },
 ];
 
@@ -62,9 +61,9 @@ export const registrationChecks = [
     area: 'authorization-server',
     severity: 'medium',
     title: 'Registration accepts dangerous redirect URIs',
-    summary: 'Registers public clients whose redirect URI is a javascript: or data: URI, a wildcard, or plain http off the local machine.',
+    summary: 'Registers public clients whose redirect URI is a javascript: or data: URI, or plain http off the local machine.',
     standards: [STANDARDS.mcpCommunicationSecurity, STANDARDS.rfc9700RedirectUri, STANDARDS.rfc6749RedirectionEndpoint],
-    fix: 'Accept only https redirect URIs (http only on loopback), private-use schemes of native apps, no wildcards, no script or data schemes.',
+    fix: 'Accept only https redirect URIs (http only on loopback) and private-use schemes of native apps; never script or data schemes.',
     needs: [],
     async run({ ctx, fail }) {
       await requireRegistration(ctx);
