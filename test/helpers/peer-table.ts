@@ -31,7 +31,6 @@ export function renderPeerTables(columns: readonly Column[]): string {
   const totals = `| Findings (critical/high/medium/low/info) | ${columns
     .map((c) => ['critical', 'high', 'medium', 'low', 'info'].map((s) => c.report.findings.filter((f) => f.severity === s).length).join('/'))
     .join(' | ')} |`;
-  const requests = `| Requests sent | ${columns.map((c) => String(c.report.requests.sent)).join(' | ')} |`;
   return [
     TABLE_START,
     '',
@@ -47,7 +46,6 @@ export function renderPeerTables(columns: readonly Column[]): string {
     rule,
     ...findings,
     totals,
-    requests,
     '',
     TABLE_END,
   ].join('\n');
