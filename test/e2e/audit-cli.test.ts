@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDefinitions } from '../../src/audit/index.js';
+import { auditCommand } from '../../src/cli/audit.js';
 import { freePort } from '../helpers/free-port.js';
 import { startGallery, type Gallery } from '../helpers/gallery/index.js';
 import { spawnWarden, WARDEN_CLI, type SpawnedWarden } from '../helpers/spawn-warden.js';
@@ -90,24 +91,53 @@ describe('warden audit (CLI)', () => {
     expect(everything).not.toContain(user.password);
   });
 
-  it('--fail-on: exit 1 when a finding is that severe or worse (RFC 9449 §7.2 bound token as Bearer is high), 0 otherwise; --json to stdout', async () => {
-    const credentials = ['--client-id', 'gallery-service', '--client-secret', 'gallery-service-secret-0123456789abcdef', '--rate', '500'];
-    const high = await cli([gallery.resource, ...credentials, '--fail-on', 'high', '--json']);
+  it('--fail-on: exit 1 when a finding is that severe or worse (RFC 9449 §7.2 bound token as Bearer is high); --json to stdout', async () => {
+    const high = await cli([gallery.resource, '--client-id', 'gallery-service', '--client-secret', 'gallery-service-secret-0123456789abcdef', '--rate', '500', '--fail-on', 'high', '--json']);
     expect(high.code, high.stderr).toBe(1);
     expect((JSON.parse(high.stdout) as { findings: Array<{ id: string }> }).findings.map((f) => f.id)).toEqual(['dpop.bound-token-as-bearer']);
-    const critical = await cli([gallery.resource, ...credentials, '--fail-on', 'critical', '--checks', 'dpop.']);
-    expect(critical.code, critical.stderr).toBe(0);
-    expect(critical.stdout).toContain('dpop.bound-token-as-bearer');
   });
 
-  it('exits 2 for bad option values, and 1 when the target cannot be reached', async () => {
-    for (const args of [[gallery.resource, '--rate', 'fast'], [gallery.resource, '--fail-on', 'severe'], [gallery.resource, '--checks', 'no.such-check'], ['not a url'], [gallery.resource, '--dpop-key', join(dir, 'missing.json')]]) {
-      const run = await cli(args);
-      expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(2);
-      expect(run.stderr).toMatch(/^warden audit: /);
-    }
-    const unreachable = await cli([`http://127.0.0.1:${await freePort()}/mcp`]);
-    expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toMatch(/cannot reach/);
+  it('exits 2 for a bad option value', async () => {
+    const run = await cli([gallery.resource, '--rate', 'fast']);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toBe('warden audit: --rate must be a positive number, got "fast"\n');
+  });
+});
+
+/** The command's logic in-process (the spawned runs above prove the wiring to the exit code). */
+describe('auditCommand', () => {
+  function io() {
+    const out = { stdout: '', stderr: '' };
+    return { out, io: { stdout: (t: string) => void (out.stdout += t), stderr: (t: string) => void (out.stderr += t), stdoutTty: false, stderrTty: false, env: {} } };
+  }
+
+  it('exit 0 when no finding reaches --fail-on, 1 when one does', async () => {
+    const options = { clientId: 'gallery-service', clientSecret: 'gallery-service-secret-0123456789abcdef', rate: '5000', checks: 'dpop.' };
+    expect(await auditCommand(gallery.resource, { ...options, failOn: 'critical' }, io().io)).toBe(0);
+    expect(await auditCommand(gallery.resource, { ...options, failOn: 'high' }, io().io)).toBe(1);
+    expect(await auditCommand(gallery.resource, { ...options, failOn: 'none' }, io().io)).toBe(0);
+  });
+
+  it.each([
+    [['--fail-on', 'severe'], /--fail-on must be one of critical, high, medium, low, info, none/],
+    [['--checks', 'no.such-check'], /unknown check no\.such-check/],
+    [['--max-requests', '1.5'], /--max-requests must be a positive integer/],
+    [['--client-secret', 'x'], /--client-secret needs --client-id/],
+    [['--dpop-key', '/nonexistent/key.json'], /--dpop-key: cannot read/],
+    [['--token', '@/nonexistent/token'], /--token: cannot read/],
+  ])('exit 2 for %j', async (args, message) => {
+    const options: Record<string, string> = {};
+    for (let i = 0; i < args.length; i += 2) options[(args[i] as string).slice(2).replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())] = args[i + 1] as string;
+    const { out, io: sink } = io();
+    expect(await auditCommand(gallery.resource, options, sink)).toBe(2);
+    expect(out.stderr).toMatch(message);
+  });
+
+  it('exit 2 without a URL or with one that is not http(s); 1 when the target cannot be reached', async () => {
+    expect(await auditCommand(undefined, {}, io().io)).toBe(2);
+    expect(await auditCommand('ftp://example.com/mcp', {}, io().io)).toBe(2);
+    const { out, io: sink } = io();
+    expect(await auditCommand(`http://127.0.0.1:${await freePort()}/mcp`, {}, sink)).toBe(1);
+    expect(out.stderr).toMatch(/cannot reach/);
   });
 });

@@ -45,7 +45,7 @@ export function renderTerminal(report: AuditReport, options: TerminalOptions = {
   out.push(p.dim(`${as ? `authorization server ${as} · ` : ''}${report.requests.sent} requests in ${(report.durationMs / 1000).toFixed(1)} s (rate ${report.requests.rate}/s, budget ${report.requests.budget})`));
   out.push('');
   out.push(p.bold('Grades'));
-  for (const g of report.grades) {
+  for (const g of report.grades.filter((grade) => grade.total > 0)) {
     const findings = g.findings === 0 ? '' : `  ${g.findings} finding${g.findings === 1 ? '' : 's'}`;
     out.push(`  ${AREA_NAMES[g.area].padEnd(22)}${p.grade[g.grade](g.grade.padEnd(2))}  ${p.dim(`${g.tested}/${g.total} checks`)}${findings}`);
   }
