@@ -5,7 +5,7 @@
  * secret that passes through here is registered with the redactor before anything can print it.
  */
 import type { AuditContext, Credential } from './context.js';
-import { authorizationServerMetadata, endpoint, jsonBody, stringList } from './discovery.js';
+import { authorizationServerMetadata, baseline, endpoint, jsonBody, stringList } from './discovery.js';
 import { decodeJwt } from './forge-token.js';
 import type { Exchange } from './http-client.js';
 import { initializeBody, served } from './mcp-messages.js';
@@ -112,8 +112,18 @@ export function primaryCredential(ctx: AuditContext): Promise<Credential | undef
   });
 }
 
+/**
+ * Skips a check whose verdict is "the server served a request it should have refused" when the
+ * server serves requests without any token: that is one finding (discovery.unauthenticated-access),
+ * not twenty.
+ */
+export async function requireProtected(ctx: AuditContext): Promise<void> {
+  if (served((await baseline(ctx)).response)) skip('the endpoint serves initialize without any token (discovery.unauthenticated-access), so this check would prove nothing');
+}
+
 /** The primary credential, or a skip saying how to provide one; checked to be accepted by the target. */
 export async function requireCredential(ctx: AuditContext): Promise<Credential> {
+  await requireProtected(ctx);
   const credential = await primaryCredential(ctx);
   if (credential === undefined) skip('needs a token: --token, --client-id/--client-secret, or --sign-in');
   const jkt = boundThumbprint(credential.token);

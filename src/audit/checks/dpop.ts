@@ -5,7 +5,7 @@
  */
 import { defineCheck, type CheckRun } from '../check.js';
 import type { AuthorizedRequest, Credential } from '../context.js';
-import { requireBoundCredential, unboundCredential } from '../credentials.js';
+import { requireBoundCredential, requireProtected, unboundCredential } from '../credentials.js';
 import { resourceMetadata } from '../discovery.js';
 import type { Exchange } from '../http-client.js';
 import { initializeBody, served } from '../mcp-messages.js';
@@ -188,6 +188,7 @@ export const dpopChecks = [
     async run(run) {
       const prm = await resourceMetadata(run.ctx);
       if (prm?.document.dpop_bound_access_tokens_required !== true) skip('the resource metadata does not require DPoP-bound tokens');
+      await requireProtected(run.ctx);
       const credential = await unboundCredential(run.ctx);
       if (credential === undefined) skip('needs an unbound token: --token without --dpop-key (with --client-id/--client-secret, the authorization server issued none without DPoP)');
       const exchange = await run.ctx.authorized(credential, { body: initializeBody(), note: `${credential.label}, as Bearer` });

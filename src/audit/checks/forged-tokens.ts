@@ -6,7 +6,7 @@
 import { generateKeyPairSync, createPublicKey } from 'node:crypto';
 import { defineCheck, type CheckRun } from '../check.js';
 import type { Credential } from '../context.js';
-import { asSupportsDpop, clientCredentialsToken, errorOf, isDpop, requireCredential, type TokenResponse } from '../credentials.js';
+import { asSupportsDpop, clientCredentialsToken, errorOf, isDpop, requireCredential, requireProtected, type TokenResponse } from '../credentials.js';
 import { signInGrant } from '../sign-in.js';
 import { authorizationServer, authorizationServerMetadata, endpoint, jsonObject, resourceMetadata, scopesToRequest } from '../discovery.js';
 import { decodeJwt, embeddedKeyJwt, foreignSignatureJwt, hmacJwt, synthesizedClaims, tamperedSignature, unsecuredJwt, type DecodedJwt } from '../forge-token.js';
@@ -29,6 +29,7 @@ interface ForgeryBase extends DecodedJwt {
 function forgeryBase(run: CheckRun): Promise<ForgeryBase> {
   const { ctx } = run;
   return ctx.memo('forgery-base', async (): Promise<ForgeryBase> => {
+    await requireProtected(ctx);
     // A real token the target accepts makes the best base: only the forgery differs from it.
     const credential = await requireCredential(ctx).catch(() => undefined);
     const decoded = credential === undefined ? undefined : decodeJwt(credential.token);
@@ -208,6 +209,7 @@ export const forgedTokenChecks = [
       const { ctx } = run;
       const idToken = ctx.options.idToken;
       if (idToken === undefined) skip('needs --id-token (a JWT of the same issuer that is not an access token)');
+      await requireProtected(ctx);
       const exchange = await ctx.authorized({ token: idToken, label: '--id-token' }, { body: initializeBody(), note: 'an ID token presented as an access token' });
       if (served(exchange.response)) run.fail(`A JWT with typ "${String(decodeJwt(idToken)?.header.typ ?? '(none)')}" was served as an access token.`, [exchange]);
     },

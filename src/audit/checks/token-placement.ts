@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { defineCheck, type CheckRun } from '../check.js';
-import { primaryCredential } from '../credentials.js';
+import { primaryCredential, requireProtected } from '../credentials.js';
 import { baseline, challengesOf } from '../discovery.js';
 import type { Exchange } from '../http-client.js';
 import { initializeBody, postHeaders, served } from '../mcp-messages.js';
@@ -16,6 +16,7 @@ import { STANDARDS } from '../standards.js';
  * judging it — an `error` in its challenge that a request without credentials does not get).
  */
 async function tokenToMisplace(run: CheckRun): Promise<{ token: string; real: boolean }> {
+  await requireProtected(run.ctx);
   const credential = await primaryCredential(run.ctx).catch(() => undefined);
   if (credential !== undefined && credential.key === undefined) return { token: credential.token, real: true };
   const token = `warden-audit-${randomBytes(12).toString('hex')}`;
