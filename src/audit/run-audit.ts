@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { CHECKS } from './catalog.js';
 import type { Check } from './check.js';
-import { AuditContext, type AuditOptions } from './context.js';
+import { AuditContext, DEFAULT_RATE, type AuditOptions } from './context.js';
 import { authorizationServer, authorizationServerMetadata, baseline, resourceMetadata } from './discovery.js';
 import { BudgetExhaustedError, OriginNotAllowedError, TransportError } from './http-client.js';
 import { gradeAreas } from './grade.js';
@@ -21,7 +21,7 @@ export class AuditError extends Error {
 export const TOOL = Object.freeze({
   name: 'warden audit',
   version: packageVersion(),
-  informationUri: 'https://github.com/mcp-warden/mcp-warden#warden-audit',
+  informationUri: 'https://www.npmjs.com/package/mcp-warden',
 });
 
 function packageVersion(): string {
@@ -86,7 +86,7 @@ export async function runAudit(options: AuditOptions): Promise<AuditReport> {
     },
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
-    requests: { sent: ctx.http.sent, budget: ctx.http.budget, rate: options.rate ?? 10 },
+    requests: { sent: ctx.http.sent, budget: ctx.http.budget, rate: options.rate ?? DEFAULT_RATE },
     origins: ctx.http.origins,
     checks: outcomes,
     findings,
