@@ -13,6 +13,8 @@ import { tokenCommand, type TokenCommandOptions } from './token.js';
 import { demoClientCommand, type DemoClientOptions } from './demo-client.js';
 import { DEFAULTS } from '../oauth/defaults.js';
 import { healthCommand, type HealthOptions } from './health.js';
+import { auditCommand, type AuditCommandOptions } from './audit.js';
+import { DEFAULT_BUDGET, DEFAULT_RATE } from '../audit/context.js';
 
 /** Default state directory of every command. */
 export const DEFAULT_STATE_DIR = DEFAULTS.stack.stateDir;
@@ -98,6 +100,47 @@ export function createProgram(): Command {
       const result = await healthCommand(options);
       process.stdout.write(`${result.message}\n`);
       process.exitCode = result.healthy ? 0 : 1;
+    });
+
+  program
+    .command('audit [url]')
+    .description(
+      'attack-test the authorization of an MCP server (any, not only Warden) and grade it: discovery, tokens, DPoP, scopes, sessions, ' +
+        'its authorization server. Never destructive: only --probe-tool is ever called, requests are bounded and rate-limited, and only ' +
+        'the target\'s and its authorization server\'s origins are contacted. Credentials may be given as @file; they never appear in output.',
+    )
+    .option('--list', 'print every check with its id, severity and what it needs, and exit')
+    .option('--token <token>', 'an access token for the target (or @file; env WARDEN_AUDIT_TOKEN)')
+    .option('--dpop-key <file>', 'the private JWK (JSON file) --token is DPoP-bound to')
+    .option('--second-token <token>', 'a valid token of another principal, for the session-binding check (or @file)')
+    .option('--client-id <id>', 'a client of the authorization server: client_credentials tokens, or the client of --sign-in')
+    .option('--client-secret <secret>', 'its secret (or @file; env WARDEN_AUDIT_CLIENT_SECRET)')
+    .option('--redirect-uri <uri>', 'a redirect URI registered for --client-id, for the authorization-endpoint probes')
+    .option('--other-resource <url>', 'another resource of the same authorization server, for the audience check')
+    .option('--id-token <jwt>', 'a JWT of the same issuer that is not an access token (an ID token), for the typ check (or @file)')
+    .option('--probe-tool <name>', 'the only tool the audit may call: a harmless tool the token is NOT scoped for (the scope check expects 403)')
+    .option('--sign-in', 'sign in interactively (prints a URL, waits at a loopback redirect): a user token, code reuse and refresh checks')
+    .option('--allow-refresh', 'run the refresh-token reuse check (detecting reuse may revoke the signed-in grant)')
+    .option('--no-register', 'do not register clients at the authorization server (skips the registration probes)')
+    .option('--rate <n>', `requests per second (default ${DEFAULT_RATE})`)
+    .option('--max-requests <n>', `request budget (default ${DEFAULT_BUDGET})`)
+    .option('--timeout <ms>', 'per-request timeout (default 10000)')
+    .option('--allow-origin <origin...>', 'further origins the audit may contact (e.g. a token endpoint on another host)')
+    .option('--checks <ids>', 'only these checks: comma-separated ids or area prefixes ("dpop.,tokens.alg-none")')
+    .option('--json [file]', 'write the JSON report to file, or to stdout instead of the terminal report')
+    .option('--sarif <file>', 'write a SARIF 2.1.0 log (GitHub code scanning)')
+    .option('--html <file>', 'write a self-contained HTML report')
+    .option('--fail-on <severity>', 'exit 1 when a finding is this severe or worse: critical, high, medium, low, info, none (default none)')
+    .option('--no-color', 'no colour in the terminal report')
+    .option('--verbose', 'every line of evidence in the terminal report')
+    .action(async (url: string | undefined, options: AuditCommandOptions) => {
+      process.exitCode = await auditCommand(url, options, {
+        stdout: (text) => void process.stdout.write(text),
+        stderr: (text) => void process.stderr.write(text),
+        stdoutTty: process.stdout.isTTY === true,
+        stderrTty: process.stderr.isTTY === true,
+        env: process.env,
+      });
     });
 
   // Administration: straight on the store (SQLite) of a configuration or of `warden start`'s state directory.

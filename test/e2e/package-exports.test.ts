@@ -10,6 +10,7 @@ describe('package exports (package.json "exports")', () => {
     ['mcp-warden/stores', ['MemoryReplayStore', 'createRedisReplayStore', 'openSqliteAuthorizationServerStores', 'openPostgresAuthorizationServerStores']],
     ['mcp-warden/oauth', ['OAuthError', 'formatChallenge', 'canonicalResourceUri']],
     ['mcp-warden/gateway', ['createGatewayProxy']],
+    ['mcp-warden/audit', ['runAudit', 'checkDefinitions', 'renderTerminal', 'renderJson', 'renderSarif', 'renderHtml']],
     ['mcp-warden/client', ['generateDpopKey', 'importDpopKey', 'createDpopFetch', 'createOAuthProvider', 'connectWithAuthorization', 'startLoopbackCallback', 'AuthorizationDeclinedError', 'InsufficientScopeError']],
   ])('%s exports %j', async (specifier, names) => {
     const mod = (await import(specifier)) as Record<string, unknown>;
