@@ -24,7 +24,7 @@ import { noteReason } from '../oauth/response-reason.js';
 import { BadGatewayError, RateLimitedError } from '../oauth/errors.js';
 import { readStream, BodyLimitError } from '../oauth/read-stream.js';
 import { SessionLimitError } from '../stores/contracts.js';
-import { headerValues } from '../resource-server/request-shape.js';
+import { headerValues } from '../resource-server/read-credentials.js';
 import type { RequestCheck, WardenAuthInfo } from '../resource-server/types.js';
 import { clientResponseHeaders, upstreamRequestHeaders, type ForwardedFor } from './forward-headers.js';
 import { resolveGatewayOptions, type GatewayProxyOptions, type ResolvedGatewayOptions } from './options.js';

@@ -12,8 +12,8 @@ import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js'
 import { quote } from '../mcp/strict-json.js';
 import { readRpcView, REFUSED_BODY, type RpcView } from './json-rpc.js';
 import type { ResolvedOptions } from './options.js';
-import { readCredentials } from './request-shape.js';
-import { failure, type FailureContext } from './respond.js';
+import { readCredentials } from './read-credentials.js';
+import { failure, type FailureContext } from './failure.js';
 import type { VerifyRequest, VerifyResult, WardenAuthInfo } from './types.js';
 
 const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;

@@ -10,7 +10,7 @@ import { calledTools, inspectMessages, type JsonRpcMessage } from '../mcp/json-r
 import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
 import { checkStandardHeaders } from '../mcp/standard-headers.js';
 import { parseStrictJson } from '../mcp/strict-json.js';
-import { headerValues } from './request-shape.js';
+import { headerValues } from './read-credentials.js';
 import type { VerifyRequest } from './types.js';
 
 export interface RpcView {

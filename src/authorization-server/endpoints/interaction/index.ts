@@ -15,13 +15,13 @@ import { requestSource } from '../../client-address.js';
 import { deviceCookie, readDevice } from './device-cookie.js';
 import { PASSWORD_CHECK_RETRY_AFTER_SECONDS } from '../../password-check-limiter.js';
 import { claimLoginAttempt, MAX_LOGIN_ATTEMPTS, throttleSignIn } from './login-attempts.js';
-import { EXPIRED_MESSAGE, type Interaction, sendConsentPage, sendError, sendLoginPage } from './respond.js';
+import { EXPIRED_MESSAGE, type Interaction, sendConsentPage, sendError, sendLoginPage } from './send-page.js';
 import { type BrowserSession, checkCsrf, clearSessionCookie, readSession, sessionCookie } from './session.js';
 
 export { revokeAuthorization, revokeConsent, hasRememberedConsent, type RevokedAuthorization } from './consent.js';
 export { MAX_LOGIN_ATTEMPTS } from './login-attempts.js';
 export { SESSION_SECONDS, sessionCookieName } from './session.js';
-export { EXPIRED_MESSAGE } from './respond.js';
+export { EXPIRED_MESSAGE } from './send-page.js';
 
 /** Shown for a wrong password and for an unknown user alike, so the page does not reveal which usernames exist. */
 export const BAD_CREDENTIALS_MESSAGE = 'Incorrect username or password.';

@@ -6,7 +6,7 @@ import { getClient } from '../../clients/get-client.js';
 import type { ResponseHeaders } from '../../http.js';
 import type { RegisteredResource } from '../../resource-registry.js';
 import { parsePendingAuthorization, type PendingAuthorization } from '../authorize/pending-authorization.js';
-import { EXPIRED_MESSAGE, sendError, type Interaction } from './respond.js';
+import { EXPIRED_MESSAGE, sendError, type Interaction } from './send-page.js';
 
 /** Atomically removes the interaction; renders the "expired or already used" page when it is gone. */
 export async function take(ctx: AsContext, res: ServerResponse, id: string, headers: ResponseHeaders = {}): Promise<PendingAuthorization | undefined> {
