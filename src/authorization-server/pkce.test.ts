@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { isCodeVerifier, sha256Base64url, verifyPkceS256 } from './pkce.js';
 
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/rfc-vectors.json', import.meta.url), 'utf8')) as {
+const vectors = JSON.parse(readFileSync(new URL('../../test/vectors/rfc-vectors.json', import.meta.url), 'utf8')) as {
   pkce: Array<{ source: string; codeVerifier: string; codeChallengeS256: string }>;
 };
 const rfc = vectors.pkce[0] as { codeVerifier: string; codeChallengeS256: string };

@@ -12,7 +12,7 @@ interface Vectors {
   dpopProofs: Array<{ source: string; proof: string; method: string; url: string; accessToken?: string; clockSeconds: number; expectedThumbprint: string }>;
 }
 
-const vectors = JSON.parse(readFileSync(fileURLToPath(new URL('../../../shared/vectors/rfc-vectors.json', import.meta.url)), 'utf8')) as Vectors;
+const vectors = JSON.parse(readFileSync(fileURLToPath(new URL('../../test/vectors/rfc-vectors.json', import.meta.url)), 'utf8')) as Vectors;
 const algorithms = new Set(['ES256', 'EdDSA', 'RS256']);
 
 describe('known-answer vectors from the RFCs', () => {

@@ -7,7 +7,7 @@ interface Vectors {
   jwkThumbprint: { source: string; jwk: Record<string, unknown> }[];
   dpopProofs: { source: string; proof: string }[];
 }
-const vectors = JSON.parse(readFileSync(new URL('../../../shared/vectors/rfc-vectors.json', import.meta.url), 'utf8')) as Vectors;
+const vectors = JSON.parse(readFileSync(new URL('../../test/vectors/rfc-vectors.json', import.meta.url), 'utf8')) as Vectors;
 
 /** RFC 7517 Appendix A.1, first key (an EC key published for encryption). */
 const RFC7517_A1_EC = {
