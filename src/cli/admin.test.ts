@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
-import { startStack, type RunningStack } from '../server/stack.js';
+import { startStack, type RunningStack } from '../stack/stack.js';
 import { openSqliteAuthorizationServerStores } from '../stores/index.js';
 import { consentsRevokeCommand, keysRotateCommand, usersAddCommand, usersListCommand, usersRemoveCommand } from './admin.js';
 import { UsageError } from './errors.js';

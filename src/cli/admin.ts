@@ -11,8 +11,8 @@ import { loadConfigFile, resolveConfig } from '../config/load.js';
 import { createAuthorizationServer } from '../authorization-server/create-authorization-server.js';
 import { revokeAuthorization } from '../authorization-server/endpoints/interaction/index.js';
 import { addUser, listUsers, removeUser, UserError } from '../authorization-server/users.js';
-import { authorizationServerOptions, openAuthorizationServerStores } from '../server/authorization-server.js';
-import { randomToken } from '../server/state-files.js';
+import { authorizationServerOptions, openAuthorizationServerStores } from '../stack/authorization-server.js';
+import { randomToken } from '../stack/state-files.js';
 import type { AuthorizationServerStores } from '../stores/authorization-server-contracts.js';
 import { UsageError } from './errors.js';
 

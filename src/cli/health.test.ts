@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
-import { startStack, type RunningStack } from '../server/stack.js';
+import { startStack, type RunningStack } from '../stack/stack.js';
 import { freePort } from '../../test/helpers/free-port.js';
 import { hasRedisServerBinary, RedisServerProcess } from '../../test/helpers/redis-server.js';
 import { healthCommand, HealthUsageError } from './health.js';

@@ -7,7 +7,7 @@
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { redactString } from '../observability/logger.js';
-import { StackStartError } from '../server/stack.js';
+import { StackStartError } from '../stack/stack.js';
 import { createProgram } from './program.js';
 import { UsageError } from './errors.js';
 import { HealthUsageError } from './health.js';

@@ -4,7 +4,7 @@
  */
 import type { WardenConfig } from '../config/defaults.js';
 import { createLogger } from '../observability/logger.js';
-import { startStack, type RunningStack } from '../server/stack.js';
+import { startStack, type RunningStack } from '../stack/stack.js';
 
 /** Starts the stack and installs the signal handlers. */
 export async function runStack(config: WardenConfig, stateDir: string): Promise<RunningStack> {

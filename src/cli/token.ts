@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { STACK_FILE, type StackInfo } from '../server/stack-file.js';
+import { STACK_FILE, type StackInfo } from '../stack/stack-file.js';
 import { UsageError } from './errors.js';
 
 export { UsageError };

@@ -15,8 +15,8 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { createProgram } from '../../src/cli/program.js';
 import { ENV_OVERRIDES, resolveConfig } from '../../src/config/load.js';
-import { READY_PATH } from '../../src/server/readiness.js';
-import { HEALTH_PATH } from '../../src/server/router.js';
+import { READY_PATH } from '../../src/stack/readiness.js';
+import { HEALTH_PATH } from '../../src/stack/router.js';
 // @ts-expect-error -- plain JavaScript benchmark module.
 import { SOAK_TOPOLOGY } from '../../bench/soak/run.mjs';
 

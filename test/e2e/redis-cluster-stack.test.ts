@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { startStack, type RunningStack } from '../../src/server/stack.js';
+import { startStack, type RunningStack } from '../../src/stack/stack.js';
 import { hasRedisClusterBinaries, RedisCluster } from '../helpers/redis-cluster.js';
 import { isCi } from '../helpers/services.js';
 import { createDpopKey } from '../helpers/test-issuer.js';

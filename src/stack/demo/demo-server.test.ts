@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { WardenAuthInfo } from '../resource-server/types.js';
+import type { WardenAuthInfo } from '../../resource-server/types.js';
 import { createDemoMcpHandler, DEMO_TOOL_NAMES, demoScopePolicy } from './demo-server.js';
 
 const TOKEN = 'eyJhbGciOiJFUzI1NiJ9.secret-access-token.sig';

@@ -4,7 +4,7 @@
  */
 import type { ResourceConfig, WardenConfig } from '../config/defaults.js';
 import type { KeySource } from '../jose/key-source.js';
-import { createDemoMcpHandler } from '../demo/index.js';
+import { createDemoMcpHandler } from './demo/index.js';
 import { createGatewayHandler, createGatewayProxy } from '../gateway/index.js';
 import { createResourceServer, type ResourceServer, type ResourceServerOptions } from '../resource-server/index.js';
 import type { TrustOptions } from '../resource-server/types.js';

@@ -15,8 +15,8 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod/v4';
-import type { ScopePolicy } from '../oauth/vocabulary.js';
-import type { WardenAuthInfo } from '../resource-server/types.js';
+import type { ScopePolicy } from '../../oauth/vocabulary.js';
+import type { WardenAuthInfo } from '../../resource-server/types.js';
 
 /** Names of the demo server's tools. */
 export const DEMO_TOOL_NAMES = Object.freeze(['echo', 'add', 'whoami', 'admin_reset'] as const);

@@ -7,7 +7,7 @@ import type { ClientConfig, ResourceConfig, StorageConfig, WardenConfig } from '
 import { createAuthorizationServer, type AuthorizationServer } from '../authorization-server/create-authorization-server.js';
 import type { AuditEvent, AuthorizationServerOptions, ConfiguredClient } from '../authorization-server/options.js';
 import { addUser, UserError } from '../authorization-server/users.js';
-import { demoScopePolicy } from '../demo/index.js';
+import { demoScopePolicy } from './demo/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { ScopePolicy } from '../oauth/vocabulary.js';
 import {
