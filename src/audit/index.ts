@@ -18,3 +18,4 @@ export { redactPatterns, Redactor, REDACTED } from './redact.js';
 export type { Transport, ProbeRequest, ProbeResponse } from './http-client.js';
 export { probeResponse } from './http-client.js';
 export * from './types.js';
+export { startLoopbackCallback, type LoopbackCallback } from '../client/loopback-callback.js';

@@ -4,8 +4,9 @@
  * error (a bad option value, an unreadable file).
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { startLoopbackCallback, type LoopbackCallback } from '../client/loopback-callback.js';
 import {
+  startLoopbackCallback,
+  type LoopbackCallback,
   AuditError,
   checkDefinitions,
   DEFAULT_BUDGET,

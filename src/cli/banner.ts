@@ -4,8 +4,8 @@
  * commands to get a token and call a tool by hand.
  */
 import { basename, relative } from 'node:path';
-import { DEMO_CLI_CLIENT_ID, DEMO_SERVICE_CLIENT_ID } from '../stack/authorization-server.js';
-import type { RunningStack } from '../stack/stack.js';
+import { DEMO_CLI_CLIENT_ID, DEMO_SERVICE_CLIENT_ID } from '../stack/index.js';
+import type { RunningStack } from '../stack/index.js';
 import { metadataUrl } from './token.js';
 import { shellQuote } from './options.js';
 

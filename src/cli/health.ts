@@ -9,8 +9,7 @@
  */
 import type { WardenConfig } from '../config/defaults.js';
 import { loadConfigFile } from '../config/load.js';
-import { READY_PATH } from '../stack/readiness.js';
-import { HEALTH_PATH } from '../stack/router.js';
+import { HEALTH_PATH, READY_PATH } from '../stack/index.js';
 import { UsageError } from './errors.js';
 
 /** Options of {@link healthCommand}, as commander parses them. */

@@ -6,8 +6,7 @@
  */
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.js';
-import { redactString } from '../observability/logger.js';
-import { StackStartError } from '../stack/stack.js';
+import { redactString, StackStartError } from '../stack/index.js';
 import { createProgram } from './program.js';
 import { UsageError } from './errors.js';
 import { HealthUsageError } from './health.js';

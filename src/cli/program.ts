@@ -4,20 +4,20 @@
  */
 import { Command, Option } from 'commander';
 import { builtinConfig } from '../config/builtin.js';
+import { CONFIG_DEFAULTS } from '../config/defaults.js';
 import { loadConfigFile, resolveConfig } from '../config/load.js';
 import { startBanner } from './banner.js';
 import { consentsRevokeCommand, keysRotateCommand, usersAddCommand, usersListCommand, usersRemoveCommand, type StoreLocationOptions } from './admin.js';
 import { parseMilliseconds, parsePort } from './options.js';
 import { runStack } from './run-stack.js';
 import { tokenCommand, type TokenCommandOptions } from './token.js';
-import { demoClientCommand, type DemoClientOptions } from './demo-client.js';
-import { DEFAULTS } from '../oauth/defaults.js';
+import { demoClientCommand, type DemoClientOptions } from '../stack/index.js';
 import { healthCommand, type HealthOptions } from './health.js';
 import { auditCommand, type AuditCommandOptions } from './audit.js';
-import { DEFAULT_BUDGET, DEFAULT_RATE } from '../audit/context.js';
+import { DEFAULT_BUDGET, DEFAULT_RATE } from '../audit/index.js';
 
 /** Default state directory of every command. */
-export const DEFAULT_STATE_DIR = DEFAULTS.stack.stateDir;
+export const DEFAULT_STATE_DIR = CONFIG_DEFAULTS.stateDir;
 
 const stateDirOption = () =>
   new Option('--state-dir <dir>', 'state directory: stack.json (URLs of the running stack), server secret, demo credentials').default(DEFAULT_STATE_DIR);

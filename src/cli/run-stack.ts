@@ -3,8 +3,7 @@
  * `warden serve` and `warden start`.
  */
 import type { WardenConfig } from '../config/defaults.js';
-import { createLogger } from '../observability/logger.js';
-import { startStack, type RunningStack } from '../stack/stack.js';
+import { createLogger, startStack, type RunningStack } from '../stack/index.js';
 
 /** Starts the stack and installs the signal handlers. */
 export async function runStack(config: WardenConfig, stateDir: string): Promise<RunningStack> {

@@ -3,12 +3,13 @@
  * token endpoint from the authorization server's metadata (RFC 8414) and asks it for an access
  * token with the client_credentials grant — the same request any machine client makes.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { STACK_FILE, type StackInfo } from '../stack/stack-file.js';
+import { readStackInfo, STACK_FILE, type StackInfo } from '../stack/index.js';
 import { UsageError } from './errors.js';
 
 export { UsageError };
+
+/** How long each HTTP request to the stack may take. */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /** Options of {@link tokenCommand}, as commander parses them. */
 export interface TokenCommandOptions {
@@ -19,27 +20,6 @@ export interface TokenCommandOptions {
   scope?: string;
   /** Which client of `stack.json` to use. Default: the first with a secret and client_credentials. */
   clientId?: string;
-}
-
-/** How long each HTTP request to the stack may take. */
-const REQUEST_TIMEOUT_MS = 10_000;
-
-export async function readStackInfo(stateDir: string): Promise<StackInfo> {
-  const file = join(stateDir, STACK_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UsageError(`no running stack found in ${stateDir} (no ${STACK_FILE}): start one with "warden start --state-dir ${stateDir}"`);
-    }
-    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as StackInfo;
-  } catch {
-    throw new UsageError(`${file} is not valid JSON: is another program writing it?`);
-  }
 }
 
 type StackClient = StackInfo['clients'][number];

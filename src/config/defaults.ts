@@ -18,6 +18,8 @@ import { DEFAULTS } from '../oauth/defaults.js';
  */
 export const CONFIG_DEFAULTS = Object.freeze({
   listen: Object.freeze({ host: DEFAULTS.stack.host, port: DEFAULTS.stack.port }),
+  /** Where `warden start` keeps its state (database, secret, demo credentials, stack.json). */
+  stateDir: DEFAULTS.stack.stateDir,
   /** Embedded and durable on one machine. */
   storage: Object.freeze({ kind: 'sqlite' as const, path: `${DEFAULTS.stack.stateDir}/warden.db` }),
   /** One instance; use `{ kind: redis }` (or `redis-cluster`) when several instances share the load. */

@@ -1,16 +1,24 @@
-/** The `warden` server: every configured piece on one node:http server. */
+/**
+ * The stack — what `warden start` and `warden serve` assemble: stores opened, the authorization
+ * server, each resource mounted, the router — and the administration of its store. The CLI
+ * reaches Warden through this module and `config/` only.
+ */
 export { StackStartError, startStack } from './stack.js';
-export type { RunningStack, StackTokenOptions, StartStackOptions } from './stack.js';
-export { STACK_FILE, writeStackFile } from './stack-file.js';
+export { UsageError } from './errors.js';
+export type { RunningStack, StartStackOptions } from './stack.js';
+export { STACK_FILE, readStackInfo, writeStackFile } from './stack-file.js';
 export type { StackInfo } from './stack-file.js';
-export {
-  DEMO_CLI_CLIENT_ID,
-  DEMO_CLI_REDIRECT_URIS,
-  DEMO_SERVICE_CLIENT_ID,
-  DEMO_SERVICE_SCOPE,
-  authorizationServerOptions,
-  openAuthorizationServerStores,
-  registeredResources,
-} from './authorization-server.js';
+export { authorizationServerOptions } from './authorization-server.js';
 export type { AuthorizationServerParts } from './authorization-server.js';
-export { DEMO_CREDENTIALS_FILE, SECRET_FILE } from './state-files.js';
+export { openAuthorizationServerStores } from './open-stores.js';
+export { registeredResources } from './own-resources.js';
+export { DEMO_CLI_CLIENT_ID, DEMO_CLI_REDIRECT_URIS, DEMO_SERVICE_CLIENT_ID, DEMO_SERVICE_SCOPE } from './demo/demo-clients.js';
+export { DEMO_CREDENTIALS_FILE, SECRET_FILE, randomToken } from './state-files.js';
+export { addStoreUser, listStoreUsers, removeStoreUser, revokeStoreAuthorization, rotateStoreKeys } from './admin.js';
+export type { RotatedKeys, StoreLocation } from './admin.js';
+export { HEALTH_PATH } from './router.js';
+export { READY_PATH } from './readiness.js';
+export { createLogger, redactString } from '../observability/logger.js';
+export { WardenError } from '../oauth/errors.js';
+export { demoClientCommand, type DemoClientOptions } from './demo/demo-client.js';
+export type { Logger } from '../observability/logger.js';

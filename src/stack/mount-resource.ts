@@ -9,7 +9,7 @@ import { createGatewayHandler, createGatewayProxy } from '../gateway/index.js';
 import { createResourceServer, type ResourceServer, type ResourceServerOptions } from '../resource-server/index.js';
 import type { TrustOptions } from '../resource-server/types.js';
 import type { ReplayStore, RevocationList, SessionStore } from '../stores/index.js';
-import { isOwnResource, scopePolicyOf } from './authorization-server.js';
+import { isOwnResource, scopePolicyOf } from './own-resources.js';
 import { StackStartError } from './errors.js';
 import type { Route } from './router.js';
 

@@ -3,8 +3,9 @@
  * Demo credentials only — never a signing key or a secret of a real client.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UsageError } from './errors.js';
 
 /** File name inside the state directory. */
 export const STACK_FILE = 'stack.json';
@@ -40,3 +41,23 @@ export async function writeStackFile(stateDir: string, info: StackInfo): Promise
 export async function removeStackFile(stateDir: string): Promise<void> {
   await unlink(join(stateDir, STACK_FILE)).catch(() => undefined);
 }
+
+/** Reads `<stateDir>/stack.json` of a running stack; a usage error (exit 2) when there is none or it is unreadable. */
+export async function readStackInfo(stateDir: string): Promise<StackInfo> {
+  const file = join(stateDir, STACK_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UsageError(`no running stack found in ${stateDir} (no ${STACK_FILE}): start one with "warden start --state-dir ${stateDir}"`);
+    }
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as StackInfo;
+  } catch {
+    throw new UsageError(`${file} is not valid JSON: is another program writing it?`);
+  }
+}
+

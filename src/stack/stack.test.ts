@@ -1,3 +1,4 @@
+import { mintToken } from '../../test/helpers/mint-token.js';
 import { generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -124,7 +125,7 @@ describe('startStack: built-in demo resource', () => {
 
   it('lets a token of its own issuer call a tool, and applies the demo scope policy', async () => {
     const stack = await start({ resources: [demo] });
-    const token = await stack.mintToken();
+    const token = await mintToken(stack);
     const ok = await callTool(`${stack.url}/mcp`, token, 'echo', { text: 'hi' });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ result: { content: [{ type: 'text', text: 'hi' }] } });
@@ -134,13 +135,13 @@ describe('startStack: built-in demo resource', () => {
     expect(admin.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
     expect(admin.headers.get('www-authenticate')).toContain('scope="mcp:tools mcp:admin"');
 
-    const adminToken = await stack.mintToken({ scope: 'mcp:tools mcp:admin' });
+    const adminToken = await mintToken(stack, { scope: 'mcp:tools mcp:admin' });
     expect((await callTool(`${stack.url}/mcp`, adminToken, 'admin_reset')).status).toBe(200);
   });
 
   it('RFC 8707: rejects a token minted for another audience', async () => {
     const stack = await start({ resources: [demo, { ...demo, name: 'other', path: '/other' }] });
-    const token = await stack.mintToken({ resource: `${stack.url}/other` });
+    const token = await mintToken(stack, { resource: `${stack.url}/other` });
     const res = await callTool(`${stack.url}/mcp`, token, 'echo', { text: 'x' });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
@@ -148,13 +149,13 @@ describe('startStack: built-in demo resource', () => {
 
   it('uses the configured scope policy instead of the demo default', async () => {
     const stack = await start({ resources: [{ ...demo, scopes: { default: ['custom:scope'] } }] });
-    expect((await callTool(`${stack.url}/mcp`, await stack.mintToken(), 'echo', { text: 'x' })).status).toBe(403);
-    expect((await callTool(`${stack.url}/mcp`, await stack.mintToken({ scope: 'custom:scope' }), 'echo', { text: 'x' })).status).toBe(200);
+    expect((await callTool(`${stack.url}/mcp`, await mintToken(stack), 'echo', { text: 'x' })).status).toBe(403);
+    expect((await callTool(`${stack.url}/mcp`, await mintToken(stack, { scope: 'custom:scope' }), 'echo', { text: 'x' })).status).toBe(200);
   });
 
   it('logs one JSON line per request with method, path, status, duration and reason — never the token', async () => {
     const stack = await start({ resources: [demo] });
-    const token = await stack.mintToken();
+    const token = await mintToken(stack);
     await callTool(`${stack.url}/mcp?access_token=leak`, token, 'echo', { text: 'x' }, { cookie: 'session=s3cret' });
     await callTool(`${stack.url}/mcp`, `${token}x`, 'echo', { text: 'x' });
     await new Promise((r) => setTimeout(r, 50));
@@ -174,7 +175,7 @@ describe('startStack: DPoP through the stack (RFC 9449)', () => {
     const stack = await start({ nonce: { secret: 'n'.repeat(32) }, resources: [{ ...demo, dpop: 'required' }] });
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const publicJwk = publicKey.export({ format: 'jwk' });
-    const token = await stack.mintToken({ jkt: jwkThumbprint(publicJwk) });
+    const token = await mintToken(stack, { jkt: jwkThumbprint(publicJwk) });
     const url = `${stack.url}/mcp`;
     const send = (proof: string) =>
       fetch(url, { method: 'POST', headers: { ...mcpHeaders, authorization: `DPoP ${token}`, dpop: proof }, body: rpc('tools/call', { name: 'whoami', arguments: {} }) });
@@ -332,7 +333,7 @@ describe('startStack: routing', () => {
     const as = (await (await fetch(`${local}/.well-known/oauth-authorization-server/warden`)).json()) as Record<string, unknown>;
     expect(as).toMatchObject({ issuer: 'https://public.example/warden', token_endpoint: 'https://public.example/warden/token' });
     expect((await fetch(`${local}/warden/token`, { method: 'POST' })).status).toBe(400);
-    expect((await callTool(`${local}/warden/mcp`, await stack.mintToken(), 'echo', { text: 'x' })).status).toBe(200);
+    expect((await callTool(`${local}/warden/mcp`, await mintToken(stack), 'echo', { text: 'x' })).status).toBe(200);
     expect((await fetch(`${local}/mcp`)).status).toBe(404);
   });
 
@@ -375,7 +376,7 @@ describe('startStack: gateway resource', () => {
     seen.length = 0;
     const target = await startUpstream();
     const stack = await start({ resources: [{ name: 'files', path: '/files', upstream: target, scopes: { default: ['mcp:tools'] } }] });
-    const token = await stack.mintToken();
+    const token = await mintToken(stack);
     const body = rpc('tools/call', { name: 'read', arguments: { path: 'a' } });
     const res = await fetch(`${stack.url}/files`, { method: 'POST', headers: { ...mcpHeaders, authorization: `Bearer ${token}` }, body });
     expect(res.status).toBe(200);
@@ -394,7 +395,7 @@ describe('startStack: gateway resource', () => {
   it('finishes in-flight requests on close, then refuses connections', async () => {
     const target = await startUpstream(300);
     const stack = await start({ resources: [{ name: 'slow', path: '/slow', upstream: target }] });
-    const token = await stack.mintToken();
+    const token = await mintToken(stack);
     const inFlight = fetch(`${stack.url}/slow`, { method: 'POST', headers: { ...mcpHeaders, authorization: `Bearer ${token}` }, body: rpc('ping') });
     await new Promise((r) => setTimeout(r, 100));
     const closed = stack.close();
@@ -440,7 +441,7 @@ describe('startStack: state directory and start-up failures', () => {
     const own = (await (await fetch(`${stack.url}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
     expect(own['authorization_servers']).toEqual([stack.url]);
     // Not in our resource registry (RFC 8707): our authorization server issues nothing for it.
-    await expect(stack.mintToken({ resource: `${stack.url}/foreign` })).rejects.toThrow(/not a resource registered/);
+    await expect(mintToken(stack, { resource: `${stack.url}/foreign` })).rejects.toThrow(/not a resource registered/);
     // A token our keys signed with that audience anyway is still not trusted there.
     const ctx = stack.authorizationServer!.context;
     const forged = await issueAccessToken(ctx, {
@@ -561,7 +562,7 @@ describe('startStack: Prometheus metrics', () => {
     const stack = await start({ nonce: { secret: 'n'.repeat(32) }, resources: [{ ...demo, dpop: 'required' }] });
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const publicJwk = publicKey.export({ format: 'jwk' });
-    const token = await stack.mintToken({ jkt: jwkThumbprint(publicJwk) });
+    const token = await mintToken(stack, { jkt: jwkThumbprint(publicJwk) });
     const url = `${stack.url}/mcp`;
     const send = async (proof: string) => {
       const res = await fetch(url, { method: 'POST', headers: { ...mcpHeaders, authorization: `DPoP ${token}`, dpop: proof }, body: rpc('tools/call', { name: 'whoami', arguments: {} }) });

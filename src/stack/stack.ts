@@ -8,10 +8,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { withListenPort, type WardenConfig } from '../config/defaults.js';
 import type { AuthorizationServer } from '../authorization-server/create-authorization-server.js';
-import { issueAccessToken } from '../authorization-server/issue-access-token.js';
 import { signingKeySource } from '../authorization-server/key-source.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { parseScope } from '../oauth/scope.js';
 import type { ReplayStore, SessionStore } from '../stores/index.js';
 import { startStackAuthorizationServer, type StackAuthorizationServer } from './authorization-server.js';
 import { StackStartError } from './errors.js';
@@ -39,22 +37,6 @@ export interface StartStackOptions {
   shutdownGraceMs?: number;
 }
 
-/** Options of {@link RunningStack.mintToken}; every field defaulted for the first resource. */
-export interface StackTokenOptions {
-  /** Canonical URI of a resource registered with the stack's authorization server (`aud`). Default: the first such resource. */
-  resource?: string;
-  /** Default `mcp:tools`. Not checked against the resource: tests mint what they need. */
-  scope?: string | readonly string[];
-  /** Default `demo-user`. */
-  subject?: string;
-  /** Default `demo-cli`. */
-  clientId?: string;
-  /** Binds the token to a DPoP key (`cnf.jkt`). */
-  jkt?: string;
-  /** Default: the resource's token lifetime. */
-  lifetimeSeconds?: number;
-}
-
 /** A listening stack. */
 export interface RunningStack {
   /** Public base URL (with the real port when it listened on 0). */
@@ -68,12 +50,6 @@ export interface RunningStack {
   readonly authorizationServer: AuthorizationServer | undefined;
   /** The stack's metrics, when `metrics.enabled` (served at `metrics.path`). */
   readonly metrics: StackMetrics | undefined;
-  /**
-   * Mints an access token through the authorization server's own issuance path, skipping client
-   * authentication and consent (tests). Rejects when the authorization server is disabled or the
-   * resource is not registered with it.
-   */
-  mintToken(options?: StackTokenOptions): Promise<string>;
   /**
    * Re-reads the signing keys from the store now, instead of within the next 30 s: picks up a
    * rotation done by `warden keys rotate` or another instance. No-op without an authorization server.
@@ -235,21 +211,6 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     info,
     authorizationServer,
     metrics,
-    mintToken: async (token = {}) => {
-      if (authorizationServer === undefined) throw new TypeError('mintToken: the authorization server is disabled (authorizationServer.enabled)');
-      const ctx = authorizationServer.context;
-      const registered = ctx.resources.resolve(token.resource ?? ctx.resources.list()[0]?.uri);
-      const resource = token.lifetimeSeconds === undefined ? registered : { ...registered, accessTokenLifetimeSeconds: token.lifetimeSeconds };
-      const scope = token.scope ?? 'mcp:tools';
-      const issued = await issueAccessToken(ctx, {
-        clientId: token.clientId ?? 'demo-cli',
-        subject: token.subject ?? 'demo-user',
-        resource,
-        scopes: typeof scope === 'string' ? parseScope(scope) : [...scope],
-        ...(token.jkt === undefined ? {} : { jkt: token.jkt }),
-      });
-      return issued.accessToken;
-    },
     reloadKeys: async () => {
       await authorizationServer?.context.keys.reload();
     },

@@ -3,6 +3,7 @@
  * server) keeping its DPoP claims on a real Redis Cluster the test starts — a proof accepted by one
  * instance is refused by another, and both serve.
  */
+import { mintToken } from '../helpers/mint-token.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,7 +53,7 @@ describe.skipIf(!available)(`two stacks on one Redis Cluster${available ? '' : '
     const [a, b] = stacks as [RunningStack, RunningStack];
     const local = (stack: RunningStack) => `http://127.0.0.1:${stack.config.listen.port}/mcp`;
     const key = await createDpopKey();
-    const token = await a.mintToken({ jkt: key.jkt });
+    const token = await mintToken(a, { jkt: key.jkt });
     const proof = await key.proof({ htm: 'POST', htu: `${PUBLIC}/mcp`, accessToken: token });
     const request = {
       method: 'POST',

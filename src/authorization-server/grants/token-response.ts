@@ -3,12 +3,10 @@
  * each of them would otherwise repeat (required parameters, scope syntax, DPoP binding policy).
  */
 import type { ServerResponse } from 'node:http';
-import { InvalidDpopProofError, InvalidRequestError, InvalidScopeError, TemporarilyUnavailableError } from '../../oauth/errors.js';
+import { InvalidDpopProofError, InvalidRequestError, InvalidScopeError } from '../../oauth/errors.js';
 import { isScopeToken, parseScope } from '../../oauth/scope.js';
 import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
-import { StoreUnavailableError } from '../../stores/contracts.js';
 import type { AsContext } from '../context.js';
-import type { Endpoint } from '../endpoint.js';
 import type { IssuedAccessToken } from '../issue-access-token.js';
 import { NO_STORE_HEADERS, sendJson } from '../http.js';
 import type { RegisteredResource } from '../resource-registry.js';

@@ -3,7 +3,6 @@
  * register, so registrations are throttled per source address, and a registered client that is
  * never used does not stay forever.
  */
-import type { ThrottlePolicy } from '../../../stores/authorization-server-contracts.js';
 import { StoreUnavailableError } from '../../../stores/contracts.js';
 import type { AsContext } from '../../context.js';
 

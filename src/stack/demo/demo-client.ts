@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { connectWithAuthorization, createOAuthProvider, generateDpopKey, startLoopbackCallback, type FetchLike } from '../client/index.js';
-import { readStackInfo } from './token.js';
-import { UsageError } from './errors.js';
+import { connectWithAuthorization, createOAuthProvider, generateDpopKey, startLoopbackCallback, type FetchLike } from '../../client/index.js';
+import { UsageError } from '../errors.js';
+import { readStackInfo } from '../stack-file.js';
 
 /** Options of {@link demoClientCommand}, as commander parses them. */
 export interface DemoClientOptions {
