@@ -5,7 +5,7 @@ import type { ClientRecord } from '../../../stores/authorization-server-contract
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
 import { sendHtml, unavailableRetryAfter } from '../../http.js';
-import { renderErrorPage } from '../interaction/pages.js';
+import { renderErrorPage } from '../../html-page.js';
 import { sendErrorRedirect, sendRedirect } from './authorization-response.js';
 import {
   AuthorizePageError,
