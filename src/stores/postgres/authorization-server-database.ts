@@ -252,7 +252,7 @@ export async function openPool(settings: PoolSettings, secrets: readonly string[
   try {
     pg = (await import('pg')).default;
   } catch (error) {
-    throw new Error('the PostgreSQL store needs the "pg" package (npm install pg)', { cause: error });
+    throw new TypeError('the PostgreSQL store needs the "pg" package: npm install pg', { cause: error });
   }
   const types = new pg.TypeOverrides();
   types.setTypeParser(pg.types.builtins.INT8, (text: string) => Number(text));

@@ -10,6 +10,7 @@
  * @see https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/
  */
 import type { Cluster, ClusterOptions, Redis } from 'ioredis';
+import { importIoredis } from './driver.js';
 
 /** How the cluster client waits and reconnects (from the store's connection options). */
 export interface ClusterTuning {
@@ -29,7 +30,7 @@ const SLOTS_REFRESH_INTERVAL_MS = 1000;
  * checked). Credentials and TLS come from the first URL: every node of a cluster shares them.
  */
 export async function createClusterClient(nodes: readonly string[], tuning: ClusterTuning): Promise<Cluster> {
-  const { Cluster: ClusterClient } = await import('ioredis');
+  const { Cluster: ClusterClient } = await importIoredis();
   const urls = nodes.map((node) => new URL(node));
   const first = urls[0] as URL;
   const auth = {

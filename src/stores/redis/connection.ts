@@ -10,6 +10,7 @@ import { DEFAULTS } from '../../oauth/defaults.js';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { StoreUnavailableError } from '../contracts.js';
 import { createClusterClient, masterConnections } from './cluster.js';
+import { importIoredis } from './driver.js';
 
 /** A single Redis or a Redis Cluster client: the commands the stores use are the same. */
 export type RedisClient = Redis | Cluster;
@@ -68,7 +69,7 @@ export async function openRedis(options: RedisConnectionOptions, what: string): 
     return cluster;
   }
   checkUrl(options.url, what);
-  const { Redis } = await import('ioredis');
+  const { Redis } = await importIoredis();
   const clientOptions: RedisOptions = {
     lazyConnect: true,
     // Fail closed and fast: a command issued while disconnected rejects at once, and one in
