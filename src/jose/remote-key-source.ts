@@ -1,5 +1,5 @@
 import { DEFAULTS } from '../oauth/defaults.js';
-import { StoreUnavailableError } from '../stores/contracts.js';
+import { StoreUnavailableError } from '../oauth/errors.js';
 import { checkNumber, fetchJson, FetchJsonError, parseHttpUrl } from './fetch-json.js';
 import type { KeySource, VerificationKey } from './key-source.js';
 import { indexJwks, lookup, type KeyIndex } from './local-key-source.js';

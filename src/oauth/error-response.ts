@@ -5,7 +5,7 @@
  * and an OAuth JSON body or, for MCP requests, a JSON-RPC error whose `data` is that body.
  */
 import { formatChallenge, oauthErrorBody, type ChallengeParams } from './challenge.js';
-import { OAuthError, ServerError, TemporarilyUnavailableError } from './errors.js';
+import { OAuthError, ServerError, StoreUnavailableError, TemporarilyUnavailableError } from './errors.js';
 
 /** A response ready to write. */
 export interface ErrorAnswer {
@@ -50,16 +50,11 @@ export interface ErrorAnswerOptions {
  */
 export function toWireError(error: unknown, unknown: 'fail-closed' | 'server-error'): OAuthError {
   if (error instanceof OAuthError) return error;
-  if (isStoreOutage(error)) {
+  if (error instanceof StoreUnavailableError) {
     return new TemporarilyUnavailableError('a store this request needs is unreachable; retry shortly', { retryAfterSeconds: error.retryAfterSeconds, cause: error });
   }
   if (unknown === 'fail-closed') return new TemporarilyUnavailableError('the request could not be verified; retry shortly', { cause: error });
   return new ServerError(undefined, { cause: error });
-}
-
-/** A store outage (`StoreUnavailableError`), recognised by its code so this layer needs no store import. */
-function isStoreOutage(error: unknown): error is Error & { retryAfterSeconds: number } {
-  return error instanceof Error && (error as { code?: unknown }).code === 'store_unavailable' && typeof (error as { retryAfterSeconds?: unknown }).retryAfterSeconds === 'number';
 }
 
 /**

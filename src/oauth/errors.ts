@@ -44,6 +44,19 @@ export class WardenError extends Error {
   }
 }
 
+/**
+ * A store could not answer (declared here, below every layer, so key sources as well as stores can
+ * raise it). `toWireError` turns this into 503 + `Retry-After` (fail closed).
+ */
+export class StoreUnavailableError extends WardenError {
+  /** Seconds a client should wait before retrying. */
+  readonly retryAfterSeconds: number;
+  constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super('store_unavailable', message, options);
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  }
+}
+
 /** Options shared by every {@link OAuthError}. */
 export interface OAuthErrorOptions {
   /** Extra response headers (e.g. `DPoP-Nonce`, `Retry-After`). */

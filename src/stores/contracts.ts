@@ -1,4 +1,4 @@
-import { WardenError } from '../oauth/errors.js';
+import { StoreUnavailableError, WardenError } from '../oauth/errors.js';
 
 /**
  * Store contracts. Atomicity is part of each contract: every backend (memory, redis, ...)
@@ -38,15 +38,7 @@ export interface ReplayStore {
   close(): Promise<void>;
 }
 
-/** A store could not answer. `toWireError` turns this into 503 + `Retry-After` (fail closed). */
-export class StoreUnavailableError extends WardenError {
-  /** Seconds a client should wait before retrying. */
-  readonly retryAfterSeconds: number;
-  constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
-    super('store_unavailable', message, options);
-    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
-  }
-}
+export { StoreUnavailableError };
 
 /**
  * Answers whether an access token (by `jti`) has been revoked. Optional check after the gauntlet.
