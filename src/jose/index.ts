@@ -1,5 +1,7 @@
 /**
- * `mcp-warden/jose`: trust material for verifying access tokens — JWK import and key sources.
+ * The jose layer's entry: trust material for verifying access tokens — JWK import and key
+ * sources. Not a subpath export of the package: `mcp-warden/resource-server` takes these as
+ * `trust` options, and the authorization server publishes its keys itself.
  *
  * @see https://www.rfc-editor.org/rfc/rfc7517
  */
