@@ -70,6 +70,14 @@ export const DEFAULTS = freeze({
     maxTrustedProxyHops: 10,
   }),
 
+  /** Access tokens whose signature the resource server verified, remembered by digest. */
+  verifiedTokens: freeze({
+    /** Tokens remembered per resource server: ~2 KB each at most (the Authorization header cap), ~20 MB when full. */
+    maxEntries: 10_000,
+    /** Longest a verified token is remembered (never beyond its `exp`): a key the issuer withdraws stops vouching within this. */
+    maxSeconds: 60,
+  }),
+
   /** Remote JWKS (`trust.jwksUri`). */
   jwks: freeze({
     /** Least time between refetches an unknown `kid` triggers (a flood of forged kids costs one fetch per interval). */

@@ -11,6 +11,7 @@ import { missingScopes } from '../oauth/scope.js';
 import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
 import { quote } from '../mcp/strict-json.js';
 import { readRpcView, REFUSED_BODY, type RpcView } from './json-rpc.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 import type { ResolvedOptions } from './options.js';
 import { readCredentials } from './read-credentials.js';
 import { failure, type FailureContext } from './failure.js';
@@ -136,14 +137,14 @@ export class Gauntlet {
   async #verifyToken(token: string, now: number): Promise<AccessTokenClaims> {
     const o = this.#o;
     if (o.keys !== undefined && (o.introspection === undefined || JWS_SHAPE.test(token))) {
-      return verifyAccessToken(token, {
-        keys: o.keys,
-        issuer: o.issuer,
-        algorithms: o.tokenAlgorithms,
-        tokenTypes: o.tokenTypes,
-        skewSeconds: o.skew,
-        now,
-      });
+      const cache = o.tokenCache;
+      if (cache === undefined) return this.#verifyJwt(token, now);
+      const key = VerifiedTokenCache.keyOf(token);
+      const cached = cache.get(key, now, o.skew);
+      if (cached !== undefined) return cached;
+      const claims = await this.#verifyJwt(token, now);
+      cache.set(key, claims, now);
+      return claims;
     }
     if (o.introspection === undefined) throw new InvalidTokenError('no way to verify this token');
     const result = await o.introspection.introspect(token);
@@ -152,6 +153,18 @@ export class Gauntlet {
     if (result.exp !== undefined && now - o.skew >= result.exp) throw new InvalidTokenError('access token has expired');
     if (result.nbf !== undefined && result.nbf > now + o.skew) throw new InvalidTokenError('access token is not valid yet ("nbf")');
     return normaliseClaims(result as unknown as Record<string, unknown>, o.issuer, result.exp ?? Number.POSITIVE_INFINITY);
+  }
+
+  #verifyJwt(token: string, now: number): Promise<AccessTokenClaims> {
+    const o = this.#o;
+    return verifyAccessToken(token, {
+      keys: o.keys as NonNullable<typeof o.keys>,
+      issuer: o.issuer,
+      algorithms: o.tokenAlgorithms,
+      tokenTypes: o.tokenTypes,
+      skewSeconds: o.skew,
+      now,
+    });
   }
 
   #audienceMatches(audiences: readonly string[]): boolean {

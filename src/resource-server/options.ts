@@ -11,6 +11,7 @@ import type { ReplayStore, RevocationList } from '../stores/contracts.js';
 import { createIntrospectionClient, type IntrospectionClient } from './introspection.js';
 import { metadataLocations } from './metadata.js';
 import { NameSet } from '../mcp/lookalike-names.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 import type { DpopMode, RequestCheck, ResourceServerOptions } from './types.js';
 
 /** Options after validation and defaulting; frozen. */
@@ -37,6 +38,8 @@ export interface ResolvedOptions {
   toolNames: NameSet;
   strictMessages: boolean;
   checks: readonly RequestCheck[];
+  /** Undefined when `tokenCache: false`. */
+  tokenCache: VerifiedTokenCache | undefined;
   scopesSupported: string[];
   skew: number;
   proofMaxAge: number;
@@ -165,6 +168,14 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
   if (typeof strictMessages !== 'boolean') bad('strictMessages', 'must be a boolean');
   const checks = options.checks ?? [];
   if (!Array.isArray(checks) || checks.some((c) => typeof c !== 'function')) bad('checks', 'must be an array of functions');
+  let tokenCache: VerifiedTokenCache | undefined;
+  if (options.tokenCache !== false) {
+    const maxEntries = options.tokenCache?.maxEntries ?? DEFAULTS.verifiedTokens.maxEntries;
+    const maxSeconds = options.tokenCache?.maxSeconds ?? DEFAULTS.verifiedTokens.maxSeconds;
+    if (!Number.isInteger(maxEntries) || maxEntries < 0) bad('tokenCache.maxEntries', 'must be a whole number (0 turns the cache off)');
+    if (typeof maxSeconds !== 'number' || !Number.isFinite(maxSeconds) || maxSeconds <= 0) bad('tokenCache.maxSeconds', 'must be a positive number of seconds');
+    if (maxEntries > 0) tokenCache = new VerifiedTokenCache(maxEntries, maxSeconds);
+  }
   const locations = metadataLocations(resource);
 
   return Object.freeze({
@@ -189,6 +200,7 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
     toolNames: new NameSet(toolScopes.keys()),
     strictMessages,
     checks: Object.freeze([...checks]),
+    tokenCache,
     scopesSupported,
     skew,
     proofMaxAge,

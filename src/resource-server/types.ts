@@ -85,6 +85,13 @@ export interface ResourceServerOptions {
   /** Optional deny-list of revoked access-token `jti`s. */
   revocation?: RevocationList;
   scopes?: ScopePolicy;
+  /**
+   * Verified access tokens remembered by digest, so a reused token's signature is checked once:
+   * `{ maxEntries, maxSeconds }` (defaults 10,000 and 60 s; an entry never outlives the token's
+   * `exp`), or `false` to verify every signature every time. Time claims, audience, binding, the
+   * proof, scopes, revocation and replay are checked on every request either way.
+   */
+  tokenCache?: { maxEntries?: number; maxSeconds?: number } | false;
   /** Allowed clock skew for `exp`/`nbf`/`iat` and proof `iat`. Default 30 s. */
   clockSkewSeconds?: number;
   /** Maximum age of a DPoP proof (`iat` window). Default 60 s. */
