@@ -29,7 +29,8 @@ const VARIANTS = [
   },
   { name: 'jose-naive', checks: 'full', note: 'jose jwtVerify + EmbeddedJWK, no caching' },
   { name: 'oauth4webapi', checks: 'no-replay', note: 'validateJwtAccessToken; no replay store' },
-  { name: 'warden-memory', checks: 'full', note: 'Warden node adapter, memory replay store' },
+  { name: 'warden-memory', checks: 'full', note: 'Warden node adapter, memory replay store, verified-token cache (default)' },
+  { name: 'warden-memory-nocache', script: 'warden-memory', config: { tokenCache: false }, checks: 'full', note: 'Warden with tokenCache: false: both signatures every request' },
   { name: 'warden-redis', checks: 'full', note: 'Warden node adapter, Redis replay store', redis: true },
   // A second build measured in the same rounds: how to judge a change of Warden itself.
   ...(process.env.BENCH_WARDEN_DIST_B

@@ -28,6 +28,7 @@ export async function wardenHandler(config, replayStore) {
     trust: { issuer: config.issuer, jwks: config.jwks },
     dpop: 'required',
     scopes: SCOPES,
+    ...(config.tokenCache === false ? { tokenCache: false } : {}),
     ...(replayStore === undefined ? {} : { replayStore }),
   });
   return rs.node((req, res) => {
