@@ -405,3 +405,14 @@ describe('warden users, keys, consents', () => {
     expect(bad.stderr()).toContain('authorizationServer.secret: must be at least 32 characters');
   });
 });
+
+describe('usage errors (DESIGN: exit 2)', () => {
+  it('an unknown command, an unknown flag and a missing argument exit 2; --help exits 0', async () => {
+    for (const args of [['bogus'], ['serve', '--no-such-flag'], ['users', 'add']]) {
+      const run = warden(args);
+      expect(await run.exited, args.join(' ')).toBe(2);
+      expect(run.stderr()).toContain('(run with --help for usage)');
+    }
+    expect(await warden(['--help']).exited).toBe(0);
+  });
+});

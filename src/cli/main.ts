@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * The `warden` executable. Exit codes: 0 success (and after a graceful SIGINT/SIGTERM shutdown),
- * 1 start-up or usage failure, 2 invalid configuration (and `warden health`'s usage errors).
+ * 1 failure (could not start; an operation was refused or failed, e.g. no running stack, an
+ * unknown user), 2 usage or configuration error (an unknown command or flag, a missing argument,
+ * an invalid configuration).
  * Failures print a message that says what to change — never a stack trace (WARDEN_DEBUG=1 for one).
  */
 import { CommanderError } from 'commander';
@@ -13,6 +15,7 @@ import { HealthUsageError } from './health.js';
 
 // Distinct from 1 so scripts can tell "fix the config (or the command)" from "could not start".
 const EXIT_CONFIG = 2;
+const EXIT_USAGE = 2;
 
 try {
   await createProgram().parseAsync(process.argv);
@@ -22,8 +25,8 @@ try {
     process.stderr.write(`warden: ${error.message}\n`);
     process.exit(EXIT_CONFIG);
   }
-  // Commands with exitOverride (health): commander already printed the problem; --help is 0.
-  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT_CONFIG);
+  // Commander already printed the problem (every command has exitOverride); --help and --version are 0.
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
   if (error instanceof HealthUsageError) {
     process.stderr.write(`warden: ${error.message}\n`);
     process.exit(EXIT_CONFIG);

@@ -28,7 +28,9 @@ export function createProgram(): Command {
   const program = new Command('warden')
     .description('Warden: production authorization for MCP servers (OAuth 2.1, DPoP, RFC 9728).')
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ outputError: (text, write) => write(text) });
+    .configureOutput({ outputError: (text, write) => write(text) })
+    // Usage errors throw (main.ts exits 2) instead of commander's own exit 1; subcommands inherit it.
+    .exitOverride();
 
   program
     .command('serve')
