@@ -1,6 +1,7 @@
 import { DEFAULTS } from '../oauth/defaults.js';
 import { timingSafeEqual } from 'node:crypto';
 import { decodeCompactJws, JwsFormatError, verifyJwsSignature } from '../jose/compact-jws.js';
+import { accessTokenHash } from '../jose/thumbprint.js';
 import { InvalidDpopProofError, UseDpopNonceError } from '../oauth/errors.js';
 import { htuComparisonForm } from '../oauth/canonical-uri.js';
 import { ProofKeyCache, ProofKeyError } from './proof-key-cache.js';
@@ -110,7 +111,7 @@ export function verifyProof(proof: string, options: VerifyProofOptions): Verifie
   if (options.accessToken !== undefined) {
     const ath = payload.ath;
     if (typeof ath !== 'string') fail('DPoP proof is missing "ath" (required with an access token)');
-    const expected = Buffer.from(options.ath ?? '', 'ascii');
+    const expected = Buffer.from(options.ath ?? accessTokenHash(options.accessToken), 'ascii');
     const got = Buffer.from(ath as string, 'ascii');
     if (expected.length === 0 || got.length !== expected.length || !timingSafeEqual(got, expected)) {
       fail('DPoP proof "ath" does not match the access token');

@@ -31,8 +31,8 @@ export function canonicalResourceUri(value: string): string {
   if (url.hash !== '' || value.includes('#')) throw new TypeError(`"${value}" must not contain a fragment (RFC 8707 §2)`);
   if (url.username !== '' || url.password !== '') throw new TypeError(`"${value}" must not contain userinfo`);
   let path = normalizePercentEncoding(url.pathname);
-  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-  if (path === '/') path = '';
+  // Every trailing slash: `/mcp//` and `/mcp` name one resource, and canonicalising is idempotent.
+  path = path.replace(/\/+$/, '');
   return `${url.origin}${path}${url.search}`;
 }
 

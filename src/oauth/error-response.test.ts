@@ -251,11 +251,10 @@ describe('toWireError — what anything thrown becomes on the wire', () => {
     }
   });
 
-  it('a store outage is recognised by its code and retryAfterSeconds, without importing the store class', () => {
+  it('a store outage (StoreUnavailableError) is 503 with its own Retry-After; a look-alike object is not trusted as one', () => {
+    expect(toWireError(new StoreUnavailableError('down', { retryAfterSeconds: 9 }), 'server-error').headers['Retry-After']).toBe('9');
     const foreign = Object.assign(new Error('down'), { code: 'store_unavailable', retryAfterSeconds: 9 });
-    expect(toWireError(foreign, 'server-error').headers['Retry-After']).toBe('9');
-    const noRetry = Object.assign(new Error('down'), { code: 'store_unavailable' });
-    expect(toWireError(noRetry, 'server-error')).toBeInstanceOf(ServerError);
+    expect(toWireError(foreign, 'server-error')).toBeInstanceOf(ServerError);
   });
 
   it('anything else: 503 with Retry-After 1 when failing closed, 500 server_error otherwise', () => {

@@ -161,7 +161,7 @@ describe('Retry-After — RFC 9110 §10.2.3 on 503 and 429 (RFC 6585 §4)', () =
   // "Retry-After: 1.5" — not delay-seconds (1*DIGIT). toWireError passes a custom store's
   // StoreUnavailableError.retryAfterSeconds straight in, so any ReplayStore can cause it. Fix: as
   // RateLimitedError does, `Math.max(1, Math.ceil(x))` (and 1 when x is not finite).
-  it.fails('TemporarilyUnavailableError: a fractional retryAfterSeconds still gives delay-seconds', () => {
+  it('TemporarilyUnavailableError: a fractional retryAfterSeconds still gives delay-seconds', () => {
     expect(new TemporarilyUnavailableError('d', { retryAfterSeconds: 1.5 }).headers['Retry-After']).toBe('2');
   });
 });

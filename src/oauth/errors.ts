@@ -161,9 +161,15 @@ export class TemporarilyUnavailableError extends OAuthError {
   constructor(description: string, options?: OAuthErrorOptions & { retryAfterSeconds?: number; status?: 429 | 503 }) {
     super('temporarily_unavailable', options?.status ?? 503, description, {
       ...options,
-      headers: { 'Retry-After': String(options?.retryAfterSeconds ?? 1), ...options?.headers },
+      // delay-seconds is a non-negative integer (RFC 9110 §10.2.3): whole seconds, at least 1.
+      headers: { 'Retry-After': String(wholeSeconds(options?.retryAfterSeconds)), ...options?.headers },
     });
   }
+}
+
+/** A `Retry-After` delay in whole seconds, at least 1 (1 when not a finite number). */
+function wholeSeconds(value: number | undefined): number {
+  return value !== undefined && Number.isFinite(value) ? Math.max(1, Math.ceil(value)) : 1;
 }
 
 /** True for any Warden wire error. */
@@ -247,7 +253,7 @@ export class RateLimitedError extends OAuthError {
     super('temporarily_unavailable', 429, description, {
       ...options,
       challenge: false,
-      headers: { 'Retry-After': String(Math.max(1, Math.ceil(options.retryAfterSeconds))), ...options.headers },
+      headers: { 'Retry-After': String(wholeSeconds(options.retryAfterSeconds)), ...options.headers },
     });
   }
 }

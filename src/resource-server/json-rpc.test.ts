@@ -161,7 +161,7 @@ describe('readRpcView — pre-parsed bodies (a framework parsed first): only mem
   // ArrayBuffer and ArrayBuffer views as bytes (`new Uint8Array(buffer, offset, length)`), and
   // treat any other non-plain object (prototype neither Object.prototype nor null, not an array)
   // as unreadable — refused when strict, ambiguous when lenient.
-  it.fails('an ArrayBuffer or DataView body is read as bytes: the tool it calls counts', () => {
+  it('an ArrayBuffer or DataView body is read as bytes: the tool it calls counts', () => {
     const raw = bytes(JSON.stringify(call('admin_reset')));
     expect(view(raw.buffer).toolNames).toEqual(['admin_reset']);
     expect(view(new DataView(raw.buffer)).toolNames).toEqual(['admin_reset']);

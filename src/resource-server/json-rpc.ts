@@ -64,9 +64,12 @@ export function readRpcView(request: VerifyRequest, strict: boolean): RpcView {
 }
 
 function readBody(request: VerifyRequest, strict: boolean, type: MediaType | undefined): RpcView {
-  const body = request.body;
+  let body = request.body;
   let json: unknown;
   if (body === undefined || body === null) return NONE;
+  // Bytes in any view (`await request.arrayBuffer()`, a DataView) are bytes, never parsed JSON.
+  if (body instanceof ArrayBuffer) body = new Uint8Array(body);
+  else if (ArrayBuffer.isView(body) && !(body instanceof Uint8Array)) body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
   if (typeof body === 'string' || body instanceof Uint8Array) {
     if (body.length === 0) return NONE;
     const parsed = parseStrictJson(body);
@@ -77,8 +80,12 @@ function readBody(request: VerifyRequest, strict: boolean, type: MediaType | und
       throw new MessageRefusedError(400, parsed.problem === 'syntax' ? RPC_CODES.parseError : RPC_CODES.invalidRequest, parsed.reason);
     }
     json = parsed.value;
-  } else {
+  } else if (isParsedJson(body)) {
     json = body;
+  } else {
+    // A Blob, a stream, a Map…: nothing Warden can read, so nothing it can vouch for.
+    if (strict) throw new MessageRefusedError(400, RPC_CODES.parseError, 'the request body must be given as bytes, a string or parsed JSON');
+    return UNREADABLE;
   }
   const inspection = inspectMessages(json);
   if (!inspection.ok) {
@@ -95,4 +102,12 @@ function readBody(request: VerifyRequest, strict: boolean, type: MediaType | und
     json,
     ambiguous: false,
   };
+}
+
+/** What a framework's JSON parser produces: a plain object, an array, or a JSON scalar. */
+function isParsedJson(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return typeof value === 'number' || typeof value === 'boolean';
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }

@@ -16,18 +16,18 @@ export function headerValues(headers: VerifyRequest['headers'], name: string): s
     return value === null ? [] : [value];
   }
   const record = headers as Readonly<Record<string, string | readonly string[] | undefined>>;
-  let value = record[name];
-  if (value === undefined) {
-    // Plain records from callers may not be lower-cased (node's are).
-    for (const key of Object.keys(record)) {
-      if (key.length === name.length && key.toLowerCase() === name) {
-        value = record[key];
-        break;
-      }
-    }
+  // Plain records from callers may spell one field several ways ("Authorization", "authorization"):
+  // names are case-insensitive (RFC 9110 §5.1), so every spelling's values count — two of them are
+  // two fields, never a choice between them.
+  const out: string[] = [];
+  for (const key of Object.keys(record)) {
+    if (key.length !== name.length || (key !== name && key.toLowerCase() !== name)) continue;
+    const value = record[key];
+    if (value === undefined) continue;
+    if (typeof value === 'string') out.push(value);
+    else out.push(...value);
   }
-  if (value === undefined) return [];
-  return typeof value === 'string' ? [value] : [...value];
+  return out;
 }
 
 /**
