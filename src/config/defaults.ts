@@ -158,6 +158,8 @@ export interface WardenConfig {
   readonly publicUrl: string;
   /** Scheme, host and port of `publicUrl`: the base `htu` is built from. */
   readonly publicOrigin: string;
+  /** Web origins besides `publicUrl`'s allowed to call the MCP endpoints (any loopback origin too when `publicUrl` is on loopback). */
+  readonly allowedOrigins: readonly string[];
   readonly listen: { readonly host: string; readonly port: number };
   readonly issuer: string;
   readonly storage: StorageConfig;
@@ -286,6 +288,7 @@ export function applyDefaults(input: ConfigInput): WardenConfig {
   const config: WardenConfig = {
     publicUrl,
     publicOrigin,
+    allowedOrigins: (input.allowedOrigins ?? []).map((origin) => new URL(origin).origin),
     listen,
     issuer,
     storage,

@@ -353,6 +353,8 @@ const authorizationServerSchema = strictObject({
  */
 export const configSchema = strictObject({
   publicUrl: urlString({ noQuery: true }).optional(),
+  /** Web origins (besides publicUrl's) whose pages may call the MCP endpoints (CORS; MCP: servers validate Origin). */
+  allowedOrigins: z.array(urlString()).optional(),
   listen: strictObject({ host: nonEmpty.optional(), port: port.optional() }).optional(),
   issuer: urlString({ noQuery: true }).optional(),
   storage: z

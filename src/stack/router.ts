@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger.js';
 import { requestPath } from '../oauth/request-path.js';
 import { reasonOf } from '../oauth/response-reason.js';
+import { enforceOriginPolicy, type OriginPolicy } from './origin-policy.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../observability/metrics.js';
 import type { RouteKind, StackMetrics } from './metrics.js';
 import { READY_PATH, type ReadinessReport } from './readiness.js';
@@ -45,6 +46,8 @@ export interface RouterOptions {
   metrics?: { recorder: StackMetrics; path: string };
   /** Answers `/readyz` (see {@link ./readiness.ts}); without it `/readyz` is 404. */
   readiness?: () => Promise<ReadinessReport>;
+  /** Who may call the MCP endpoints from a web page (and, on loopback, under which Host). */
+  originPolicy?: OriginPolicy;
 }
 
 /** Liveness endpoint: the process answers HTTP (no store is asked; see {@link READY_PATH} for that). */
@@ -101,6 +104,7 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
     for (const route of routes) {
       if (path === route.routePath || path.startsWith(`${route.routePath}/`)) {
         kind('resource');
+        if (options.originPolicy !== undefined && enforceOriginPolicy(options.originPolicy, req, res)) return;
         return route.handle(req, res);
       }
     }

@@ -18,6 +18,7 @@ import { createStackMetrics, type StackMetrics } from './metrics.js';
 import { createReadinessCheck } from './readiness.js';
 import { createReplayStore, createSessionStore } from './replay-store.js';
 import { createRouter } from './router.js';
+import { originPolicy } from './origin-policy.js';
 import { removeStackFile, writeStackFile, type StackInfo } from './stack-file.js';
 import { DEFAULTS } from '../oauth/defaults.js';
 
@@ -156,6 +157,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       logger,
       ...(metrics ? { metrics: { recorder: metrics, path: config.metrics.path } } : {}),
       readiness: createReadinessCheck({ replay: replayStore, sessions: sessionStore, ...(asServer ? { storage: asServer.context.stores } : {}) }),
+      originPolicy: originPolicy(config.publicOrigin, config.listen.host, config.allowedOrigins),
     });
   } catch (error) {
     await Promise.allSettled(mounted.map((m) => m.close()));
