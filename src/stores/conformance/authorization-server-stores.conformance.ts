@@ -328,6 +328,48 @@ export function describeAuthorizationServerStoresConformance(
         await expectFamilyRevoked('rt-2');
       });
 
+      it('RFC 9700 §4.14.2: families are apart: a later generation of one grant never makes another grant\'s current token "superseded"', async () => {
+        const first = await family();
+        await rotate(first, 'rt-1', 'fp-a', T0 + 1);
+        await rotate(successorOf(first, 'rt-1'), 'rt-2', 'fp-a', T0 + 2);
+        await stores.grants.createGrant(grant({ grantId: 'grant-2' }));
+        const other = token({ tokenHash: 'rt-g2-0', grantId: 'grant-2' });
+        await stores.grants.saveRefreshToken(other);
+        // grant-2's generation 0 is its family's latest, whatever grant-1 reached.
+        expect((await rotate(other, 'rt-g2-1', 'fp-b', T0 + 3)).state).toBe('rotated');
+        // Reuse in grant-2 revokes grant-2 only; grant-1's current token still rotates.
+        expect(await rotate(other, 'rt-g2-x', 'fp-thief', T0 + 4)).toEqual({ state: 'reused', grantId: 'grant-2' });
+        expect((await stores.grants.getGrant('grant-1'))?.revokedAt).toBeUndefined();
+        expect((await rotate(successorOf(successorOf(first, 'rt-1'), 'rt-2', T0 + 2), 'rt-3', 'fp-a', T0 + 5)).state).toBe('rotated');
+      });
+
+      it('RFC 9700 §4.14.2: after purgeExpired drops a family\'s expired generations, its live token rotates and a superseded live one is reuse', async () => {
+        await family(); // rt-0, generation 0, expires T0 + 7 days
+        const early = T0 + 7 * 86_400;
+        // Generation 1 expires with generation 0; generation 2 and 3 later (sliding lifetime).
+        await stores.grants.saveRefreshToken(token({ tokenHash: 'rt-1', generation: 1, expiresAt: early }));
+        await stores.grants.saveRefreshToken(token({ tokenHash: 'rt-2', generation: 2, expiresAt: early + 100 }));
+        await stores.grants.saveRefreshToken(token({ tokenHash: 'rt-3', generation: 3, expiresAt: early + 100 }));
+        expect(await stores.grants.purgeExpired(early)).toBeGreaterThanOrEqual(2);
+        expect(await stores.grants.getRefreshToken('rt-0')).toBeUndefined();
+        expect(await stores.grants.getRefreshToken('rt-1')).toBeUndefined();
+        // rt-2 is live but superseded by rt-3 (still stored): presenting it is reuse.
+        expect(await rotate(token({ tokenHash: 'rt-2', generation: 2, expiresAt: early + 100 }), 'rt-x', 'fp', early + 1)).toEqual({ state: 'reused', grantId: 'grant-1' });
+      });
+
+      it('RFC 9700 §4.14.2: a purged grant leaves nothing behind: a new family under the same grant id starts at generation 0', async () => {
+        await family();
+        await stores.grants.saveRefreshToken(token({ tokenHash: 'rt-5', generation: 5 }));
+        await stores.grants.revokeGrant('grant-1', T0 + 1);
+        // Revoked, and once its tokens expire nothing is left under it: the grant goes.
+        await stores.grants.purgeExpired(T0 + 8 * 86_400);
+        expect(await stores.grants.getGrant('grant-1')).toBeUndefined();
+        await stores.grants.createGrant(grant({ createdAt: T0 + 8 * 86_400 }));
+        const fresh = token({ tokenHash: 'rt-new-0', issuedAt: T0 + 8 * 86_400, expiresAt: T0 + 15 * 86_400 });
+        await stores.grants.saveRefreshToken(fresh);
+        expect((await rotate(fresh, 'rt-new-1', 'fp', T0 + 8 * 86_400 + 1)).state).toBe('rotated');
+      });
+
       it('contract: 20 concurrent rotations, same fingerprint → one rotated, 19 retry with that one successor', async () => {
         const first = await family();
         const results = await Promise.all(

@@ -78,6 +78,13 @@ export function createMemoryAuthorizationServerStores(
   const codes = new Map<string, { code: AuthorizationCodeRecord; usedAt?: number }>();
   const grants = new Map<string, GrantRecord>();
   const refreshTokens = new Map<string, RefreshTokenRecord>();
+  /**
+   * grantId → the hashes of its refresh tokens: a rotation asks for its family's latest
+   * generation, and a purge for each grant's tokens. Scanning every stored token instead made
+   * each rotation O(all tokens) and a purge O(grants × tokens). Kept in step with
+   * `refreshTokens` by {@link putToken} and {@link dropToken}, its only writers.
+   */
+  const families = new Map<string, Set<string>>();
   /** grantId → jti → expiresAt of the access tokens issued under the grant. */
   const accessTokens = new Map<string, Map<string, number>>();
   /** jti → the grant it was recorded under (the reverse of `accessTokens`). */
@@ -91,7 +98,7 @@ export function createMemoryAuthorizationServerStores(
   const interactions = new Map<string, { json: string; expiresAt: number }>();
   const keys = new Map<string, SigningKeyRecord>();
   const throttles = new Map<string, ThrottleRow>();
-  const tables = [throttles, codes, grants, refreshTokens, accessTokens, accessTokenGrants, exchanged, denied, clients, users, consents, interactions, keys];
+  const tables = [throttles, codes, grants, refreshTokens, families, accessTokens, accessTokenGrants, exchanged, denied, clients, users, consents, interactions, keys];
   let closed = false;
 
   /** Runs `operation` synchronously, as the one atomic section of a call. */
@@ -104,8 +111,26 @@ export function createMemoryAuthorizationServerStores(
     denied.set(jti, Math.max(expiresAt, denied.get(jti) ?? -Infinity));
   };
 
-  const familyTokens = (grantId: string): RefreshTokenRecord[] =>
-    [...refreshTokens.values()].filter((token) => token.grantId === grantId);
+  const putToken = (token: RefreshTokenRecord): void => {
+    refreshTokens.set(token.tokenHash, copy(token));
+    let family = families.get(token.grantId);
+    if (family === undefined) families.set(token.grantId, (family = new Set()));
+    family.add(token.tokenHash);
+  };
+  const dropToken = (token: RefreshTokenRecord): boolean => {
+    const family = families.get(token.grantId);
+    family?.delete(token.tokenHash);
+    if (family?.size === 0) families.delete(token.grantId);
+    return refreshTokens.delete(token.tokenHash);
+  };
+  const familyTokens = (grantId: string): RefreshTokenRecord[] => {
+    const tokens: RefreshTokenRecord[] = [];
+    for (const tokenHash of families.get(grantId) ?? []) {
+      const token = refreshTokens.get(tokenHash);
+      if (token !== undefined) tokens.push(token);
+    }
+    return tokens;
+  };
 
   const revokeFamily = (grantId: string, now: number): void => {
     const grant = grants.get(grantId);
@@ -124,12 +149,12 @@ export function createMemoryAuthorizationServerStores(
       const grant = grants.get(grantId);
       return grant && copy(grant);
     },
-    latestGeneration: (grantId) => Math.max(-1, ...familyTokens(grantId).map((token) => token.generation)),
+    latestGeneration: (grantId) => familyTokens(grantId).reduce((latest, token) => Math.max(latest, token.generation), -1),
     markRotated: (tokenHash, rotatedAt, successorHash, fingerprint) => {
       const token = refreshTokens.get(tokenHash);
       if (token) Object.assign(token, { rotatedAt, successorHash, rotationFingerprint: fingerprint });
     },
-    insertToken: (token) => void refreshTokens.set(token.tokenHash, copy(token)),
+    insertToken: putToken,
     revokeFamily,
   };
 
@@ -163,7 +188,7 @@ export function createMemoryAuthorizationServerStores(
         if (refreshTokens.has(token.tokenHash)) {
           throw new StoreConflictError('GrantStore.saveRefreshToken: token hash already stored');
         }
-        refreshTokens.set(token.tokenHash, copy(token));
+        putToken(token);
       }),
     getRefreshToken: (tokenHash) => atomically(() => family.getToken(tokenHash)),
     rotateRefreshToken: (input) =>
@@ -226,7 +251,7 @@ export function createMemoryAuthorizationServerStores(
       for (const [key, value] of map) if (expired(value)) removed += Number(map.delete(key));
     };
     sweep(codes, (entry) => entry.code.expiresAt <= now);
-    sweep(refreshTokens, (token) => token.expiresAt <= now);
+    for (const token of refreshTokens.values()) if (token.expiresAt <= now) removed += Number(dropToken(token));
     for (const issued of accessTokens.values()) sweep(issued, (expiresAt) => expiresAt <= now);
     for (const chain of exchanged.values()) sweep(chain, (expiresAt) => expiresAt <= now);
     for (const [jti, chain] of exchanged) if (chain.size === 0) exchanged.delete(jti);
@@ -237,7 +262,7 @@ export function createMemoryAuthorizationServerStores(
       const issued = accessTokens.get(grantId);
       const tokens = familyTokens(grantId);
       if (!isGrantPurgeable(grant, tokens.length > 0 || (issued?.size ?? 0) > 0, now)) continue;
-      for (const token of tokens) removed += Number(refreshTokens.delete(token.tokenHash));
+      for (const token of tokens) removed += Number(dropToken(token));
       removed += (issued?.size ?? 0) + 1;
       accessTokens.delete(grantId);
       grants.delete(grantId);
