@@ -4,7 +4,11 @@
 // with POST requests for `seconds`, one unused proof per request: by default MCP tools/call
 // requests carrying `token` (proofs with `ath`); with `headers` given, those headers instead
 // (the token endpoint: form body, client_secret_basic, proofs without `ath`). `proofs: 0` sends
-// no DPoP header at all.
+// no DPoP header at all. Grants whose requests differ: `bodies` (authorization codes) sends each
+// body once, in order, and ends the window when they run out; `refresh` ({ prefix, tokens })
+// keeps a chain per token: each 200 must carry a new `refresh_token`, which the next request of
+// that chain presents (each token exactly once); the chains' current tokens come back in
+// `refreshTokens`, so the next round goes on with them.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { accessTokenHash, createProofSigner, jtiPrefix, privateKeyFromJwk } from './lib/jwt.mjs';
@@ -35,6 +39,12 @@ function runLoad(job, pool) {
         'content-length': Buffer.byteLength(job.body),
       };
     if (withProof) headers.dpop = '';
+    const bodies = job.bodies;
+    const refresh = job.refresh;
+    /** Chains' current refresh tokens not in flight. */
+    const idle = refresh ? [...refresh.tokens] : [];
+    let deadChains = 0;
+    let noSuccessor = 0;
     const statuses = {};
     let next = 0;
     let counted = 0;
@@ -52,7 +62,10 @@ function runLoad(job, pool) {
       agent.destroy();
       // Only responses completed inside the window count; an exhausted pool ends the window early.
       const endTime = exhausted ? Math.min(lastCounted, deadline) : deadline;
-      resolve({ ok, counted, statuses, errors, firstError, exhausted, proofsUsed: next, elapsedMs: endTime - start });
+      resolve({
+        ok, counted, statuses, errors, firstError, exhausted, proofsUsed: next, elapsedMs: endTime - start,
+        ...((refresh || job.collect) && { refreshTokens: idle, deadChains, noSuccessor }),
+      });
     };
 
     const worker = () => {
@@ -65,23 +78,72 @@ function runLoad(job, pool) {
       };
       const fire = () => {
         if (performance.now() >= deadline) return stop();
-        if (!withProof) next++;
-        else if (job.reuse) headers.dpop = pool[next++ % pool.length];
+        let body = job.body;
+        let presented;
+        if (bodies) {
+          if (next >= bodies.length) {
+            exhausted = true;
+            return stop();
+          }
+          body = bodies[next++];
+        } else if (refresh) {
+          presented = idle.pop();
+          if (presented === undefined) {
+            exhausted = true; // every chain is in flight elsewhere or dead
+            return stop();
+          }
+          body = refresh.prefix + encodeURIComponent(presented);
+        }
+        if (bodies || refresh) headers['content-length'] = Buffer.byteLength(body);
+        if (!withProof) {
+          if (!bodies) next++; // counts requests sent (bodies counted their own)
+        } else if (job.reuse) headers.dpop = pool[next++ % pool.length];
         else if (next < pool.length) headers.dpop = pool[next++];
         else {
           exhausted = true;
+          if (presented !== undefined) idle.push(presented);
           return stop();
         }
         const options = { agent, host: '127.0.0.1', port: job.port, path: job.path, method: 'POST', headers };
         const req = http.request(options, (res) => {
-          res.resume();
+          const chunks = [];
+          if (refresh || job.collect) res.on('data', (c) => chunks.push(c));
+          else res.resume();
           res.on('end', () => {
             const t = performance.now();
+            let good = res.statusCode === 200;
+            if (job.collect && good) {
+              // Code redemptions starting refresh chains: keep each first refresh token.
+              try {
+                const first = JSON.parse(Buffer.concat(chunks).toString('utf8')).refresh_token;
+                if (typeof first === 'string') idle.push(first);
+              } catch {
+                // not counted as a chain
+              }
+            }
+            if (refresh) {
+              // The successor is kept whether or not the response came inside the window: the
+              // chain goes on next round. A 200 without a new refresh token is not a rotation.
+              let successor;
+              if (good) {
+                try {
+                  successor = JSON.parse(Buffer.concat(chunks).toString('utf8')).refresh_token;
+                } catch {
+                  successor = undefined;
+                }
+              }
+              if (typeof successor === 'string' && successor !== presented) idle.push(successor);
+              else {
+                if (good) noSuccessor++;
+                good = false;
+                deadChains++;
+              }
+            }
             if (t < deadline) {
               counted++;
               lastCounted = t;
               statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-              if (res.statusCode === 200) ok++;
+              if (good) ok++;
             }
             fire();
           });
@@ -91,7 +153,7 @@ function runLoad(job, pool) {
           firstError ??= err.message;
           stop(); // a broken connection ends this worker rather than spinning on errors
         });
-        req.end(job.body);
+        req.end(body);
       };
       fire();
     };

@@ -120,3 +120,23 @@ export function redisReachable(url) {
     socket.on('data', (d) => done(d[0] === 0x2b || d.toString().startsWith('-NOAUTH')));
   });
 }
+
+/** Whether a TCP connection to `url`'s host and port (default `defaultPort`) opens within 1 s. */
+export function tcpReachable(url, defaultPort) {
+  return new Promise((resolve) => {
+    let u;
+    try {
+      u = new URL(url);
+    } catch {
+      return resolve(false);
+    }
+    const socket = net.connect({ host: u.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1', port: Number(u.port || defaultPort) });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => done(true));
+  });
+}

@@ -160,3 +160,68 @@ export async function checkTokenVariant(v, { clientKey, jkt }) {
   }
   return { ok: failures.length === 0, failures, summary, replayDetected, lateReplayDetected };
 }
+
+/** The form body redeeming `code` with its PKCE `verifier` (RFC 6749 §4.1.3, RFC 7636 §4.5). */
+export function codeRequestBody({ redirectUri, resource }, code, verifier) {
+  return new URLSearchParams({ grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirectUri, resource }).toString();
+}
+
+/** The start of a refresh request body: the (url-encoded) refresh token is appended. */
+export function refreshRequestPrefix({ resource }) {
+  return `${new URLSearchParams({ grant_type: 'refresh_token', resource }).toString()}&refresh_token=`;
+}
+
+/**
+ * The gate of the `authorization_code` and `refresh_token` variants, on three codes from
+ * `mint(count)` (resolving `[[code, verifier], ...]`): a redemption → 200 with a verifiable
+ * Bearer access token for the resource and a refresh token; the same code again → 400
+ * `invalid_grant`; a code with another verifier → 400; the refresh token rotates (200, a new
+ * refresh token) and its successor too; the first token presented again after that → 400
+ * (reuse), and then the family is revoked: the live successor → 400 as well (RFC 9700 §4.14.2);
+ * a wrong client secret → 401.
+ */
+export async function checkGrantVariant(v, mint) {
+  const headers = (secret = v.clientSecret) => ({
+    'content-type': 'application/x-www-form-urlencoded',
+    authorization: basicAuthorization(v.clientId, secret),
+  });
+  const post = (body, h = headers()) => request(v.port, { path: v.tokenPath, headers: h, body }).catch((err) => ({ status: err.message }));
+  const failures = [];
+  const jwksResponse = await request(v.port, { method: 'GET', path: v.jwksPath }).catch((err) => ({ status: err.message }));
+  if (jwksResponse.status !== 200 || !Array.isArray(jwksResponse.json?.keys)) {
+    return { ok: false, failures: [`GET ${v.jwksPath} → ${jwksResponse.status}`], summary: '' };
+  }
+  const jwks = jwksResponse.json;
+  const expectToken = (name, r) => {
+    if (r.status !== 200) {
+      failures.push(`${name} → ${r.status} ${r.text?.slice(0, 200)} (expected 200)`);
+      return undefined;
+    }
+    if (String(r.json?.token_type).toLowerCase() !== 'bearer') failures.push(`${name}: token_type ${r.json?.token_type}`);
+    const problems = checkAccessToken(r.json?.access_token, { jwks, resource: v.resource, scope: v.scope, clientId: v.clientId });
+    if (problems.length) failures.push(`${name}: access token: ${problems.join(', ')}`);
+    if (typeof r.json?.refresh_token !== 'string') failures.push(`${name}: no refresh_token`);
+    return r.json?.refresh_token;
+  };
+  const expectStatus = (name, r, status) => {
+    if (r.status !== status) failures.push(`${name} → ${r.status} (expected ${status})`);
+  };
+
+  const [[code, verifier], [code2], [code3, verifier3]] = await mint(3);
+  const rt0 = expectToken('code redemption', await post(codeRequestBody(v, code, verifier)));
+  expectStatus('a code with another verifier', await post(codeRequestBody(v, code2, verifier)), 400);
+  expectStatus('wrong client secret', await post(codeRequestBody(v, code3, verifier3), headers(`${v.clientSecret}x`)), 401);
+  if (rt0 !== undefined) {
+    const prefix = refreshRequestPrefix(v);
+    const rt1 = expectToken('refresh', await post(prefix + encodeURIComponent(rt0)));
+    if (rt1 === rt0) failures.push('refresh: the refresh token was not rotated');
+    const rt2 = rt1 && expectToken('refresh of the successor', await post(prefix + encodeURIComponent(rt1)));
+    if (rt2 !== undefined) {
+      expectStatus('the first refresh token again (reuse)', await post(prefix + encodeURIComponent(rt0)), 400);
+      expectStatus('the live refresh token after reuse (family revoked)', await post(prefix + encodeURIComponent(rt2)), 400);
+    }
+  }
+  // Last: a second redemption revokes what the first one issued (RFC 6749 §4.1.2).
+  expectStatus('the same code again', await post(codeRequestBody(v, code, verifier)), 400);
+  return { ok: failures.length === 0, failures, summary: '9 cases; reuse revokes the family' };
+}

@@ -79,12 +79,12 @@ export function createMemoryAuthorizationServerStores(
   const grants = new Map<string, GrantRecord>();
   const refreshTokens = new Map<string, RefreshTokenRecord>();
   /**
-   * grantId → the hashes of its refresh tokens: a rotation asks for its family's latest
-   * generation, and a purge for each grant's tokens. Scanning every stored token instead made
-   * each rotation O(all tokens) and a purge O(grants × tokens). Kept in step with
-   * `refreshTokens` by {@link putToken} and {@link dropToken}, its only writers.
+   * grantId → the hashes of its refresh tokens and the highest generation among them: a rotation
+   * asks for its family's latest generation, and a purge for each grant's tokens. Scanning every
+   * stored token instead made each rotation O(all tokens) and a purge O(grants × tokens). Kept in
+   * step with `refreshTokens` by {@link putToken} and {@link dropToken}, its only writers.
    */
-  const families = new Map<string, Set<string>>();
+  const families = new Map<string, { hashes: Set<string>; latest: number }>();
   /** grantId → jti → expiresAt of the access tokens issued under the grant. */
   const accessTokens = new Map<string, Map<string, number>>();
   /** jti → the grant it was recorded under (the reverse of `accessTokens`). */
@@ -114,18 +114,24 @@ export function createMemoryAuthorizationServerStores(
   const putToken = (token: RefreshTokenRecord): void => {
     refreshTokens.set(token.tokenHash, copy(token));
     let family = families.get(token.grantId);
-    if (family === undefined) families.set(token.grantId, (family = new Set()));
-    family.add(token.tokenHash);
+    if (family === undefined) families.set(token.grantId, (family = { hashes: new Set(), latest: -1 }));
+    family.hashes.add(token.tokenHash);
+    family.latest = Math.max(family.latest, token.generation);
   };
   const dropToken = (token: RefreshTokenRecord): boolean => {
+    const removed = refreshTokens.delete(token.tokenHash);
     const family = families.get(token.grantId);
-    family?.delete(token.tokenHash);
-    if (family?.size === 0) families.delete(token.grantId);
-    return refreshTokens.delete(token.tokenHash);
+    if (family !== undefined) {
+      family.hashes.delete(token.tokenHash);
+      if (family.hashes.size === 0) families.delete(token.grantId);
+      // The latest generation expires last, so this is rare: only then look at what is left.
+      else if (token.generation >= family.latest) family.latest = familyTokens(token.grantId).reduce((latest, t) => Math.max(latest, t.generation), -1);
+    }
+    return removed;
   };
   const familyTokens = (grantId: string): RefreshTokenRecord[] => {
     const tokens: RefreshTokenRecord[] = [];
-    for (const tokenHash of families.get(grantId) ?? []) {
+    for (const tokenHash of families.get(grantId)?.hashes ?? []) {
       const token = refreshTokens.get(tokenHash);
       if (token !== undefined) tokens.push(token);
     }
@@ -149,7 +155,7 @@ export function createMemoryAuthorizationServerStores(
       const grant = grants.get(grantId);
       return grant && copy(grant);
     },
-    latestGeneration: (grantId) => familyTokens(grantId).reduce((latest, token) => Math.max(latest, token.generation), -1),
+    latestGeneration: (grantId) => families.get(grantId)?.latest ?? -1,
     markRotated: (tokenHash, rotatedAt, successorHash, fingerprint) => {
       const token = refreshTokens.get(tokenHash);
       if (token) Object.assign(token, { rotatedAt, successorHash, rotationFingerprint: fingerprint });
