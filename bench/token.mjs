@@ -101,13 +101,17 @@ export async function runTokenSuite({ children, load, options, log, only }) {
 
   let seq = 0;
   const runLoad = async (v, seconds, extra) => {
+    const cpu0 = cpuMs(v.server.child.pid);
     load.child.send({
       type: 'run', id: ++seq, port: v.port, path: TOKEN_PATH, htu: v.htu, body: v.body, headers: v.headers,
       seconds, concurrency: options.concurrency, proofs: 0, reuse: false,
       clientPrivateJwk: clientKey.privateJwk, clientPublicJwk: clientKey.publicJwk, ...extra,
     });
     const r = await load.next('result', seconds * 1000 + 120_000);
-    return { ...r, rate: r.ok / (r.elapsedMs / 1000) };
+    // CPU the server spent per answered request: unlike the rate, neighbours on the machine
+    // barely change it (time spent waiting, e.g. for fsync, is not in it).
+    const cpu = cpuMs(v.server.child.pid) - cpu0;
+    return { ...r, rate: r.ok / (r.elapsedMs / 1000), cpuUs: r.counted > 0 ? (cpu * 1000) / r.counted : NaN };
   };
   // Pools are sized from the best rate seen so far with a wide margin: a token endpoint warms up
   // slowly (the first rate is often half the steady one), and signing spare proofs is cheap.
@@ -206,13 +210,14 @@ export async function runTokenSuite({ children, load, options, log, only }) {
     for (const v of order) {
       const r = await timed(v, options.seconds);
       v.rates[round] = r.rate;
+      (v.cpuUs ??= [])[round] = r.cpuUs;
       v.estimate = Math.max(v.estimate, r.rate);
       const bad = r.counted - r.ok;
       if (bad > 0) v.issues.push(`round ${round + 1}: ${bad} not counted (${JSON.stringify(r.statuses)}${r.noSuccessor ? `, ${r.noSuccessor} 200s without a new refresh token` : ''})`);
       if (r.errors > 0) v.issues.push(`round ${round + 1}: ${r.errors} socket errors (${r.firstError})`);
       if (r.exhausted && r.elapsedMs < options.seconds * 900) v.issues.push(`round ${round + 1}: pool ran out at ${(r.elapsedMs / 1000).toFixed(1)} s`);
       log(`bench: round ${round + 1}/${options.rounds} ${v.name.padEnd(32)} ${Math.round(r.rate).toString().padStart(7)} tokens/s` +
-        `  (${r.ok} ok in ${(r.elapsedMs / 1000).toFixed(2)} s; ${r.pool})`);
+        `  ${Math.round(r.cpuUs).toString().padStart(6)} µs CPU/token  (${r.ok} ok in ${(r.elapsedMs / 1000).toFixed(2)} s; ${r.pool})`);
     }
   }
   for (const v of live) v.server.kill();
@@ -220,6 +225,18 @@ export async function runTokenSuite({ children, load, options, log, only }) {
   if (schemas.length > 0) await dropSchemas(schemas, log);
   return selected;
 }
+
+/** User + system CPU time of process `pid` so far, in ms (Linux /proc; NaN elsewhere). */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS = 100;
 
 /** Drops the schemas the PostgreSQL rows used (their servers are gone). */
 async function dropSchemas(schemas, log) {

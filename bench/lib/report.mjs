@@ -110,8 +110,11 @@ export function tokenMarkdownReport(variants, meta) {
       `\`-sqlite-\`/\`-postgres-\`: Warden on that store instead of memory. ` +
       `Peer: node-oidc-provider ${meta.oidcProvider} (features.clientCredentials, resourceIndicators with \`accessTokenFormat: 'jwt'\`, dPoP; in-memory adapter), same process layout and load.`,
     '',
-    '| variant | tokens/s (median) | vs oidc-provider (same grant and mode) | notes | per round (tokens/s) |',
-    '|---|---:|---:|---|---|',
+    'The CPU column is the server\'s user + system CPU time per answered request (from /proc): neighbours on a shared machine move the rates much more than it; ' +
+      '"by CPU" is oidc-provider\'s CPU per token ÷ this row\'s, paired per round. Time spent waiting (fsync, a PostgreSQL round trip) is not CPU: the rate shows it.',
+    '',
+    '| variant | tokens/s (median) | vs oidc-provider (same grant and mode) | CPU µs/token (median) | by CPU | notes | per round (tokens/s) |',
+    '|---|---:|---:|---:|---:|---|---|',
   );
   for (const v of variants) {
     const notes = [v.note];
@@ -151,8 +154,10 @@ export function tokenMarkdownReport(variants, meta) {
       if (spread > 0.2) notes.push(`noisy: rounds spread ${(spread * 100).toFixed(0)}% of the median`);
     }
     const rate = v.skipped ? NaN : median(v.rates);
+    const cpu = v.skipped ? NaN : median(v.cpuUs ?? []);
+    const byCpu = !ref || ref.skipped || v.skipped ? NaN : median((v.cpuUs ?? []).map((c, i) => ref.cpuUs?.[i] / c));
     lines.push(
-      `| ${v.name} | ${fmtRate(rate)} | ${fmtRatio(ratio)} | ${notes.join('; ')} | ${v.skipped ? '' : v.rates.map(fmtRate).join(' / ')} |`,
+      `| ${v.name} | ${fmtRate(rate)} | ${fmtRatio(ratio)} | ${fmtRate(cpu)} | ${fmtRatio(byCpu)} | ${notes.join('; ')} | ${v.skipped ? '' : v.rates.map(fmtRate).join(' / ')} |`,
     );
   }
   return lines.join('\n');
