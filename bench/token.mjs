@@ -190,7 +190,7 @@ export async function runTokenSuite({ children, load, options, log, only }) {
       continue;
     }
     v.server = server;
-    const verdict = v.grant === CC ? await checkTokenVariant(v, { clientKey, jkt }) : await checkGrantVariant(v, (n) => mint(v, n));
+    const verdict = v.grant === CC ? await checkTokenVariant(v, { clientKey, jkt, lateReplay: options.lateReplay !== false }) : await checkGrantVariant(v, (n) => mint(v, n));
     v.correctness = verdict;
     if (!verdict.ok) {
       v.skipped = `failed correctness gate: ${verdict.failures.join('; ')}`;
@@ -215,6 +215,7 @@ export async function runTokenSuite({ children, load, options, log, only }) {
       const bad = r.counted - r.ok;
       if (bad > 0) v.issues.push(`round ${round + 1}: ${bad} not counted (${JSON.stringify(r.statuses)}${r.noSuccessor ? `, ${r.noSuccessor} 200s without a new refresh token` : ''})`);
       if (r.errors > 0) v.issues.push(`round ${round + 1}: ${r.errors} socket errors (${r.firstError})`);
+      if (r.deadChains > 0) v.issues.push(`round ${round + 1}: ${r.deadChains} refresh chains ended by an answer without a new refresh token`);
       if (r.exhausted && r.elapsedMs < options.seconds * 900) v.issues.push(`round ${round + 1}: pool ran out at ${(r.elapsedMs / 1000).toFixed(1)} s`);
       log(`bench: round ${round + 1}/${options.rounds} ${v.name.padEnd(32)} ${Math.round(r.rate).toString().padStart(7)} tokens/s` +
         `  ${Math.round(r.cpuUs).toString().padStart(6)} µs CPU/token  (${r.ok} ok in ${(r.elapsedMs / 1000).toFixed(2)} s; ${r.pool})`);
