@@ -64,6 +64,16 @@ export const CONFIG_DEFAULTS = Object.freeze({
   metrics: Object.freeze({ enabled: true, path: DEFAULTS.stack.metricsPath }),
 });
 
+/** Where spans and audit log records are exported (OTLP/HTTP JSON). */
+export interface OpenTelemetryConfig {
+  /** Base URL of the receiver: `/v1/traces` and `/v1/logs` are appended. */
+  readonly endpoint: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly serviceName: string;
+  readonly traces: boolean;
+  readonly logs: boolean;
+}
+
 /** Where audit records go: nowhere, stdout, or a file rotated by size. */
 export type AuditConfig =
   | { readonly enabled: false }
@@ -187,6 +197,8 @@ export interface WardenConfig {
   readonly metrics: { readonly enabled: boolean; readonly path: string };
   /** The audit trail: on when the `audit` key is present (and not `enabled: false`). */
   readonly audit: AuditConfig;
+  /** OpenTelemetry export (OTLP/HTTP), when configured. */
+  readonly openTelemetry?: OpenTelemetryConfig;
   /** Which values were derived rather than given, so they can follow the real port. */
   readonly defaulted: { readonly publicUrl: boolean; readonly issuer: boolean };
 }
@@ -318,6 +330,17 @@ export function applyDefaults(input: ConfigInput): WardenConfig {
     resources: (input.resources ?? []).map((resource) => resolveResource(resource, publicUrl, authorizationServer.lifetimes.accessTokenSeconds)),
     metrics: { enabled: input.metrics?.enabled ?? CONFIG_DEFAULTS.metrics.enabled, path: input.metrics?.path ?? CONFIG_DEFAULTS.metrics.path },
     audit: resolveAudit(input.audit),
+    ...(input.openTelemetry
+      ? {
+          openTelemetry: {
+            endpoint: input.openTelemetry.endpoint,
+            headers: { ...input.openTelemetry.headers },
+            serviceName: input.openTelemetry.serviceName ?? 'warden',
+            traces: input.openTelemetry.traces ?? true,
+            logs: input.openTelemetry.logs ?? true,
+          },
+        }
+      : {}),
     defaulted: { publicUrl: input.publicUrl === undefined, issuer: input.issuer === undefined },
   };
   return deepFreeze(config);

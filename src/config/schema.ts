@@ -395,6 +395,14 @@ export const configSchema = strictObject({
   resources: z.array(resourceSchema).optional(),
   /** Prometheus exposition on the stack's port (unauthenticated: counts only, no identifiers). */
   metrics: strictObject({ enabled: z.boolean().optional(), path: servedPath('the metrics', '/metrics').optional() }).optional(),
+  /** OpenTelemetry over OTLP/HTTP: a span per request, audit records as log records. */
+  openTelemetry: strictObject({
+    endpoint: urlString({ noQuery: true }),
+    headers: z.record(z.string().regex(/^[!#$%&'*+.^`|~0-9A-Za-z-]+$/, 'must be a header name'), z.string()).optional(),
+    serviceName: z.string().min(1).max(256).optional(),
+    traces: z.boolean().optional(),
+    logs: z.boolean().optional(),
+  }).optional(),
   /** The audit trail (`warden.audit/1` records, hash-chained per instance): JSON lines on stdout or to a rotated file. */
   audit: strictObject({
     enabled: z.boolean().optional(),

@@ -10,6 +10,20 @@ export interface RequestContext {
   readonly requestId?: string;
   /** The peer address of the connection. */
   readonly sourceAddress?: string;
+  /** The request's trace span, when the server traces (OpenTelemetry). */
+  readonly trace?: RequestTrace;
+}
+
+/** The span of one request: its W3C trace context, and where the decision's steps are recorded. */
+export interface RequestTrace {
+  /** 32 lower-case hex digits. */
+  readonly traceId: string;
+  /** 16 lower-case hex digits. */
+  readonly spanId: string;
+  /** W3C `traceparent` naming this span as parent: what a gateway sends upstream. */
+  readonly traceparent: string;
+  /** Records the decision on the span (the gauntlet steps as events); must not throw. */
+  decision(decision: AuthorizationDecision): void;
 }
 
 /** The gauntlet step names, in the order they run (DESIGN.md: The request gauntlet). */

@@ -57,6 +57,10 @@ export function decisionEvent(decision: AuthorizationDecision, server?: string):
   const context = decision.context;
   if (context?.requestId !== undefined) body.requestId = text(context.requestId);
   if (context?.sourceAddress !== undefined) body.source = text(context.sourceAddress);
+  if (context?.trace !== undefined) {
+    body.traceId = context.trace.traceId;
+    body.spanId = context.trace.spanId;
+  }
   const last = decision.steps[decision.steps.length - 1];
   if (last !== undefined) body.durationMs = Math.round((last[1] - decision.startedAt) * 1000) / 1000;
   return body;

@@ -10,6 +10,7 @@ import { createAuditTrail, type AuditSink, type AuditTrail } from '../observabil
 import { createJsonLinesSink } from '../observability/json-lines-sink.js';
 import { verifyAuditLog, type ChainReport } from '../observability/verify-audit-log.js';
 import { StackStartError } from './errors.js';
+import { createTelemetry, type Telemetry } from '../observability/open-telemetry.js';
 
 export type { AuditTrail } from '../observability/audit-trail.js';
 export type { ChainReport, ChainProblem } from '../observability/verify-audit-log.js';
@@ -34,6 +35,28 @@ export function openAuditTrail(config: WardenConfig, extraSinks: readonly AuditS
     }
   }
   return createAuditTrail({ instance: (audit.enabled ? audit.instance : undefined) ?? hostname(), sinks });
+}
+
+/**
+ * The OpenTelemetry exporters `config.openTelemetry` asks for (the packages load only then).
+ *
+ * @throws {StackStartError} when the packages are not installed.
+ */
+export async function startTelemetry(config: WardenConfig): Promise<Telemetry | undefined> {
+  const otel = config.openTelemetry;
+  if (otel === undefined) return undefined;
+  try {
+    return await createTelemetry({
+      endpoint: otel.endpoint,
+      headers: otel.headers,
+      serviceName: otel.serviceName,
+      instance: (config.audit.enabled ? config.audit.instance : undefined) ?? hostname(),
+      traces: otel.traces,
+      logs: otel.logs,
+    });
+  } catch (error) {
+    throw new StackStartError(`openTelemetry: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /**

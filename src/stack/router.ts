@@ -11,6 +11,7 @@ import { requestPath } from '../oauth/request-path.js';
 import { reasonOf } from '../oauth/response-reason.js';
 import { randomUUID } from 'node:crypto';
 import { setRequestContext } from '../oauth/request-context.js';
+import type { RequestSpan } from '../observability/open-telemetry.js';
 import { clientAddress } from '../authorization-server/client-address.js';
 import { enforceOriginPolicy, type OriginPolicy } from './origin-policy.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../observability/metrics.js';
@@ -55,7 +56,11 @@ export interface RouterOptions {
    * Give every request an id and its source address (audit records carry both); the address is
    * read through this many trusted reverse proxies (`X-Forwarded-For`), else the socket's peer.
    */
-  requestContext?: { trustedProxyHops: number };
+  requestContext?: {
+    trustedProxyHops: number;
+    /** Starts the request's span (OpenTelemetry); it ends when the response closes. */
+    startTrace?: (method: string, path: string, traceparent: string | undefined) => RequestSpan | undefined;
+  };
 }
 
 /** Liveness endpoint: the process answers HTTP (no store is asked; see {@link READY_PATH} for that). */
@@ -147,15 +152,19 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
   const contextOptions = options.requestContext;
   return (req, res) => {
     const started = performance.now();
+    const path = requestPath(req.url ?? '/');
+    let trace: RequestSpan | undefined;
     if (contextOptions !== undefined) {
       const sourceAddress = clientAddress(req, contextOptions.trustedProxyHops);
-      setRequestContext(req, { requestId: randomUUID(), ...(sourceAddress === undefined ? {} : { sourceAddress }) });
+      const traceparent = req.headers['traceparent'];
+      trace = contextOptions.startTrace?.(req.method ?? 'GET', loggedPath(path), typeof traceparent === 'string' ? traceparent : undefined);
+      setRequestContext(req, { requestId: randomUUID(), ...(sourceAddress === undefined ? {} : { sourceAddress }), ...(trace === undefined ? {} : { trace }) });
     }
-    const path = requestPath(req.url ?? '/');
     let route: RouteKind = 'not_found';
     res.once('close', () => {
       const reason = refusalReason(res);
       metrics?.recorder.request(route, res.statusCode, (performance.now() - started) / 1000, reason);
+      trace?.end(res.statusCode, route);
       logger.info('request', {
         method: req.method,
         path: loggedPath(path),

@@ -24,7 +24,8 @@ import { DEFAULTS } from '../oauth/defaults.js';
 import type { AuthorizationDecision } from '../oauth/authorization-decision.js';
 import type { AuditEvent } from '../authorization-server/options.js';
 import { decisionEvent, securityEvent } from '../observability/audit-events.js';
-import { openAuditTrail, type AuditTrail } from './audit-trail.js';
+import { openAuditTrail, startTelemetry, type AuditTrail } from './audit-trail.js';
+import type { Telemetry } from '../observability/open-telemetry.js';
 
 /** Options of {@link startStack}. */
 export interface StartStackOptions {
@@ -122,14 +123,23 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
   }
   const metrics = config.metrics.enabled ? createStackMetrics() : undefined;
   let trail: AuditTrail | undefined;
+  let telemetry: Telemetry | undefined;
   try {
-    trail = openAuditTrail(config);
+    telemetry = await startTelemetry(config);
+    trail = openAuditTrail(config, telemetry?.auditSink ? [telemetry.auditSink] : []);
   } catch (error) {
+    await telemetry?.shutdown();
     await replayStore.close().catch(() => undefined);
     await sessionStore.close().catch(() => undefined);
     throw error;
   }
-  const onDecision = trail === undefined ? undefined : (decision: AuthorizationDecision, server: string) => trail!.emit(decisionEvent(decision, server));
+  const onDecision =
+    trail === undefined && telemetry === undefined
+      ? undefined
+      : (decision: AuthorizationDecision, server: string) => {
+          decision.context?.trace?.decision(decision);
+          trail?.emit(decisionEvent(decision, server));
+        };
   const onAudit =
     trail === undefined && metrics === undefined
       ? undefined
@@ -180,7 +190,9 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       ...(metrics ? { metrics: { recorder: metrics, path: config.metrics.path } } : {}),
       readiness: createReadinessCheck({ replay: replayStore, sessions: sessionStore, ...(asServer ? { storage: asServer.context.stores } : {}) }),
       originPolicy: originPolicy(config.publicOrigin, config.listen.host, config.allowedOrigins),
-      ...(trail ? { requestContext: { trustedProxyHops: config.authorizationServer.trustedProxyHops } } : {}),
+      ...(trail || telemetry
+        ? { requestContext: { trustedProxyHops: config.authorizationServer.trustedProxyHops, ...(telemetry ? { startTrace: telemetry.startRequest } : {}) } }
+        : {}),
     });
   } catch (error) {
     await Promise.allSettled(mounted.map((m) => m.close()));
@@ -188,6 +200,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     await replayStore.close().catch(() => undefined);
     await sessionStore.close().catch(() => undefined);
     await trail?.close();
+    await telemetry?.shutdown();
     if (server.listening) await new Promise((resolve) => server.close(resolve));
     if (error instanceof StackStartError) throw error;
     throw new StackStartError((error as Error).message, { cause: error });
@@ -226,6 +239,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       await replayStore.close().catch((error: unknown) => logger.warn('replay store close failed', { error }));
       await sessionStore.close().catch((error: unknown) => logger.warn('session store close failed', { error }));
       await trail?.close();
+      await telemetry?.shutdown();
       if (stateDir) await removeStackFile(stateDir);
       logger.info('stopped', {});
     })());
