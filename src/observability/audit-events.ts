@@ -13,13 +13,29 @@ const MAX_TEXT = 512;
 /** Most list entries written (methods, tools, scopes). */
 const MAX_ITEMS = 32;
 
+// Every pattern redactString removes needs one of these (a JWT's "eyJ", a scheme and a space, a
+// URL, a query): most ids and names have none, and skip the scrub — it runs on every decision.
+const MAY_HOLD_CREDENTIALS = /eyJ|bearer\s|dpop\s|basic\s|:\/\/|[?&]/i;
+
 function text(value: string): string {
-  const cleaned = redactString(value);
+  const cleaned = MAY_HOLD_CREDENTIALS.test(value) ? redactString(value) : value;
   return cleaned.length > MAX_TEXT ? `${cleaned.slice(0, MAX_TEXT)}…` : cleaned;
 }
 
 function list(values: readonly string[]): string[] {
   return values.slice(0, MAX_ITEMS).map(text);
+}
+
+// A token is presented many times: its jti's hash is remembered (bounded) rather than recomputed.
+const jtiHashes = new Map<string, string>();
+function jtiHashOf(jti: string): string {
+  let hash = jtiHashes.get(jti);
+  if (hash === undefined) {
+    hash = tokenIdHash(jti);
+    if (jtiHashes.size >= 4096) jtiHashes.clear();
+    jtiHashes.set(jti, hash);
+  }
+  return hash;
 }
 
 /** A security event of the authorization server or an operator (the AS's `AuditEvent` fits). */
@@ -52,7 +68,7 @@ export function decisionEvent(decision: AuthorizationDecision, server?: string):
   if (decision.clientId !== undefined) body.clientId = text(decision.clientId);
   if (decision.subject !== undefined) body.subject = text(decision.subject);
   if (decision.jkt !== undefined) body.jkt = text(decision.jkt);
-  if (decision.jti !== undefined) body.jtiHash = tokenIdHash(decision.jti);
+  if (decision.jti !== undefined) body.jtiHash = jtiHashOf(decision.jti);
   if (decision.scheme !== undefined) body.scheme = decision.scheme;
   const context = decision.context;
   if (context?.requestId !== undefined) body.requestId = text(context.requestId);
