@@ -30,6 +30,10 @@ const VARIANTS = [
   { name: 'jose-naive', checks: 'full', note: 'jose jwtVerify + EmbeddedJWK, no caching' },
   { name: 'oauth4webapi', checks: 'no-replay', note: 'validateJwtAccessToken; no replay store' },
   { name: 'warden-memory', checks: 'full', note: 'Warden node adapter, memory replay store, verified-token cache (default)' },
+  {
+    name: 'warden-memory-audit', script: 'warden-memory', config: { audit: true }, checks: 'full',
+    note: 'warden-memory with the audit trail on: a hash-chained warden.audit/1 record per decision, JSON lines to a file (issue 12: ≥ 0.9× of warden-memory)',
+  },
   { name: 'warden-memory-nocache', script: 'warden-memory', config: { tokenCache: false }, checks: 'full', note: 'Warden with tokenCache: false: both signatures every request' },
   { name: 'warden-redis', checks: 'full', note: 'Warden node adapter, Redis replay store', redis: true },
   // A second build measured in the same rounds: how to judge a change of Warden itself.

@@ -22,6 +22,7 @@ async function importDist(path) {
 /** A node:http handler protected by Warden, with the given replay store (or Warden's default). */
 export async function wardenHandler(config, replayStore) {
   const { createResourceServer } = await importDist('resource-server/index.js');
+  const onDecision = config.audit ? await auditListener() : undefined;
   if (typeof createResourceServer !== 'function') throw new Error('dist/resource-server/index.js exports no createResourceServer');
   const rs = createResourceServer({
     resource: config.resource,
@@ -30,10 +31,27 @@ export async function wardenHandler(config, replayStore) {
     scopes: SCOPES,
     ...(config.tokenCache === false ? { tokenCache: false } : {}),
     ...(replayStore === undefined ? {} : { replayStore }),
+    ...(onDecision === undefined ? {} : { onDecision }),
   });
   return rs.node((req, res) => {
     res.end('ok');
   });
+}
+
+/**
+ * The stack's audit trail as `audit: { sink: file }` builds it: every decision a chained
+ * `warden.audit/1` record, JSON lines to a size-rotated file in a temporary directory.
+ */
+async function auditListener() {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createAuditTrail } = await importDist('observability/audit-trail.js');
+  const { createJsonLinesSink } = await importDist('observability/json-lines-sink.js');
+  const { decisionEvent } = await importDist('observability/audit-events.js');
+  const path = join(mkdtempSync(join(tmpdir(), 'warden-bench-audit-')), 'audit.log');
+  const trail = createAuditTrail({ instance: 'bench', sinks: [createJsonLinesSink({ kind: 'file', path, maxBytes: 10 * 1024 * 1024, keep: 2 })] });
+  return (decision) => trail.emit(decisionEvent(decision, 'bench'));
 }
 
 /** Warden's Redis replay store (shared across instances). */

@@ -117,7 +117,8 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     try {
       const now = ctx.now();
       await ctx.stores.grants.purgeExpired(now);
-      await ctx.stores.clients.deleteUnused(now - ctx.registration.expireUnusedAfterSeconds);
+      const expired = await ctx.stores.clients.deleteUnused(now - ctx.registration.expireUnusedAfterSeconds);
+      if (expired > 0) ctx.audit({ type: 'client.expired', detail: `${expired} registered client(s) never used within registration.expireUnusedAfterSeconds deleted` });
     } catch {
       // A store outage: the next run tries again.
     }

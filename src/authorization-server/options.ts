@@ -197,11 +197,16 @@ export interface AuditEvent {
     | 'token.issued'
     | 'token.refreshed'
     | 'refresh.reuse_detected'
+    | 'code.issued'
+    | 'code.redeemed'
     | 'code.reuse_detected'
     | 'grant.revoked'
     | 'token.revoked'
     | 'client.registered'
+    | 'client.expired'
+    | 'client.deleted'
     | 'consent.given'
+    | 'consent.revoked'
     | 'login.succeeded'
     | 'login.failed'
     | 'keys.rotated';
@@ -212,5 +217,9 @@ export interface AuditEvent {
   resource?: string;
   scopes?: string[];
   jkt?: string;
+  /** SHA-256 (base64url) of the access token's `jti`: correlates a token's issuance, use and revocation. */
+  jtiHash?: string;
+  /** The operator who made the change, when an administrator did (console, admin commands). */
+  admin?: string;
   detail?: string;
 }

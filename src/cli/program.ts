@@ -13,6 +13,7 @@ import { runStack } from './run-stack.js';
 import { tokenCommand, type TokenCommandOptions } from './token.js';
 import { demoClientCommand, type DemoClientOptions } from '../stack/index.js';
 import { healthCommand, type HealthOptions } from './health.js';
+import { auditLogVerifyCommand } from './audit-log.js';
 import { auditCommand, type AuditCommandOptions } from './audit.js';
 import { DEFAULT_BUDGET, DEFAULT_RATE } from '../audit/index.js';
 
@@ -102,6 +103,18 @@ export function createProgram(): Command {
       const result = await healthCommand(options);
       process.stdout.write(`${result.message}\n`);
       process.exitCode = result.healthy ? 0 : 1;
+    });
+
+  program
+    .command('audit-log')
+    .description('the audit trail (warden.audit/1 JSON lines)')
+    .command('verify <files...>')
+    .description('check the hash chains of audit log files, oldest first (e.g. audit.log.2 audit.log.1 audit.log): intact, or where a record was cut, edited or moved. Exit 0 intact, 1 not')
+    .option('--json', 'print the full report as JSON')
+    .action(async (files: string[], options: { json?: boolean }) => {
+      const result = await auditLogVerifyCommand(files, options);
+      process.stdout.write(`${result.lines.join('\n')}\n`);
+      process.exitCode = result.intact ? 0 : 1;
     });
 
   program

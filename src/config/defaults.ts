@@ -64,6 +64,31 @@ export const CONFIG_DEFAULTS = Object.freeze({
   metrics: Object.freeze({ enabled: true, path: DEFAULTS.stack.metricsPath }),
 });
 
+/** Where spans and audit log records are exported (OTLP/HTTP JSON). */
+export interface OpenTelemetryConfig {
+  /** Base URL of the receiver: `/v1/traces` and `/v1/logs` are appended. */
+  readonly endpoint: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly serviceName: string;
+  readonly traces: boolean;
+  readonly logs: boolean;
+}
+
+/** Where audit records go: nowhere, stdout, or a file rotated by size. */
+export type AuditConfig =
+  | { readonly enabled: false }
+  | { readonly enabled: true; readonly sink: 'stdout'; readonly instance?: string }
+  | { readonly enabled: true; readonly sink: 'file'; readonly path: string; readonly maxBytes: number; readonly keep: number; readonly instance?: string };
+
+function resolveAudit(input: ConfigInput['audit']): AuditConfig {
+  if (input === undefined || input.enabled === false) return { enabled: false };
+  const instance = input.instance === undefined ? {} : { instance: input.instance };
+  if (input.sink === 'file' && input.path !== undefined) {
+    return { enabled: true, sink: 'file', path: input.path, maxBytes: input.maxBytes ?? DEFAULTS.audit.maxBytes, keep: input.keep ?? DEFAULTS.audit.keep, ...instance };
+  }
+  return { enabled: true, sink: 'stdout', ...instance };
+}
+
 /** Where the authorization server keeps its data (clients, grants, users, consents, keys). */
 export type StorageConfig =
   | { readonly kind: 'sqlite'; readonly path: string }
@@ -170,6 +195,10 @@ export interface WardenConfig {
   readonly resources: readonly ResourceConfig[];
   /** Prometheus metrics: served at `path` (not under `publicUrl`'s path prefix, like `/healthz`). */
   readonly metrics: { readonly enabled: boolean; readonly path: string };
+  /** The audit trail: on when the `audit` key is present (and not `enabled: false`). */
+  readonly audit: AuditConfig;
+  /** OpenTelemetry export (OTLP/HTTP), when configured. */
+  readonly openTelemetry?: OpenTelemetryConfig;
   /** Which values were derived rather than given, so they can follow the real port. */
   readonly defaulted: { readonly publicUrl: boolean; readonly issuer: boolean };
 }
@@ -300,6 +329,18 @@ export function applyDefaults(input: ConfigInput): WardenConfig {
     authorizationServer,
     resources: (input.resources ?? []).map((resource) => resolveResource(resource, publicUrl, authorizationServer.lifetimes.accessTokenSeconds)),
     metrics: { enabled: input.metrics?.enabled ?? CONFIG_DEFAULTS.metrics.enabled, path: input.metrics?.path ?? CONFIG_DEFAULTS.metrics.path },
+    audit: resolveAudit(input.audit),
+    ...(input.openTelemetry
+      ? {
+          openTelemetry: {
+            endpoint: input.openTelemetry.endpoint,
+            headers: { ...input.openTelemetry.headers },
+            serviceName: input.openTelemetry.serviceName ?? 'warden',
+            traces: input.openTelemetry.traces ?? true,
+            logs: input.openTelemetry.logs ?? true,
+          },
+        }
+      : {}),
     defaulted: { publicUrl: input.publicUrl === undefined, issuer: input.issuer === undefined },
   };
   return deepFreeze(config);

@@ -395,6 +395,30 @@ export const configSchema = strictObject({
   resources: z.array(resourceSchema).optional(),
   /** Prometheus exposition on the stack's port (unauthenticated: counts only, no identifiers). */
   metrics: strictObject({ enabled: z.boolean().optional(), path: servedPath('the metrics', '/metrics').optional() }).optional(),
+  /** OpenTelemetry over OTLP/HTTP: a span per request, audit records as log records. */
+  openTelemetry: strictObject({
+    endpoint: urlString({ noQuery: true }),
+    headers: z.record(z.string().regex(/^[!#$%&'*+.^`|~0-9A-Za-z-]+$/, 'must be a header name'), z.string()).optional(),
+    serviceName: z.string().min(1).max(256).optional(),
+    traces: z.boolean().optional(),
+    logs: z.boolean().optional(),
+  }).optional(),
+  /** The audit trail (`warden.audit/1` records, hash-chained per instance): JSON lines on stdout or to a rotated file. */
+  audit: strictObject({
+    enabled: z.boolean().optional(),
+    sink: z.enum(['stdout', 'file']).optional(),
+    path: nonEmpty.optional(),
+    maxBytes: z.number().int().min(1024).optional(),
+    keep: z.number().int().min(1).max(1000).optional(),
+    instance: z.string().min(1).max(256).optional(),
+  })
+    .superRefine((audit, ctx) => {
+      if (audit.sink === 'file' && audit.path === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['path'], message: 'is required with sink: file (e.g. path: .warden/audit.log)' });
+      if (audit.sink !== 'file' && (audit.path !== undefined || audit.maxBytes !== undefined || audit.keep !== undefined)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['sink'], message: 'must be file when path, maxBytes or keep are set' });
+      }
+    })
+    .optional(),
 }).superRefine((config, ctx) => {
   const resources = config.resources ?? [];
   // The metrics path must not be, or sit under or above, a resource path: one would shadow the other.

@@ -11,6 +11,7 @@ import { BodyLimitError, readStream } from '../oauth/read-stream.js';
 import type { ResourceServer } from '../resource-server/create-resource-server.js';
 import { requestPath } from '../oauth/request-path.js';
 import { noteReason } from '../oauth/response-reason.js';
+import { requestContextOf } from '../oauth/request-context.js';
 import { answerFailure, type GatewayProxy, type GatewayRequest } from './proxy.js';
 
 /** Options of {@link createGatewayHandler}. */
@@ -53,7 +54,7 @@ export function createGatewayHandler(rs: ResourceServer, proxy: GatewayProxy, op
       if (error instanceof MessageRefusedError) return answerFailure(res, error);
       throw error;
     }
-    const result = await rs.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headersDistinct, body: plan.json });
+    const result = await rs.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headersDistinct, body: plan.json, context: requestContextOf(req) });
     if (!result.ok) {
       noteReason(res, result.error);
       res.writeHead(result.status, { ...result.headers, 'Content-Length': Buffer.byteLength(result.body) });

@@ -21,6 +21,7 @@ import type { TLSSocket } from 'node:tls';
 import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
 import { errorAnswer, toWireError } from '../oauth/error-response.js';
 import { noteReason } from '../oauth/response-reason.js';
+import { requestContextOf } from '../oauth/request-context.js';
 import { BadGatewayError, RateLimitedError } from '../oauth/errors.js';
 import { readStream, BodyLimitError } from '../oauth/read-stream.js';
 import { SessionLimitError } from '../stores/contracts.js';
@@ -153,6 +154,9 @@ function send(
     allow: config.forwardHeaders,
   });
   headers['content-length'] = String(plan.body?.length ?? 0);
+  // W3C Trace Context: when Warden traces the request, its span is the upstream's parent.
+  const trace = requestContextOf(req).trace;
+  if (trace !== undefined) headers['traceparent'] = trace.traceparent;
 
   const secure = upstream.protocol === 'https:';
   const upstreamReq = (secure ? https : http).request({

@@ -216,4 +216,12 @@ export const DEFAULTS = freeze({
     /** Prometheus metrics at this path on the stack's port. */
     metricsPath: '/metrics',
   }),
+
+  /** The audit trail (`audit` in the configuration). */
+  audit: freeze({
+    /** A file sink rotates before it would pass 10 MiB: small enough to ship and verify at once. */
+    maxBytes: 10 * 1024 * 1024,
+    /** Rotated files kept beside the current one (`audit.log.1` … `.5`); older ones are deleted. */
+    keep: 5,
+  }),
 });

@@ -16,6 +16,7 @@ import type { ResolvedOptions } from './options.js';
 import { readCredentials } from './read-credentials.js';
 import { failure, type FailureContext } from './failure.js';
 import type { VerifyRequest, VerifyResult, WardenAuthInfo } from './types.js';
+import { DecisionProgress } from './decision-progress.js';
 
 const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -33,24 +34,45 @@ export class Gauntlet {
     this.#o = options;
   }
 
-  /** Runs every check; never throws. */
+  /** Runs every check; never throws. Tells `onDecision`, when set, how it ended. */
   async verify(request: VerifyRequest): Promise<VerifyResult> {
+    const listener = this.#o.onDecision;
+    if (listener === undefined) return this.#run(request, undefined);
+    const progress = new DecisionProgress();
+    const result = await this.#run(request, progress);
+    try {
+      listener(progress.decide(this.#o.resource, request, result));
+    } catch {
+      // A listener (an audit sink) must never change or break the answer.
+    }
+    return result;
+  }
+
+  async #run(request: VerifyRequest, progress: DecisionProgress | undefined): Promise<VerifyResult> {
     const o = this.#o;
     const context: FailureContext = { scheme: undefined, scopes: o.defaultScopes, rpc: REFUSED_BODY };
     try {
       // 1. Shape: a body every parser reads alike, then the credentials.
+      progress?.enter('shape');
       const rpc = readRpcView(request, o.strictMessages);
       context.rpc = rpc;
+      if (progress !== undefined) progress.rpc = rpc;
       const scopes = this.#requiredScopes(rpc);
       context.scopes = scopes;
       const credentials = readCredentials(request, o);
       if (credentials.kind === 'none') return failure(o, undefined, context);
       context.scheme = credentials.scheme;
       const { token, scheme, proof } = credentials;
+      if (progress !== undefined) progress.scheme = scheme;
 
       // 2–3. Access token and audience.
+      progress?.enter('token');
       const now = o.now();
       const claims = await this.#verifyToken(token, now);
+      if (progress !== undefined) {
+        progress.claims = claims;
+        progress.enter('audience');
+      }
       if (!this.#audienceMatches(claims.aud)) {
         throw new InvalidTokenError(`access token audience does not include this resource; expected ${o.resource} (RFC 8707)`);
       }
@@ -58,6 +80,7 @@ export class Gauntlet {
       // 4–5. Proof and binding, per DPoP mode.
       const responseHeaders: Record<string, string> = {};
       let proofResult: { jkt: string; jti: string } | undefined;
+      progress?.enter('proof');
       if (scheme === 'Bearer') {
         if (claims.jkt !== undefined) throw new InvalidTokenError('access token is DPoP-bound: present it with the DPoP scheme and a DPoP proof (RFC 9449 §7.2)');
         if (o.dpop === 'required') throw new InvalidTokenError('this resource requires DPoP-bound access tokens');
@@ -77,6 +100,7 @@ export class Gauntlet {
           ...(o.nonce === undefined ? {} : { nonce: o.nonce }),
           keys: this.#proofKeys,
         });
+        progress?.enter('binding');
         if (!constantTimeEquals(verified.jkt, claims.jkt)) {
           throw new InvalidDpopProofError("DPoP proof key does not match the access token's cnf.jkt (RFC 9449 §6.1)");
         }
@@ -85,19 +109,23 @@ export class Gauntlet {
       }
 
       // Authorization: every scope this request needs.
+      progress?.enter('scope');
       const missing = missingScopes(claims.scopes, scopes);
       if (missing.length > 0) {
         throw new InsufficientScopeError(`this request needs scope ${scopes.join(' ')}; the token lacks ${missing.join(' ')}`, { scope: scopes });
       }
       if (o.revocation !== undefined) {
+        progress?.enter('revocation');
         if (claims.jti === undefined) throw new InvalidTokenError('access token has no "jti", so its revocation cannot be checked');
         if (await o.revocation.isRevoked(claims.jti)) throw new InvalidTokenError('access token has been revoked');
       }
       const auth = this.#authInfo(token, scheme, claims);
+      if (o.checks.length > 0) progress?.enter('checks');
       for (const check of o.checks) await check({ auth, request, messages: rpc.messages });
 
       // 6. Replay: claimed last, atomically, keyed with the thumbprint.
       if (proofResult !== undefined) {
+        progress?.enter('replay');
         const fresh = await o.replayStore.claim(replayKey(proofResult.jkt, proofResult.jti), o.replayTtl);
         if (!fresh) throw new InvalidDpopProofError('DPoP proof has already been used (replay); sign a fresh proof for every request');
       }

@@ -13,6 +13,7 @@ import { metadataLocations } from './metadata.js';
 import { NameSet } from '../mcp/lookalike-names.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 import type { DpopMode, RequestCheck, ResourceServerOptions } from './types.js';
+import type { DecisionListener } from '../oauth/authorization-decision.js';
 
 /** Options after validation and defaulting; frozen. */
 export interface ResolvedOptions {
@@ -38,6 +39,8 @@ export interface ResolvedOptions {
   toolNames: NameSet;
   strictMessages: boolean;
   checks: readonly RequestCheck[];
+  /** Told every decision (audit trail, traces); undefined when nobody listens. */
+  onDecision: DecisionListener | undefined;
   /** Undefined when `tokenCache: false`. */
   tokenCache: VerifiedTokenCache | undefined;
   scopesSupported: string[];
@@ -168,6 +171,7 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
   if (typeof strictMessages !== 'boolean') bad('strictMessages', 'must be a boolean');
   const checks = options.checks ?? [];
   if (!Array.isArray(checks) || checks.some((c) => typeof c !== 'function')) bad('checks', 'must be an array of functions');
+  if (options.onDecision !== undefined && typeof options.onDecision !== 'function') bad('onDecision', 'must be a function');
   let tokenCache: VerifiedTokenCache | undefined;
   if (options.tokenCache !== false) {
     const maxEntries = options.tokenCache?.maxEntries ?? DEFAULTS.verifiedTokens.maxEntries;
@@ -200,6 +204,7 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
     toolNames: new NameSet(toolScopes.keys()),
     strictMessages,
     checks: Object.freeze([...checks]),
+    onDecision: options.onDecision,
     tokenCache,
     scopesSupported,
     skew,

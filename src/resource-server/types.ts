@@ -3,6 +3,7 @@ import type { KeySource } from '../jose/key-source.js';
 import type { DpopMode, PublicJwk, ScopePolicy } from '../oauth/vocabulary.js';
 import type { JsonRpcMessage } from '../mcp/json-rpc-messages.js';
 import type { ReplayStore, RevocationList } from '../stores/contracts.js';
+import type { DecisionListener, RequestContext } from '../oauth/authorization-decision.js';
 
 export type { AsymmetricAlg } from '../jose/algorithms.js';
 export type { DpopMode, PublicJwk, ScopePolicy } from '../oauth/vocabulary.js';
@@ -125,6 +126,12 @@ export interface ResourceServerOptions {
    * `MessageRefusedError`) to refuse with it; anything else thrown refuses with 503 (fail closed).
    */
   checks?: readonly RequestCheck[];
+  /**
+   * Told every authorization decision — allow or deny, the reason code, the caller as far as it
+   * was verified, the gauntlet steps passed — once per request, after the answer is decided (the
+   * audit trail and traces listen here). Never given a token or proof. What it throws is ignored.
+   */
+  onDecision?: DecisionListener;
   /** RFC 9728 extras. */
   resourceName?: string;
   resourceDocumentation?: string;
@@ -141,6 +148,8 @@ export interface VerifyRequest {
   headers: Headers | Readonly<Record<string, string | readonly string[] | undefined>>;
   /** Parsed JSON body (or raw string/bytes) — needed for `tools/call` scope evaluation. */
   body?: unknown;
+  /** Request id and source address, recorded with the decision (see `onDecision`). */
+  context?: RequestContext;
 }
 
 /**

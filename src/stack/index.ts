@@ -22,3 +22,5 @@ export { createLogger, redactString } from '../observability/logger.js';
 export { WardenError } from '../oauth/errors.js';
 export { demoClientCommand, type DemoClientOptions } from './demo/demo-client.js';
 export type { Logger } from '../observability/logger.js';
+export { AUDIT_EVENT_TYPES, AUDIT_SCHEMA, verifyAuditLogFiles } from './audit-trail.js';
+export type { AuditRecord, AuditEventType, AuditTrail, ChainProblem, ChainReport } from './audit-trail.js';

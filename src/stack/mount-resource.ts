@@ -12,6 +12,7 @@ import type { ReplayStore, RevocationList, SessionStore } from '../stores/index.
 import { isOwnResource, scopePolicyOf } from './own-resources.js';
 import { StackStartError } from './errors.js';
 import type { Route } from './router.js';
+import type { AuthorizationDecision, DecisionListener } from '../oauth/authorization-decision.js';
 
 /** The stack's own authorization server, as its resources see it: keys in process, deny-list. */
 export interface OwnIssuer {
@@ -33,7 +34,13 @@ export interface MountedResource extends Route {
  *
  * @throws {StackStartError} when the resource has no `trust` and the stack has no authorization server.
  */
-export function resourceServerOptions(config: WardenConfig, resource: ResourceConfig, own: OwnIssuer | undefined, replayStore: ReplayStore): ResourceServerOptions {
+export function resourceServerOptions(
+  config: WardenConfig,
+  resource: ResourceConfig,
+  own: OwnIssuer | undefined,
+  replayStore: ReplayStore,
+  onDecision?: DecisionListener,
+): ResourceServerOptions {
   let trust: TrustOptions;
   if (resource.trust !== undefined) trust = resource.trust;
   else if (own !== undefined) trust = { issuer: config.issuer, keySource: own.keySource };
@@ -57,6 +64,7 @@ export function resourceServerOptions(config: WardenConfig, resource: ResourceCo
     replayStore,
     publicBaseUrl: config.publicOrigin,
     resourceName: resource.name,
+    ...(onDecision ? { onDecision } : {}),
   };
 }
 
@@ -66,8 +74,9 @@ export function mountResource(
   resource: ResourceConfig,
   own: OwnIssuer | undefined,
   stores: { replay: ReplayStore; sessions: SessionStore },
+  onDecision?: (decision: AuthorizationDecision, server: string) => void,
 ): MountedResource {
-  const options = resourceServerOptions(config, resource, own, stores.replay);
+  const options = resourceServerOptions(config, resource, own, stores.replay, onDecision && ((decision) => onDecision(decision, resource.name)));
   if (resource.upstream === 'builtin:demo') {
     const rs = createResourceServer(options);
     return mounted(resource, rs, rs.node(createDemoMcpHandler()), () => {});

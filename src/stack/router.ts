@@ -9,6 +9,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../observability/logger.js';
 import { requestPath } from '../oauth/request-path.js';
 import { reasonOf } from '../oauth/response-reason.js';
+import { randomUUID } from 'node:crypto';
+import { setRequestContext } from '../oauth/request-context.js';
+import type { RequestSpan } from '../observability/open-telemetry.js';
+import { clientAddress } from '../authorization-server/client-address.js';
 import { enforceOriginPolicy, type OriginPolicy } from './origin-policy.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../observability/metrics.js';
 import type { RouteKind, StackMetrics } from './metrics.js';
@@ -48,6 +52,15 @@ export interface RouterOptions {
   readiness?: () => Promise<ReadinessReport>;
   /** Who may call the MCP endpoints from a web page (and, on loopback, under which Host). */
   originPolicy?: OriginPolicy;
+  /**
+   * Give every request an id and its source address (audit records carry both); the address is
+   * read through this many trusted reverse proxies (`X-Forwarded-For`), else the socket's peer.
+   */
+  requestContext?: {
+    trustedProxyHops: number;
+    /** Starts the request's span (OpenTelemetry); it ends when the response closes. */
+    startTrace?: (method: string, path: string, traceparent: string | undefined) => RequestSpan | undefined;
+  };
 }
 
 /** Liveness endpoint: the process answers HTTP (no store is asked; see {@link READY_PATH} for that). */
@@ -136,13 +149,22 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
     return path.length > 512 ? `${path.slice(0, 512)}…` : path;
   };
 
+  const contextOptions = options.requestContext;
   return (req, res) => {
     const started = performance.now();
     const path = requestPath(req.url ?? '/');
+    let trace: RequestSpan | undefined;
+    if (contextOptions !== undefined) {
+      const sourceAddress = clientAddress(req, contextOptions.trustedProxyHops);
+      const traceparent = req.headers['traceparent'];
+      trace = contextOptions.startTrace?.(req.method ?? 'GET', loggedPath(path), typeof traceparent === 'string' ? traceparent : undefined);
+      setRequestContext(req, { requestId: randomUUID(), ...(sourceAddress === undefined ? {} : { sourceAddress }), ...(trace === undefined ? {} : { trace }) });
+    }
     let route: RouteKind = 'not_found';
     res.once('close', () => {
       const reason = refusalReason(res);
       metrics?.recorder.request(route, res.statusCode, (performance.now() - started) / 1000, reason);
+      trace?.end(res.statusCode, route);
       logger.info('request', {
         method: req.method,
         path: loggedPath(path),

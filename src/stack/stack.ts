@@ -21,6 +21,11 @@ import { createRouter } from './router.js';
 import { originPolicy } from './origin-policy.js';
 import { removeStackFile, writeStackFile, type StackInfo } from './stack-file.js';
 import { DEFAULTS } from '../oauth/defaults.js';
+import type { AuthorizationDecision } from '../oauth/authorization-decision.js';
+import type { AuditEvent } from '../authorization-server/options.js';
+import { decisionEvent, securityEvent } from '../observability/audit-events.js';
+import { openAuditTrail, startTelemetry, type AuditTrail } from './audit-trail.js';
+import type { Telemetry } from '../observability/open-telemetry.js';
 
 /** Options of {@link startStack}. */
 export interface StartStackOptions {
@@ -51,6 +56,8 @@ export interface RunningStack {
   readonly authorizationServer: AuthorizationServer | undefined;
   /** The stack's metrics, when `metrics.enabled` (served at `metrics.path`). */
   readonly metrics: StackMetrics | undefined;
+  /** The audit trail, when `audit` is on. */
+  readonly auditTrail: AuditTrail | undefined;
   /**
    * Re-reads the signing keys from the store now, instead of within the next 30 s: picks up a
    * rotation done by `warden keys rotate` or another instance. No-op without an authorization server.
@@ -115,6 +122,31 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     throw new StackStartError(`cannot connect the ${config.replay.kind} session store: ${(error as Error).message}`, { cause: error });
   }
   const metrics = config.metrics.enabled ? createStackMetrics() : undefined;
+  let trail: AuditTrail | undefined;
+  let telemetry: Telemetry | undefined;
+  try {
+    telemetry = await startTelemetry(config);
+    trail = openAuditTrail(config, telemetry?.auditSink ? [telemetry.auditSink] : []);
+  } catch (error) {
+    await telemetry?.shutdown();
+    await replayStore.close().catch(() => undefined);
+    await sessionStore.close().catch(() => undefined);
+    throw error;
+  }
+  const onDecision =
+    trail === undefined && telemetry === undefined
+      ? undefined
+      : (decision: AuthorizationDecision, server: string) => {
+          decision.context?.trace?.decision(decision);
+          trail?.emit(decisionEvent(decision, server));
+        };
+  const onAudit =
+    trail === undefined && metrics === undefined
+      ? undefined
+      : (event: AuditEvent) => {
+          metrics?.audit(event);
+          trail?.emit(securityEvent(event));
+        };
   const mounted: MountedResource[] = [];
   let as: StackAuthorizationServer | undefined;
   let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
@@ -141,7 +173,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
         ...(stateDir ? { stateDir } : {}),
         ...(asReplay ? { replayStore: asReplay } : {}),
         logger,
-        ...(metrics ? { onAudit: metrics.audit } : {}),
+        ...(onAudit ? { onAudit } : {}),
       });
       checkPathOverlap(config, as.server);
     }
@@ -149,7 +181,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     checkMetricsPath(config, as?.server);
     // The resources' view of the store counts replayed proofs (a claim that finds its key taken).
     const resourceReplay = metrics ? metrics.countReplays(replayStore) : replayStore;
-    for (const resource of config.resources) mounted.push(mountResource(config, resource, own, { replay: resourceReplay, sessions: sessionStore }));
+    for (const resource of config.resources) mounted.push(mountResource(config, resource, own, { replay: resourceReplay, sessions: sessionStore }, onDecision));
     const asServer = as?.server;
     listener = createRouter({
       routes: mounted,
@@ -158,12 +190,17 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       ...(metrics ? { metrics: { recorder: metrics, path: config.metrics.path } } : {}),
       readiness: createReadinessCheck({ replay: replayStore, sessions: sessionStore, ...(asServer ? { storage: asServer.context.stores } : {}) }),
       originPolicy: originPolicy(config.publicOrigin, config.listen.host, config.allowedOrigins),
+      ...(trail || telemetry
+        ? { requestContext: { trustedProxyHops: config.authorizationServer.trustedProxyHops, ...(telemetry ? { startTrace: telemetry.startRequest } : {}) } }
+        : {}),
     });
   } catch (error) {
     await Promise.allSettled(mounted.map((m) => m.close()));
     await as?.server.close().catch(() => undefined);
     await replayStore.close().catch(() => undefined);
     await sessionStore.close().catch(() => undefined);
+    await trail?.close();
+    await telemetry?.shutdown();
     if (server.listening) await new Promise((resolve) => server.close(resolve));
     if (error instanceof StackStartError) throw error;
     throw new StackStartError((error as Error).message, { cause: error });
@@ -201,6 +238,8 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       await as?.server.close().catch((error: unknown) => logger.warn('authorization server close failed', { error }));
       await replayStore.close().catch((error: unknown) => logger.warn('replay store close failed', { error }));
       await sessionStore.close().catch((error: unknown) => logger.warn('session store close failed', { error }));
+      await trail?.close();
+      await telemetry?.shutdown();
       if (stateDir) await removeStackFile(stateDir);
       logger.info('stopped', {});
     })());
@@ -213,6 +252,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     info,
     authorizationServer,
     metrics,
+    auditTrail: trail,
     reloadKeys: async () => {
       await authorizationServer?.context.keys.reload();
     },

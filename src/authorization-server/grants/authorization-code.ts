@@ -1,3 +1,4 @@
+import { tokenIdHash } from '../../oauth/token-id-hash.js';
 import { InvalidGrantError, InvalidRequestError, InvalidTargetError } from '../../oauth/errors.js';
 import type { AuthorizationCodeRecord, GrantRecord } from '../../stores/authorization-server-contracts.js';
 import { StoreConflictError } from '../../stores/store-conflict-error.js';
@@ -66,6 +67,7 @@ export const authorizationCodeGrant: GrantHandler = async ({ ctx, form, client, 
   const tokenJkt = accessTokenBinding(resource, jkt);
   // The code is spent already (single-use whatever the outcome); the proof only once all passed.
   await claimProof();
+  ctx.audit({ type: 'code.redeemed', clientId: client.clientId, subject: code.subject, grantId: code.grantId, resource: resource.uri });
   const scopes = code.scopes.filter((s) => resource.scopes.includes(s));
   const grant: GrantRecord = { grantId: code.grantId, clientId: client.clientId, subject: code.subject, scopes, resources: [resource.uri], createdAt: now };
   // RFC 9449 §5: refresh tokens of public clients are bound to the proof key; confidential
@@ -89,7 +91,7 @@ export const authorizationCodeGrant: GrantHandler = async ({ ctx, form, client, 
     ...(tokenJkt !== undefined && { jkt: tokenJkt }),
   });
   const refreshToken = client.grantTypes.includes('refresh_token') ? await issueRefreshToken(ctx, grant) : undefined;
-  ctx.audit({ type: 'token.issued', clientId: client.clientId, subject: code.subject, grantId: grant.grantId, grantType: 'authorization_code', resource: resource.uri, scopes, ...(tokenJkt !== undefined && { jkt: tokenJkt }) });
+  ctx.audit({ type: 'token.issued', clientId: client.clientId, subject: code.subject, grantId: grant.grantId, grantType: 'authorization_code', resource: resource.uri, scopes, jtiHash: tokenIdHash(issued.jti), ...(tokenJkt !== undefined && { jkt: tokenJkt }) });
   return buildTokenResponse(issued, refreshToken === undefined ? {} : { refreshToken });
 };
 

@@ -1,3 +1,4 @@
+import { tokenIdHash } from '../../oauth/token-id-hash.js';
 import { InvalidScopeError, UnauthorizedClientError } from '../../oauth/errors.js';
 import { parseScope } from '../../oauth/scope.js';
 import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
@@ -49,6 +50,6 @@ export const clientCredentialsGrant: GrantHandler = async ({ ctx, form, client, 
   const tokenJkt = accessTokenBinding(resource, jkt);
   await claimProof();
   const issued = await issueAccessToken(ctx, { clientId: client.clientId, subject: client.clientId, resource, scopes, ...(tokenJkt !== undefined && { jkt: tokenJkt }) });
-  ctx.audit({ type: 'token.issued', clientId: client.clientId, subject: client.clientId, grantType: 'client_credentials', resource: resource.uri, scopes, ...(tokenJkt !== undefined && { jkt: tokenJkt }) });
+  ctx.audit({ type: 'token.issued', clientId: client.clientId, subject: client.clientId, grantType: 'client_credentials', resource: resource.uri, scopes, jtiHash: tokenIdHash(issued.jti), ...(tokenJkt !== undefined && { jkt: tokenJkt }) });
   return buildTokenResponse(issued);
 };

@@ -1,3 +1,4 @@
+import { tokenIdHash } from '../../oauth/token-id-hash.js';
 import { randomBytes } from 'node:crypto';
 import { InvalidGrantError, InvalidTargetError } from '../../oauth/errors.js';
 import type { ClientRecord, GrantRecord, RefreshTokenRecord } from '../../stores/authorization-server-contracts.js';
@@ -122,7 +123,7 @@ export const refreshTokenGrant: GrantHandler = async ({ ctx, form, client, jkt, 
     case 'retry':
       break;
     case 'reused':
-      ctx.audit({ type: 'refresh.reuse_detected', clientId: client.clientId, subject: grant.subject, grantId: rotation.grantId, ...(jkt !== undefined && { jkt }) });
+      ctx.audit({ type: 'refresh.reuse_detected', clientId: client.clientId, subject: grant.subject, grantId: rotation.grantId, ...(jkt !== undefined && { jkt }), detail: 'refresh token family revoked with its access tokens' });
       throw new InvalidGrantError('the refresh token has already been used; the grant and its tokens are revoked (RFC 9700 §4.14.2)');
     default:
       throw new InvalidGrantError('the refresh token is invalid, expired or revoked');
@@ -144,6 +145,7 @@ export const refreshTokenGrant: GrantHandler = async ({ ctx, form, client, jkt, 
     grantType: 'refresh_token',
     resource: resource.uri,
     scopes,
+    jtiHash: tokenIdHash(issued.jti),
     ...(tokenJkt !== undefined && { jkt: tokenJkt }),
     ...(rotation.state === 'retry' && { detail: 'retry within the grace window: same successor' }),
   });

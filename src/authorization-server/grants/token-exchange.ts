@@ -1,3 +1,4 @@
+import { tokenIdHash } from '../../oauth/token-id-hash.js';
 import { InvalidRequestError, InvalidScopeError, InvalidTargetError, isOAuthError, UnauthorizedClientError } from '../../oauth/errors.js';
 import type { AccessTokenClaims } from '../../jose/verify-access-token.js';
 import { issueAccessToken } from '../issue-access-token.js';
@@ -109,6 +110,7 @@ export const tokenExchangeGrant: GrantHandler = async ({ ctx, form, client, jkt,
     clientId: client.clientId,
     subject: subject.sub,
     grantType: TOKEN_EXCHANGE_GRANT_TYPE,
+    jtiHash: tokenIdHash(issued.jti),
     ...(lineage.grantId !== undefined && { grantId: lineage.grantId }),
     resource: resource.uri,
     scopes,

@@ -3,6 +3,7 @@ import type { ResourceServerCore } from '../core.js';
 import type { WardenAuthInfo } from '../types.js';
 import { BodyLimitError } from '../../oauth/read-stream.js';
 import { noteReason } from '../../oauth/response-reason.js';
+import { requestContextOf } from '../../oauth/request-context.js';
 import { isJsonContentType, payloadTooLarge, readBody } from './read-body.js';
 import { send } from './node.js';
 
@@ -38,7 +39,7 @@ export function expressAdapter(core: ResourceServerCore): (req: ExpressLikeReque
     }
     // Mounted routers strip their prefix from req.url; htu needs the full path.
     const url = req.originalUrl ?? req.url ?? '/';
-    const result = await core.verify({ method: req.method ?? 'GET', url, headers: req.headersDistinct, body: evaluated });
+    const result = await core.verify({ method: req.method ?? 'GET', url, headers: req.headersDistinct, body: evaluated, context: requestContextOf(req) });
     if (!result.ok) {
       noteReason(res, result.error);
       send(res, result.status, result.headers, result.body);

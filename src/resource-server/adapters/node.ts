@@ -3,6 +3,7 @@ import type { ResourceServerCore } from '../core.js';
 import type { WardenAuthInfo } from '../types.js';
 import { BodyLimitError } from '../../oauth/read-stream.js';
 import { noteReason } from '../../oauth/response-reason.js';
+import { requestContextOf } from '../../oauth/request-context.js';
 import { isJsonContentType, payloadTooLarge, readBody } from './read-body.js';
 
 /** A node request after the gauntlet: auth info plus the body already read. */
@@ -47,7 +48,7 @@ export function nodeAdapter(core: ResourceServerCore, handler: AuthenticatedHand
       return;
     }
     // The gauntlet parses the bytes itself (strictly), and hands back what it read.
-    const result = await core.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headersDistinct, body: raw });
+    const result = await core.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headersDistinct, body: raw, context: requestContextOf(req) });
     if (!result.ok) {
       noteReason(res, result.error);
       send(res, result.status, result.headers, result.body);

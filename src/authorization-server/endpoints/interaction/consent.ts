@@ -36,6 +36,7 @@ export async function revokeAuthorization(ctx: RevocationContext, subject: strin
   const consents = await ctx.stores.consents.revoke(subject, clientId);
   const now = ctx.now?.() ?? Math.floor(Date.now() / 1000);
   const grants = await ctx.stores.grants.revokeGrantsFor(subject, clientId, now);
+  if (consents > 0) ctx.audit?.({ type: 'consent.revoked', clientId, subject, detail: `${consents} consent(s) forgotten` });
   if (consents > 0 || grants > 0) {
     ctx.audit?.({ type: 'grant.revoked', clientId, subject, detail: `consent withdrawn: ${consents} consent(s) forgotten, ${grants} grant(s) revoked` });
   }

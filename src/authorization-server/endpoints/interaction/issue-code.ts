@@ -41,6 +41,7 @@ export async function issueCode(
   };
   if (pending.dpopJkt !== undefined) record.dpopJkt = pending.dpopJkt;
   await ctx.stores.codes.save(record);
+  ctx.audit({ type: 'code.issued', clientId: record.clientId, subject: record.subject, grantId: record.grantId, resource: record.resource, scopes: record.scopes, ...(record.dpopJkt !== undefined && { jkt: record.dpopJkt }) });
   // The client completed an authorization: it no longer expires as unused.
   await noteClientUsed(ctx, client);
   sendRedirect(res, appendResponseParameters(pending.redirectUri, { code, state: pending.state, iss: ctx.issuer }), headers);

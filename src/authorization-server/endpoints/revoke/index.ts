@@ -1,3 +1,4 @@
+import { tokenIdHash } from '../../../oauth/token-id-hash.js';
 import { InvalidRequestError, isOAuthError } from '../../../oauth/errors.js';
 import type { ClientRecord } from '../../../stores/authorization-server-contracts.js';
 import { authenticateClient } from '../../clients/client-auth.js';
@@ -34,7 +35,7 @@ async function revokeAccessToken(ctx: AsContext, client: ClientRecord, token: st
   }
   if (claims.jti === undefined || claims.clientId !== client.clientId) return;
   await ctx.stores.grants.denyAccessToken(claims.jti, claims.exp);
-  ctx.audit({ type: 'token.revoked', clientId: client.clientId, ...(claims.sub !== undefined && { subject: claims.sub }), detail: `access token ${claims.jti}` });
+  ctx.audit({ type: 'token.revoked', clientId: client.clientId, ...(claims.sub !== undefined && { subject: claims.sub }), jtiHash: tokenIdHash(claims.jti), detail: 'revoked by the client (RFC 7009)' });
 }
 
 /**

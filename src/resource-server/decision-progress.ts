@@ -1,0 +1,55 @@
+/**
+ * What the gauntlet learns about a request as it runs — the steps entered, the caller once the
+ * token verified — turned at the end into the {@link AuthorizationDecision} that `onDecision` is
+ * told. Only created when someone listens, so the gauntlet without listeners pays nothing.
+ */
+import type { AuthorizationDecision, GauntletStep } from '../oauth/authorization-decision.js';
+import type { AccessTokenClaims } from '../jose/verify-access-token.js';
+import type { RpcView } from './json-rpc.js';
+import type { VerifyRequest, VerifyResult } from './types.js';
+
+export class DecisionProgress {
+  readonly startedAt = performance.now();
+  readonly #steps: Array<readonly [GauntletStep, number]> = [];
+  #current: GauntletStep | undefined;
+  claims: AccessTokenClaims | undefined;
+  scheme: 'Bearer' | 'DPoP' | undefined;
+  rpc: RpcView | undefined;
+
+  /** Starts `step`, ending the one before. */
+  enter(step: GauntletStep): void {
+    if (this.#current !== undefined) this.#steps.push([this.#current, performance.now()]);
+    this.#current = step;
+  }
+
+  /** The decision, for `result` of `request` at `resource`. */
+  decide(resource: string, request: VerifyRequest, result: VerifyResult): AuthorizationDecision {
+    if (this.#current !== undefined) this.#steps.push([this.#current, performance.now()]);
+    this.#current = undefined;
+    const methods: string[] = [];
+    for (const message of this.rpc?.messages ?? []) {
+      if (message.kind !== 'response' && !methods.includes(message.method)) methods.push(message.method);
+    }
+    const claims = this.claims;
+    return {
+      outcome: result.ok ? 'allow' : 'deny',
+      reason: result.ok ? 'ok' : result.error,
+      status: result.ok ? 200 : result.status,
+      resource,
+      methods,
+      tools: this.rpc?.toolNames ?? [],
+      ...(claims === undefined
+        ? {}
+        : {
+            clientId: claims.clientId,
+            ...(claims.sub === undefined ? {} : { subject: claims.sub }),
+            ...(claims.jkt === undefined ? {} : { jkt: claims.jkt }),
+            ...(claims.jti === undefined ? {} : { jti: claims.jti }),
+          }),
+      ...(this.scheme === undefined ? {} : { scheme: this.scheme }),
+      steps: this.#steps,
+      startedAt: this.startedAt,
+      ...(request.context === undefined ? {} : { context: request.context }),
+    };
+  }
+}
