@@ -52,6 +52,7 @@ export function resourceServerOptions(config: WardenConfig, resource: ResourceCo
     dpop: resource.dpop,
     clockSkewSeconds: config.clockSkewSeconds,
     ...(scopes ? { scopes } : {}),
+    ...(resource.policy ? { policy: resource.policy } : {}),
     ...(revocation ? { revocation } : {}),
     ...(config.nonce ? { nonce: { secret: config.nonce.secret, required: config.nonce.required } } : {}),
     replayStore,
