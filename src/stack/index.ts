@@ -22,3 +22,4 @@ export { createLogger, redactString } from '../observability/logger.js';
 export { WardenError } from '../oauth/errors.js';
 export { demoClientCommand, type DemoClientOptions } from './demo/demo-client.js';
 export type { Logger } from '../observability/logger.js';
+export { explainPolicyDecision, type PolicyTestInput, type PolicyTestResult } from './policy-test.js';

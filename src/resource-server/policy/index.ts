@@ -5,3 +5,4 @@ export { PolicyDeniedError } from './policy-denied-error.js';
 export { toolVisibility, listsTools, type ToolVisibility } from './tool-visibility.js';
 export { POLICY_VARIABLES } from './cel-environment.js';
 export type { PolicyDecision, PolicyOptions, PolicyRuleOptions } from './types.js';
+export { explainRules, type RuleTrace } from './explain.js';
