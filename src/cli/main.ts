@@ -12,6 +12,7 @@ import { redactString, StackStartError } from '../stack/index.js';
 import { createProgram } from './program.js';
 import { UsageError } from './errors.js';
 import { HealthUsageError } from './health.js';
+import { PolicyTestUsageError } from './policy-test.js';
 
 // Distinct from 1 so scripts can tell "fix the config (or the command)" from "could not start".
 const EXIT_CONFIG = 2;
@@ -27,7 +28,7 @@ try {
   }
   // Commander already printed the problem (every command has exitOverride); --help and --version are 0.
   if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE);
-  if (error instanceof HealthUsageError) {
+  if (error instanceof HealthUsageError || error instanceof PolicyTestUsageError) {
     process.stderr.write(`warden: ${error.message}\n`);
     process.exit(EXIT_CONFIG);
   }

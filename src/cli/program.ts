@@ -15,6 +15,7 @@ import { demoClientCommand, type DemoClientOptions } from '../stack/index.js';
 import { healthCommand, type HealthOptions } from './health.js';
 import { auditLogVerifyCommand } from './audit-log.js';
 import { auditCommand, type AuditCommandOptions } from './audit.js';
+import { policyTestCommand, type PolicyTestOptions } from './policy-test.js';
 import { DEFAULT_BUDGET, DEFAULT_RATE } from '../audit/index.js';
 
 /** Default state directory of every command. */
@@ -115,6 +116,24 @@ export function createProgram(): Command {
       const result = await auditLogVerifyCommand(files, options);
       process.stdout.write(`${result.lines.join('\n')}\n`);
       process.exitCode = result.intact ? 0 : 1;
+    });
+
+  program
+    .command('policy')
+    .description('the CEL policy of configured resources')
+    .command('test')
+    .description('explain offline the decision on one tools/call: the scopes it needs and every rule\'s outcome. Exit 0 allow, 1 deny, 2 usage or configuration')
+    .requiredOption('--config <file>', 'configuration file (YAML or JSON)')
+    .requiredOption('--server <name>', 'the resource (resources[].name)')
+    .requiredOption('--tool <name>', 'the tool called')
+    .requiredOption('--claims <file>', 'JSON file: the access-token payload (sub, client_id, scope, groups, …)')
+    .option('--arguments <file>', 'JSON file: the call\'s arguments')
+    .option('--at <time>', 'the time of the call (RFC 3339); default now')
+    .exitOverride()
+    .action(async (options: PolicyTestOptions) => {
+      const result = await policyTestCommand(options);
+      process.stdout.write(`${result.lines.join('\n')}\n`);
+      process.exitCode = result.allowed ? 0 : 1;
     });
 
   program

@@ -5,7 +5,7 @@
 import { canonicalResourceUri } from '../oauth/canonical-uri.js';
 
 import type { DpopMode, PublicJwk, ScopePolicy } from '../oauth/vocabulary.js';
-import type { TrustOptions } from '../resource-server/types.js';
+import type { PolicyOptions, TrustOptions } from '../resource-server/types.js';
 import type { ThrottlePolicy } from '../stores/authorization-server-contracts.js';
 import type { AuthorizationServerInput, ClientInput, ConfigInput, ResourceInput, TrustInput } from './schema.js';
 import { DEFAULTS } from '../oauth/defaults.js';
@@ -168,6 +168,8 @@ export interface ResourceConfig {
   readonly dpop: DpopMode;
   /** Undefined: the upstream's own default (the demo policy for `builtin:demo`, none otherwise). */
   readonly scopes?: ScopePolicy;
+  /** CEL rules checked after scopes; undefined: none. */
+  readonly policy?: PolicyOptions;
   /** Undefined: tokens of this stack's own issuer. */
   readonly trust?: TrustOptions;
   readonly tokenLifetimeSeconds: number;
@@ -281,6 +283,13 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
   };
 }
 
+function resolvePolicy(policy: NonNullable<ResourceInput['policy']>): PolicyOptions {
+  return {
+    ...(policy.groupsClaim === undefined ? {} : { groupsClaim: policy.groupsClaim }),
+    rules: policy.rules.map((r) => ({ name: r.name, ...(r.tools ? { tools: [...r.tools] } : {}), ...(r.allow !== undefined ? { allow: r.allow } : { deny: r.deny as string }) })),
+  };
+}
+
 function resolveResource(resource: ResourceInput, publicUrl: string, defaultLifetime: number): ResourceConfig {
   const { scopes, trust } = resource;
   return {
@@ -291,6 +300,7 @@ function resolveResource(resource: ResourceInput, publicUrl: string, defaultLife
     dpop: resource.dpop ?? CONFIG_DEFAULTS.dpop,
     ...(scopes ? { scopes: { default: scopes.default ?? [], tools: scopes.tools ?? {} } } : {}),
     ...(trust ? { trust: resolveTrust(trust) } : {}),
+    ...(resource.policy ? { policy: resolvePolicy(resource.policy) } : {}),
     tokenLifetimeSeconds: resource.tokenLifetimeSeconds ?? defaultLifetime,
     introspectionClients: [...(resource.introspectionClients ?? [])],
     forwardHeaders: [...(resource.forwardHeaders ?? [])],

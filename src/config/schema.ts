@@ -11,6 +11,7 @@ import type { ThrottlePolicy } from '../stores/authorization-server-contracts.js
 import { DEFAULTS } from '../oauth/defaults.js';
 import { ASYMMETRIC_ALGORITHMS } from '../jose/algorithms.js';
 import { unforwardableHeader } from '../gateway/forward-headers.js';
+import { policySchema } from './policy-schema.js';
 
 /** `z.object(shape).strict()` whose unknown-key issue lists the keys that are allowed. */
 function strictObject<T extends z.ZodRawShape>(shape: T) {
@@ -168,6 +169,8 @@ const resourceSchema = strictObject({
   upstream,
   dpop: z.enum(['disabled', 'allowed', 'required']).optional(),
   scopes: scopePolicySchema.optional(),
+  /** CEL rules per resource and per tool, after scopes (see policy-schema.ts). */
+  policy: policySchema.optional(),
   trust: trustSchema.optional(),
   tokenLifetimeSeconds: z.number().int().min(1).max(86_400).optional(),
   /**

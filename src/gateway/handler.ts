@@ -63,6 +63,7 @@ export function createGatewayHandler(rs: ResourceServer, proxy: GatewayProxy, op
     }
     for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
     (req as GatewayRequest).auth = result.auth;
+    if (result.toolVisible !== undefined) (req as GatewayRequest).toolVisible = result.toolVisible;
     proxy.forward(req, res, plan);
   };
 }

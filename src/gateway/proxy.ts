@@ -16,7 +16,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
-import { pipeline } from 'node:stream';
+import { pipeline, type Transform } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
 import { errorAnswer, toWireError } from '../oauth/error-response.js';
@@ -32,9 +32,13 @@ import { resolveGatewayOptions, type GatewayProxyOptions, type ResolvedGatewayOp
 import { distinctHeaders, legacyTokenOf, prepareForward, type ForwardPlan } from './prepare-forward.js';
 import { LEGACY_TOKEN_PARAM, SessionBinding } from './session-binding.js';
 import { rewriteEndpointEvent } from './sse-endpoint.js';
+import { toolsListFilter } from './filter-tools-list.js';
 
-/** A request as the resource-server layer hands it over: authenticated, `auth` attached. */
-export type GatewayRequest = IncomingMessage & { auth?: WardenAuthInfo };
+/**
+ * A request as the resource-server layer hands it over: authenticated, `auth` attached, and
+ * `toolVisible` (the gauntlet's `VerifyResult.toolVisible`) when `tools/list` answers are to be filtered.
+ */
+export type GatewayRequest = IncomingMessage & { auth?: WardenAuthInfo; toolVisible?: (name: string) => boolean };
 
 /** The handler {@link createGatewayProxy} returns. Never throws; answers every failure itself. */
 export interface GatewayProxy {
@@ -222,9 +226,16 @@ function send(
         upstreamRes.destroy();
         return;
       }
+      // tools/list answers show only the tools this caller may call (filter-tools-list.ts).
+      const filter = req.toolVisible === undefined ? undefined : toolsListFilter(req.toolVisible, plan.messages, status, upstreamRes.headers);
+      if (filter === 'unreadable') {
+        upstreamRes.destroy();
+        upstreamReq.destroy();
+        return answerFailure(res, new BadGatewayError('the upstream answered tools/list in a form Warden cannot filter'), plan);
+      }
       // A legacy HTTP+SSE stream announces its session in an endpoint event: the client gets Warden's token instead.
       const legacyStream = sessions !== undefined && req.method === 'GET' && status === 200 && isEventStream(upstreamRes.headers['content-type']);
-      relay(res, upstreamReq, upstreamRes, status, plan, legacyStream ? (data) => openLegacySession(config, sessions, req, res, data) : undefined);
+      relay(res, upstreamReq, upstreamRes, status, plan, legacyStream ? (data) => openLegacySession(config, sessions, req, res, data) : undefined, filter);
     })();
   });
 
@@ -257,9 +268,13 @@ function relay(
   status: number,
   plan: ForwardPlan,
   onEndpoint: ((data: string) => Promise<string>) | undefined,
+  filter?: Transform,
 ): void {
   try {
-    res.writeHead(status, clientResponseHeaders(upstreamRes.headers));
+    const headers = clientResponseHeaders(upstreamRes.headers);
+    // A filtered body has another length.
+    if (filter !== undefined) delete headers['content-length'];
+    res.writeHead(status, headers);
     res.flushHeaders();
   } catch {
     // Node refused the upstream's status line or headers: treat the upstream as broken.
@@ -279,7 +294,8 @@ function relay(
   const done = (err: NodeJS.ErrnoException | null): void => {
     if (err) upstreamReq.destroy();
   };
-  if (onEndpoint === undefined) pipeline(upstreamRes, res, done);
+  if (filter !== undefined) pipeline(upstreamRes, filter, res, done);
+  else if (onEndpoint === undefined) pipeline(upstreamRes, res, done);
   else pipeline(upstreamRes, rewriteEndpointEvent(onEndpoint), res, done);
 }
 

@@ -27,7 +27,7 @@ export interface RequestTrace {
 }
 
 /** The gauntlet step names, in the order they run (DESIGN.md: The request gauntlet). */
-export type GauntletStep = 'shape' | 'token' | 'audience' | 'proof' | 'binding' | 'scope' | 'revocation' | 'checks' | 'replay';
+export type GauntletStep = 'shape' | 'token' | 'audience' | 'proof' | 'binding' | 'scope' | 'revocation' | 'policy' | 'checks' | 'replay';
 
 /** One authorization decision. Carries no token, proof or secret: `jti` is the token's id only. */
 export interface AuthorizationDecision {

@@ -17,6 +17,8 @@ import { readCredentials } from './read-credentials.js';
 import { failure, type FailureContext } from './failure.js';
 import type { VerifyRequest, VerifyResult, WardenAuthInfo } from './types.js';
 import { DecisionProgress } from './decision-progress.js';
+import { enforcePolicy } from './policy/enforce-policy.js';
+import { listsTools, toolVisibility } from './policy/tool-visibility.js';
 
 const JWS_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
@@ -119,6 +121,11 @@ export class Gauntlet {
         if (claims.jti === undefined) throw new InvalidTokenError('access token has no "jti", so its revocation cannot be checked');
         if (await o.revocation.isRevoked(claims.jti)) throw new InvalidTokenError('access token has been revoked');
       }
+      // Policy: the resource's CEL rules (policy/), on what the scopes let through.
+      if (o.policy !== undefined) {
+        progress?.enter('policy');
+        enforcePolicy(o.policy, claims, rpc.messages, rpc.ambiguous, o.strictMessages, now);
+      }
       const auth = this.#authInfo(token, scheme, claims);
       if (o.checks.length > 0) progress?.enter('checks');
       for (const check of o.checks) await check({ auth, request, messages: rpc.messages });
@@ -132,6 +139,9 @@ export class Gauntlet {
 
       const verified: VerifyResult = { ok: true, auth, headers: responseHeaders };
       if (rpc.json !== undefined) verified.parsedBody = rpc.json;
+      // What a tools/list answer may show this caller (policy/tool-visibility.ts).
+      const visible = listsTools(rpc.messages) ? toolVisibility({ policy: o.policy, toolScopes: o.toolScopes, toolNames: o.toolNames, claims, nowSeconds: now }) : undefined;
+      if (visible !== undefined) verified.toolVisible = visible;
       return verified;
     } catch (error) {
       return failure(o, toWireError(error, 'fail-closed'), context);

@@ -3,9 +3,13 @@ export type { AuthenticatedHandler, AuthenticatedRequest } from './adapters/node
 export type { ExpressLikeRequest, NextFunction } from './adapters/express.js';
 export type { WardenHonoEnv } from './adapters/hono.js';
 export type { ProtectedResourceMetadata } from './metadata.js';
+export { PolicyDeniedError } from './policy/policy-denied-error.js';
+export { createRateLimitCheck, type RateLimitCheckOptions } from './rate-limit/rate-limit-check.js';
 export type {
   AsymmetricAlg,
   DpopMode,
+  PolicyOptions,
+  PolicyRuleOptions,
   PublicJwk,
   ResourceServerOptions,
   ScopePolicy,

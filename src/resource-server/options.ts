@@ -14,6 +14,7 @@ import { NameSet } from '../mcp/lookalike-names.js';
 import { VerifiedTokenCache } from './verified-token-cache.js';
 import type { DpopMode, RequestCheck, ResourceServerOptions } from './types.js';
 import type { DecisionListener } from '../oauth/authorization-decision.js';
+import { compilePolicy, type CompiledPolicy } from './policy/compile-policy.js';
 
 /** Options after validation and defaulting; frozen. */
 export interface ResolvedOptions {
@@ -37,6 +38,8 @@ export interface ResolvedOptions {
   toolScopes: ReadonlyMap<string, readonly string[]>;
   /** The tools the policy names, for refusing lookalike tool names. */
   toolNames: NameSet;
+  /** CEL rules, compiled; undefined without `policy`. */
+  policy: CompiledPolicy | undefined;
   strictMessages: boolean;
   checks: readonly RequestCheck[];
   /** Told every decision (audit trail, traces); undefined when nobody listens. */
@@ -167,6 +170,14 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
   }
 
   if (options.replayStore !== undefined && typeof options.replayStore.claim !== 'function') bad('replayStore', 'must implement claim(key, ttlSeconds)');
+  let policy: CompiledPolicy | undefined;
+  if (options.policy !== undefined) {
+    try {
+      policy = compilePolicy(options.policy);
+    } catch (error) {
+      bad('policy', `is invalid: ${(error as Error).message}`);
+    }
+  }
   const strictMessages = options.strictMessages ?? true;
   if (typeof strictMessages !== 'boolean') bad('strictMessages', 'must be a boolean');
   const checks = options.checks ?? [];
@@ -202,6 +213,7 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
     defaultScopes,
     toolScopes,
     toolNames: new NameSet(toolScopes.keys()),
+    policy,
     strictMessages,
     checks: Object.freeze([...checks]),
     onDecision: options.onDecision,

@@ -4,9 +4,11 @@ import type { DpopMode, PublicJwk, ScopePolicy } from '../oauth/vocabulary.js';
 import type { JsonRpcMessage } from '../mcp/json-rpc-messages.js';
 import type { ReplayStore, RevocationList } from '../stores/contracts.js';
 import type { DecisionListener, RequestContext } from '../oauth/authorization-decision.js';
+import type { PolicyOptions } from './policy/types.js';
 
 export type { AsymmetricAlg } from '../jose/algorithms.js';
 export type { DpopMode, PublicJwk, ScopePolicy } from '../oauth/vocabulary.js';
+export type { PolicyOptions, PolicyRuleOptions } from './policy/types.js';
 
 /** Where access-token signing keys (or token validity) come from. */
 export type TrustOptions = {
@@ -86,6 +88,12 @@ export interface ResourceServerOptions {
   /** Optional deny-list of revoked access-token `jti`s. */
   revocation?: RevocationList;
   scopes?: ScopePolicy;
+  /**
+   * Rules in CEL over the token's claims, the call and the time, checked after scopes (see
+   * {@link PolicyOptions}). Compiled here: a rule that does not compile throws at set-up with its
+   * name, line and column. A refusal answers 403 `access_denied` naming the rule.
+   */
+  policy?: PolicyOptions;
   /**
    * Verified access tokens remembered by digest, so a reused token's signature is checked once:
    * `{ maxEntries, maxSeconds }` (defaults 10,000 and 60 s; an entry never outlives the token's
@@ -191,6 +199,12 @@ export type VerifyResult =
       headers: Record<string, string>;
       /** The request body as Warden parsed it (strict I-JSON), when it was JSON. */
       parsedBody?: unknown;
+      /**
+       * Present when the request lists tools (`tools/list`) and scopes or policy restrict tools:
+       * whether this caller may be shown a tool. Filter the answer's `result.tools` with it; a
+       * hidden tool's call is refused by the gauntlet either way.
+       */
+      toolVisible?: (name: string) => boolean;
     }
   | {
       ok: false;

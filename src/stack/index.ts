@@ -24,3 +24,4 @@ export { demoClientCommand, type DemoClientOptions } from './demo/demo-client.js
 export type { Logger } from '../observability/logger.js';
 export { AUDIT_EVENT_TYPES, AUDIT_SCHEMA, verifyAuditLogFiles } from './audit-trail.js';
 export type { AuditRecord, AuditEventType, AuditTrail, ChainProblem, ChainReport } from './audit-trail.js';
+export { explainPolicyDecision, type PolicyTestInput, type PolicyTestResult } from './policy-test.js';

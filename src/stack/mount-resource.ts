@@ -59,6 +59,7 @@ export function resourceServerOptions(
     dpop: resource.dpop,
     clockSkewSeconds: config.clockSkewSeconds,
     ...(scopes ? { scopes } : {}),
+    ...(resource.policy ? { policy: resource.policy } : {}),
     ...(revocation ? { revocation } : {}),
     ...(config.nonce ? { nonce: { secret: config.nonce.secret, required: config.nonce.required } } : {}),
     replayStore,

@@ -49,3 +49,6 @@ export { openSqliteAuthorizationServerStores } from './sqlite/authorization-serv
 export type { SqliteAuthorizationServerStoresOptions } from './sqlite/authorization-server-stores.js';
 export { openPostgresAuthorizationServerStores } from './postgres/authorization-server-stores.js';
 export type { PostgresAuthorizationServerStoresOptions } from './postgres/authorization-server-stores.js';
+export type { BucketState, RateLimitStore, TokenBucket } from './rate-limit.js';
+export { MemoryRateLimitStore, type MemoryRateLimitStoreOptions } from './memory/rate-limit-store.js';
+export { createRedisRateLimitStore, type RedisRateLimitStoreOptions } from './redis/rate-limit-store.js';

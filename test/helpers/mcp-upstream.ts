@@ -65,8 +65,11 @@ function createUpstreamMcpServer(): McpServer {
   return server;
 }
 
-/** Starts the upstream on 127.0.0.1, port chosen by the kernel. */
-export async function startMcpUpstream(): Promise<McpUpstream> {
+/**
+ * Starts the upstream on 127.0.0.1, port chosen by the kernel. `jsonResponse: true` answers
+ * POSTs with `application/json` instead of SSE streams (the SDK's `enableJsonResponse`).
+ */
+export async function startMcpUpstream(options: { jsonResponse?: boolean } = {}): Promise<McpUpstream> {
   const transports = new Map<string, StreamableHTTPServerTransport>();
   const servers: McpServer[] = [];
   const requests: McpUpstream['requests'] = [];
@@ -86,7 +89,7 @@ export async function startMcpUpstream(): Promise<McpUpstream> {
     }
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      enableJsonResponse: false,
+      enableJsonResponse: options.jsonResponse ?? false,
       onsessioninitialized: (id) => void transports.set(id, transport),
       onsessionclosed: (id) => void transports.delete(id),
     });
