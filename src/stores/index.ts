@@ -49,3 +49,9 @@ export { openSqliteAuthorizationServerStores } from './sqlite/authorization-serv
 export type { SqliteAuthorizationServerStoresOptions } from './sqlite/authorization-server-stores.js';
 export { openPostgresAuthorizationServerStores } from './postgres/authorization-server-stores.js';
 export type { PostgresAuthorizationServerStoresOptions } from './postgres/authorization-server-stores.js';
+export type { RegistryChange, RegistrySnapshot, RegistryStore, ServerRecord } from './registry-contracts.js';
+export { createMemoryRegistryStore } from './registry/memory-registry-store.js';
+export { openSqliteRegistryStore } from './registry/sqlite-registry-store.js';
+export type { SqliteRegistryStoreOptions } from './registry/sqlite-registry-store.js';
+export { openPostgresRegistryStore } from './registry/postgres-registry-store.js';
+export type { PostgresRegistryStoreOptions } from './registry/postgres-registry-store.js';
