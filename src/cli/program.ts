@@ -40,7 +40,7 @@ export function createProgram(): Command {
     .addOption(stateDirOption())
     .action(async (options: { config: string; port?: number; stateDir: string }) => {
       const config = await loadConfigFile(options.config, options.port === undefined ? {} : { port: options.port });
-      await runStack(config, options.stateDir);
+      await runStack(config, options.stateDir, { path: options.config, ...(options.port === undefined ? {} : { port: options.port }) });
     });
 
   program

@@ -22,3 +22,7 @@ export { createLogger, redactString } from '../observability/logger.js';
 export { WardenError } from '../oauth/errors.js';
 export { demoClientCommand, type DemoClientOptions } from './demo/demo-client.js';
 export type { Logger } from '../observability/logger.js';
+export { reloadServersOnChange } from './fleet/config-reload.js';
+export type { ConfigReloadOptions, ReloadOutcome } from './fleet/config-reload.js';
+export { ServerRegistry } from './fleet/server-registry.js';
+export { ADMIN_API_PATH, ADMIN_SCOPE } from './fleet/admin-api.js';
