@@ -26,3 +26,5 @@ export { reloadServersOnChange } from './fleet/config-reload.js';
 export type { ConfigReloadOptions, ReloadOutcome } from './fleet/config-reload.js';
 export { ServerRegistry } from './fleet/server-registry.js';
 export { ADMIN_API_PATH, ADMIN_SCOPE } from './fleet/admin-api.js';
+export { openServersTarget } from './fleet/servers-admin.js';
+export type { ServersTarget, ServerSummary } from './fleet/servers-admin.js';
