@@ -22,10 +22,21 @@ export interface RegisteredResource {
  * with scopes that resource accepts.
  */
 export class ResourceRegistry {
-  readonly #byUri = new Map<string, RegisteredResource>();
+  #byUri = new Map<string, RegisteredResource>();
 
   constructor(resources: readonly RegisteredResource[]) {
-    for (const r of resources) this.#byUri.set(canonicalResourceUri(r.uri), Object.freeze({ ...r, uri: canonicalResourceUri(r.uri) }));
+    this.replace(resources);
+  }
+
+  /**
+   * Replaces every registered resource at once (the fleet registry changed): a lookup sees the
+   * old set or the new one, never a mix. Tokens already issued for a removed resource stay valid
+   * until they expire, but no new ones are issued for it.
+   */
+  replace(resources: readonly RegisteredResource[]): void {
+    const next = new Map<string, RegisteredResource>();
+    for (const r of resources) next.set(canonicalResourceUri(r.uri), Object.freeze({ ...r, uri: canonicalResourceUri(r.uri) }));
+    this.#byUri = next;
   }
 
   /** All registered resources. */

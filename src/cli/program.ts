@@ -17,6 +17,7 @@ import { auditLogVerifyCommand } from './audit-log.js';
 import { auditCommand, type AuditCommandOptions } from './audit.js';
 import { policyTestCommand, type PolicyTestOptions } from './policy-test.js';
 import { DEFAULT_BUDGET, DEFAULT_RATE } from '../audit/index.js';
+import { serversAddCommand, serversListCommand, serversRemoveCommand, serversShowCommand, type ServersAddOptions, type ServersOptions } from './servers.js';
 
 /** Default state directory of every command. */
 export const DEFAULT_STATE_DIR = CONFIG_DEFAULTS.stateDir;
@@ -42,7 +43,7 @@ export function createProgram(): Command {
     .addOption(stateDirOption())
     .action(async (options: { config: string; port?: number; stateDir: string }) => {
       const config = await loadConfigFile(options.config, options.port === undefined ? {} : { port: options.port });
-      await runStack(config, options.stateDir);
+      await runStack(config, options.stateDir, { path: options.config, ...(options.port === undefined ? {} : { port: options.port }) });
     });
 
   program
@@ -213,6 +214,35 @@ export function createProgram(): Command {
       .requiredOption('--user <username>', 'the user')
       .requiredOption('--client <client_id>', 'the client'),
   ).action(async (options: StoreLocationOptions & { user: string; client: string }) => print(await consentsRevokeCommand(options)));
+
+  // The fleet registry: through a running stack's admin API, or on a configuration's store.
+  const serversOptions = (command: Command): Command =>
+    command
+      .option('--url <url>', 'a running stack (its publicUrl): use its admin API')
+      .option('--token <token>', 'an access token for the admin API with scope warden:admin (or @file; env WARDEN_ADMIN_TOKEN)')
+      .option('--client-id <id>', 'an admin client (admin.clients): obtain the token with client_credentials')
+      .option('--client-secret <secret>', 'its secret (or @file; env WARDEN_ADMIN_CLIENT_SECRET)')
+      .option('--config <file>', 'a configuration file: change its registry store directly (running instances follow within a second)');
+  const servers = program.command('servers').description('the fleet registry: MCP servers added at run time, beside those the configuration declares');
+  serversOptions(servers.command('list').description('list every server: name, source (config or registry), URL, upstream').option('--json', 'print JSON')).action(
+    async (options: ServersOptions) => print(await serversListCommand(options)),
+  );
+  serversOptions(servers.command('show <name>').description('show one server (JSON), with its stored entry')).action(async (name: string, options: ServersOptions) =>
+    print(await serversShowCommand(name, options)),
+  );
+  serversOptions(
+    servers
+      .command('add <name>')
+      .description('add or replace a server; checked whole like the configuration file (a refusal lists each key path, exit 2)')
+      .option('--entry <json>', 'the whole entry, as in resources[] of the configuration (JSON, or @file)')
+      .option('--path <path>', 'where it is served, under publicUrl (e.g. /files)')
+      .option('--upstream <url>', 'the MCP server to forward to')
+      .option('--dpop <mode>', 'disabled, allowed or required')
+      .option('--scope <scope...>', 'the scopes every call needs'),
+  ).action(async (name: string, options: ServersAddOptions) => print(await serversAddCommand(name, options)));
+  serversOptions(servers.command('remove <name>').description('remove a server added at run time')).action(async (name: string, options: ServersOptions) =>
+    print(await serversRemoveCommand(name, options)),
+  );
 
   return program;
 }

@@ -195,6 +195,8 @@ export interface WardenConfig {
   readonly clockSkewSeconds: number;
   readonly authorizationServer: AuthorizationServerConfig;
   readonly resources: readonly ResourceConfig[];
+  /** The fleet admin API's clients (`admin.clients`); absent: no admin API. */
+  readonly admin?: { readonly clients: readonly string[] };
   /** Prometheus metrics: served at `path` (not under `publicUrl`'s path prefix, like `/healthz`). */
   readonly metrics: { readonly enabled: boolean; readonly path: string };
   /** The audit trail: on when the `audit` key is present (and not `enabled: false`). */
@@ -290,7 +292,7 @@ function resolvePolicy(policy: NonNullable<ResourceInput['policy']>): PolicyOpti
   };
 }
 
-function resolveResource(resource: ResourceInput, publicUrl: string, defaultLifetime: number): ResourceConfig {
+export function resolveResource(resource: ResourceInput, publicUrl: string, defaultLifetime: number): ResourceConfig {
   const { scopes, trust } = resource;
   return {
     name: resource.name,
@@ -338,6 +340,7 @@ export function applyDefaults(input: ConfigInput): WardenConfig {
     clockSkewSeconds: input.clockSkewSeconds ?? CONFIG_DEFAULTS.clockSkewSeconds,
     authorizationServer,
     resources: (input.resources ?? []).map((resource) => resolveResource(resource, publicUrl, authorizationServer.lifetimes.accessTokenSeconds)),
+    ...(input.admin ? { admin: { clients: [...input.admin.clients] } } : {}),
     metrics: { enabled: input.metrics?.enabled ?? CONFIG_DEFAULTS.metrics.enabled, path: input.metrics?.path ?? CONFIG_DEFAULTS.metrics.path },
     audit: resolveAudit(input.audit),
     ...(input.openTelemetry

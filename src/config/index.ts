@@ -8,3 +8,5 @@ export { ENV_OVERRIDES, loadConfigFile, parseConfigText, resolveConfig } from '.
 export { formatKeyPath } from './format-issues.js';
 export type { LoadConfigOptions } from './load.js';
 export { builtinConfig } from './builtin.js';
+export { checkFleet, checkServer } from './server-spec.js';
+export type { FleetCheck, FleetContext, ServerCheck, ServerProblem } from './server-spec.js';

@@ -163,7 +163,7 @@ const trustSchema = strictObject({
   }
 });
 
-const resourceSchema = strictObject({
+export const resourceSchema = strictObject({
   name: z.string().regex(SLUG, 'expected a slug: lowercase letters, digits and "-", at most 64 characters'),
   path: resourcePath,
   upstream,
@@ -396,6 +396,11 @@ export const configSchema = strictObject({
   }).optional(),
   authorizationServer: authorizationServerSchema.optional(),
   resources: z.array(resourceSchema).optional(),
+  /**
+   * The fleet admin API (`<publicUrl>/admin/api`): the configured confidential clients (with
+   * client_credentials and `scope: warden:admin`) that may administer the registry.
+   */
+  admin: strictObject({ clients: z.array(nonEmpty).min(1, 'name at least one admin client (a configured client with client_credentials)') }).optional(),
   /** Prometheus exposition on the stack's port (unauthenticated: counts only, no identifiers). */
   metrics: strictObject({ enabled: z.boolean().optional(), path: servedPath('the metrics', '/metrics').optional() }).optional(),
   /** OpenTelemetry over OTLP/HTTP: a span per request, audit records as log records. */
@@ -453,6 +458,12 @@ export const configSchema = strictObject({
   });
   // A resource's introspecting servers are configured confidential clients of our own authorization server.
   const clients = new Map((config.authorizationServer?.clients ?? []).map((client) => [client.clientId, client]));
+  (config.admin?.clients ?? []).forEach((clientId, i) => {
+    const client = clients.get(clientId);
+    if (client === undefined || client.clientSecret === undefined || !(client.grantTypes ?? ['client_credentials']).includes('client_credentials')) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['admin', 'clients', i], message: `${JSON.stringify(clientId)} must be a client of authorizationServer.clients with a clientSecret and the client_credentials grant` });
+    }
+  });
   resources.forEach((resource, index) => {
     (resource.introspectionClients ?? []).forEach((clientId, i) => {
       const fail = (message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['resources', index, 'introspectionClients', i], message });

@@ -204,6 +204,14 @@ export const DEFAULTS = freeze({
     sqliteBusyTimeoutMs: 5000,
   }),
 
+  /** The fleet registry (servers added at run time, the admin API). */
+  fleet: freeze({
+    /** Each instance reads the registry store's revision this often: a change reaches every instance within ~1 s (the issue asks ≤ 5 s). */
+    registryPollMs: 1000,
+    /** A changed configuration file is re-read this long after the last write event (editors write in bursts). */
+    configWatchDebounceMs: 250,
+  }),
+
   /** The stack (`warden start`, `warden serve`). */
   stack: freeze({
     /** Loopback only: exposing Warden is a decision the operator makes explicitly. */

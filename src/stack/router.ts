@@ -40,9 +40,36 @@ export interface RoutedAuthorizationServer {
   interactionPath?: string;
 }
 
+/**
+ * What the router dispatches on: the routes and which route answers each metadata path. The
+ * fleet registry swaps a whole table at once; a request keeps the table it started with.
+ */
+export interface RouteTable {
+  readonly routes: readonly Route[];
+  readonly metadata: ReadonlyMap<string, Route>;
+}
+
+/**
+ * Builds a table. Metadata paths claimed by more than one resource (the root well-known path,
+ * when there are several resources) are served by none: which resource it describes would be a
+ * guess, and clients find each resource's own path from its challenge.
+ */
+export function createRouteTable(routes: readonly Route[]): RouteTable {
+  const claims = new Map<string, Route[]>();
+  for (const route of routes) {
+    for (const path of route.metadataPaths) claims.set(path, [...(claims.get(path) ?? []), route]);
+  }
+  const metadata = new Map<string, Route>();
+  for (const [path, claimants] of claims) if (claimants.length === 1) metadata.set(path, claimants[0]!);
+  return { routes, metadata };
+}
+
 /** Inputs of {@link createRouter}. */
 export interface RouterOptions {
-  routes: readonly Route[];
+  /** Fixed routes; ignored when `table` is given. */
+  routes?: readonly Route[];
+  /** The current table, read once per request (the fleet registry's, which changes at run time). */
+  table?: () => RouteTable;
   /** The stack's authorization server, consulted before anything else. */
   authorizationServer?: RoutedAuthorizationServer;
   logger: Logger;
@@ -84,19 +111,11 @@ function refusalReason(res: ServerResponse): string | undefined {
   return undefined;
 }
 
-/**
- * Builds the request listener. Metadata paths claimed by more than one resource (the root
- * well-known path, when there are several resources) are served by none: which resource it
- * describes would be a guess, and clients find each resource's own path from its challenge.
- */
+/** Builds the request listener (see {@link createRouteTable} for the metadata paths). */
 export function createRouter(options: RouterOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { routes, logger } = options;
-  const claims = new Map<string, Route[]>();
-  for (const route of routes) {
-    for (const path of route.metadataPaths) claims.set(path, [...(claims.get(path) ?? []), route]);
-  }
-  const metadata = new Map<string, Route>();
-  for (const [path, claimants] of claims) if (claimants.length === 1) metadata.set(path, claimants[0]!);
+  const { logger } = options;
+  const fixed = createRouteTable(options.routes ?? []);
+  const currentTable = options.table ?? (() => fixed);
   const as = options.authorizationServer;
   const interactionPrefix = as?.interactionPath === undefined ? undefined : `${as.interactionPath}/`;
 
@@ -109,6 +128,7 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
       kind('authorization_server');
       if (await as.handle(req, res)) return;
     }
+    const { routes, metadata } = currentTable();
     const described = metadata.get(path);
     if (described) {
       kind('resource_metadata');

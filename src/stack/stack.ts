@@ -13,7 +13,8 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import type { ReplayStore, SessionStore } from '../stores/index.js';
 import { startStackAuthorizationServer, type StackAuthorizationServer } from './authorization-server.js';
 import { StackStartError } from './errors.js';
-import { mountResource, type MountedResource } from './mount-resource.js';
+import { startFleet, type Fleet } from './fleet/start-fleet.js';
+import type { ServerRegistry } from './fleet/server-registry.js';
 import { createStackMetrics, type StackMetrics } from './metrics.js';
 import { createReadinessCheck } from './readiness.js';
 import { createReplayStore, createSessionStore } from './replay-store.js';
@@ -41,6 +42,8 @@ export interface StartStackOptions {
   logger?: Logger;
   /** How long shutdown waits for in-flight requests (e.g. SSE streams) before cutting them. Default 10 s. */
   shutdownGraceMs?: number;
+  /** How often the fleet registry store's revision is polled. Default `DEFAULTS.fleet.registryPollMs`. */
+  registryPollMs?: number;
 }
 
 /** A listening stack. */
@@ -63,6 +66,14 @@ export interface RunningStack {
    * rotation done by `warden keys rotate` or another instance. No-op without an authorization server.
    */
   reloadKeys(): Promise<void>;
+  /** The fleet registry: every server running now (config-declared and added at run time). */
+  readonly registry: ServerRegistry;
+  /**
+   * Applies the servers (`resources`) of a re-read configuration without a restart (file watch,
+   * SIGHUP). Checked whole: on a problem nothing changes and the problems are returned. Other
+   * keys need a restart; they are ignored (and named in the answer).
+   */
+  reloadServers(config: WardenConfig): { ok: true; ignored: string[] } | { ok: false; name: string; problems: readonly { path: string; message: string }[] };
   /** Stops accepting, lets in-flight requests finish (up to the grace period), closes stores. Idempotent. */
   close(): Promise<void>;
 }
@@ -147,7 +158,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
           metrics?.audit(event);
           trail?.emit(securityEvent(event));
         };
-  const mounted: MountedResource[] = [];
+  let fleet: Fleet | undefined;
   let as: StackAuthorizationServer | undefined;
   let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let closing = false;
@@ -181,10 +192,19 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     checkMetricsPath(config, as?.server);
     // The resources' view of the store counts replayed proofs (a claim that finds its key taken).
     const resourceReplay = metrics ? metrics.countReplays(replayStore) : replayStore;
-    for (const resource of config.resources) mounted.push(mountResource(config, resource, own, { replay: resourceReplay, sessions: sessionStore }, onDecision));
+    fleet = await startFleet({
+      config,
+      authorizationServer: as?.server,
+      own,
+      stores: { replay: resourceReplay, sessions: sessionStore },
+      logger,
+      ...(onDecision ? { onDecision } : {}),
+      ...(options.registryPollMs === undefined ? {} : { pollMs: options.registryPollMs }),
+    });
+    const registry = fleet.registry;
     const asServer = as?.server;
     listener = createRouter({
-      routes: mounted,
+      table: () => registry.table(),
       ...(asServer ? { authorizationServer: { handle: asServer.handle, interactionPath: new URL(asServer.context.endpoints.interaction).pathname } } : {}),
       logger,
       ...(metrics ? { metrics: { recorder: metrics, path: config.metrics.path } } : {}),
@@ -195,7 +215,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
         : {}),
     });
   } catch (error) {
-    await Promise.allSettled(mounted.map((m) => m.close()));
+    await fleet?.close().catch(() => undefined);
     await as?.server.close().catch(() => undefined);
     await replayStore.close().catch(() => undefined);
     await sessionStore.close().catch(() => undefined);
@@ -207,7 +227,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
   }
   const info: StackInfo = {
     issuer: config.issuer,
-    resources: mounted.map((m, i) => ({ name: m.name, url: config.resources[i]!.canonicalUri, metadataUrl: m.rs.metadataUrl })),
+    resources: fleet!.registry.current().servers.map((s) => ({ name: s.name, url: s.canonicalUri, metadataUrl: fleet!.registry.mountOf(s.name)!.rs.metadataUrl })),
     clients: as?.clients ?? [],
     users: as?.users ?? [],
   };
@@ -234,7 +254,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       await drained;
       clearInterval(drainTick);
       clearTimeout(cutoff);
-      await Promise.allSettled(mounted.map((m) => m.close()));
+      await fleet?.close().catch((error: unknown) => logger.warn('fleet registry close failed', { error }));
       await as?.server.close().catch((error: unknown) => logger.warn('authorization server close failed', { error }));
       await replayStore.close().catch((error: unknown) => logger.warn('replay store close failed', { error }));
       await sessionStore.close().catch((error: unknown) => logger.warn('session store close failed', { error }));
@@ -256,6 +276,8 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     reloadKeys: async () => {
       await authorizationServer?.context.keys.reload();
     },
+    registry: fleet!.registry,
+    reloadServers: (next) => reloadServers(fleet!.registry, config, next),
     close,
   };
 }
@@ -292,4 +314,17 @@ function checkMetricsPath(config: WardenConfig, as: AuthorizationServer | undefi
   if (endpoint !== undefined) {
     throw new StackStartError(`metrics.path: ${path} collides with the authorization server's endpoint ${endpoint}: choose another metrics path`);
   }
+}
+
+/**
+ * Applies the `resources` of a re-read configuration to the running registry; keys other than
+ * `resources` only change with a restart, and are named when they differ.
+ */
+function reloadServers(registry: ServerRegistry, running: WardenConfig, next: WardenConfig): ReturnType<RunningStack['reloadServers']> {
+  const applied = withListenPort(next, running.listen.port);
+  const ignored = (Object.keys(applied) as Array<keyof WardenConfig>).filter(
+    (key) => key !== 'resources' && key !== 'listen' && key !== 'defaulted' && JSON.stringify(applied[key]) !== JSON.stringify(running[key]),
+  );
+  const result = registry.reloadConfig({ ...running, resources: applied.resources });
+  return result.ok ? { ok: true, ignored } : result;
 }

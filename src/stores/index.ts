@@ -52,3 +52,9 @@ export type { PostgresAuthorizationServerStoresOptions } from './postgres/author
 export type { BucketState, RateLimitStore, TokenBucket } from './rate-limit.js';
 export { MemoryRateLimitStore, type MemoryRateLimitStoreOptions } from './memory/rate-limit-store.js';
 export { createRedisRateLimitStore, type RedisRateLimitStoreOptions } from './redis/rate-limit-store.js';
+export type { RegistryChange, RegistrySnapshot, RegistryStore, ServerRecord } from './registry-contracts.js';
+export { createMemoryRegistryStore } from './registry/memory-registry-store.js';
+export { openSqliteRegistryStore } from './registry/sqlite-registry-store.js';
+export type { SqliteRegistryStoreOptions } from './registry/sqlite-registry-store.js';
+export { openPostgresRegistryStore } from './registry/postgres-registry-store.js';
+export type { PostgresRegistryStoreOptions } from './registry/postgres-registry-store.js';
