@@ -11,7 +11,11 @@ export interface ConfiguredClient {
   grantTypes?: string[];
   clientName?: string;
   scope?: string;
-  tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post';
+  tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** `private_key_jwt` (RFC 7523 §2.2): the client's public keys, inline. */
+  jwks?: { keys: unknown[] };
+  /** `private_key_jwt`: where the client publishes its public keys. */
+  jwksUri?: string;
 }
 
 /** Options of `createAuthorizationServer`; every value documented with its default. */
@@ -72,6 +76,17 @@ export interface AuthorizationServerOptions {
      */
     nonceSecret?: string;
     algorithms?: string[];
+  };
+  /**
+   * JWT assertions: `private_key_jwt` client authentication (RFC 7523 §2.2) and the jwt-bearer
+   * grant (§2.1). `aud` must be the issuer identifier (draft-ietf-oauth-rfc7523bis), `jti` is
+   * single use (claimed in `replayStore`).
+   */
+  assertions?: {
+    /** Accepted signature algorithms. Default ES256, ES384, ES512, EdDSA, RS256, PS256. */
+    algorithms?: string[];
+    /** Longest time from now an assertion's `exp` may lie. Default 300; 10 to 3600. */
+    maxLifetimeSeconds?: number;
   };
   /** Default 60. */
   proofMaxAgeSeconds?: number;

@@ -86,7 +86,11 @@ export interface ClientConfig {
   readonly grantTypes?: readonly string[];
   readonly clientName?: string;
   readonly scope?: string;
-  readonly tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post';
+  readonly tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** private_key_jwt: the client's public keys (RFC 7517 JWKS). */
+  readonly jwks?: { readonly keys: readonly Readonly<Record<string, unknown>>[] };
+  /** private_key_jwt: where the client publishes its public keys. */
+  readonly jwksUri?: string;
 }
 
 /** The authorization server's settings, every default applied (see {@link CONFIG_DEFAULTS}). */

@@ -614,7 +614,7 @@ describe('authorizationServer', () => {
     ]);
     const publicClient = { clientId: 'app', redirectUris: ['https://a.example/cb'] };
     expect(issuesOf(() => resolveConfig({ authorizationServer: { clients: [publicClient] }, resources: [{ ...demo, introspectionClients: ['app'] }] }, noEnv))).toEqual([
-      'resources[0].introspectionClients[0]: "app" is a public client: a resource server introspects with a clientSecret (RFC 7662 §2.1)',
+      'resources[0].introspectionClients[0]: "app" is a public client: a resource server introspects with a clientSecret or private_key_jwt keys (RFC 7662 §2.1)',
     ]);
     const trusted = { ...demo, trust: { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/jwks' }, introspectionClients: ['rs-demo'] };
     expect(issuesOf(() => resolveConfig({ authorizationServer: { clients: [rs] }, resources: [trusted] }, noEnv))[0]).toMatch(

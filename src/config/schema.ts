@@ -221,16 +221,25 @@ const clientSchema = strictObject({
     .string()
     .regex(/^[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'expected scope tokens separated by single spaces (e.g. "mcp:tools mcp:admin")')
     .optional(),
-  tokenEndpointAuthMethod: z.enum(['none', 'client_secret_basic', 'client_secret_post']).optional(),
+  tokenEndpointAuthMethod: z.enum(['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']).optional(),
+  /** private_key_jwt (RFC 7523 §2.2): the client's public keys, inline or by URL. */
+  jwks: strictObject({ keys: z.array(publicJwkSchema).min(1, 'list at least one key') }).optional(),
+  jwksUri: urlString({ httpsUnlessLoopback: true }).optional(),
 }).superRefine((client, ctx) => {
   const fail = (path: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
-  const method = client.tokenEndpointAuthMethod ?? (client.clientSecret === undefined ? 'none' : 'client_secret_basic');
+  const keyed = client.jwks !== undefined || client.jwksUri !== undefined;
+  const method = client.tokenEndpointAuthMethod ?? (keyed ? 'private_key_jwt' : client.clientSecret === undefined ? 'none' : 'client_secret_basic');
+  if (method === 'private_key_jwt') {
+    if (client.jwks !== undefined && client.jwksUri !== undefined) fail('jwksUri', 'set only one of jwks and jwksUri');
+    if (!keyed) fail('jwks', 'private_key_jwt needs the client\'s public keys: set jwks or jwksUri');
+    if (client.clientSecret !== undefined) fail('clientSecret', 'a private_key_jwt client has no secret: remove clientSecret');
+  } else if (keyed) fail(client.jwks !== undefined ? 'jwks' : 'jwksUri', `keys are for tokenEndpointAuthMethod private_key_jwt, not ${method}`);
   if (method === 'none' && client.clientSecret !== undefined) {
     fail('clientSecret', 'a public client (tokenEndpointAuthMethod: none) has no secret: remove clientSecret or choose client_secret_basic');
   }
-  if (method !== 'none' && client.clientSecret === undefined) fail('clientSecret', `required for tokenEndpointAuthMethod ${method}`);
+  if (method !== 'none' && method !== 'private_key_jwt' && client.clientSecret === undefined) fail('clientSecret', `required for tokenEndpointAuthMethod ${method}`);
   // Same defaults as the authorization server applies to configured clients.
-  const grants = client.grantTypes ?? (client.clientSecret === undefined ? ['authorization_code', 'refresh_token'] : ['client_credentials']);
+  const grants = client.grantTypes ?? (client.clientSecret === undefined && !keyed ? ['authorization_code', 'refresh_token'] : ['client_credentials']);
   if (method === 'none' && grants.some((g) => g !== 'authorization_code' && g !== 'refresh_token')) {
     fail('grantTypes', 'a public client may use only authorization_code and refresh_token (the others need client authentication)');
   }
@@ -434,8 +443,8 @@ export const configSchema = strictObject({
         fail('only for resources whose tokens this stack issues: remove trust, or remove introspectionClients (the other issuer decides who introspects)');
       } else if (client === undefined) {
         fail(`${JSON.stringify(clientId)} is not in authorizationServer.clients: add it there (with a clientSecret) or remove it here`);
-      } else if (client.clientSecret === undefined) {
-        fail(`${JSON.stringify(clientId)} is a public client: a resource server introspects with a clientSecret (RFC 7662 §2.1)`);
+      } else if (client.clientSecret === undefined && client.jwks === undefined && client.jwksUri === undefined) {
+        fail(`${JSON.stringify(clientId)} is a public client: a resource server introspects with a clientSecret or private_key_jwt keys (RFC 7662 §2.1)`);
       }
     });
   });

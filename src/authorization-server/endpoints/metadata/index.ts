@@ -1,3 +1,4 @@
+import { assertionAlgorithms } from '../../assertions/assertion-rules.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
 import { sendJson } from '../../http.js';
@@ -24,9 +25,13 @@ export function buildMetadata(ctx: AsContext): Record<string, unknown> {
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: [...GRANT_TYPES],
-    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
-    revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    // RFC 8414 §2: the algorithms private_key_jwt assertions may use at each endpoint.
+    token_endpoint_auth_signing_alg_values_supported: assertionAlgorithms(ctx),
+    revocation_endpoint_auth_signing_alg_values_supported: assertionAlgorithms(ctx),
+    introspection_endpoint_auth_signing_alg_values_supported: assertionAlgorithms(ctx),
     code_challenge_methods_supported: ['S256'],
     dpop_signing_alg_values_supported: [...ctx.dpopAlgorithmList],
     authorization_response_iss_parameter_supported: true,
