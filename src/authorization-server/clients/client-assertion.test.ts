@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { basic, expectError, RESOURCE, SECRETS, startHarness, type Harness } from '../../../test/helpers/as-harness.js';
+import { basic, expectError, REDIRECT_URI, RESOURCE, SECRETS, startHarness, type Harness } from '../../../test/helpers/as-harness.js';
+import { StoreUnavailableError } from '../../oauth/errors.js';
 import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
 import { JWT_BEARER_ASSERTION_TYPE } from './client-assertion.js';
 
@@ -190,5 +191,37 @@ describe('private_key_jwt client authentication (RFC 7523 §2.2)', () => {
     const down = await h.post(h.tokenUrl, grant(await assertion({ iss: 'unreachable', sub: 'unreachable' })));
     expectError(down, 503, 'temporarily_unavailable');
     expect(Number(down.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('RFC 7591 §2: a client registers private_key_jwt with its jwks (no secret issued) and redeems a code with an assertion', async () => {
+    const register = (body: unknown) => fetch(`${h.issuer}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await register({ redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code', 'refresh_token'], token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] } });
+    expect(response.status).toBe(201);
+    const info = (await response.json()) as Record<string, unknown>;
+    expect(info).toMatchObject({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] } });
+    expect(info.client_secret).toBeUndefined();
+    const clientId = info.client_id as string;
+    const seeded = await h.seedCode({ clientId });
+    const redeemed = await h.redeem(seeded, { auth: {}, form: { client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: await assertion({ iss: clientId, sub: clientId }) } });
+    expect(redeemed.status).toBe(200);
+    expect(typeof redeemed.body.refresh_token).toBe('string');
+
+    const { d: _d, ...publicOnly } = (await exportJWK((await generateKeyPair('ES256', { extractable: true })).privateKey)) as JWK & { d: string };
+    const withPrivate = { ...publicOnly, d: _d };
+    for (const jwks of [{ keys: [withPrivate] }, { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }, { keys: [] }, []]) {
+      const refused = await register({ redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'private_key_jwt', jwks });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: string }).error).toBe('invalid_client_metadata');
+    }
+  });
+
+  it('fails closed: a replay store that is down answers 503 temporarily_unavailable with Retry-After, and issues nothing', async () => {
+    await h.close();
+    h = await startHarness({ replayStore: { claim: () => Promise.reject(new StoreUnavailableError('replay store down', { retryAfterSeconds: 2 })) } as never });
+    await seed('signer', { jwks: { keys: [key.publicJwk] } });
+    const response = await h.post(h.tokenUrl, grant(await assertion()));
+    expectError(response, 503, 'temporarily_unavailable');
+    expect(response.headers.get('retry-after')).toBe('2');
+    expect(response.body.access_token).toBeUndefined();
   });
 });
