@@ -604,6 +604,19 @@ describe('authorizationServer', () => {
     expect(client({ clientId: 'a', client_secret: secret })[0]).toMatch(/^authorizationServer\.clients\[0\]\.client_secret: unknown key \(did you mean "clientSecret"\?/);
   });
 
+  it('RFC 7523 §2.2: a private_key_jwt client gives jwks or jwksUri (one of them), no secret, and defaults to client_credentials', () => {
+    const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' };
+    const config = resolveConfig({ authorizationServer: { clients: [{ clientId: 'ci', jwks: { keys: [jwk] } }, { clientId: 'ci2', jwksUri: 'https://ci.example/jwks' }] }, resources: [demo] }, noEnv);
+    expect(config.authorizationServer.clients[0]).toMatchObject({ clientId: 'ci', jwks: { keys: [jwk] } });
+    expect(config.authorizationServer.clients[1]).toMatchObject({ clientId: 'ci2', jwksUri: 'https://ci.example/jwks' });
+    const issues = (c: Record<string, unknown>) => issuesOf(() => resolveConfig({ authorizationServer: { clients: [c] }, resources: [demo] }, noEnv));
+    expect(issues({ clientId: 'a', tokenEndpointAuthMethod: 'private_key_jwt' })).toEqual(["authorizationServer.clients[0].jwks: private_key_jwt needs the client's public keys: set jwks or jwksUri"]);
+    expect(issues({ clientId: 'a', jwks: { keys: [jwk] }, jwksUri: 'https://a.example/jwks' })).toEqual(['authorizationServer.clients[0].jwksUri: set only one of jwks and jwksUri']);
+    expect(issues({ clientId: 'a', jwks: { keys: [jwk] }, clientSecret: secret })).toEqual(['authorizationServer.clients[0].clientSecret: a private_key_jwt client has no secret: remove clientSecret']);
+    expect(issues({ clientId: 'a', jwks: { keys: [{ ...jwk, d: 'x' }] } })[0]).toMatch(/private key material/);
+    expect(issues({ clientId: 'a', clientSecret: secret, tokenEndpointAuthMethod: 'client_secret_basic', jwksUri: 'https://a.example/jwks' })).toEqual(['authorizationServer.clients[0].jwksUri: keys are for tokenEndpointAuthMethod private_key_jwt, not client_secret_basic']);
+  });
+
   it('RFC 7662 §4: resources[].introspectionClients names configured confidential clients, which may have no grant types', () => {
     const rs = { clientId: 'rs-demo', clientSecret: secret, grantTypes: [] };
     const config = resolveConfig({ authorizationServer: { clients: [rs] }, resources: [{ ...demo, introspectionClients: ['rs-demo'] }] }, noEnv);

@@ -239,7 +239,7 @@ const clientSchema = strictObject({
   }
   if (method !== 'none' && method !== 'private_key_jwt' && client.clientSecret === undefined) fail('clientSecret', `required for tokenEndpointAuthMethod ${method}`);
   // Same defaults as the authorization server applies to configured clients.
-  const grants = client.grantTypes ?? (client.clientSecret === undefined && !keyed ? ['authorization_code', 'refresh_token'] : ['client_credentials']);
+  const grants = client.grantTypes ?? (client.clientSecret === undefined && method !== 'private_key_jwt' ? ['authorization_code', 'refresh_token'] : ['client_credentials']);
   if (method === 'none' && grants.some((g) => g !== 'authorization_code' && g !== 'refresh_token')) {
     fail('grantTypes', 'a public client may use only authorization_code and refresh_token (the others need client authentication)');
   }
