@@ -18,6 +18,29 @@ export interface ConfiguredClient {
   jwksUri?: string;
 }
 
+/** An issuer whose JWTs the jwt-bearer grant accepts, and where its keys are (exactly one of `jwks`, `jwksUri`). */
+export interface TrustedAssertionIssuer {
+  /** A short name (logs, audit, the subject prefix of enterprise users). */
+  id: string;
+  /** Its issuer identifier, compared byte for byte with `iss`. */
+  issuer: string;
+  jwksUri?: string;
+  jwks?: { keys: unknown[] };
+}
+
+/** A workload trust domain (SEP-1933): a platform that issues workload JWTs, and which workloads are which client. */
+export interface WorkloadTrustDomain extends TrustedAssertionIssuer {
+  /** The `aud` its tokens must carry for Warden. Default: Warden's issuer. */
+  audience?: string;
+  /** Longest time from now a token's `exp` may lie. Default 86400; 60 to 604800. */
+  maxLifetimeSeconds?: number;
+  /**
+   * First match wins: a `sub` matching `subject` (whole string; `*` matches any run of
+   * characters) acts as `clientId`, a configured client whose grant types include the jwt-bearer grant.
+   */
+  rules: Array<{ subject: string; clientId: string }>;
+}
+
 /** Options of `createAuthorizationServer`; every value documented with its default. */
 export interface AuthorizationServerOptions {
   /** Issuer identifier, byte-exact in metadata, tokens and `iss` responses (RFC 8414 §2, RFC 9207). */
@@ -87,6 +110,13 @@ export interface AuthorizationServerOptions {
     algorithms?: string[];
     /** Longest time from now an assertion's `exp` may lie. Default 300; 10 to 3600. */
     maxLifetimeSeconds?: number;
+  };
+  /** The jwt-bearer grant (RFC 7523 §2.1): whose assertions are accepted. Default: none (the grant answers invalid_grant). */
+  jwtBearer?: {
+    /** Enterprise IdPs whose ID-JAGs (SEP-990, `typ` oauth-id-jag+jwt) are accepted. */
+    enterpriseIdps?: TrustedAssertionIssuer[];
+    /** Workload trust domains (SEP-1933): Kubernetes, SPIFFE, CI OIDC issuers. */
+    workloads?: WorkloadTrustDomain[];
   };
   /** Default 60. */
   proofMaxAgeSeconds?: number;

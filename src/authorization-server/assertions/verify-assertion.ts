@@ -34,6 +34,8 @@ export interface AssertionRules {
   maxLifetimeSeconds: number;
   maxJtiLength: number;
   maxLength: number;
+  /** `jti` must be present (single-use assertions). Default true; platform workload tokens, reused until they rotate, may lack one. */
+  requireJti?: boolean;
 }
 
 /** A decoded assertion whose signature and claims passed, `jti` not yet claimed. */
@@ -42,7 +44,8 @@ export interface VerifiedAssertion {
   payload: Readonly<Record<string, unknown>>;
   iss: string;
   sub: string;
-  jti: string;
+  /** Present whenever `requireJti` was on. */
+  jti?: string;
   exp: number;
 }
 
@@ -101,7 +104,8 @@ export async function verifyAssertion(assertion: string, keys: KeySource, rules:
   if ((exp as number) > rules.now + rules.maxLifetimeSeconds + rules.skewSeconds) refuse(`${rules.what} "exp" is more than ${rules.maxLifetimeSeconds} s ahead; use short-lived assertions`);
   if (nbf !== undefined && (typeof nbf !== 'number' || nbf > rules.now + rules.skewSeconds)) refuse(`${rules.what} is not valid yet ("nbf")`);
   if (iat !== undefined && (typeof iat !== 'number' || iat > rules.now + rules.skewSeconds)) refuse(`${rules.what} "iat" is in the future`);
-  if (typeof jti !== 'string' || jti === '' || jti.length > rules.maxJtiLength) refuse(`${rules.what} must have a "jti" claim of at most ${rules.maxJtiLength} characters (single use)`);
+  const jtiGiven = jti !== undefined || rules.requireJti !== false;
+  if (jtiGiven && (typeof jti !== 'string' || jti === '' || jti.length > rules.maxJtiLength)) refuse(`${rules.what} must have a "jti" claim of at most ${rules.maxJtiLength} characters (single use)`);
 
   const kid = header.kid;
   if (kid !== undefined && (typeof kid !== 'string' || kid.length > 256)) refuse(`${rules.what} "kid" must be a short string`);
@@ -109,7 +113,7 @@ export async function verifyAssertion(assertion: string, keys: KeySource, rules:
   const candidates = await keys.resolve(kid as string | undefined);
   const signed = candidates.some((key) => (key.alg === undefined || key.alg === alg) && verifyJwsSignature(alg, key.key, signingInput, signature));
   if (!signed) refuse(candidates.length === 0 ? `no registered key matches the ${rules.what} "kid"` : `${rules.what} signature is invalid`);
-  return { header, payload, iss: iss as string, sub: sub as string, jti: jti as string, exp: exp as number };
+  return { header, payload, iss: iss as string, sub: sub as string, exp: exp as number, ...(typeof jti === 'string' && { jti }) };
 }
 
 /**
@@ -118,6 +122,7 @@ export async function verifyAssertion(assertion: string, keys: KeySource, rules:
  * a replay; lets the store's `StoreUnavailableError` through (→ 503).
  */
 export async function claimAssertionJti(replay: ReplayStore, namespace: string, assertion: VerifiedAssertion, rules: Pick<AssertionRules, 'what' | 'now' | 'skewSeconds'>): Promise<void> {
+  if (assertion.jti === undefined) return refuse(`${rules.what} must have a "jti" claim (single use)`);
   // Hashed: the key holds neither unbounded caller text nor a separator it could forge.
   const key = `assertion:${createHash('sha256').update(namespace).update('\0').update(assertion.iss).update('\0').update(assertion.jti).digest('base64url')}`;
   const ttl = Math.max(1, Math.ceil(assertion.exp - rules.now + rules.skewSeconds));
