@@ -93,6 +93,22 @@ export interface ClientConfig {
   readonly jwksUri?: string;
 }
 
+/** An issuer of jwt-bearer assertions, as configured. */
+export interface AssertionIssuerConfig {
+  readonly id: string;
+  readonly issuer: string;
+  readonly jwksUri?: string;
+  readonly jwks?: { readonly keys: readonly Readonly<Record<string, unknown>>[] };
+}
+
+/** `authorizationServer.jwtBearer`: enterprise IdPs (SEP-990) and workload trust domains (SEP-1933). */
+export interface JwtBearerConfig {
+  readonly enterpriseIdps?: readonly AssertionIssuerConfig[];
+  readonly workloads?: ReadonlyArray<
+    AssertionIssuerConfig & { readonly audience?: string; readonly maxLifetimeSeconds?: number; readonly rules: ReadonlyArray<{ readonly subject: string; readonly clientId: string }> }
+  >;
+}
+
 /** The authorization server's settings, every default applied (see {@link CONFIG_DEFAULTS}). */
 export interface AuthorizationServerConfig {
   readonly enabled: boolean;
@@ -116,6 +132,8 @@ export interface AuthorizationServerConfig {
     readonly maxStaleSeconds: number;
   };
   readonly clients: readonly ClientConfig[];
+  /** The jwt-bearer grant's trust (enterprise IdPs, workload trust domains); absent: the grant is off. */
+  readonly jwtBearer?: JwtBearerConfig;
   readonly login: {
     readonly title: string;
     readonly maxConcurrentPasswordChecks: number;
@@ -240,6 +258,7 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
     },
     clientMetadataDocuments: { ...d.clientMetadataDocuments, ...input?.clientMetadataDocuments },
     clients: (input?.clients ?? []).map(resolveClient),
+    ...(input?.jwtBearer === undefined ? {} : { jwtBearer: input.jwtBearer as JwtBearerConfig }),
     login: {
       title: input?.login?.title ?? d.loginTitle,
       maxConcurrentPasswordChecks: input?.login?.maxConcurrentPasswordChecks ?? d.login.maxConcurrentPasswordChecks,

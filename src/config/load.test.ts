@@ -579,7 +579,7 @@ describe('authorizationServer', () => {
       'authorizationServer.clients[0].clientSecret: required for tokenEndpointAuthMethod client_secret_post',
     ]);
     expect(client({ clientId: 'a', grantTypes: ['client_credentials'] })[0]).toMatch(
-      /^authorizationServer\.clients\[0\]\.grantTypes: a public client may use only authorization_code and refresh_token/,
+      /^authorizationServer\.clients\[0\]\.grantTypes: a public client may use only authorization_code, refresh_token and jwt-bearer/,
     );
     expect(client({ clientId: 'a' })).toEqual(['authorizationServer.clients[0].redirectUris: list at least one redirect URI for the authorization_code grant']);
     expect(client({ clientId: 'a', clientSecret: secret, grantTypes: ['refresh_token'] })[0]).toMatch(/grantTypes: refresh_token needs authorization_code/);
@@ -615,6 +615,22 @@ describe('authorizationServer', () => {
     expect(issues({ clientId: 'a', jwks: { keys: [jwk] }, clientSecret: secret })).toEqual(['authorizationServer.clients[0].clientSecret: a private_key_jwt client has no secret: remove clientSecret']);
     expect(issues({ clientId: 'a', jwks: { keys: [{ ...jwk, d: 'x' }] } })[0]).toMatch(/private key material/);
     expect(issues({ clientId: 'a', clientSecret: secret, tokenEndpointAuthMethod: 'client_secret_basic', jwksUri: 'https://a.example/jwks' })).toEqual(['authorizationServer.clients[0].jwksUri: keys are for tokenEndpointAuthMethod private_key_jwt, not client_secret_basic']);
+  });
+
+  it('RFC 7523 §2.1: authorizationServer.jwtBearer trusts enterprise IdPs (SEP-990) and workload domains (SEP-1933) whose rules name jwt-bearer clients', () => {
+    const grant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+    const jwtBearer = {
+      enterpriseIdps: [{ id: 'acme', issuer: 'https://idp.acme.example', jwksUri: 'https://idp.acme.example/jwks' }],
+      workloads: [{ id: 'k8s', issuer: 'https://kubernetes.default.svc', jwksUri: 'https://k8s.example/openid/v1/jwks', rules: [{ subject: 'system:serviceaccount:ci:*', clientId: 'ci' }] }],
+    };
+    const clients = [{ clientId: 'ci', grantTypes: [grant] }];
+    const config = resolveConfig({ authorizationServer: { clients, jwtBearer }, resources: [demo] }, noEnv);
+    expect(config.authorizationServer.jwtBearer).toEqual(jwtBearer);
+    expect(config.authorizationServer.clients[0]!.grantTypes).toEqual([grant]);
+    const issues = (as: object) => issuesOf(() => resolveConfig({ authorizationServer: as, resources: [demo] }, noEnv));
+    expect(issues({ jwtBearer })).toEqual(['authorizationServer.jwtBearer.workloads[0].rules[0].clientId: "ci" must be in authorizationServer.clients with grantTypes including urn:ietf:params:oauth:grant-type:jwt-bearer']);
+    expect(issues({ clients, jwtBearer: { enterpriseIdps: [{ id: 'acme', issuer: 'https://idp.acme.example' }] } })).toEqual(['authorizationServer.jwtBearer.enterpriseIdps[0].jwks: set exactly one of jwks and jwksUri']);
+    expect(issues({ clients, jwtBearer: { workloads: [{ ...jwtBearer.workloads[0], rules: [{ subject: '*', clientId: 'ci' }] }] } })).toEqual(['authorizationServer.jwtBearer.workloads[0].rules[0].subject: must be narrower than "*"']);
   });
 
   it('RFC 7662 §4: resources[].introspectionClients names configured confidential clients, which may have no grant types', () => {
