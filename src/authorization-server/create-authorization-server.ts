@@ -1,6 +1,8 @@
 import { DEFAULTS } from '../oauth/defaults.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RevocationList } from '../stores/contracts.js';
+import { checkAssertionOptions } from './assertions/assertion-rules.js';
+import { buildJwtBearerTrust } from './assertions/trusted-issuers.js';
 import { ClientAuthenticationError } from './clients/client-auth.js';
 import { syncConfiguredClients } from './clients/configured-clients.js';
 import { createContext, type AsContext } from './context.js';
@@ -53,6 +55,8 @@ interface Route {
  */
 export async function createAuthorizationServer(options: AuthorizationServerOptions): Promise<AuthorizationServer> {
   const ctx = createContext(options);
+  checkAssertionOptions(options);
+  buildJwtBearerTrust(ctx, options);
   await ctx.keys.init();
   await syncConfiguredClients(ctx, options.clients ?? []);
 

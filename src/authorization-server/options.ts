@@ -11,7 +11,34 @@ export interface ConfiguredClient {
   grantTypes?: string[];
   clientName?: string;
   scope?: string;
-  tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post';
+  tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** `private_key_jwt` (RFC 7523 §2.2): the client's public keys, inline. */
+  jwks?: { keys: unknown[] };
+  /** `private_key_jwt`: where the client publishes its public keys. */
+  jwksUri?: string;
+}
+
+/** An issuer whose JWTs the jwt-bearer grant accepts, and where its keys are (exactly one of `jwks`, `jwksUri`). */
+export interface TrustedAssertionIssuer {
+  /** A short name (logs, audit, the subject prefix of enterprise users). */
+  id: string;
+  /** Its issuer identifier, compared byte for byte with `iss`. */
+  issuer: string;
+  jwksUri?: string;
+  jwks?: { keys: unknown[] };
+}
+
+/** A workload trust domain (SEP-1933): a platform that issues workload JWTs, and which workloads are which client. */
+export interface WorkloadTrustDomain extends TrustedAssertionIssuer {
+  /** The `aud` its tokens must carry for Warden. Default: Warden's issuer. */
+  audience?: string;
+  /** Longest time from now a token's `exp` may lie. Default 86400; 60 to 604800. */
+  maxLifetimeSeconds?: number;
+  /**
+   * First match wins: a `sub` matching `subject` (whole string; `*` matches any run of
+   * characters) acts as `clientId`, a configured client whose grant types include the jwt-bearer grant.
+   */
+  rules: Array<{ subject: string; clientId: string }>;
 }
 
 /** Options of `createAuthorizationServer`; every value documented with its default. */
@@ -72,6 +99,24 @@ export interface AuthorizationServerOptions {
      */
     nonceSecret?: string;
     algorithms?: string[];
+  };
+  /**
+   * JWT assertions: `private_key_jwt` client authentication (RFC 7523 §2.2) and the jwt-bearer
+   * grant (§2.1). `aud` must be the issuer identifier (draft-ietf-oauth-rfc7523bis), `jti` is
+   * single use (claimed in `replayStore`).
+   */
+  assertions?: {
+    /** Accepted signature algorithms. Default ES256, ES384, ES512, EdDSA, RS256, PS256. */
+    algorithms?: string[];
+    /** Longest time from now an assertion's `exp` may lie. Default 300; 10 to 3600. */
+    maxLifetimeSeconds?: number;
+  };
+  /** The jwt-bearer grant (RFC 7523 §2.1): whose assertions are accepted. Default: none (the grant answers invalid_grant). */
+  jwtBearer?: {
+    /** Enterprise IdPs whose ID-JAGs (SEP-990, `typ` oauth-id-jag+jwt) are accepted. */
+    enterpriseIdps?: TrustedAssertionIssuer[];
+    /** Workload trust domains (SEP-1933): Kubernetes, SPIFFE, CI OIDC issuers. */
+    workloads?: WorkloadTrustDomain[];
   };
   /** Default 60. */
   proofMaxAgeSeconds?: number;

@@ -111,7 +111,27 @@ export interface ClientConfig {
   readonly grantTypes?: readonly string[];
   readonly clientName?: string;
   readonly scope?: string;
-  readonly tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post';
+  readonly tokenEndpointAuthMethod?: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** private_key_jwt: the client's public keys (RFC 7517 JWKS). */
+  readonly jwks?: { readonly keys: readonly Readonly<Record<string, unknown>>[] };
+  /** private_key_jwt: where the client publishes its public keys. */
+  readonly jwksUri?: string;
+}
+
+/** An issuer of jwt-bearer assertions, as configured. */
+export interface AssertionIssuerConfig {
+  readonly id: string;
+  readonly issuer: string;
+  readonly jwksUri?: string;
+  readonly jwks?: { readonly keys: readonly Readonly<Record<string, unknown>>[] };
+}
+
+/** `authorizationServer.jwtBearer`: enterprise IdPs (SEP-990) and workload trust domains (SEP-1933). */
+export interface JwtBearerConfig {
+  readonly enterpriseIdps?: readonly AssertionIssuerConfig[];
+  readonly workloads?: ReadonlyArray<
+    AssertionIssuerConfig & { readonly audience?: string; readonly maxLifetimeSeconds?: number; readonly rules: ReadonlyArray<{ readonly subject: string; readonly clientId: string }> }
+  >;
 }
 
 /** The authorization server's settings, every default applied (see {@link CONFIG_DEFAULTS}). */
@@ -137,6 +157,8 @@ export interface AuthorizationServerConfig {
     readonly maxStaleSeconds: number;
   };
   readonly clients: readonly ClientConfig[];
+  /** The jwt-bearer grant's trust (enterprise IdPs, workload trust domains); absent: the grant is off. */
+  readonly jwtBearer?: JwtBearerConfig;
   readonly login: {
     readonly title: string;
     readonly maxConcurrentPasswordChecks: number;
@@ -269,6 +291,7 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
     },
     clientMetadataDocuments: { ...d.clientMetadataDocuments, ...input?.clientMetadataDocuments },
     clients: (input?.clients ?? []).map(resolveClient),
+    ...(input?.jwtBearer === undefined ? {} : { jwtBearer: input.jwtBearer as JwtBearerConfig }),
     login: {
       title: input?.login?.title ?? d.loginTitle,
       maxConcurrentPasswordChecks: input?.login?.maxConcurrentPasswordChecks ?? d.login.maxConcurrentPasswordChecks,

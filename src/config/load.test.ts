@@ -579,7 +579,7 @@ describe('authorizationServer', () => {
       'authorizationServer.clients[0].clientSecret: required for tokenEndpointAuthMethod client_secret_post',
     ]);
     expect(client({ clientId: 'a', grantTypes: ['client_credentials'] })[0]).toMatch(
-      /^authorizationServer\.clients\[0\]\.grantTypes: a public client may use only authorization_code and refresh_token/,
+      /^authorizationServer\.clients\[0\]\.grantTypes: a public client may use only authorization_code, refresh_token and jwt-bearer/,
     );
     expect(client({ clientId: 'a' })).toEqual(['authorizationServer.clients[0].redirectUris: list at least one redirect URI for the authorization_code grant']);
     expect(client({ clientId: 'a', clientSecret: secret, grantTypes: ['refresh_token'] })[0]).toMatch(/grantTypes: refresh_token needs authorization_code/);
@@ -604,6 +604,35 @@ describe('authorizationServer', () => {
     expect(client({ clientId: 'a', client_secret: secret })[0]).toMatch(/^authorizationServer\.clients\[0\]\.client_secret: unknown key \(did you mean "clientSecret"\?/);
   });
 
+  it('RFC 7523 §2.2: a private_key_jwt client gives jwks or jwksUri (one of them), no secret, and defaults to client_credentials', () => {
+    const jwk = { kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0' };
+    const config = resolveConfig({ authorizationServer: { clients: [{ clientId: 'ci', jwks: { keys: [jwk] } }, { clientId: 'ci2', jwksUri: 'https://ci.example/jwks' }] }, resources: [demo] }, noEnv);
+    expect(config.authorizationServer.clients[0]).toMatchObject({ clientId: 'ci', jwks: { keys: [jwk] } });
+    expect(config.authorizationServer.clients[1]).toMatchObject({ clientId: 'ci2', jwksUri: 'https://ci.example/jwks' });
+    const issues = (c: Record<string, unknown>) => issuesOf(() => resolveConfig({ authorizationServer: { clients: [c] }, resources: [demo] }, noEnv));
+    expect(issues({ clientId: 'a', tokenEndpointAuthMethod: 'private_key_jwt' })).toEqual(["authorizationServer.clients[0].jwks: private_key_jwt needs the client's public keys: set jwks or jwksUri"]);
+    expect(issues({ clientId: 'a', jwks: { keys: [jwk] }, jwksUri: 'https://a.example/jwks' })).toEqual(['authorizationServer.clients[0].jwksUri: set only one of jwks and jwksUri']);
+    expect(issues({ clientId: 'a', jwks: { keys: [jwk] }, clientSecret: secret })).toEqual(['authorizationServer.clients[0].clientSecret: a private_key_jwt client has no secret: remove clientSecret']);
+    expect(issues({ clientId: 'a', jwks: { keys: [{ ...jwk, d: 'x' }] } })[0]).toMatch(/private key material/);
+    expect(issues({ clientId: 'a', clientSecret: secret, tokenEndpointAuthMethod: 'client_secret_basic', jwksUri: 'https://a.example/jwks' })).toEqual(['authorizationServer.clients[0].jwksUri: keys are for tokenEndpointAuthMethod private_key_jwt, not client_secret_basic']);
+  });
+
+  it('RFC 7523 §2.1: authorizationServer.jwtBearer trusts enterprise IdPs (SEP-990) and workload domains (SEP-1933) whose rules name jwt-bearer clients', () => {
+    const grant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+    const jwtBearer = {
+      enterpriseIdps: [{ id: 'acme', issuer: 'https://idp.acme.example', jwksUri: 'https://idp.acme.example/jwks' }],
+      workloads: [{ id: 'k8s', issuer: 'https://kubernetes.default.svc', jwksUri: 'https://k8s.example/openid/v1/jwks', rules: [{ subject: 'system:serviceaccount:ci:*', clientId: 'ci' }] }],
+    };
+    const clients = [{ clientId: 'ci', grantTypes: [grant] }];
+    const config = resolveConfig({ authorizationServer: { clients, jwtBearer }, resources: [demo] }, noEnv);
+    expect(config.authorizationServer.jwtBearer).toEqual(jwtBearer);
+    expect(config.authorizationServer.clients[0]!.grantTypes).toEqual([grant]);
+    const issues = (as: object) => issuesOf(() => resolveConfig({ authorizationServer: as, resources: [demo] }, noEnv));
+    expect(issues({ jwtBearer })).toEqual(['authorizationServer.jwtBearer.workloads[0].rules[0].clientId: "ci" must be in authorizationServer.clients with grantTypes including urn:ietf:params:oauth:grant-type:jwt-bearer']);
+    expect(issues({ clients, jwtBearer: { enterpriseIdps: [{ id: 'acme', issuer: 'https://idp.acme.example' }] } })).toEqual(['authorizationServer.jwtBearer.enterpriseIdps[0].jwks: set exactly one of jwks and jwksUri']);
+    expect(issues({ clients, jwtBearer: { workloads: [{ ...jwtBearer.workloads[0], rules: [{ subject: '*', clientId: 'ci' }] }] } })).toEqual(['authorizationServer.jwtBearer.workloads[0].rules[0].subject: must be narrower than "*"']);
+  });
+
   it('RFC 7662 §4: resources[].introspectionClients names configured confidential clients, which may have no grant types', () => {
     const rs = { clientId: 'rs-demo', clientSecret: secret, grantTypes: [] };
     const config = resolveConfig({ authorizationServer: { clients: [rs] }, resources: [{ ...demo, introspectionClients: ['rs-demo'] }] }, noEnv);
@@ -614,7 +643,7 @@ describe('authorizationServer', () => {
     ]);
     const publicClient = { clientId: 'app', redirectUris: ['https://a.example/cb'] };
     expect(issuesOf(() => resolveConfig({ authorizationServer: { clients: [publicClient] }, resources: [{ ...demo, introspectionClients: ['app'] }] }, noEnv))).toEqual([
-      'resources[0].introspectionClients[0]: "app" is a public client: a resource server introspects with a clientSecret (RFC 7662 §2.1)',
+      'resources[0].introspectionClients[0]: "app" is a public client: a resource server introspects with a clientSecret or private_key_jwt keys (RFC 7662 §2.1)',
     ]);
     const trusted = { ...demo, trust: { issuer: 'https://idp.example.com', jwksUri: 'https://idp.example.com/jwks' }, introspectionClients: ['rs-demo'] };
     expect(issuesOf(() => resolveConfig({ authorizationServer: { clients: [rs] }, resources: [trusted] }, noEnv))[0]).toMatch(

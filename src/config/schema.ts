@@ -193,7 +193,7 @@ export const resourceSchema = strictObject({
 const port = z.number().int().min(0).max(65_535);
 
 /** Grant types a configured client may be registered for (those the token endpoint implements). */
-export const CLIENT_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'] as const;
+export const CLIENT_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer'] as const;
 
 /** Client ids the demo data of `warden start` uses; reserved while `authorizationServer.demo` is on. */
 export const DEMO_CLIENT_IDS = ['demo-service', 'demo-cli'] as const;
@@ -224,18 +224,28 @@ const clientSchema = strictObject({
     .string()
     .regex(/^[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*$/, 'expected scope tokens separated by single spaces (e.g. "mcp:tools mcp:admin")')
     .optional(),
-  tokenEndpointAuthMethod: z.enum(['none', 'client_secret_basic', 'client_secret_post']).optional(),
+  tokenEndpointAuthMethod: z.enum(['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']).optional(),
+  /** private_key_jwt (RFC 7523 §2.2): the client's public keys, inline or by URL. */
+  jwks: strictObject({ keys: z.array(publicJwkSchema).min(1, 'list at least one key') }).optional(),
+  jwksUri: urlString({ httpsUnlessLoopback: true }).optional(),
 }).superRefine((client, ctx) => {
   const fail = (path: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
-  const method = client.tokenEndpointAuthMethod ?? (client.clientSecret === undefined ? 'none' : 'client_secret_basic');
+  const keyed = client.jwks !== undefined || client.jwksUri !== undefined;
+  const method = client.tokenEndpointAuthMethod ?? (keyed ? 'private_key_jwt' : client.clientSecret === undefined ? 'none' : 'client_secret_basic');
+  if (method === 'private_key_jwt') {
+    if (client.jwks !== undefined && client.jwksUri !== undefined) fail('jwksUri', 'set only one of jwks and jwksUri');
+    if (!keyed) fail('jwks', 'private_key_jwt needs the client\'s public keys: set jwks or jwksUri');
+    if (client.clientSecret !== undefined) fail('clientSecret', 'a private_key_jwt client has no secret: remove clientSecret');
+  } else if (keyed) fail(client.jwks !== undefined ? 'jwks' : 'jwksUri', `keys are for tokenEndpointAuthMethod private_key_jwt, not ${method}`);
   if (method === 'none' && client.clientSecret !== undefined) {
     fail('clientSecret', 'a public client (tokenEndpointAuthMethod: none) has no secret: remove clientSecret or choose client_secret_basic');
   }
-  if (method !== 'none' && client.clientSecret === undefined) fail('clientSecret', `required for tokenEndpointAuthMethod ${method}`);
+  if (method !== 'none' && method !== 'private_key_jwt' && client.clientSecret === undefined) fail('clientSecret', `required for tokenEndpointAuthMethod ${method}`);
   // Same defaults as the authorization server applies to configured clients.
-  const grants = client.grantTypes ?? (client.clientSecret === undefined ? ['authorization_code', 'refresh_token'] : ['client_credentials']);
-  if (method === 'none' && grants.some((g) => g !== 'authorization_code' && g !== 'refresh_token')) {
-    fail('grantTypes', 'a public client may use only authorization_code and refresh_token (the others need client authentication)');
+  const grants = client.grantTypes ?? (client.clientSecret === undefined && method !== 'private_key_jwt' ? ['authorization_code', 'refresh_token'] : ['client_credentials']);
+  // jwt-bearer: a workload's platform token identifies it (SEP-1933), no secret needed.
+  if (method === 'none' && grants.some((g) => g !== 'authorization_code' && g !== 'refresh_token' && g !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')) {
+    fail('grantTypes', 'a public client may use only authorization_code, refresh_token and jwt-bearer (workloads; the others need client authentication)');
   }
   if (grants.includes('authorization_code') && (client.redirectUris ?? []).length === 0) {
     fail('redirectUris', 'list at least one redirect URI for the authorization_code grant');
@@ -271,6 +281,35 @@ const throttleSchema = (defaults: Readonly<ThrottlePolicy>) =>
     }
   });
 
+/** An issuer of jwt-bearer assertions (RFC 7523 §2.1) and where its keys are. */
+const assertionIssuerShape = {
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 letters, digits, ".", "_" or "-"'),
+  issuer: z.string().min(1, 'must be the issuer identifier its tokens carry in "iss"'),
+  jwksUri: urlString({ httpsUnlessLoopback: true }).optional(),
+  jwks: strictObject({ keys: z.array(publicJwkSchema).min(1, 'list at least one key') }).optional(),
+};
+const oneKeySource = (entry: { jwks?: unknown; jwksUri?: unknown }, ctx: z.RefinementCtx) => {
+  if ((entry.jwks === undefined) === (entry.jwksUri === undefined)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['jwks'], message: 'set exactly one of jwks and jwksUri' });
+};
+
+/** The jwt-bearer grant: enterprise IdPs (SEP-990 ID-JAG) and workload trust domains (SEP-1933). */
+const jwtBearerSchema = strictObject({
+  enterpriseIdps: z.array(strictObject(assertionIssuerShape).superRefine(oneKeySource)).optional(),
+  workloads: z
+    .array(
+      strictObject({
+        ...assertionIssuerShape,
+        /** The aud its tokens carry for Warden; default the issuer. */
+        audience: z.string().min(1).optional(),
+        maxLifetimeSeconds: seconds(60, 7 * 86_400).optional(),
+        rules: z
+          .array(strictObject({ subject: z.string().min(1).refine((v) => v !== '*', 'must be narrower than "*"'), clientId: z.string().min(1) }))
+          .min(1, 'map at least one subject pattern to a client'),
+      }).superRefine(oneKeySource),
+    )
+    .optional(),
+});
+
 const authorizationServerSchema = strictObject({
   enabled: z.boolean().optional(),
   secret: z.string().min(32, 'must be at least 32 characters (a random secret shared by every instance; `openssl rand -base64 48`)').optional(),
@@ -302,6 +341,7 @@ const authorizationServerSchema = strictObject({
     maxStaleSeconds: seconds(0, 7 * 86_400).optional(),
   }).optional(),
   clients: z.array(clientSchema).optional(),
+  jwtBearer: jwtBearerSchema.optional(),
   login: strictObject({
     title: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
     maxConcurrentPasswordChecks: z.number().int().min(1).max(1024).optional(),
@@ -472,8 +512,22 @@ export const configSchema = strictObject({
         fail('only for resources whose tokens this stack issues: remove trust, or remove introspectionClients (the other issuer decides who introspects)');
       } else if (client === undefined) {
         fail(`${JSON.stringify(clientId)} is not in authorizationServer.clients: add it there (with a clientSecret) or remove it here`);
-      } else if (client.clientSecret === undefined) {
-        fail(`${JSON.stringify(clientId)} is a public client: a resource server introspects with a clientSecret (RFC 7662 §2.1)`);
+      } else if (client.clientSecret === undefined && client.jwks === undefined && client.jwksUri === undefined) {
+        fail(`${JSON.stringify(clientId)} is a public client: a resource server introspects with a clientSecret or private_key_jwt keys (RFC 7662 §2.1)`);
+      }
+    });
+  });
+  // A workload rule acts as a configured client that takes the jwt-bearer grant (SEP-1933).
+  (config.authorizationServer?.jwtBearer?.workloads ?? []).forEach((domain, d) => {
+    domain.rules.forEach((rule, r) => {
+      const client = clients.get(rule.clientId);
+      const grants = client?.grantTypes ?? [];
+      if (client === undefined || !grants.includes('urn:ietf:params:oauth:grant-type:jwt-bearer')) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['authorizationServer', 'jwtBearer', 'workloads', d, 'rules', r, 'clientId'],
+          message: `${JSON.stringify(rule.clientId)} must be in authorizationServer.clients with grantTypes including urn:ietf:params:oauth:grant-type:jwt-bearer`,
+        });
       }
     });
   });

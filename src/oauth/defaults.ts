@@ -90,6 +90,21 @@ export const DEFAULTS = freeze({
     maxBytes: 512 * 1024,
   }),
 
+  /**
+   * JWT assertions the authorization server accepts: `private_key_jwt` client authentication
+   * (RFC 7523 §2.2) and the jwt-bearer grant (RFC 7523 §2.1: ID-JAG, workload identity).
+   */
+  assertions: freeze({
+    /** Signature algorithms accepted (asymmetric only: never `none` or HMAC). */
+    algorithms: Object.freeze(['ES256', 'ES384', 'ES512', 'EdDSA', 'RS256', 'PS256'] as const),
+    /** Longest time from now an assertion's `exp` may lie (RFC 7523 §3 item 4: the AS may limit it): 5 minutes. */
+    maxLifetimeSeconds: 300,
+    /** Longest `jti` accepted. */
+    maxJtiLength: 256,
+    /** Largest assertion read (characters). */
+    maxLength: 16 * 1024,
+  }),
+
   /** RFC 7662 introspection client of the resource server (`trust.introspection`). */
   introspection: freeze({
     /** An active result is cached at most this long, and never beyond the token's `exp`. */

@@ -17,13 +17,14 @@ import type { StackInfo } from './stack-file.js';
 import { generateDemoCredentials, loadOrCreateDemoCredentials, loadOrCreateSecret, randomToken, StateFileError, type DemoCredentials } from './state-files.js';
 
 function configuredClient(client: ClientConfig): ConfiguredClient {
-  const { redirectUris, grantTypes, ...rest } = client;
-  return { ...rest, ...(redirectUris ? { redirectUris: [...redirectUris] } : {}), ...(grantTypes ? { grantTypes: [...grantTypes] } : {}) };
+  const { redirectUris, grantTypes, jwks, ...rest } = client;
+  return { ...rest, ...(redirectUris ? { redirectUris: [...redirectUris] } : {}), ...(grantTypes ? { grantTypes: [...grantTypes] } : {}), ...(jwks ? { jwks: { keys: [...jwks.keys] } } : {}) };
 }
 
 /** Grant types a configured client ends up with (the authorization server's own default rule). */
 function grantTypesOf(client: ConfiguredClient): string[] {
-  return client.grantTypes ?? (client.clientSecret === undefined ? ['authorization_code', 'refresh_token'] : ['client_credentials']);
+  const keyed = client.jwks !== undefined || client.jwksUri !== undefined;
+  return client.grantTypes ?? (client.clientSecret === undefined && !keyed ? ['authorization_code', 'refresh_token'] : ['client_credentials']);
 }
 
 /** Inputs of {@link authorizationServerOptions} that are not in the configuration. */
@@ -62,6 +63,7 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
     registration: { enabled: as.registration.enabled, throttle: { ...as.registration.throttle }, expireUnusedAfterSeconds: as.registration.expireUnusedAfterSeconds },
     clientMetadataDocuments: { ...as.clientMetadataDocuments },
     clients: parts.clients ?? [],
+    ...(as.jwtBearer === undefined ? {} : { jwtBearer: structuredClone(as.jwtBearer) as NonNullable<AuthorizationServerOptions['jwtBearer']> }),
     login: {
       title: as.login.title,
       maxConcurrentPasswordChecks: as.login.maxConcurrentPasswordChecks,

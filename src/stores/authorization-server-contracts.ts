@@ -152,7 +152,11 @@ export interface ClientRecord {
   clientId: string;
   /** scrypt hash of the secret (confidential clients); absent for public clients. */
   secretHash?: string;
-  tokenEndpointAuthMethod: 'none' | 'client_secret_basic' | 'client_secret_post';
+  tokenEndpointAuthMethod: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** `private_key_jwt` (RFC 7523 §2.2): the client's public keys, inline (RFC 7591 `jwks`). */
+  jwks?: { keys: unknown[] };
+  /** `private_key_jwt`: where the client publishes its public keys (RFC 7591 `jwks_uri`). */
+  jwksUri?: string;
   redirectUris: string[];
   grantTypes: string[];
   responseTypes: string[];

@@ -4,12 +4,13 @@ import { InvalidClientError, InvalidRequestError, TemporarilyUnavailableError } 
 import { PASSWORD_CHECK_RETRY_AFTER_SECONDS } from '../password-check-limiter.js';
 import type { AsContext } from '../context.js';
 import { verifyClientSecret } from '../password.js';
+import { authenticateWithAssertion } from './client-assertion.js';
 import { getClient } from './get-client.js';
 
 /** An authenticated (or identified public) client. */
 export interface AuthenticatedClient {
   client: ClientRecord;
-  method: 'none' | 'client_secret_basic' | 'client_secret_post';
+  method: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 }
 
 /** Raised credentials parse; `basic` tells the caller to answer with a `WWW-Authenticate: Basic` challenge. */
@@ -55,7 +56,8 @@ async function checkSecret(ctx: AsContext, secret: string, stored: string | unde
 
 /**
  * Authenticates the client of a token, revocation or introspection request (RFC 6749 §2.3):
- * `client_secret_basic`, `client_secret_post`, or `none` (public client identified by `client_id`,
+ * `client_secret_basic`, `client_secret_post`, `private_key_jwt` (RFC 7523 §2.2, see
+ * `client-assertion.ts`), or `none` (public client identified by `client_id`,
  * only when `allowPublic`). Using two methods at once is `invalid_request`. The method must be the
  * one the client registered. Secrets are compared in constant time (SHA-256 of a high-entropy secret).
  */
@@ -68,6 +70,10 @@ export async function authenticateClient(ctx: AsContext, req: IncomingMessage, f
   const postSecret = form.client_secret;
   if (basic && (postSecret !== undefined || form.client_assertion !== undefined)) {
     throw new InvalidRequestError('use exactly one client authentication method (RFC 6749 §2.3)');
+  }
+  if (form.client_assertion !== undefined || form.client_assertion_type !== undefined) {
+    if (postSecret !== undefined) throw new InvalidRequestError('use exactly one client authentication method (RFC 6749 §2.3)');
+    return { client: await authenticateWithAssertion(ctx, form), method: 'private_key_jwt' };
   }
 
   let id: string;

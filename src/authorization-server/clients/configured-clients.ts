@@ -18,10 +18,11 @@ export async function syncConfiguredClients(ctx: AsContext, clients: readonly Co
         throw new TypeError(`createAuthorizationServer: clients[${c.clientId}].clientSecret: ${(error as Error).message}`);
       }
     }
-    const grantTypes = c.grantTypes ?? (c.clientSecret === undefined ? ['authorization_code', 'refresh_token'] : ['client_credentials']);
+    const keyed = c.jwks !== undefined || c.jwksUri !== undefined;
+    const grantTypes = c.grantTypes ?? (c.clientSecret === undefined && !keyed ? ['authorization_code', 'refresh_token'] : ['client_credentials']);
     const record: ClientRecord = {
       clientId: c.clientId,
-      tokenEndpointAuthMethod: c.tokenEndpointAuthMethod ?? (c.clientSecret === undefined ? 'none' : 'client_secret_basic'),
+      tokenEndpointAuthMethod: c.tokenEndpointAuthMethod ?? (keyed ? 'private_key_jwt' : c.clientSecret === undefined ? 'none' : 'client_secret_basic'),
       redirectUris: c.redirectUris ?? [],
       grantTypes,
       responseTypes: grantTypes.includes('authorization_code') ? ['code'] : [],
@@ -31,6 +32,8 @@ export async function syncConfiguredClients(ctx: AsContext, clients: readonly Co
     if (secretHash !== undefined) record.secretHash = secretHash;
     if (c.clientName !== undefined) record.clientName = c.clientName;
     if (c.scope !== undefined) record.scope = c.scope;
+    if (c.jwks !== undefined) record.jwks = { keys: [...c.jwks.keys] };
+    if (c.jwksUri !== undefined) record.jwksUri = c.jwksUri;
     await ctx.stores.clients.put(record);
   }
 }

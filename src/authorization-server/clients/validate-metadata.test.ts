@@ -136,8 +136,12 @@ describe('validateClientMetadata: hostile and invalid metadata → invalid_clien
     expect(() => parseClientMetadataJson('{"redirect_uris":')).toThrow(expect.objectContaining({ code: 'invalid_client_metadata', status: 400, description: 'the client metadata is not valid JSON' }));
   });
 
+  it('RFC 7591 §2: jwks goes only with private_key_jwt, which needs it', () => {
+    expect(refusal({ ...base, jwks: { keys: [] } })).toEqual(bad('jwks is only for token_endpoint_auth_method "private_key_jwt"'));
+    expect(refusal({ ...base, token_endpoint_auth_method: 'private_key_jwt' })).toEqual(bad('private_key_jwt needs the client\'s public keys in "jwks" (jwks_uri is not accepted at registration)'));
+  });
+
   it.each([
-    ['jwks', { keys: [] }],
     ['jwks_uri', 'https://evil.example/jwks'],
     ['sector_identifier_uri', 'https://evil.example/sector'],
     ['request_uris', ['https://evil.example/req']],
@@ -160,8 +164,8 @@ describe('validateClientMetadata: hostile and invalid metadata → invalid_clien
     ['redirect_uris not an array', { redirect_uris: REDIRECT }, 'redirect_uris must be an array of strings'],
     ['redirect_uris with a number', { redirect_uris: [REDIRECT, 1] }, 'redirect_uris must be an array of strings'],
     ['too many redirect_uris', { redirect_uris: Array.from({ length: 33 }, (_, i) => `http://127.0.0.1/cb${i}`) }, 'redirect_uris must have at most 32 entries'],
-    ['unknown auth method', { ...base, token_endpoint_auth_method: 'private_key_jwt' }, 'token_endpoint_auth_method must be one of none, client_secret_basic, client_secret_post'],
-    ['auth method not a string', { ...base, token_endpoint_auth_method: ['none'] }, 'token_endpoint_auth_method must be one of none, client_secret_basic, client_secret_post'],
+    ['unknown auth method', { ...base, token_endpoint_auth_method: 'tls_client_auth' }, 'token_endpoint_auth_method must be one of none, client_secret_basic, client_secret_post, private_key_jwt'],
+    ['auth method not a string', { ...base, token_endpoint_auth_method: ['none'] }, 'token_endpoint_auth_method must be one of none, client_secret_basic, client_secret_post, private_key_jwt'],
     ['implicit grant', { ...base, grant_types: ['implicit'] }, 'grant_types: "implicit" is not supported (use authorization_code, refresh_token)'],
     ['password grant', { ...base, grant_types: ['authorization_code', 'password'] }, 'grant_types: "password" is not supported (use authorization_code, refresh_token)'],
     ['empty grant_types', { ...base, grant_types: [] }, 'grant_types must not be empty'],

@@ -1,5 +1,6 @@
 import { InvalidClientMetadataError } from '../../oauth/errors.js';
 import { isScopeToken, parseScope } from '../../oauth/scope.js';
+import { validateClientJwks } from './client-jwks.js';
 import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
 import { validateRedirectUri } from '../../oauth/redirect-uri.js';
 
@@ -37,6 +38,8 @@ export interface ValidatedClientMetadata {
   softwareVersion?: string;
   /** The document's own `client_id` (metadata documents only; the caller compares it with the URL). */
   clientId?: string;
+  /** `private_key_jwt`: the client's public keys (RFC 7591 §2 `jwks`). */
+  jwks?: { keys: unknown[] };
 }
 
 /** Nesting deeper than this (the top-level object is depth 1) is refused before anything else is read. */
@@ -48,7 +51,7 @@ const MAX_NAME_CHARS = 200;
 const MAX_SHORT_STRING = 255;
 const MAX_URL_LENGTH = 2000;
 
-const AUTH_METHODS: ReadonlySet<string> = new Set<TokenEndpointAuthMethod>(['none', 'client_secret_basic', 'client_secret_post']);
+const AUTH_METHODS: ReadonlySet<string> = new Set<TokenEndpointAuthMethod>(['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']);
 const GRANT_TYPES: ReadonlySet<string> = new Set<ClientGrantType>(['authorization_code', 'refresh_token']);
 
 /**
@@ -67,7 +70,8 @@ const POISON_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'p
  * record that later code (or a reader) might believe was honoured, so they are refused.
  */
 const DANGEROUS_MEMBERS: ReadonlySet<string> = new Set([
-  'jwks',
+  // `jwks` is read for private_key_jwt (see `client-jwks.ts`); a `jwks_uri` would have the server
+  // fetch a URL an anonymous registrant chose, so it is for configured clients only.
   'jwks_uri',
   'sector_identifier_uri',
   'request_uris',
@@ -112,6 +116,7 @@ const LANGUAGE_TAGGED = /^(client_name|client_uri|logo_uri|tos_uri|policy_uri)#[
 
 /** Members Warden reads. */
 const SUPPORTED_MEMBERS: ReadonlySet<string> = new Set([
+  'jwks',
   'redirect_uris',
   'token_endpoint_auth_method',
   'grant_types',
@@ -207,7 +212,7 @@ function httpsUrl(name: string, value: unknown): string {
 function authMethod(value: unknown, source: ClientMetadataSource): TokenEndpointAuthMethod {
   // RFC 7591 §2 defaults to client_secret_basic; a metadata document has no secret to use, so `none`.
   if (value === undefined) return source === 'metadata-document' ? 'none' : 'client_secret_basic';
-  if (typeof value !== 'string' || !AUTH_METHODS.has(value)) return refuse('token_endpoint_auth_method must be one of none, client_secret_basic, client_secret_post');
+  if (typeof value !== 'string' || !AUTH_METHODS.has(value)) return refuse('token_endpoint_auth_method must be one of none, client_secret_basic, client_secret_post, private_key_jwt');
   // draft-ietf-oauth-client-id-metadata-document: shared-secret methods are not allowed for URL client ids.
   if (source === 'metadata-document' && value !== 'none') refuse('a client metadata document must use token_endpoint_auth_method "none"');
   return value as TokenEndpointAuthMethod;
@@ -323,6 +328,8 @@ export function validateClientMetadata(input: unknown, options: ValidateClientMe
   if (optional('software_id') !== undefined) result.softwareId = text('software_id', optional('software_id'), MAX_SHORT_STRING);
   if (optional('software_version') !== undefined) result.softwareVersion = text('software_version', optional('software_version'), MAX_SHORT_STRING);
   if (clientId !== undefined) result.clientId = clientId;
+  const jwks = validateClientJwks(member(input, 'jwks'), tokenEndpointAuthMethod);
+  if (jwks !== undefined) result.jwks = jwks;
   return result;
 }
 
@@ -346,5 +353,6 @@ export function clientRecordFromMetadata(
   if (metadata.clientUri !== undefined) record.clientUri = metadata.clientUri;
   if (metadata.logoUri !== undefined) record.logoUri = metadata.logoUri;
   if (metadata.scope !== undefined) record.scope = metadata.scope;
+  if (metadata.jwks !== undefined) record.jwks = metadata.jwks;
   return record;
 }

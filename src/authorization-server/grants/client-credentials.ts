@@ -11,7 +11,7 @@ import { accessTokenBinding, buildTokenResponse, parseScopeParam, requireSubset,
  * the resource accepts. A client registered without a `scope` gets only the resource's default
  * scopes, so a privileged scope (e.g. `mcp:admin`) always takes an explicit registration.
  */
-function allowedScopes(client: ClientRecord, resource: RegisteredResource): string[] {
+export function allowedScopes(client: ClientRecord, resource: RegisteredResource): string[] {
   if (client.scope === undefined) return [...resource.defaultScopes];
   const registered = new Set(parseScope(client.scope));
   return resource.scopes.filter((s) => registered.has(s));

@@ -641,6 +641,18 @@ export function describeAuthorizationServerStoresConformance(
         expect(await stores.clients.get('client-1')).toBeUndefined();
       });
 
+      it('contract: a private_key_jwt client keeps its jwks and jwks_uri (RFC 7591 §2, RFC 7523 §2.2)', async () => {
+        const jwk = { kty: 'EC', crv: 'P-256', x: 'x', y: 'y', kid: 'k1' };
+        const inline = client({ clientId: 'pkjwt-1', tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [jwk] } });
+        const remote = client({ clientId: 'pkjwt-2', tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: 'https://client.example/jwks' });
+        await stores.clients.put(inline);
+        await stores.clients.put(remote);
+        expect(await stores.clients.get('pkjwt-1')).toEqual(inline);
+        expect(await stores.clients.get('pkjwt-2')).toEqual(remote);
+        await stores.clients.delete('pkjwt-1');
+        await stores.clients.delete('pkjwt-2');
+      });
+
       it('contract: markUsed sets usedAt once; deleteUnused removes only registered clients never used, created at or before the cutoff', async () => {
         await stores.clients.put(client({ clientId: 'used', createdAt: T0 }));
         await stores.clients.put(client({ clientId: 'unused-old', createdAt: T0 }));

@@ -182,6 +182,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX clients_unused ON ${s}.clients (created_at) WHERE source = 'registered' AND used_at IS NULL;
     `,
   },
+  {
+    // private_key_jwt client authentication (RFC 7523 §2.2): the client's registered keys.
+    version: 6,
+    sql: (s) => `
+      ALTER TABLE ${s}.clients ADD COLUMN jwks text;
+      ALTER TABLE ${s}.clients ADD COLUMN jwks_uri text;
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -98,6 +98,9 @@ export interface ClientRow<C extends ColumnTypes> {
   created_at: number;
   expires_at: number | null;
   used_at: number | null;
+  /** JSON text of the client's JWKS (private_key_jwt). */
+  jwks: string | null;
+  jwks_uri: string | null;
 }
 
 /** A row of `users`. */
@@ -147,7 +150,7 @@ export const REFRESH_TOKEN_COLUMNS = [
 /** Columns of `clients`, in parameter order. */
 export const CLIENT_COLUMNS = [
   'client_id', 'secret_hash', 'token_endpoint_auth_method', 'redirect_uris', 'grant_types', 'response_types', 'client_name', 'client_uri',
-  'logo_uri', 'scope', 'source', 'created_at', 'expires_at', 'used_at',
+  'logo_uri', 'scope', 'source', 'created_at', 'expires_at', 'used_at', 'jwks', 'jwks_uri',
 ] as const;
 /** Columns of `signing_keys`, in parameter order. */
 export const KEY_COLUMNS = ['kid', 'alg', 'private_jwk', 'public_jwk', 'state', 'created_at', 'retire_after'] as const;
@@ -279,6 +282,8 @@ export function createRowCodec<C extends ColumnTypes, Params>(dialect: SqlDialec
           created_at: client.createdAt,
           expires_at: client.expiresAt ?? null,
           used_at: client.usedAt ?? null,
+          jwks: client.jwks === undefined ? null : json(client.jwks),
+          jwks_uri: client.jwksUri ?? null,
         } satisfies ClientRow<C>,
         CLIENT_COLUMNS,
       ),
@@ -299,6 +304,8 @@ export function createRowCodec<C extends ColumnTypes, Params>(dialect: SqlDialec
       createdAt: row.created_at,
       ...optional('expiresAt', row.expires_at),
       ...optional('usedAt', row.used_at),
+      ...(row.jwks === null || row.jwks === undefined ? {} : { jwks: JSON.parse(row.jwks) as { keys: unknown[] } }),
+      ...optional('jwksUri', row.jwks_uri ?? null),
     }),
 
     /** The record a row holds. */

@@ -176,6 +176,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX clients_unused ON clients (created_at) WHERE source = 'registered' AND used_at IS NULL;
     `,
   },
+  {
+    // private_key_jwt client authentication (RFC 7523 §2.2): the client's registered keys.
+    version: 6,
+    sql: `
+      ALTER TABLE clients ADD COLUMN jwks TEXT;
+      ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -1,9 +1,11 @@
+import { assertionAlgorithms } from '../../assertions/assertion-rules.js';
+import { jwtBearerEnabled } from '../../assertions/trusted-issuers.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
 import { sendJson } from '../../http.js';
 
 /** Grant types Warden's token endpoint implements. */
-export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'] as const;
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer'] as const;
 
 /**
  * RFC 8414 authorization server metadata, with the MCP- and DPoP-specific members.
@@ -23,10 +25,14 @@ export function buildMetadata(ctx: AsContext): Record<string, unknown> {
     scopes_supported: ctx.resources.allScopes(),
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: [...GRANT_TYPES],
-    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
-    revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    grant_types_supported: GRANT_TYPES.filter((g) => g !== 'urn:ietf:params:oauth:grant-type:jwt-bearer' || jwtBearerEnabled(ctx)),
+    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    revocation_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+    // RFC 8414 §2: the algorithms private_key_jwt assertions may use at each endpoint.
+    token_endpoint_auth_signing_alg_values_supported: assertionAlgorithms(ctx),
+    revocation_endpoint_auth_signing_alg_values_supported: assertionAlgorithms(ctx),
+    introspection_endpoint_auth_signing_alg_values_supported: assertionAlgorithms(ctx),
     code_challenge_methods_supported: ['S256'],
     dpop_signing_alg_values_supported: [...ctx.dpopAlgorithmList],
     authorization_response_iss_parameter_supported: true,

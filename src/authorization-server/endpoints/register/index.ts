@@ -65,12 +65,14 @@ export function clientInformationResponse(record: ClientRecord, secret?: string)
   if (record.clientUri !== undefined) body.client_uri = record.clientUri;
   if (record.logoUri !== undefined) body.logo_uri = record.logoUri;
   if (record.scope !== undefined) body.scope = record.scope;
+  if (record.jwks !== undefined) body.jwks = record.jwks;
   return body;
 }
 
 /** Issues a secret for confidential methods; the store only ever sees its scrypt hash. */
 async function credentials(metadata: ValidatedClientMetadata): Promise<{ secret?: string; secretHash?: string }> {
-  if (metadata.tokenEndpointAuthMethod === 'none') return {};
+  // Public clients hold no secret; private_key_jwt clients authenticate with their registered keys.
+  if (metadata.tokenEndpointAuthMethod === 'none' || metadata.tokenEndpointAuthMethod === 'private_key_jwt') return {};
   const secret = randomBytes(CLIENT_SECRET_BYTES).toString('base64url');
   return { secret, secretHash: hashClientSecret(secret) };
 }

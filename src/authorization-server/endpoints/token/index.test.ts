@@ -24,7 +24,7 @@ describe('token endpoint (OAuth 2.1 §3.2)', () => {
     expectError(await h.post(h.tokenUrl, { client_id: 'public-app' }), 400, 'invalid_request');
   });
 
-  for (const grantType of ['password', 'implicit', 'urn:ietf:params:oauth:grant-type:jwt-bearer', '__proto__', 'constructor']) {
+  for (const grantType of ['password', 'implicit', 'urn:ietf:params:oauth:grant-type:saml2-bearer', 'urn:ietf:params:oauth:grant-type:jwt-bearer', '__proto__', 'constructor']) {
     it(`RFC 6749 §5.2: grant_type "${grantType}" is unsupported_grant_type`, async () => {
       expectError(await h.post(h.tokenUrl, { grant_type: grantType, client_id: 'public-app' }), 400, 'unsupported_grant_type');
     });

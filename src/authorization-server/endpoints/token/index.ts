@@ -4,6 +4,7 @@ import { verifyTokenEndpointProof } from '../../dpop.js';
 import type { Endpoint } from '../../endpoint.js';
 import { authorizationCodeGrant } from '../../grants/authorization-code.js';
 import { clientCredentialsGrant } from '../../grants/client-credentials.js';
+import { identifyJwtBearerClient, JWT_BEARER_GRANT_TYPE, jwtBearerGrant } from '../../grants/jwt-bearer.js';
 import { refreshTokenGrant } from '../../grants/refresh-token.js';
 import { TOKEN_EXCHANGE_GRANT_TYPE, tokenExchangeGrant } from '../../grants/token-exchange.js';
 import { sendTokenResponse, type GrantHandler } from '../../grants/token-response.js';
@@ -15,6 +16,8 @@ interface GrantEntry {
   handle: GrantHandler;
   /** Public clients (`none`) may use it: only the user-facing grants, which PKCE or DPoP protect. */
   allowPublic: boolean;
+  /** How the grant learns its client, when not by `authenticateClient` alone (a workload token names its client). */
+  identify?: typeof identifyJwtBearerClient;
 }
 
 /** Grant types the token endpoint implements, one file each under `grants/`. */
@@ -23,6 +26,7 @@ const GRANTS: ReadonlyMap<string, GrantEntry> = new Map([
   ['refresh_token', { handle: refreshTokenGrant, allowPublic: true }],
   ['client_credentials', { handle: clientCredentialsGrant, allowPublic: false }],
   [TOKEN_EXCHANGE_GRANT_TYPE, { handle: tokenExchangeGrant, allowPublic: false }],
+  [JWT_BEARER_GRANT_TYPE, { handle: jwtBearerGrant, allowPublic: false, identify: identifyJwtBearerClient }],
 ]);
 
 /**
@@ -47,7 +51,7 @@ export const tokenEndpoint: Endpoint = async (ctx, req, res) => {
   if (grantType === undefined || grantType === '') throw new InvalidRequestError('the "grant_type" parameter is required');
   const grant = GRANTS.get(grantType);
   if (grant === undefined) throw new UnsupportedGrantTypeError(`grant_type must be one of ${[...GRANTS.keys()].join(', ')}`);
-  const { client } = await authenticateClient(ctx, req, form, { allowPublic: grant.allowPublic });
+  const { client } = grant.identify !== undefined ? await grant.identify(ctx, req, form) : await authenticateClient(ctx, req, form, { allowPublic: grant.allowPublic });
   if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClientError(`this client is not registered for the ${grantType} grant`);
   const proof = await verifyTokenEndpointProof(ctx, req);
   const claimProof = proof === undefined ? async (): Promise<void> => {} : proof.claim;

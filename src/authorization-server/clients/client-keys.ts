@@ -1,0 +1,41 @@
+import type { KeySource } from '../../jose/key-source.js';
+import { createLocalKeySource } from '../../jose/local-key-source.js';
+import { createRemoteKeySource } from '../../jose/remote-key-source.js';
+import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
+import type { AsContext } from '../context.js';
+
+/** Key sources are built once per key set and reused; this bounds how many one instance keeps. */
+const MAX_SOURCES = 1000;
+
+const sources = new WeakMap<AsContext, Map<string, KeySource>>();
+
+/**
+ * The public keys a `private_key_jwt` client signs its assertions with (RFC 7523 §2.2): its
+ * registered `jwks`, or its `jwks_uri` fetched and cached like an issuer's key set (refetched on
+ * an unknown `kid`, rate-limited, stale on error). Undefined when the client registered neither,
+ * or its inline set holds no usable key.
+ */
+export function clientKeySource(ctx: AsContext, client: ClientRecord): KeySource | undefined {
+  const cacheKey = client.jwks !== undefined ? `jwks:${JSON.stringify(client.jwks)}` : client.jwksUri !== undefined ? `uri:${client.jwksUri}` : undefined;
+  if (cacheKey === undefined) return undefined;
+  let perContext = sources.get(ctx);
+  if (perContext === undefined) {
+    perContext = new Map();
+    sources.set(ctx, perContext);
+  }
+  const cached = perContext.get(cacheKey);
+  if (cached !== undefined) return cached;
+  let source: KeySource;
+  try {
+    source = client.jwks !== undefined ? createLocalKeySource(client.jwks) : createRemoteKeySource({ jwksUri: client.jwksUri as string, now: () => ctx.now() * 1000 });
+  } catch {
+    return undefined;
+  }
+  if (perContext.size >= MAX_SOURCES) {
+    const oldest = perContext.keys().next().value as string;
+    perContext.get(oldest)?.close?.();
+    perContext.delete(oldest);
+  }
+  perContext.set(cacheKey, source);
+  return source;
+}
