@@ -182,6 +182,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX clients_unused ON ${s}.clients (created_at) WHERE source = 'registered' AND used_at IS NULL;
     `,
   },
+  {
+    // Device authorization grant (RFC 8628): the record as JSON, looked up by either code's digest.
+    version: 6,
+    sql: (s) => `
+      CREATE TABLE ${s}.device_codes (
+        device_code_hash text PRIMARY KEY,
+        user_code_hash   text NOT NULL UNIQUE,
+        data             text NOT NULL,
+        expires_at       bigint NOT NULL
+      );
+      CREATE INDEX device_codes_expiry ON ${s}.device_codes (expires_at);
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

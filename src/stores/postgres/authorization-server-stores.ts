@@ -34,6 +34,7 @@ import {
 } from './authorization-server-database.js';
 import { createPostgresCodeStore, createPostgresGrantStore } from './authorization-server-grant-store.js';
 import { type PostgresColumns, codec, placeholders } from './authorization-server-rows.js';
+import { createPostgresDeviceCodeStore } from './device-code-store.js';
 import { MIGRATION_TIMEOUT_MS, migrate } from './authorization-server-schema.js';
 
 /** Options of {@link openPostgresAuthorizationServerStores}. */
@@ -104,6 +105,7 @@ export async function openPostgresAuthorizationServerStores(
     interactions: createInteractionStore(db, s),
     keys: createKeyStore(db, s),
     throttles: createThrottleStore(db, s),
+    deviceCodes: createPostgresDeviceCodeStore(db, s),
     close: () => db.close(),
   };
 }

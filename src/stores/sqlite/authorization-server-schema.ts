@@ -176,6 +176,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX clients_unused ON clients (created_at) WHERE source = 'registered' AND used_at IS NULL;
     `,
   },
+  {
+    // Device authorization grant (RFC 8628): the record as JSON, looked up by either code's digest.
+    version: 6,
+    sql: `
+      CREATE TABLE device_codes (
+        device_code_hash TEXT PRIMARY KEY,
+        user_code_hash   TEXT NOT NULL UNIQUE,
+        data             TEXT NOT NULL,
+        expires_at       INTEGER NOT NULL
+      );
+      CREATE INDEX device_codes_expiry ON device_codes (expires_at);
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

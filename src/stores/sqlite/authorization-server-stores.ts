@@ -23,6 +23,7 @@ import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, live
 import { type ClientRow, type ConsentRow, type KeyRow, type ThrottleTableRow, type UserRow, CLIENT_COLUMNS, KEY_COLUMNS } from '../sql/authorization-server-rows.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, type Guard, guard, openDatabase } from './authorization-server-database.js';
 import { createSqliteCodeStore, createSqliteGrantStore } from './authorization-server-grant-store.js';
+import { createSqliteDeviceCodeStore } from './device-code-store.js';
 import { type Params, type SqliteColumns, codec, namedPlaceholders } from './authorization-server-rows.js';
 
 /** Options of {@link openSqliteAuthorizationServerStores}. */
@@ -61,6 +62,7 @@ export function openSqliteAuthorizationServerStores(
     interactions: createInteractionStore(db, call),
     keys: createKeyStore(db, call),
     throttles: createThrottleStore(db, call),
+    deviceCodes: createSqliteDeviceCodeStore(db, call),
     close: async () => {
       if (db.open) db.close();
     },
