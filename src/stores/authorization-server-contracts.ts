@@ -184,12 +184,26 @@ export interface ClientStore {
   deleteUnused(createdAtOrBefore: number): Promise<number>;
 }
 
-/** A local user of the embedded login. */
+/** A local user of the embedded login, or a user linked to an upstream identity provider. */
 export interface UserRecord {
   username: string;
-  /** scrypt hash (see `authorization-server/password.ts`). */
+  /** scrypt hash (see `authorization-server/password.ts`); a federated user's is `federated`, which no password verifies. */
   passwordHash: string;
   createdAt: number;
+  /** Set for a user who signs in at an upstream OpenID provider: who they are there, and what it said last. */
+  federation?: FederatedIdentity;
+}
+
+/** The upstream identity a federated user is linked to, with the claims of their latest sign-in. */
+export interface FederatedIdentity {
+  /** The provider's issuer identifier, exactly. */
+  issuer: string;
+  /** The provider's subject for the user. */
+  subject: string;
+  email?: string;
+  groups?: string[];
+  /** When the claims were last updated (seconds). */
+  updatedAt: number;
 }
 
 export interface UserStore {

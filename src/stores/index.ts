@@ -25,6 +25,7 @@ export type {
   ClientStore,
   CodeStore,
   DeviceCodeRecord,
+  FederatedIdentity,
   DeviceCodeStore,
   DevicePollResult,
   ConsentRecord,

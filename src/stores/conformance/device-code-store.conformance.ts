@@ -26,7 +26,7 @@ const record = (overrides: Partial<DeviceCodeRecord> = {}): DeviceCodeRecord => 
 
 const approve = { approved: true as const, subject: 'alice', scopes: ['mcp:tools'], authTime: T0 + 3 };
 
-/** Registers the device-code contract tests; `stores()` is the suite's current, open stores. */
+/** Registers the device-code and federated-user contract tests; `stores()` is the suite's current, open stores. */
 export function describeDeviceCodeStoreConformance(stores: () => AuthorizationServerStores): void {
   describe('device codes (RFC 8628)', () => {
     const codes = (): DeviceCodeStore => {
@@ -103,6 +103,16 @@ export function describeDeviceCodeStoreConformance(stores: () => AuthorizationSe
       await stores().close();
       await expect(store.poll('device-hash-1', T0)).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(store.save(record())).rejects.toBeInstanceOf(StoreUnavailableError);
+    });
+  });
+
+  describe('federated users (the link of a user to an upstream OpenID provider)', () => {
+    it('contract: a user keeps its federation link (issuer, subject, claims) through put and get', async () => {
+      const federation = { issuer: 'https://idp.example', subject: '248289761001', email: 'a@example.com', groups: ['eng', 'ops'], updatedAt: T0 };
+      await stores().users.put({ username: 'fed-abc', passwordHash: 'federated', createdAt: T0, federation });
+      expect(await stores().users.get('fed-abc')).toEqual({ username: 'fed-abc', passwordHash: 'federated', createdAt: T0, federation });
+      await stores().users.put({ username: 'local', passwordHash: 'scrypt$x', createdAt: T0 });
+      expect((await stores().users.get('local'))?.federation).toBeUndefined();
     });
   });
 }

@@ -195,6 +195,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX device_codes_expiry ON ${s}.device_codes (expires_at);
     `,
   },
+  {
+    // Users signing in at an upstream OpenID provider: the link (issuer, subject) and their latest claims, as JSON.
+    version: 7,
+    sql: (s) => `
+      ALTER TABLE ${s}.users ADD COLUMN federation text;
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -22,6 +22,7 @@ import type {
   UserStore,
 } from '../authorization-server-contracts.js';
 import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, liveThrottleState, parseInteraction, planKeyRotation, serializeInteraction, unionScopes } from '../authorization-server-store-rules.js';
+import { serializeFederation } from '../sql/authorization-server-rows.js';
 import { type ClientRow, type ConsentRow, type KeyRow, type ThrottleTableRow, type UserRow, CLIENT_COLUMNS, KEY_COLUMNS } from '../sql/authorization-server-rows.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -171,9 +172,9 @@ function createUserStore(db: PostgresDatabase, s: string): UserStore {
     },
     put: async (user) =>
       void (await db.query(
-        `INSERT INTO ${s}.users (username, password_hash, created_at) VALUES ($1, $2, $3)
-         ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, created_at = excluded.created_at`,
-        [user.username, user.passwordHash, user.createdAt],
+        `INSERT INTO ${s}.users (username, password_hash, created_at, federation) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, created_at = excluded.created_at, federation = excluded.federation`,
+        [user.username, user.passwordHash, user.createdAt, serializeFederation(user.federation)],
       )),
     delete: async (username) => (await db.query(`DELETE FROM ${s}.users WHERE username = $1`, [username])).rowCount > 0,
     // Byte order ("C"), as the other backends sort, whatever the database's collation.

@@ -189,6 +189,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX device_codes_expiry ON device_codes (expires_at);
     `,
   },
+  {
+    // Users signing in at an upstream OpenID provider: the link (issuer, subject) and their latest claims, as JSON.
+    version: 7,
+    sql: `
+      ALTER TABLE users ADD COLUMN federation TEXT;
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */
