@@ -7,7 +7,10 @@ import { ClientAuthenticationError } from './clients/client-auth.js';
 import { syncConfiguredClients } from './clients/configured-clients.js';
 import { createContext, type AsContext } from './context.js';
 import type { Endpoint } from './endpoint.js';
+import { deviceGrantSettings } from './device-grant/settings.js';
 import { authorizeEndpoint } from './endpoints/authorize/index.js';
+import { deviceAuthorizationEndpoint } from './endpoints/device-authorization/index.js';
+import { deviceVerificationEndpoint } from './endpoints/device-verification/index.js';
 import { interactionEndpoint } from './endpoints/interaction/index.js';
 import { introspectEndpoint } from './endpoints/introspect/index.js';
 import { jwksEndpoint } from './endpoints/jwks/index.js';
@@ -72,6 +75,10 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
   add(`${p}/revoke`, ['POST'], revokeEndpoint, true);
   add(`${p}/introspect`, ['POST'], introspectEndpoint);
   if (ctx.registration.enabled) add(`${p}/register`, ['POST'], registerEndpoint, true);
+  if (deviceGrantSettings(ctx).store !== undefined) {
+    add(`${p}/device_authorization`, ['POST'], deviceAuthorizationEndpoint, true);
+    add(`${p}/device`, ['GET', 'POST'], deviceVerificationEndpoint);
+  }
   const interactionPrefix = `${p}/interaction/`;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {

@@ -167,6 +167,17 @@ export interface AuthorizationServerOptions {
      */
     maxStaleSeconds?: number;
   };
+  /** The device authorization grant (RFC 8628); see `DEFAULTS.deviceGrant`. Needs stores with `deviceCodes`. */
+  deviceGrant?: {
+    /** Default true (the grant is offered when the stores have device codes). */
+    enabled?: boolean;
+    /** Lifetime of a device code and its user code. Default 600 s; 60 to 3600. */
+    codeSeconds?: number;
+    /** Polling interval given to clients (RFC 8628 §3.2 `interval`). Default 5 s; 1 to 60. */
+    intervalSeconds?: number;
+    /** Wrong user codes per source. Default 5 free, then 2 s doubling to 900 s; forgotten after 3600 s. */
+    userCodeThrottle?: Partial<ThrottlePolicy>;
+  };
   /** The sign-in page. */
   login?: {
     /** Branding. Default "Warden". */
@@ -252,6 +263,8 @@ export interface AuditEvent {
     | 'client.deleted'
     | 'consent.given'
     | 'consent.revoked'
+    | 'device.requested'
+    | 'device.denied'
     | 'login.succeeded'
     | 'login.failed'
     | 'keys.rotated';

@@ -210,7 +210,7 @@ describe('warden start', () => {
     expect(stack.users).toEqual([{ username: 'demo', password: expect.any(String) }]);
     expect(stack.clients.map((c) => [c.client_id, c.grant_types])).toEqual([
       ['demo-service', ['client_credentials']],
-      ['demo-cli', ['authorization_code', 'refresh_token']],
+      ['demo-cli', ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code']],
     ]);
 
     const out = await banner(run);

@@ -83,7 +83,7 @@ export function createProgram(): Command {
     .addOption(stateDirOption())
     .option('--url <url>', 'the MCP server; default: the first resource in stack.json')
     .addOption(
-      new Option('--login <how>', 'auto: sign in as the demo user by submitting the pages; browser: open your browser; manual: print the URL').choices(['auto', 'browser', 'manual']),
+      new Option('--login <how>', 'auto: sign in as the demo user by submitting the pages; browser: open your browser; manual: print the URL; device: the device grant (RFC 8628), enter the printed code in any browser').choices(['auto', 'browser', 'manual', 'device']),
     )
     .action(async (options: DemoClientOptions) => {
       await demoClientCommand(options, (line) => void process.stdout.write(`${line}\n`));

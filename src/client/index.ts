@@ -12,3 +12,4 @@ export { createStepUpFetch, insufficientScope, parseChallenges, type ScopeChalle
 export { connectWithAuthorization, type AuthorizingTransport, type ConnectableClient } from './connect.js';
 export { startLoopbackCallback, type LoopbackCallback, type LoopbackCallbackOptions } from './loopback-callback.js';
 export { McpAuthError, AuthorizationDeclinedError, AuthorizationResponseError, InsufficientScopeError } from './errors.js';
+export { runDeviceFlow, DeviceFlowError, DEVICE_CODE_GRANT_TYPE, type DeviceFlowOptions, type DeviceFlowTokens, type DeviceUserPrompt } from './device-flow.js';

@@ -148,6 +148,7 @@ export interface AuthorizationServerConfig {
   readonly refreshGraceSeconds: number;
   readonly dpop: { readonly requireNonce: boolean };
   readonly registration: { readonly enabled: boolean; readonly throttle: Readonly<ThrottlePolicy>; readonly expireUnusedAfterSeconds: number };
+  readonly deviceGrant: { readonly enabled: boolean; readonly codeSeconds: number; readonly intervalSeconds: number; readonly userCodeThrottle: Readonly<ThrottlePolicy> };
   readonly clientMetadataDocuments: {
     readonly enabled: boolean;
     readonly allowPrivateNetworks: boolean;
@@ -288,6 +289,12 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
       enabled: input?.registration?.enabled ?? d.registration,
       throttle: { ...d.registrationThrottle, ...input?.registration?.throttle },
       expireUnusedAfterSeconds: input?.registration?.expireUnusedAfterSeconds ?? d.expireUnusedClientsAfterSeconds,
+    },
+    deviceGrant: {
+      enabled: input?.deviceGrant?.enabled ?? DEFAULTS.deviceGrant.enabled,
+      codeSeconds: input?.deviceGrant?.codeSeconds ?? DEFAULTS.deviceGrant.codeSeconds,
+      intervalSeconds: input?.deviceGrant?.intervalSeconds ?? DEFAULTS.deviceGrant.intervalSeconds,
+      userCodeThrottle: { ...DEFAULTS.deviceGrant.userCodeThrottle, ...input?.deviceGrant?.userCodeThrottle },
     },
     clientMetadataDocuments: { ...d.clientMetadataDocuments, ...input?.clientMetadataDocuments },
     clients: (input?.clients ?? []).map(resolveClient),

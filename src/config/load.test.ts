@@ -110,6 +110,7 @@ describe('defaults', () => {
       refreshGraceSeconds: 10,
       dpop: { requireNonce: false },
       registration: { enabled: true, throttle: { free: 20, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 86_400 },
+      deviceGrant: { enabled: true, codeSeconds: 600, intervalSeconds: 5, userCodeThrottle: { free: 5, baseDelaySeconds: 2, maxDelaySeconds: 900, forgetAfterSeconds: 3600 } },
       clientMetadataDocuments: { enabled: true, allowPrivateNetworks: false, failureCacheSeconds: 30, maxConcurrentFetches: 16, fetchesPerHostPerMinute: 20, maxStaleSeconds: 86_400 },
       clients: [],
       login: {
@@ -462,6 +463,7 @@ describe('authorizationServer', () => {
       refreshGraceSeconds: 5,
       dpop: { requireNonce: true },
       registration: { enabled: false, throttle: { free: 5, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 3600 },
+      deviceGrant: { enabled: true, codeSeconds: 600, intervalSeconds: 5, userCodeThrottle: { free: 5, baseDelaySeconds: 2, maxDelaySeconds: 900, forgetAfterSeconds: 3600 } },
       clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10, maxStaleSeconds: 3600 },
       login: {
         title: 'Example Corp',

@@ -193,7 +193,7 @@ export const resourceSchema = strictObject({
 const port = z.number().int().min(0).max(65_535);
 
 /** Grant types a configured client may be registered for (those the token endpoint implements). */
-export const CLIENT_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer'] as const;
+export const CLIENT_GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer', 'urn:ietf:params:oauth:grant-type:device_code'] as const;
 
 /** Client ids the demo data of `warden start` uses; reserved while `authorizationServer.demo` is on. */
 export const DEMO_CLIENT_IDS = ['demo-service', 'demo-cli'] as const;
@@ -209,6 +209,9 @@ const redirectUri = z.string().superRefine((value, ctx) => {
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${(error as Error).message}, got ${JSON.stringify(value)}` });
   }
 });
+
+/** RFC 8628: a user-facing grant, open to public clients like the code grant. */
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 const clientSchema = strictObject({
   clientId: z
@@ -244,14 +247,14 @@ const clientSchema = strictObject({
   // Same defaults as the authorization server applies to configured clients.
   const grants = client.grantTypes ?? (client.clientSecret === undefined && method !== 'private_key_jwt' ? ['authorization_code', 'refresh_token'] : ['client_credentials']);
   // jwt-bearer: a workload's platform token identifies it (SEP-1933), no secret needed.
-  if (method === 'none' && grants.some((g) => g !== 'authorization_code' && g !== 'refresh_token' && g !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')) {
-    fail('grantTypes', 'a public client may use only authorization_code, refresh_token and jwt-bearer (workloads; the others need client authentication)');
+  if (method === 'none' && grants.some((g) => g !== 'authorization_code' && g !== 'refresh_token' && g !== 'urn:ietf:params:oauth:grant-type:jwt-bearer' && g !== DEVICE_GRANT)) {
+    fail('grantTypes', 'a public client may use only authorization_code, refresh_token, the device grant and jwt-bearer (workloads; the others need client authentication)');
   }
   if (grants.includes('authorization_code') && (client.redirectUris ?? []).length === 0) {
     fail('redirectUris', 'list at least one redirect URI for the authorization_code grant');
   }
-  if (grants.includes('refresh_token') && !grants.includes('authorization_code')) {
-    fail('grantTypes', 'refresh_token needs authorization_code (refresh tokens are issued only by the code grant)');
+  if (grants.includes('refresh_token') && !grants.includes('authorization_code') && !grants.includes(DEVICE_GRANT)) {
+    fail('grantTypes', 'refresh_token needs authorization_code or the device grant (refresh tokens are issued only by those)');
   }
 });
 
@@ -327,6 +330,14 @@ const authorizationServerSchema = strictObject({
     throttle: throttleSchema(DEFAULTS.registration.throttle).optional(),
     /** A registered client never used (no authorization completed, no token) this long after registering expires. */
     expireUnusedAfterSeconds: seconds(60, 366 * 86_400).optional(),
+  }).optional(),
+  /** The device authorization grant (RFC 8628). */
+  deviceGrant: strictObject({
+    enabled: z.boolean().optional(),
+    codeSeconds: seconds(60, 3600).optional(),
+    intervalSeconds: seconds(1, 60).optional(),
+    /** Wrong user codes per source (ThrottlePolicy); beyond: 429 + Retry-After. */
+    userCodeThrottle: throttleSchema(DEFAULTS.deviceGrant.userCodeThrottle).optional(),
   }).optional(),
   clientMetadataDocuments: strictObject({
     enabled: z.boolean().optional(),

@@ -152,6 +152,22 @@ export const DEFAULTS = freeze({
     expireUnusedAfterSeconds: 86_400,
   }),
 
+  /** The device authorization grant (RFC 8628): headless agents and CLIs. */
+  deviceGrant: freeze({
+    /** On: a client must still be registered for the grant type to use it. */
+    enabled: true,
+    /** Device and user codes live 10 minutes: long enough to reach another device and sign in (RFC 8628 §3.2 `expires_in`). */
+    codeSeconds: 600,
+    /** Seconds between polls the client is told to wait: RFC 8628 §3.5's default of 5. */
+    intervalSeconds: 5,
+    /**
+     * Wrong user codes entered from one source (IPv4 address, IPv6 /64): 5 free, then 2 s doubling
+     * to 15 min; forgotten after an hour. With 8 characters of 20 (≈ 2^34.6 codes, RFC 8628 §6.1)
+     * and at most a few hundred live codes, a source gets well under one chance in a million a day.
+     */
+    userCodeThrottle: freeze<ThrottleDefaults>({ free: 5, baseDelaySeconds: 2, maxDelaySeconds: 900, forgetAfterSeconds: 3600 }),
+  }),
+
   /** Sign-in with a password. */
   login: freeze({
     /** Password checks (scrypt, ~50 ms of CPU each) in flight per instance; beyond: 503 + Retry-After, never queued. */

@@ -25,6 +25,9 @@ export type OAuthErrorCode =
   | 'invalid_scope'
   | 'invalid_target'
   | 'access_denied'
+  | 'authorization_pending'
+  | 'slow_down'
+  | 'expired_token'
   | 'unsupported_response_type'
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata';

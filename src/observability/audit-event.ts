@@ -21,6 +21,8 @@ export const AUDIT_EVENT_TYPES = [
   'login.failed',
   'consent.given',
   'consent.revoked',
+  'device.requested',
+  'device.denied',
   'code.issued',
   'code.redeemed',
   'code.reuse_detected',

@@ -61,6 +61,7 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
     // Resources on this origin use nonce.secret: share it so one nonce per origin works at both.
     dpop: { requireNonce: as.dpop.requireNonce, ...(config.nonce ? { nonceSecret: config.nonce.secret } : {}) },
     registration: { enabled: as.registration.enabled, throttle: { ...as.registration.throttle }, expireUnusedAfterSeconds: as.registration.expireUnusedAfterSeconds },
+    deviceGrant: { ...as.deviceGrant, userCodeThrottle: { ...as.deviceGrant.userCodeThrottle } },
     clientMetadataDocuments: { ...as.clientMetadataDocuments },
     clients: parts.clients ?? [],
     ...(as.jwtBearer === undefined ? {} : { jwtBearer: structuredClone(as.jwtBearer) as NonNullable<AuthorizationServerOptions['jwtBearer']> }),

@@ -22,8 +22,12 @@ export const AUTH_FAILURE_REASONS = ['invalid_token', 'invalid_dpop_proof', 'use
 const AUTH_FAILURE_STATUSES = new Set([400, 401, 403, 503]);
 
 /** Grant types as labelled (token exchange by a short name rather than its URN). */
-const GRANT_TYPES = ['authorization_code', 'client_credentials', 'refresh_token', 'token_exchange', 'jwt_bearer'];
-const GRANT_LABEL: Readonly<Record<string, string>> = { 'urn:ietf:params:oauth:grant-type:token-exchange': 'token_exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer': 'jwt_bearer' };
+const GRANT_TYPES = ['authorization_code', 'client_credentials', 'refresh_token', 'token_exchange', 'jwt_bearer', 'device_code'];
+const GRANT_LABEL: Readonly<Record<string, string>> = {
+  'urn:ietf:params:oauth:grant-type:token-exchange': 'token_exchange',
+  'urn:ietf:params:oauth:grant-type:jwt-bearer': 'jwt_bearer',
+  'urn:ietf:params:oauth:grant-type:device_code': 'device_code',
+};
 
 /** The stack's metrics and the hooks that feed them. */
 export interface StackMetrics {

@@ -290,7 +290,7 @@ describe('startStack: the authorization server in the stack', () => {
     expect(first.info.users).toEqual([{ username: 'demo', password: expect.stringMatching(/^[A-Za-z0-9_-]{24}$/) }]);
     expect(first.info.clients).toEqual([
       { client_id: 'demo-service', client_secret: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), grant_types: ['client_credentials'] },
-      { client_id: 'demo-cli', grant_types: ['authorization_code', 'refresh_token'] },
+      { client_id: 'demo-cli', grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'] },
     ]);
     expect((await stat(join(stateDir, 'demo-credentials.json'))).mode & 0o777).toBe(0o600);
     const secret = await readFile(join(stateDir, 'secret'), 'utf8');

@@ -188,12 +188,26 @@ export interface ClientStore {
   deleteUnused(createdAtOrBefore: number): Promise<number>;
 }
 
-/** A local user of the embedded login. */
+/** A local user of the embedded login, or a user linked to an upstream identity provider. */
 export interface UserRecord {
   username: string;
-  /** scrypt hash (see `authorization-server/password.ts`). */
+  /** scrypt hash (see `authorization-server/password.ts`); a federated user's is `federated`, which no password verifies. */
   passwordHash: string;
   createdAt: number;
+  /** Set for a user who signs in at an upstream OpenID provider: who they are there, and what it said last. */
+  federation?: FederatedIdentity;
+}
+
+/** The upstream identity a federated user is linked to, with the claims of their latest sign-in. */
+export interface FederatedIdentity {
+  /** The provider's issuer identifier, exactly. */
+  issuer: string;
+  /** The provider's subject for the user. */
+  subject: string;
+  email?: string;
+  groups?: string[];
+  /** When the claims were last updated (seconds). */
+  updatedAt: number;
 }
 
 export interface UserStore {
@@ -302,6 +316,65 @@ export interface ThrottleStore {
   delete(key: string): Promise<void>;
 }
 
+/**
+ * A device authorization request (RFC 8628 §3.1-3.2), keyed by the SHA-256 of the device code;
+ * the user code is stored only as a keyed digest (`userCodeHash`, unique among live records).
+ */
+export interface DeviceCodeRecord {
+  deviceCodeHash: string;
+  userCodeHash: string;
+  clientId: string;
+  /** Canonical resource URI the tokens will be bound to (RFC 8707). */
+  resource: string;
+  /** Scopes requested; once approved, the scopes the user granted. */
+  scopes: string[];
+  /** Minimum seconds between polls; raised by 5 on every `slow_down` (RFC 8628 §3.5). */
+  interval: number;
+  /** When the token endpoint last polled (seconds); absent before the first poll. */
+  lastPolledAt?: number;
+  /** pending → approved | denied (by the user) → redeemed (tokens issued, once). */
+  status: 'pending' | 'approved' | 'denied' | 'redeemed';
+  /** Set on approval. */
+  subject?: string;
+  authTime?: number;
+  /** Grant id the redemption creates. */
+  grantId: string;
+  expiresAt: number;
+}
+
+/** Result of {@link DeviceCodeStore.poll}. */
+export type DevicePollResult =
+  | { state: 'unknown' }
+  | { state: 'expired' }
+  /** Still pending and polled before `interval` elapsed: the interval is now `interval` (raised by 5). */
+  | { state: 'slow_down'; interval: number }
+  | { state: 'pending' }
+  | { state: 'denied' }
+  /** Approved: this call redeemed it; exactly one concurrent caller gets it. */
+  | { state: 'approved'; record: DeviceCodeRecord }
+  /** Redeemed before. */
+  | { state: 'redeemed' };
+
+/** Device codes of the device authorization grant (RFC 8628). */
+export interface DeviceCodeStore {
+  /** Stores a new pending record. @throws StoreConflictError when the device or user code hash is taken. */
+  save(record: DeviceCodeRecord): Promise<void>;
+  /** The live (unexpired) record with this user code, whatever its status. */
+  findByUserCode(userCodeHash: string, now: number): Promise<DeviceCodeRecord | undefined>;
+  /**
+   * Atomically decides a live pending record: approved (with who and which scopes) or denied.
+   * Returns false, changing nothing, when it is unknown, expired or already decided.
+   */
+  decide(userCodeHash: string, decision: { approved: true; subject: string; scopes: string[]; authTime: number } | { approved: false }, now: number): Promise<boolean>;
+  /**
+   * One token-endpoint poll, atomically: expired → `expired`; pending polled sooner than
+   * `interval` after the last poll → `slow_down` with the interval raised by 5 (RFC 8628 §3.5);
+   * pending → `pending`; approved → `approved` and marked redeemed, so exactly one of any
+   * number of concurrent callers gets the record. Every poll of a pending record records `now`.
+   */
+  poll(deviceCodeHash: string, now: number): Promise<DevicePollResult>;
+}
+
 /** Everything the authorization server persists. */
 export interface AuthorizationServerStores {
   codes: CodeStore;
@@ -312,5 +385,7 @@ export interface AuthorizationServerStores {
   interactions: InteractionStore;
   keys: KeyStore;
   throttles: ThrottleStore;
+  /** Device codes (RFC 8628); the device grant is offered only when the stores have them. Every Warden backend does. */
+  deviceCodes?: DeviceCodeStore;
   close(): Promise<void>;
 }

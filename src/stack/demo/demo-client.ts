@@ -10,14 +10,15 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { connectWithAuthorization, createOAuthProvider, generateDpopKey, startLoopbackCallback, type FetchLike } from '../../client/index.js';
 import { UsageError } from '../errors.js';
 import { readStackInfo } from '../stack-file.js';
+import { deviceDemo } from './demo-device.js';
 
 /** Options of {@link demoClientCommand}, as commander parses them. */
 export interface DemoClientOptions {
   stateDir: string;
   /** The MCP server. Default: the first resource in `stack.json`. */
   url?: string;
-  /** `auto`: sign in as the demo user by submitting the pages; `browser`: open a browser; `manual`: print the URL. */
-  login?: 'auto' | 'browser' | 'manual';
+  /** `auto`: sign in as the demo user by submitting the pages; `browser`: open a browser; `manual`: print the URL; `device`: the device grant (RFC 8628), you enter a code. */
+  login?: 'auto' | 'browser' | 'manual' | 'device';
 }
 
 interface Seen {
@@ -55,6 +56,7 @@ export async function demoClientCommand(options: DemoClientOptions, print: (line
   say(`MCP server: ${mcpUrl}`);
   const key = await generateDpopKey();
   say(`A DPoP key was made for this client (ES256, private key non-extractable). Its thumbprint, which tokens will be bound to: ${key.thumbprint}`);
+  if (login === 'device') return deviceDemo(info, mcpUrl, key, recording, say);
   const callback = await startLoopbackCallback();
   const client = new Client({ name: 'warden-demo-client', version: '1.0.0' });
   try {

@@ -33,7 +33,8 @@ export function demoClients(credentials: DemoCredentials): ConfiguredClient[] {
     {
       clientId: DEMO_CLI_CLIENT_ID,
       clientName: 'Warden demo CLI',
-      grantTypes: ['authorization_code', 'refresh_token'],
+      // The device grant (RFC 8628) too: `warden demo-client --login device`.
+      grantTypes: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
       tokenEndpointAuthMethod: 'none',
       redirectUris: [...DEMO_CLI_REDIRECT_URIS],
     },

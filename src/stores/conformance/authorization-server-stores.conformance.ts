@@ -20,6 +20,7 @@ import type {
 import { IDLE_GRANT_PURGE_SECONDS } from '../authorization-server-store-rules.js';
 import { StoreUnavailableError } from '../contracts.js';
 import { StoreConflictError } from '../store-conflict-error.js';
+import { describeDeviceCodeStoreConformance } from './device-code-store.conformance.js';
 
 /** A fixed clock: the stores take time as arguments, so tests never wait. */
 const T0 = 1_700_000_000;
@@ -897,5 +898,7 @@ export function describeAuthorizationServerStoresConformance(
         await expect(stores.throttles.attempt('k', { free: 1, baseDelaySeconds: 1, maxDelaySeconds: 1, forgetAfterSeconds: 1 }, T0)).rejects.toBeInstanceOf(StoreUnavailableError);
       });
     });
+
+    describeDeviceCodeStoreConformance(() => stores);
   });
 }

@@ -43,6 +43,7 @@ import {
 } from '../authorization-server-store-rules.js';
 import { StoreUnavailableError } from '../contracts.js';
 import { StoreConflictError } from '../store-conflict-error.js';
+import { createMemoryDeviceCodes } from './device-code-store.js';
 
 /** Options of {@link createMemoryAuthorizationServerStores}. */
 export interface MemoryAuthorizationServerStoresOptions {
@@ -106,6 +107,7 @@ export function createMemoryAuthorizationServerStores(
     if (closed) throw new StoreUnavailableError('authorization-server store is closed');
     return operation();
   };
+  const deviceCodes = createMemoryDeviceCodes(atomically);
 
   const deny = (jti: string, expiresAt: number): void => {
     denied.set(jti, Math.max(expiresAt, denied.get(jti) ?? -Infinity));
@@ -264,6 +266,7 @@ export function createMemoryAuthorizationServerStores(
     sweep(denied, (expiresAt) => expiresAt <= now);
     sweep(interactions, (entry) => entry.expiresAt <= now);
     sweep(throttles, (row) => row.expiresAt <= now);
+    removed += deviceCodes.purge(now);
     for (const [grantId, grant] of grants) {
       const issued = accessTokens.get(grantId);
       const tokens = familyTokens(grantId);
@@ -394,9 +397,11 @@ export function createMemoryAuthorizationServerStores(
     interactions: interactionStore,
     keys: keyStore,
     throttles: throttleStore,
+    deviceCodes: deviceCodes.store,
     close: async () => {
       closed = true;
       for (const table of tables) table.clear();
+      deviceCodes.clear();
     },
   };
 }

@@ -190,6 +190,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE ${s}.clients ADD COLUMN jwks_uri text;
     `,
   },
+  {
+    // Device authorization grant (RFC 8628): the record as JSON, looked up by either code's digest.
+    version: 7,
+    sql: (s) => `
+      CREATE TABLE ${s}.device_codes (
+        device_code_hash text PRIMARY KEY,
+        user_code_hash   text NOT NULL UNIQUE,
+        data             text NOT NULL,
+        expires_at       bigint NOT NULL
+      );
+      CREATE INDEX device_codes_expiry ON ${s}.device_codes (expires_at);
+    `,
+  },
+  {
+    // Users signing in at an upstream OpenID provider: the link (issuer, subject) and their latest claims, as JSON.
+    version: 8,
+    sql: (s) => `
+      ALTER TABLE ${s}.users ADD COLUMN federation text;
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

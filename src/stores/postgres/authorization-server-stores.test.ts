@@ -89,7 +89,7 @@ describe.skipIf(postgres.skip)(`PostgreSQL authorization-server stores${postgres
         [schema],
       );
       expect(tables.rows.map((row) => row.table_name)).toEqual([
-        'access_tokens', 'authorization_codes', 'clients', 'consents', 'denied_access_tokens', 'exchanged_access_tokens', 'grants', 'interactions',
+        'access_tokens', 'authorization_codes', 'clients', 'consents', 'denied_access_tokens', 'device_codes', 'exchanged_access_tokens', 'grants', 'interactions',
         'refresh_tokens', 'schema_version', 'signing_keys', 'throttles', 'users',
       ]);
     });

@@ -22,6 +22,7 @@ import type {
   UserStore,
 } from '../authorization-server-contracts.js';
 import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, liveThrottleState, parseInteraction, planKeyRotation, serializeInteraction, unionScopes } from '../authorization-server-store-rules.js';
+import { serializeFederation } from '../sql/authorization-server-rows.js';
 import { type ClientRow, type ConsentRow, type KeyRow, type ThrottleTableRow, type UserRow, CLIENT_COLUMNS, KEY_COLUMNS } from '../sql/authorization-server-rows.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
@@ -34,6 +35,7 @@ import {
 } from './authorization-server-database.js';
 import { createPostgresCodeStore, createPostgresGrantStore } from './authorization-server-grant-store.js';
 import { type PostgresColumns, codec, placeholders } from './authorization-server-rows.js';
+import { createPostgresDeviceCodeStore } from './device-code-store.js';
 import { MIGRATION_TIMEOUT_MS, migrate } from './authorization-server-schema.js';
 
 /** Options of {@link openPostgresAuthorizationServerStores}. */
@@ -104,6 +106,7 @@ export async function openPostgresAuthorizationServerStores(
     interactions: createInteractionStore(db, s),
     keys: createKeyStore(db, s),
     throttles: createThrottleStore(db, s),
+    deviceCodes: createPostgresDeviceCodeStore(db, s),
     close: () => db.close(),
   };
 }
@@ -169,9 +172,9 @@ function createUserStore(db: PostgresDatabase, s: string): UserStore {
     },
     put: async (user) =>
       void (await db.query(
-        `INSERT INTO ${s}.users (username, password_hash, created_at) VALUES ($1, $2, $3)
-         ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, created_at = excluded.created_at`,
-        [user.username, user.passwordHash, user.createdAt],
+        `INSERT INTO ${s}.users (username, password_hash, created_at, federation) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, created_at = excluded.created_at, federation = excluded.federation`,
+        [user.username, user.passwordHash, user.createdAt, serializeFederation(user.federation)],
       )),
     delete: async (username) => (await db.query(`DELETE FROM ${s}.users WHERE username = $1`, [username])).rowCount > 0,
     // Byte order ("C"), as the other backends sort, whatever the database's collation.

@@ -15,6 +15,7 @@ import type {
   RefreshTokenRecord,
   SigningKeyRecord,
   UserRecord,
+  FederatedIdentity,
 } from '../authorization-server-contracts.js';
 import type { ThrottleRow } from '../authorization-server-store-rules.js';
 
@@ -108,6 +109,29 @@ export interface UserRow {
   username: string;
   password_hash: string;
   created_at: number;
+  /** JSON of the `FederatedIdentity`, or null for a local user (schema version 7). */
+  federation?: string | null;
+}
+
+/** The JSON column of a federated user (`users.federation`). */
+export function serializeFederation(federation: FederatedIdentity | undefined): string | null {
+  return federation === undefined ? null : JSON.stringify(federation);
+}
+
+/** Reads `users.federation` back; anything not exactly the shape is no link. */
+export function parseFederation(text: string | null): FederatedIdentity | undefined {
+  if (text === null) return undefined;
+  let d: Record<string, unknown>;
+  try {
+    d = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (typeof d !== 'object' || d === null || typeof d.issuer !== 'string' || typeof d.subject !== 'string' || typeof d.updatedAt !== 'number') return undefined;
+  const out: FederatedIdentity = { issuer: d.issuer, subject: d.subject, updatedAt: d.updatedAt };
+  if (typeof d.email === 'string') out.email = d.email;
+  if (Array.isArray(d.groups) && d.groups.every((g) => typeof g === 'string')) out.groups = [...(d.groups as string[])];
+  return out;
 }
 
 /** A row of `consents`. */
@@ -309,7 +333,12 @@ export function createRowCodec<C extends ColumnTypes, Params>(dialect: SqlDialec
     }),
 
     /** The record a row holds. */
-    userFromRow: (row: UserRow): UserRecord => ({ username: row.username, passwordHash: row.password_hash, createdAt: row.created_at }),
+    userFromRow: (row: UserRow): UserRecord => {
+      const user: UserRecord = { username: row.username, passwordHash: row.password_hash, createdAt: row.created_at };
+      const federation = parseFederation(row.federation ?? null);
+      if (federation !== undefined) user.federation = federation;
+      return user;
+    },
 
     /** Consent scopes as their column is bound. */
     consentScopes: (scopes: string[]): C['list'] => writeList(scopes),

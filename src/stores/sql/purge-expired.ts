@@ -23,7 +23,7 @@ export interface PurgeStatement {
 }
 
 /** Tables whose rows go at their own `expires_at`. */
-const EXPIRING_TABLES = ['authorization_codes', 'refresh_tokens', 'access_tokens', 'exchanged_access_tokens', 'denied_access_tokens', 'interactions', 'throttles'];
+const EXPIRING_TABLES = ['authorization_codes', 'refresh_tokens', 'access_tokens', 'exchanged_access_tokens', 'denied_access_tokens', 'interactions', 'throttles', 'device_codes'];
 
 /** The statements of `purgeExpired`, in the order they run. */
 export function purgeExpiredStatements({ table, now, idle }: PurgeNames): PurgeStatement[] {

@@ -184,6 +184,26 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE clients ADD COLUMN jwks_uri TEXT;
     `,
   },
+  {
+    // Device authorization grant (RFC 8628): the record as JSON, looked up by either code's digest.
+    version: 7,
+    sql: `
+      CREATE TABLE device_codes (
+        device_code_hash TEXT PRIMARY KEY,
+        user_code_hash   TEXT NOT NULL UNIQUE,
+        data             TEXT NOT NULL,
+        expires_at       INTEGER NOT NULL
+      );
+      CREATE INDEX device_codes_expiry ON device_codes (expires_at);
+    `,
+  },
+  {
+    // Users signing in at an upstream OpenID provider: the link (issuer, subject) and their latest claims, as JSON.
+    version: 8,
+    sql: `
+      ALTER TABLE users ADD COLUMN federation TEXT;
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -20,9 +20,11 @@ import type {
   UserStore,
 } from '../authorization-server-contracts.js';
 import { type ThrottleRow, checkKeyPut, checkThrottleInput, decideThrottle, liveThrottleState, parseInteraction, planKeyRotation, serializeInteraction, unionScopes } from '../authorization-server-store-rules.js';
+import { serializeFederation } from '../sql/authorization-server-rows.js';
 import { type ClientRow, type ConsentRow, type KeyRow, type ThrottleTableRow, type UserRow, CLIENT_COLUMNS, KEY_COLUMNS } from '../sql/authorization-server-rows.js';
 import { DEFAULT_BUSY_TIMEOUT_MS, type Guard, guard, openDatabase } from './authorization-server-database.js';
 import { createSqliteCodeStore, createSqliteGrantStore } from './authorization-server-grant-store.js';
+import { createSqliteDeviceCodeStore } from './device-code-store.js';
 import { type Params, type SqliteColumns, codec, namedPlaceholders } from './authorization-server-rows.js';
 
 /** Options of {@link openSqliteAuthorizationServerStores}. */
@@ -61,6 +63,7 @@ export function openSqliteAuthorizationServerStores(
     interactions: createInteractionStore(db, call),
     keys: createKeyStore(db, call),
     throttles: createThrottleStore(db, call),
+    deviceCodes: createSqliteDeviceCodeStore(db, call),
     close: async () => {
       if (db.open) db.close();
     },
@@ -118,8 +121,8 @@ function createClientStore(db: BetterSqlite3.Database, call: Guard): ClientStore
 
 function createUserStore(db: BetterSqlite3.Database, call: Guard): UserStore {
   const select = db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?');
-  const upsert = db.prepare<[string, string, number]>(
-    'INSERT OR REPLACE INTO users (username, password_hash, created_at) VALUES (?, ?, ?)',
+  const upsert = db.prepare<[string, string, number, string | null]>(
+    'INSERT OR REPLACE INTO users (username, password_hash, created_at, federation) VALUES (?, ?, ?, ?)',
   );
   const remove = db.prepare<[string]>('DELETE FROM users WHERE username = ?');
   const names = db.prepare<[], string>('SELECT username FROM users ORDER BY username').pluck();
@@ -129,7 +132,7 @@ function createUserStore(db: BetterSqlite3.Database, call: Guard): UserStore {
         const row = select.get(username);
         return row && codec.userFromRow(row);
       }),
-    put: (user) => call(() => void upsert.run(user.username, user.passwordHash, user.createdAt)),
+    put: (user) => call(() => void upsert.run(user.username, user.passwordHash, user.createdAt, serializeFederation(user.federation))),
     delete: (username) => call(() => remove.run(username).changes > 0),
     list: () => call(() => names.all()),
   };

@@ -33,6 +33,11 @@ export interface PendingAuthorization {
   authTime?: number;
   /** When the interaction expires; kept so a page that rewrites the entry keeps its deadline. */
   expiresAt: number;
+  /**
+   * A device authorization (RFC 8628 §3.3) rather than a redirect: the user code's digest, whose
+   * device code the pages approve or deny. `redirectUri` and `codeChallenge` are then empty.
+   */
+  device?: { userCodeHash: string };
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
@@ -66,5 +71,10 @@ export function parsePendingAuthorization(data: unknown): PendingAuthorization |
   if (d.dpopJkt !== undefined) out.dpopJkt = d.dpopJkt;
   if (d.subject !== undefined) out.subject = d.subject;
   if (typeof d.authTime === 'number') out.authTime = d.authTime;
+  const device = d.device as Record<string, unknown> | undefined | null;
+  if (device !== undefined) {
+    if (typeof device !== 'object' || device === null || !isString(device.userCodeHash)) return undefined;
+    out.device = { userCodeHash: device.userCodeHash };
+  }
   return out;
 }

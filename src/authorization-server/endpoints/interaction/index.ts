@@ -11,6 +11,7 @@ import { parsePendingAuthorization } from '../authorize/pending-authorization.js
 import { hasRememberedConsent } from './consent.js';
 import { load, take } from './interaction-state.js';
 import { issueCode } from './issue-code.js';
+import { finishDevice } from './device-outcome.js';
 import { requestSource } from '../../client-address.js';
 import { deviceCookie, readDevice } from './device-cookie.js';
 import { PASSWORD_CHECK_RETRY_AFTER_SECONDS } from '../../password-check-limiter.js';
@@ -98,7 +99,7 @@ async function currentSession(ctx: AsContext, req: IncomingMessage): Promise<Bro
  * page) says nothing about where the form came from, so it is accepted only when the browser
  * vouches with `Sec-Fetch-Site: same-origin`; without that header (older browsers) it is refused.
  */
-function isSameOriginPost(ctx: AsContext, req: IncomingMessage): boolean {
+export function isSameOriginPost(ctx: AsContext, req: IncomingMessage): boolean {
   const origin = req.headers.origin;
   const site = req.headers['sec-fetch-site'];
   if (origin === 'null') return site === 'same-origin';
@@ -233,10 +234,14 @@ async function allow(ctx: AsContext, req: IncomingMessage, res: ServerResponse, 
   }
   const scopes = chosenScopes(form, pending.scopes);
   if (scopes === undefined) {
+    if (pending.device !== undefined) return finishDevice(ctx, res, interaction, { approved: false });
     return sendErrorRedirect(ctx, res, pending.redirectUri, pending.state, new AccessDeniedError('the user allowed none of the requested permissions'));
   }
   await ctx.stores.consents.put({ subject: session.subject, clientId: pending.clientId, resource: pending.resource, scopes: [...scopes], grantedAt: ctx.now() });
   ctx.audit({ type: 'consent.given', clientId: pending.clientId, subject: session.subject, resource: pending.resource, scopes: [...scopes] });
+  if (pending.device !== undefined) {
+    return finishDevice(ctx, res, interaction, { approved: true, subject: session.subject, scopes, authTime: pending.authTime ?? session.authTime });
+  }
   await issueCode(ctx, res, interaction.client, { ...pending, scopes, subject: session.subject });
 }
 
@@ -244,6 +249,7 @@ async function allow(ctx: AsContext, req: IncomingMessage, res: ServerResponse, 
 async function deny(ctx: AsContext, res: ServerResponse, id: string): Promise<void> {
   const interaction = await load(ctx, res, id, await take(ctx, res, id), { taken: true });
   if (interaction === undefined) return;
+  if (interaction.pending.device !== undefined) return finishDevice(ctx, res, interaction, { approved: false });
   sendErrorRedirect(ctx, res, interaction.pending.redirectUri, interaction.pending.state, new AccessDeniedError('the user denied the request'));
 }
 
@@ -271,7 +277,9 @@ async function continueAs(
 ): Promise<void> {
   const { id, pending } = interaction;
   const headers = options.headers ?? {};
-  if (await hasRememberedConsent(ctx, subject, pending.clientId, pending.resource, pending.scopes)) {
+  // A device request always asks (RFC 8628 §5.4): a user code someone else sent must not be
+  // approved by a remembered consent without the user seeing what it is for.
+  if (pending.device === undefined && (await hasRememberedConsent(ctx, subject, pending.clientId, pending.resource, pending.scopes))) {
     // Issue from what take() returned, never from an earlier read: that is what makes the code single-use.
     const issuable = options.taken === true ? pending : await take(ctx, res, id, headers);
     if (issuable === undefined) return;

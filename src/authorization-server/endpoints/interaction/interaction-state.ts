@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { AsContext } from '../../context.js';
 import { matchRedirectUri } from '../../../oauth/redirect-uri.js';
 import { getClient } from '../../clients/get-client.js';
+import { DEVICE_CODE_GRANT_TYPE } from '../../grants/device-code.js';
 import type { ResponseHeaders } from '../../http.js';
 import type { RegisteredResource } from '../../resource-registry.js';
 import { parsePendingAuthorization, type PendingAuthorization } from '../authorize/pending-authorization.js';
@@ -39,7 +40,11 @@ export async function load(
   } catch {
     resource = undefined;
   }
-  if (client === undefined || !client.grantTypes.includes('authorization_code') || !matchRedirectUri(client.redirectUris, pending.redirectUri) || resource === undefined) {
+  const allowed =
+    pending.device !== undefined
+      ? client?.grantTypes.includes(DEVICE_CODE_GRANT_TYPE) === true
+      : client !== undefined && client.grantTypes.includes('authorization_code') && matchRedirectUri(client.redirectUris, pending.redirectUri);
+  if (client === undefined || !allowed || resource === undefined) {
     if (options.taken !== true) await ctx.stores.interactions.take(id, ctx.now());
     sendError(ctx, res, 400, 'This sign-in request cannot continue', "The application's registration changed since this sign-in started. Go back to the application and start again.");
     return undefined;

@@ -54,7 +54,8 @@ export function sendError(ctx: AsContext, res: ServerResponse, status: number, t
 function summarize({ pending, client, resource }: Interaction): RequestSummary {
   const summary: RequestSummary = {
     clientName: client.clientName ?? client.clientId,
-    redirectHost: redirectHostOf(pending.redirectUri),
+    // A device request (RFC 8628) sends nobody anywhere: the device polls for its tokens.
+    redirectHost: pending.device !== undefined ? 'your device (it continues on its own)' : redirectHostOf(pending.redirectUri),
     resourceName: resource.name,
     resourceUri: resource.uri,
     scopes: pending.scopes,

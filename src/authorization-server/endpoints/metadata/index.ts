@@ -2,6 +2,8 @@ import { assertionAlgorithms } from '../../assertions/assertion-rules.js';
 import { jwtBearerEnabled } from '../../assertions/trusted-issuers.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
+import { deviceGrantSettings } from '../../device-grant/settings.js';
+import { DEVICE_CODE_GRANT_TYPE } from '../../grants/device-code.js';
 import { sendJson } from '../../http.js';
 
 /** Grant types Warden's token endpoint implements. */
@@ -40,6 +42,12 @@ export function buildMetadata(ctx: AsContext): Record<string, unknown> {
     subject_types_supported: ['public'],
   };
   if (ctx.registration.enabled) doc.registration_endpoint = e.registration;
+  // RFC 8628 §4: only when the grant is on (enabled, and the stores keep device codes).
+  const device = deviceGrantSettings(ctx);
+  if (device.store !== undefined) {
+    doc.device_authorization_endpoint = device.authorizationEndpoint;
+    doc.grant_types_supported = [...GRANT_TYPES, DEVICE_CODE_GRANT_TYPE];
+  }
   return doc;
 }
 

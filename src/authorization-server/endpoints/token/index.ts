@@ -5,6 +5,7 @@ import type { Endpoint } from '../../endpoint.js';
 import { authorizationCodeGrant } from '../../grants/authorization-code.js';
 import { clientCredentialsGrant } from '../../grants/client-credentials.js';
 import { identifyJwtBearerClient, JWT_BEARER_GRANT_TYPE, jwtBearerGrant } from '../../grants/jwt-bearer.js';
+import { DEVICE_CODE_GRANT_TYPE, deviceCodeGrant } from '../../grants/device-code.js';
 import { refreshTokenGrant } from '../../grants/refresh-token.js';
 import { TOKEN_EXCHANGE_GRANT_TYPE, tokenExchangeGrant } from '../../grants/token-exchange.js';
 import { sendTokenResponse, type GrantHandler } from '../../grants/token-response.js';
@@ -27,6 +28,8 @@ const GRANTS: ReadonlyMap<string, GrantEntry> = new Map([
   ['client_credentials', { handle: clientCredentialsGrant, allowPublic: false }],
   [TOKEN_EXCHANGE_GRANT_TYPE, { handle: tokenExchangeGrant, allowPublic: false }],
   [JWT_BEARER_GRANT_TYPE, { handle: jwtBearerGrant, allowPublic: false, identify: identifyJwtBearerClient }],
+  // RFC 8628 §3.4: device clients are often public (a CLI, a TV); the device code is the secret.
+  [DEVICE_CODE_GRANT_TYPE, { handle: deviceCodeGrant, allowPublic: true }],
 ]);
 
 /**
