@@ -581,7 +581,7 @@ describe('authorizationServer', () => {
       'authorizationServer.clients[0].clientSecret: required for tokenEndpointAuthMethod client_secret_post',
     ]);
     expect(client({ clientId: 'a', grantTypes: ['client_credentials'] })[0]).toMatch(
-      /^authorizationServer\.clients\[0\]\.grantTypes: a public client may use only authorization_code, refresh_token and jwt-bearer/,
+      /^authorizationServer\.clients\[0\]\.grantTypes: a public client may use only authorization_code, refresh_token, the device grant and jwt-bearer/,
     );
     expect(client({ clientId: 'a' })).toEqual(['authorizationServer.clients[0].redirectUris: list at least one redirect URI for the authorization_code grant']);
     expect(client({ clientId: 'a', clientSecret: secret, grantTypes: ['refresh_token'] })[0]).toMatch(/grantTypes: refresh_token needs authorization_code/);

@@ -27,14 +27,16 @@ describe.skipIf(redis.skip)(`Redis rate-limit store (WARDEN_TEST_REDIS_URL)${red
   describeRateLimitStoreConformance('redis', () => createRedisRateLimitStore({ url, keyPrefix }));
 
   it('a bucket is shared by every instance, kept under a hash-tagged key that expires once full again', async () => {
-    const [a, b] = await Promise.all([createRedisRateLimitStore({ url, keyPrefix }), createRedisRateLimitStore({ url, keyPrefix })]);
+    // A prefix of its own: the conformance suite's buckets (other rates) share keyPrefix.
+    const prefix = `${keyPrefix}shared:`;
+    const [a, b] = await Promise.all([createRedisRateLimitStore({ url, keyPrefix: prefix }), createRedisRateLimitStore({ url, keyPrefix: prefix })]);
     try {
       const key = `client:${randomUUID()}`;
       const bucket = { rate: 0.1, burst: 2 };
       expect((await a.take(key, bucket)).allowed).toBe(true);
       expect((await b.take(key, bucket)).allowed).toBe(true);
       expect((await a.take(key, bucket)).allowed).toBe(false);
-      const keys = await inspector!.keys(`${keyPrefix}*`);
+      const keys = await inspector!.keys(`${prefix}*`);
       const mine = keys.filter((k) => /^.*\{[A-Za-z0-9_-]{43}\}$/.test(k));
       expect(mine.length).toBeGreaterThan(0);
       // One key per bucket, the digest inside the braces, never the caller's id.
