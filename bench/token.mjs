@@ -84,7 +84,7 @@ export function pkgVersion(name) {
  * interleaved rounds through the shared load generator `load`. Returns the variants with their
  * per-round rates (or `skipped` reasons); servers are killed before returning.
  */
-export async function runTokenSuite({ children, load, options, log, only }) {
+export async function runTokenSuite({ children, load, options, log, only, postgresUrl = POSTGRES_URL }) {
   const selected = TOKEN_VARIANTS.filter((v) => !only || only.includes(v.name)).map((v) => ({ ...v, rates: [], issues: [] }));
   if (selected.length === 0) return selected;
   log(`bench: token endpoint: ${selected.length} variants × ${options.rounds} rounds × ${options.seconds} s`);
@@ -97,7 +97,8 @@ export async function runTokenSuite({ children, load, options, log, only }) {
   const runId = `${process.pid}_${randomBytes(3).toString('hex')}`;
   const stateDirs = [];
   const schemas = [];
-  const postgresUp = selected.some((v) => v.store === 'postgres') && (await tcpReachable(POSTGRES_URL, 5432));
+  // `postgresUrl: null` (a caller without PostgreSQL) skips the PostgreSQL rows.
+  const postgresUp = postgresUrl !== null && selected.some((v) => v.store === 'postgres') && (await tcpReachable(postgresUrl, 5432));
 
   let seq = 0;
   const runLoad = async (v, seconds, extra) => {
@@ -176,11 +177,11 @@ export async function runTokenSuite({ children, load, options, log, only }) {
     }
     if (v.store === 'postgres') {
       if (!postgresUp) {
-        v.skipped = 'PostgreSQL unreachable (set WARDEN_BENCH_POSTGRES_URL or WARDEN_TEST_POSTGRES_URL)';
+        v.skipped = postgresUrl === null ? 'no PostgreSQL given' : 'PostgreSQL unreachable (set WARDEN_BENCH_POSTGRES_URL or WARDEN_TEST_POSTGRES_URL)';
         log(`bench: ${v.name}: skipped — ${v.skipped}`);
         continue;
       }
-      config.postgresUrl = POSTGRES_URL;
+      config.postgresUrl = postgresUrl;
       config.postgresSchema = `bench_${runId}_${schemas.length}`;
       schemas.push(config.postgresSchema);
     }
@@ -228,7 +229,7 @@ export async function runTokenSuite({ children, load, options, log, only }) {
   }
   for (const v of live) v.server.kill();
   await Promise.all(stateDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-  if (schemas.length > 0) await dropSchemas(schemas, log);
+  if (schemas.length > 0) await dropSchemas(postgresUrl, schemas, log);
   return selected;
 }
 
@@ -245,11 +246,11 @@ function cpuMs(pid) {
 const CLOCK_TICKS = 100;
 
 /** Drops the schemas the PostgreSQL rows used (their servers are gone). */
-async function dropSchemas(schemas, log) {
+async function dropSchemas(url, schemas, log) {
   let client;
   try {
     const { default: pg } = await import('pg');
-    client = new pg.Client({ connectionString: POSTGRES_URL });
+    client = new pg.Client({ connectionString: url });
     await client.connect();
     for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   } catch (err) {
