@@ -25,6 +25,12 @@ export interface AccessTokenInput {
   exchangedFrom?: readonly string[];
   authTime?: number;
   extra?: Record<string, unknown>;
+  /**
+   * Already recorded under `grantId` by the caller, in the same store write as its grant change
+   * (`GrantStore.rotateRefreshToken` with `accessToken`): the token gets this `jti` and `exp`,
+   * and is not recorded again.
+   */
+  recorded?: { jti: string; expiresAt: number };
 }
 
 /**
@@ -36,9 +42,9 @@ export interface AccessTokenInput {
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2
  */
 export async function issueAccessToken(ctx: AsContext, input: AccessTokenInput): Promise<IssuedAccessToken> {
-  const now = ctx.now();
   const lifetime = input.resource.accessTokenLifetimeSeconds;
-  const jti = randomUUID();
+  const now = input.recorded === undefined ? ctx.now() : input.recorded.expiresAt - lifetime;
+  const jti = input.recorded?.jti ?? randomUUID();
   const scope = input.scopes.join(' ');
   const payload: Record<string, unknown> = {
     ...input.extra,
@@ -54,7 +60,7 @@ export async function issueAccessToken(ctx: AsContext, input: AccessTokenInput):
   if (input.authTime !== undefined) payload.auth_time = input.authTime;
   if (input.jkt !== undefined) payload.cnf = { jkt: input.jkt };
   const accessToken = await ctx.keys.signJwt(payload, 'at+jwt');
-  if (input.grantId !== undefined) await ctx.stores.grants.recordAccessToken(input.grantId, jti, now + lifetime);
+  if (input.grantId !== undefined && input.recorded === undefined) await ctx.stores.grants.recordAccessToken(input.grantId, jti, now + lifetime);
   if (input.exchangedFrom !== undefined) await ctx.stores.grants.recordExchangedAccessToken(jti, input.exchangedFrom, now + lifetime);
   return { accessToken, tokenType: input.jkt === undefined ? 'Bearer' : 'DPoP', expiresIn: lifetime, jti, scope };
 }

@@ -105,8 +105,20 @@ export interface GrantStore {
    * number of concurrent callers gets `rotated`. A later call with the same `fingerprint` within
    * `graceSeconds` of the rotation gets `retry` with the stored successor; any other call on a
    * rotated token gets `reused` and the whole family is revoked (RFC 9700 §4.14.2).
+   *
+   * With `accessToken`, a `rotated` or `retry` result also records that access token under the
+   * family's grant in the same atomic step, as {@link recordAccessToken} would (the grant is not
+   * revoked in either case): one write where a rotation followed by a record took two, each its
+   * own durable commit. Other results record nothing.
    */
-  rotateRefreshToken(input: { tokenHash: string; successor: RefreshTokenRecord; fingerprint: string; graceSeconds: number; now: number }): Promise<RotateResult>;
+  rotateRefreshToken(input: {
+    tokenHash: string;
+    successor: RefreshTokenRecord;
+    fingerprint: string;
+    graceSeconds: number;
+    now: number;
+    accessToken?: { jti: string; expiresAt: number };
+  }): Promise<RotateResult>;
   /** Revokes the grant, all its refresh tokens and (via the deny-list) its recorded access tokens. Idempotent. */
   revokeGrant(grantId: string, now: number): Promise<void>;
   /**

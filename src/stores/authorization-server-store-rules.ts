@@ -30,6 +30,8 @@ export interface RotateInput {
   fingerprint: string;
   graceSeconds: number;
   now: number;
+  /** Recorded under the grant when the result is `rotated` or `retry` (see `GrantStore.rotateRefreshToken`). */
+  accessToken?: { jti: string; expiresAt: number };
 }
 
 /** The reads and writes {@link rotateRefreshTokenWith} needs, all inside one atomic section. */
@@ -40,6 +42,8 @@ export interface FamilyOperations {
   latestGeneration(grantId: string): number;
   markRotated(tokenHash: string, rotatedAt: number, successorHash: string, fingerprint: string): void;
   insertToken(token: RefreshTokenRecord): void;
+  /** Same effect as `GrantStore.recordAccessToken` on a grant known to exist and not revoked. */
+  recordAccessToken(grantId: string, jti: string, expiresAt: number): void;
   /** Same effect as `GrantStore.revokeGrant`. */
   revokeFamily(grantId: string, now: number): void;
 }
@@ -60,6 +64,10 @@ export function checkRotateInput(input: RotateInput): void {
   if (!Number.isFinite(input.now)) throw new TypeError('rotateRefreshToken: now must be a finite number');
   if (input.successor.tokenHash === input.tokenHash) {
     throw new TypeError('rotateRefreshToken: the successor must have its own token hash');
+  }
+  const access = input.accessToken;
+  if (access !== undefined && (typeof access.jti !== 'string' || access.jti === '' || !Number.isFinite(access.expiresAt))) {
+    throw new TypeError('rotateRefreshToken: accessToken must have a non-empty jti and a finite expiresAt');
   }
 }
 
@@ -94,6 +102,7 @@ export function rotateRefreshTokenWith(ops: FamilyOperations, input: RotateInput
   if (token.rotatedAt !== undefined) {
     const stored = token.successorHash === undefined ? undefined : ops.getToken(token.successorHash);
     if (!revoked && stored !== undefined && isRetry(token, stored, fingerprint, graceSeconds, now)) {
+      if (input.accessToken !== undefined) ops.recordAccessToken(token.grantId, input.accessToken.jti, input.accessToken.expiresAt);
       return { state: 'retry', previous: token, successor: stored, grant };
     }
     ops.revokeFamily(token.grantId, now);
@@ -108,6 +117,7 @@ export function rotateRefreshTokenWith(ops: FamilyOperations, input: RotateInput
   }
   ops.markRotated(tokenHash, now, successor.tokenHash, fingerprint);
   ops.insertToken(successor);
+  if (input.accessToken !== undefined) ops.recordAccessToken(token.grantId, input.accessToken.jti, input.accessToken.expiresAt);
   const previous: RefreshTokenRecord = {
     ...token,
     rotatedAt: now,

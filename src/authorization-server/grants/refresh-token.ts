@@ -1,5 +1,5 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import { tokenIdHash } from '../../oauth/token-id-hash.js';
-import { randomBytes } from 'node:crypto';
 import { InvalidGrantError, InvalidTargetError } from '../../oauth/errors.js';
 import type { ClientRecord, GrantRecord, RefreshTokenRecord } from '../../stores/authorization-server-contracts.js';
 import type { AsContext } from '../context.js';
@@ -114,10 +114,14 @@ export const refreshTokenGrant: GrantHandler = async ({ ctx, form, client, jkt, 
   if (token.jkt !== undefined) successor.jkt = token.jkt;
   const fingerprint = ctx.hmac('refresh-fp', JSON.stringify({ clientId: client.clientId, jkt: jkt ?? '', scope: form.scope ?? '', resource: form.resource ?? '' }));
 
+  // The access token is recorded under the grant by the rotation itself (one store write, one
+  // durable commit, instead of two); it is signed only once the rotation succeeded.
+  const recorded = { jti: randomUUID(), expiresAt: now + resource.accessTokenLifetimeSeconds };
+
   // The compare-and-swap is the last check and the first change: the proof is claimed before it,
   // so a replayed proof can neither rotate the family nor obtain a retry's successor.
   await claimProof();
-  const rotation = await grants.rotateRefreshToken({ tokenHash, successor, fingerprint, graceSeconds: retryGraceSeconds(ctx, client, boundKey), now });
+  const rotation = await grants.rotateRefreshToken({ tokenHash, successor, fingerprint, graceSeconds: retryGraceSeconds(ctx, client, boundKey), now, accessToken: recorded });
   switch (rotation.state) {
     case 'rotated':
     case 'retry':
@@ -135,6 +139,7 @@ export const refreshTokenGrant: GrantHandler = async ({ ctx, form, client, jkt, 
     resource,
     scopes,
     grantId: rotation.grant.grantId,
+    recorded,
     ...(tokenJkt !== undefined && { jkt: tokenJkt }),
   });
   ctx.audit({

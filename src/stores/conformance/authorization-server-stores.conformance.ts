@@ -371,6 +371,39 @@ export function describeAuthorizationServerStoresConformance(
         expect((await rotate(fresh, 'rt-new-1', 'fp', T0 + 8 * 86_400 + 1)).state).toBe('rotated');
       });
 
+      it('RFC 7009 §2.1: with accessToken, a rotation records it under the grant in the same step: revoking the grant denies it', async () => {
+        const first = await family();
+        const input = { tokenHash: 'rt-0', successor: successorOf(first, 'rt-1'), fingerprint: 'fp', graceSeconds: GRACE, now: T0 + 1 };
+        expect((await stores.grants.rotateRefreshToken({ ...input, accessToken: { jti: 'at-r1', expiresAt: T0 + 601 } })).state).toBe('rotated');
+        // A retry of the same request records its own access token too.
+        expect((await stores.grants.rotateRefreshToken({ ...input, successor: successorOf(first, 'rt-1b'), accessToken: { jti: 'at-r1-retry', expiresAt: T0 + 602 } })).state).toBe('retry');
+        expect(await stores.grants.getAccessTokenLineage('at-r1')).toEqual({ grantId: 'grant-1', exchangedFrom: [] });
+        expect(await stores.grants.isAccessTokenDenied('at-r1', T0 + 2)).toBe(false);
+        await stores.grants.revokeGrant('grant-1', T0 + 3);
+        expect(await stores.grants.isAccessTokenDenied('at-r1', T0 + 600)).toBe(true);
+        expect(await stores.grants.isAccessTokenDenied('at-r1-retry', T0 + 601)).toBe(true);
+      });
+
+      it('RFC 9700 §4.14.2: with accessToken, reuse, unknown, expired and revoked results record nothing', async () => {
+        const first = await family();
+        await rotate(first, 'rt-1', 'fp-a', T0 + 1);
+        const reuse = await stores.grants.rotateRefreshToken({ tokenHash: 'rt-0', successor: successorOf(first, 'rt-x'), fingerprint: 'fp-thief', graceSeconds: GRACE, now: T0 + 2, accessToken: { jti: 'at-reuse', expiresAt: T0 + 602 } });
+        expect(reuse.state).toBe('reused');
+        const unknown = await stores.grants.rotateRefreshToken({ tokenHash: 'nope', successor: successorOf(token({ tokenHash: 'nope' }), 'rt-y'), fingerprint: 'fp', graceSeconds: GRACE, now: T0 + 2, accessToken: { jti: 'at-unknown', expiresAt: T0 + 602 } });
+        expect(unknown.state).toBe('unknown');
+        const revoked = await stores.grants.rotateRefreshToken({ tokenHash: 'rt-1', successor: successorOf(successorOf(first, 'rt-1'), 'rt-z'), fingerprint: 'fp', graceSeconds: GRACE, now: T0 + 3, accessToken: { jti: 'at-revoked', expiresAt: T0 + 603 } });
+        expect(revoked.state).toBe('revoked');
+        for (const jti of ['at-reuse', 'at-unknown', 'at-revoked']) expect(await stores.grants.getAccessTokenLineage(jti)).toEqual({ exchangedFrom: [] });
+      });
+
+      it('contract: an accessToken without a jti or a finite expiresAt is a caller bug (TypeError), nothing changes', async () => {
+        const first = await family();
+        for (const accessToken of [{ jti: '', expiresAt: T0 + 600 }, { jti: 'at-x', expiresAt: Number.NaN }]) {
+          await expect(stores.grants.rotateRefreshToken({ tokenHash: 'rt-0', successor: successorOf(first, 'rt-1'), fingerprint: 'fp', graceSeconds: GRACE, now: T0 + 1, accessToken })).rejects.toThrow(TypeError);
+        }
+        expect(await stores.grants.getRefreshToken('rt-1')).toBeUndefined();
+      });
+
       it('contract: 20 concurrent rotations, same fingerprint → one rotated, 19 retry with that one successor', async () => {
         const first = await family();
         const results = await Promise.all(

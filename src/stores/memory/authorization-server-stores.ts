@@ -148,6 +148,13 @@ export function createMemoryAuthorizationServerStores(
     for (const [jti, expiresAt] of accessTokens.get(grantId) ?? []) if (expiresAt > now) deny(jti, expiresAt);
   };
 
+  const recordAccess = (grantId: string, jti: string, expiresAt: number): void => {
+    let issued = accessTokens.get(grantId);
+    if (issued === undefined) accessTokens.set(grantId, (issued = new Map()));
+    issued.set(jti, Math.max(expiresAt, issued.get(jti) ?? -Infinity));
+    accessTokenGrants.set(jti, grantId);
+  };
+
   const family: FamilyOperations = {
     getToken: (tokenHash) => {
       const token = refreshTokens.get(tokenHash);
@@ -163,6 +170,7 @@ export function createMemoryAuthorizationServerStores(
       if (token) Object.assign(token, { rotatedAt, successorHash, rotationFingerprint: fingerprint });
     },
     insertToken: putToken,
+    recordAccessToken: (grantId, jti, expiresAt) => recordAccess(grantId, jti, expiresAt),
     revokeFamily,
   };
 
@@ -227,10 +235,7 @@ export function createMemoryAuthorizationServerStores(
       atomically(() => {
         const grant = grants.get(grantId);
         if (grant === undefined) throw new TypeError('GrantStore.recordAccessToken: unknown grant');
-        let issued = accessTokens.get(grantId);
-        if (issued === undefined) accessTokens.set(grantId, (issued = new Map()));
-        issued.set(jti, Math.max(expiresAt, issued.get(jti) ?? -Infinity));
-        accessTokenGrants.set(jti, grantId);
+        recordAccess(grantId, jti, expiresAt);
         // Issued while (or after) the grant was revoked: deny it now, or it would escape.
         if (grant.revokedAt !== undefined) deny(jti, expiresAt);
       }),

@@ -192,6 +192,14 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
           case 'revokeFamily':
             await revokeFamily(tx, write.grantId, write.now);
             break;
+          case 'recordAccessToken':
+            // The grant row is locked FOR UPDATE above and not revoked: a plain insert suffices.
+            await tx.query(
+              `INSERT INTO ${s}.access_tokens (grant_id, jti, expires_at) VALUES ($1, $2, $3)
+               ON CONFLICT (grant_id, jti) DO UPDATE SET expires_at = GREATEST(${s}.access_tokens.expires_at, excluded.expires_at)`,
+              [write.grantId, write.jti, write.expiresAt],
+            );
+            break;
         }
       }
       return result;
@@ -245,7 +253,8 @@ export function createPostgresGrantStore(db: PostgresDatabase, s: string): Grant
 type FamilyWrite =
   | { kind: 'markRotated'; tokenHash: string; rotatedAt: number; successorHash: string; fingerprint: string }
   | { kind: 'insertToken'; token: RefreshTokenRecord }
-  | { kind: 'revokeFamily'; grantId: string; now: number };
+  | { kind: 'revokeFamily'; grantId: string; now: number }
+  | { kind: 'recordAccessToken'; grantId: string; jti: string; expiresAt: number };
 
 /**
  * {@link FamilyOperations} over rows loaded under the family lock. Reads answer from the
@@ -282,6 +291,7 @@ function familySnapshot(
       loaded.add(token.tokenHash);
     },
     revokeFamily: (grantId, now) => void writes.push({ kind: 'revokeFamily', grantId, now }),
+    recordAccessToken: (grantId, jti, expiresAt) => void writes.push({ kind: 'recordAccessToken', grantId, jti, expiresAt }),
   };
   return { operations, writes };
 }

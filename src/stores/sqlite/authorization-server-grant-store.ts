@@ -115,6 +115,7 @@ export function createSqliteGrantStore(db: BetterSqlite3.Database, call: Guard):
     markRotated: (tokenHash, rotatedAt, successorHash, fingerprint) =>
       void markRotated.run(rotatedAt, successorHash, fingerprint, tokenHash),
     insertToken: (token) => void insertToken.run(codec.refreshTokenParams(token)),
+    recordAccessToken: (grantId, jti, expiresAt) => void recordAccess.run(grantId, jti, expiresAt),
     revokeFamily,
   };
 
