@@ -46,7 +46,7 @@ export function buildMetadata(ctx: AsContext): Record<string, unknown> {
   const device = deviceGrantSettings(ctx);
   if (device.store !== undefined) {
     doc.device_authorization_endpoint = device.authorizationEndpoint;
-    doc.grant_types_supported = [...GRANT_TYPES, DEVICE_CODE_GRANT_TYPE];
+    doc.grant_types_supported = [...(doc.grant_types_supported as string[]), DEVICE_CODE_GRANT_TYPE];
   }
   return doc;
 }
