@@ -12,3 +12,4 @@ export { createStepUpFetch, insufficientScope, parseChallenges, type ScopeChalle
 export { connectWithAuthorization, type AuthorizingTransport, type ConnectableClient } from './connect.js';
 export { startLoopbackCallback, type LoopbackCallback, type LoopbackCallbackOptions } from './loopback-callback.js';
 export { McpAuthError, AuthorizationDeclinedError, AuthorizationResponseError, InsufficientScopeError } from './errors.js';
+export { createJwtBearerProvider, requestIdJag, workloadTokenFile, JWT_BEARER_GRANT, ID_JAG_TOKEN_TYPE, type AssertionTarget, type JwtBearerProviderOptions, type RequestIdJagOptions } from './jwt-bearer.js';
