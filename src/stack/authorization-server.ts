@@ -63,6 +63,7 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
     registration: { enabled: as.registration.enabled, throttle: { ...as.registration.throttle }, expireUnusedAfterSeconds: as.registration.expireUnusedAfterSeconds },
     clientMetadataDocuments: { ...as.clientMetadataDocuments },
     clients: parts.clients ?? [],
+    ...(as.par === undefined ? {} : { par: { ...as.par } }),
     ...(as.jwtBearer === undefined ? {} : { jwtBearer: structuredClone(as.jwtBearer) as NonNullable<AuthorizationServerOptions['jwtBearer']> }),
     login: {
       title: as.login.title,

@@ -1,5 +1,6 @@
 import { assertionAlgorithms } from '../../assertions/assertion-rules.js';
 import { jwtBearerEnabled } from '../../assertions/trusted-issuers.js';
+import { parSettings } from '../par/pushed-requests.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
 import { sendJson } from '../../http.js';
@@ -40,6 +41,9 @@ export function buildMetadata(ctx: AsContext): Record<string, unknown> {
     subject_types_supported: ['public'],
   };
   if (ctx.registration.enabled) doc.registration_endpoint = e.registration;
+  // RFC 9126 §5: PAR, authenticated as at the token endpoint.
+  doc.pushed_authorization_request_endpoint = `${new URL(e.token).origin}${ctx.basePath}/par`;
+  doc.require_pushed_authorization_requests = parSettings(ctx).required;
   return doc;
 }
 
