@@ -3,6 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RevocationList } from '../stores/contracts.js';
 import { checkAssertionOptions } from './assertions/assertion-rules.js';
 import { buildJwtBearerTrust } from './assertions/trusted-issuers.js';
+import { parEndpoint } from './endpoints/par/index.js';
+import { configurePar } from './endpoints/par/pushed-requests.js';
 import { ClientAuthenticationError } from './clients/client-auth.js';
 import { syncConfiguredClients } from './clients/configured-clients.js';
 import { createContext, type AsContext } from './context.js';
@@ -60,6 +62,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
   const ctx = createContext(options);
   checkAssertionOptions(options);
   buildJwtBearerTrust(ctx, options);
+  configurePar(ctx, options);
   await ctx.keys.init();
   await syncConfiguredClients(ctx, options.clients ?? []);
 
@@ -74,6 +77,7 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
   add(`${p}/token`, ['POST'], tokenEndpoint, true);
   add(`${p}/revoke`, ['POST'], revokeEndpoint, true);
   add(`${p}/introspect`, ['POST'], introspectEndpoint);
+  add(`${p}/par`, ['POST'], parEndpoint, true);
   if (ctx.registration.enabled) add(`${p}/register`, ['POST'], registerEndpoint, true);
   if (deviceGrantSettings(ctx).store !== undefined) {
     add(`${p}/device_authorization`, ['POST'], deviceAuthorizationEndpoint, true);

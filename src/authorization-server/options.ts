@@ -16,6 +16,8 @@ export interface ConfiguredClient {
   jwks?: { keys: unknown[] };
   /** `private_key_jwt`: where the client publishes its public keys. */
   jwksUri?: string;
+  /** RFC 9126 §6: this client's authorization requests must be pushed to `/par` first. Default false. */
+  requirePushedAuthorizationRequests?: boolean;
 }
 
 /** An issuer whose JWTs the jwt-bearer grant accepts, and where its keys are (exactly one of `jwks`, `jwksUri`). */
@@ -110,6 +112,13 @@ export interface AuthorizationServerOptions {
     algorithms?: string[];
     /** Longest time from now an assertion's `exp` may lie. Default 300; 10 to 3600. */
     maxLifetimeSeconds?: number;
+  };
+  /** Pushed authorization requests (RFC 9126): `/par` is always offered. */
+  par?: {
+    /** Every client must push (metadata `require_pushed_authorization_requests`). Default false. */
+    required?: boolean;
+    /** Lifetime of a `request_uri` (single use). Default 60; 5 to 600. */
+    requestUriSeconds?: number;
   };
   /** The jwt-bearer grant (RFC 7523 §2.1): whose assertions are accepted. Default: none (the grant answers invalid_grant). */
   jwtBearer?: {

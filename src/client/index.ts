@@ -13,3 +13,4 @@ export { connectWithAuthorization, type AuthorizingTransport, type ConnectableCl
 export { startLoopbackCallback, type LoopbackCallback, type LoopbackCallbackOptions } from './loopback-callback.js';
 export { McpAuthError, AuthorizationDeclinedError, AuthorizationResponseError, InsufficientScopeError } from './errors.js';
 export { runDeviceFlow, DeviceFlowError, DEVICE_CODE_GRANT_TYPE, type DeviceFlowOptions, type DeviceFlowTokens, type DeviceUserPrompt } from './device-flow.js';
+export { createJwtBearerProvider, requestIdJag, workloadTokenFile, JWT_BEARER_GRANT, ID_JAG_TOKEN_TYPE, type AssertionTarget, type JwtBearerProviderOptions, type RequestIdJagOptions } from './jwt-bearer.js';

@@ -56,12 +56,30 @@ describe('createOAuthProvider: the authorization response', () => {
     await expect(notPromised.provider.waitForAuthorizationCode()).resolves.toBe('c');
   });
 
-  it('RFC 9700 §4.4 mix-up: a server whose metadata claims another issuer is refused, even when iss matches the claim', async () => {
+  it('SEP-2468, RFC 8414 §3.3, RFC 9700 §4.4: metadata claiming another issuer (even by a trailing "/") is refused at discovery, before registration', async () => {
     const HONEST = 'https://honest.example';
-    const relayed = await started((state) => `http://127.0.0.1:9/callback?code=c&state=${state}&iss=${encodeURIComponent(HONEST)}`, { claimedIssuer: HONEST });
-    await expect(relayed.provider.waitForAuthorizationCode()).rejects.toThrow(/calls itself "https:\/\/honest.example" \(RFC 8414 §3.3\)/);
-    const slash = await started((state) => `http://127.0.0.1:9/callback?code=c&state=${state}&iss=${encodeURIComponent(`${ISSUER}/`)}`, { claimedIssuer: `${ISSUER}/` });
-    await expect(slash.provider.waitForAuthorizationCode()).resolves.toBe('c');
+    await expect(started((state) => `http://127.0.0.1:9/callback?code=c&state=${state}&iss=${encodeURIComponent(HONEST)}`, { claimedIssuer: HONEST })).rejects.toThrow(/calls itself "https:\/\/honest.example" \(RFC 8414 §3.3\)/);
+    await expect(started((state) => `http://127.0.0.1:9/callback?code=c&state=${state}`, { claimedIssuer: `${ISSUER}/` })).rejects.toMatchObject({ code: 'invalid_issuer' });
+  });
+
+  it('RFC 9207 §2.4: iss is compared as an exact string — a trailing "/" names another issuer', async () => {
+    const slash = await started((state) => `http://127.0.0.1:9/callback?code=c&state=${state}&iss=${encodeURIComponent(`${ISSUER}/`)}`);
+    await expect(slash.provider.waitForAuthorizationCode()).rejects.toMatchObject({ code: 'invalid_issuer' });
+  });
+
+  it('SEP-837: registration metadata says application_type native for a loopback redirect, web for an https one', async () => {
+    const native = createOAuthProvider({ redirectUrl: 'http://127.0.0.1:9/callback', authorize: async () => '' });
+    expect((native.clientMetadata as Record<string, unknown>).application_type).toBe('native');
+    const web = createOAuthProvider({ redirectUrl: 'https://app.example/callback', authorize: async () => '' });
+    expect((web.clientMetadata as Record<string, unknown>).application_type).toBe('web');
+  });
+
+  it('SEP-2352: discovery is kept through one authorization only, so a moved authorization server is discovered again', async () => {
+    const { provider } = await started((state) => `http://127.0.0.1:9/callback?code=c-1&state=${state}&iss=${encodeURIComponent(ISSUER)}`);
+    expect(await provider.discoveryState?.()).toBeDefined();
+    await provider.waitForAuthorizationCode();
+    await provider.saveTokens({ access_token: 'a', token_type: 'Bearer' });
+    expect(await provider.discoveryState?.()).toBeUndefined();
   });
 
   it('RFC 6749 §4.1.2.1: access_denied is AuthorizationDeclinedError; other errors say what the server said', async () => {

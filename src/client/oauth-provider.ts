@@ -84,6 +84,8 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
   let tokens: OAuthTokens | undefined;
   let verifier: string | undefined;
   let discovery: OAuthDiscoveryState | undefined;
+  /** An authorization-code flow is between its redirect and its code exchange: discovery must not change under it. */
+  let authorizing = false;
   let expectedState: string | undefined;
   let pending: Promise<URL> | undefined;
   /**
@@ -99,6 +101,8 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
 
   const metadata: OAuthClientMetadata = {
     client_name: options.clientName ?? 'MCP client',
+    // SEP-837: say what kind of application registers; a loopback or custom-scheme redirect is a native app.
+    application_type: applicationType(redirectUrl),
     redirect_uris: [redirectUrl],
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
@@ -128,6 +132,7 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
     tokens: () => (hideRefreshToken && tokens !== undefined ? { ...tokens, refresh_token: undefined } : tokens),
     saveTokens(value) {
       tokens = value;
+      authorizing = false;
     },
     saveCodeVerifier(value) {
       verifier = value;
@@ -137,9 +142,17 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
       return verifier;
     },
     saveDiscoveryState(state) {
+      // SEP-2468 (RFC 8414 §3.3): metadata whose issuer is not the URL discovery went to is
+      // refused here — before the SDK registers, so no registration reaches an impostor.
+      const claimed = state.authorizationServerMetadata?.issuer;
+      if (claimed !== undefined && !sameDiscoveredIssuer(claimed, state.authorizationServerUrl)) {
+        throw new AuthorizationResponseError('invalid_issuer', `the authorization server at ${JSON.stringify(state.authorizationServerUrl)} calls itself ${JSON.stringify(claimed)} (RFC 8414 §3.3): not used`);
+      }
       discovery = state;
     },
-    discoveryState: () => discovery,
+    // SEP-2352: discovery is kept only through one authorization (redirect to code exchange); every
+    // later flow discovers again, so a resource that moves to another authorization server is followed.
+    discoveryState: () => (authorizing ? discovery : undefined),
     invalidateCredentials(scope) {
       if (scope === 'all' || scope === 'client') client = options.clientInformation;
       if (scope === 'all' || scope === 'tokens') tokens = undefined;
@@ -147,6 +160,7 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
       if (scope === 'all' || scope === 'discovery') discovery = undefined;
     },
     redirectToAuthorization(url) {
+      authorizing = true;
       // RFC 9449 §10: bind the code to the key, so a stolen code is useless without it.
       if (key !== undefined) url.searchParams.set('dpop_jkt', key.thumbprint);
       pending = Promise.resolve()
@@ -213,12 +227,14 @@ function checkAuthorizationResponse(back: URL, expectedState: string | undefined
   if (discovery !== undefined) {
     const expected = discovery.authorizationServerUrl;
     const as = discovery.authorizationServerMetadata;
-    if (as !== undefined && !sameIssuer(as.issuer, expected)) {
+    if (as !== undefined && !sameDiscoveredIssuer(as.issuer, expected)) {
       throw new AuthorizationResponseError('invalid_issuer', `the authorization server at ${JSON.stringify(expected)} calls itself ${JSON.stringify(as.issuer)} (RFC 8414 §3.3): ignored`);
     }
+    // The issuer identifier itself: the metadata's, once it matched the discovery URL above.
+    const issuer = as?.issuer ?? expected;
     const promised = (as as Record<string, unknown> | undefined)?.authorization_response_iss_parameter_supported === true;
-    if ((iss !== null || promised) && (iss === null || !sameIssuer(iss, expected))) {
-      throw new AuthorizationResponseError('invalid_issuer', `the authorization response came from issuer ${JSON.stringify(iss)}, not ${JSON.stringify(expected)} (RFC 9207 §2.4): ignored`);
+    if ((iss !== null || promised) && (iss === null || !sameIssuer(iss, issuer))) {
+      throw new AuthorizationResponseError('invalid_issuer', `the authorization response came from issuer ${JSON.stringify(iss)}, not ${JSON.stringify(issuer)} (RFC 9207 §2.4, exact comparison): ignored`);
     }
   }
   const error = params.get('error');
@@ -229,10 +245,24 @@ function checkAuthorizationResponse(back: URL, expectedState: string | undefined
   return code;
 }
 
-/** Issuer identifiers compare as strings; a lone trailing "/" is forgiven (discovery may add one). */
+/** RFC 9207 §2.4: `iss` is compared with the issuer as a simple string — no normalisation at all. */
 function sameIssuer(a: string, b: string): boolean {
-  const strip = (v: string) => (v.endsWith('/') ? v.slice(0, -1) : v);
-  return strip(a) === strip(b);
+  return a === b;
+}
+
+/**
+ * The metadata's issuer against the URL discovery used (RFC 8414 §3.3): identical, except the "/"
+ * a URL parser appends to a pathless origin when the SDK derives that URL itself.
+ */
+function sameDiscoveredIssuer(claimed: string, discoveredFrom: string): boolean {
+  return claimed === discoveredFrom || (discoveredFrom === `${claimed}/` && new URL(claimed).pathname === '/' && !claimed.endsWith('/'));
+}
+
+/** SEP-837 `application_type`: `native` for loopback and custom-scheme redirects, `web` otherwise (OpenID Connect Registration §2). */
+function applicationType(redirectUrl: string): 'native' | 'web' {
+  const url = new URL(redirectUrl);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'native';
+  return ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname) ? 'native' : 'web';
 }
 
 function sameString(a: string, b: string): boolean {

@@ -116,6 +116,8 @@ export interface ClientConfig {
   readonly jwks?: { readonly keys: readonly Readonly<Record<string, unknown>>[] };
   /** private_key_jwt: where the client publishes its public keys. */
   readonly jwksUri?: string;
+  /** RFC 9126 §6: authorization requests must be pushed first. */
+  readonly requirePushedAuthorizationRequests?: boolean;
 }
 
 /** An issuer of jwt-bearer assertions, as configured. */
@@ -160,6 +162,8 @@ export interface AuthorizationServerConfig {
   readonly clients: readonly ClientConfig[];
   /** The jwt-bearer grant's trust (enterprise IdPs, workload trust domains); absent: the grant is off. */
   readonly jwtBearer?: JwtBearerConfig;
+  /** Pushed authorization requests (RFC 9126); absent: optional for every client, 60 s request URIs. */
+  readonly par?: { readonly required?: boolean; readonly requestUriSeconds?: number };
   readonly login: {
     readonly title: string;
     readonly maxConcurrentPasswordChecks: number;
@@ -299,6 +303,7 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
     clientMetadataDocuments: { ...d.clientMetadataDocuments, ...input?.clientMetadataDocuments },
     clients: (input?.clients ?? []).map(resolveClient),
     ...(input?.jwtBearer === undefined ? {} : { jwtBearer: input.jwtBearer as JwtBearerConfig }),
+    ...(input?.par === undefined ? {} : { par: { ...input.par } }),
     login: {
       title: input?.login?.title ?? d.loginTitle,
       maxConcurrentPasswordChecks: input?.login?.maxConcurrentPasswordChecks ?? d.login.maxConcurrentPasswordChecks,

@@ -635,6 +635,14 @@ describe('authorizationServer', () => {
     expect(issues({ clients, jwtBearer: { workloads: [{ ...jwtBearer.workloads[0], rules: [{ subject: '*', clientId: 'ci' }] }] } })).toEqual(['authorizationServer.jwtBearer.workloads[0].rules[0].subject: must be narrower than "*"']);
   });
 
+  it('RFC 9126: authorizationServer.par (required, requestUriSeconds) and clients[].requirePushedAuthorizationRequests', () => {
+    const client = { clientId: 'app', redirectUris: ['https://a.example/cb'], requirePushedAuthorizationRequests: true };
+    const config = resolveConfig({ authorizationServer: { clients: [client], par: { required: false, requestUriSeconds: 30 } }, resources: [demo] }, noEnv);
+    expect(config.authorizationServer.par).toEqual({ required: false, requestUriSeconds: 30 });
+    expect(config.authorizationServer.clients[0]!.requirePushedAuthorizationRequests).toBe(true);
+    expect(issuesOf(() => resolveConfig({ authorizationServer: { par: { requestUriSeconds: 3600 } }, resources: [demo] }, noEnv))[0]).toMatch(/^authorizationServer\.par\.requestUriSeconds: /);
+  });
+
   it('RFC 7662 §4: resources[].introspectionClients names configured confidential clients, which may have no grant types', () => {
     const rs = { clientId: 'rs-demo', clientSecret: secret, grantTypes: [] };
     const config = resolveConfig({ authorizationServer: { clients: [rs] }, resources: [{ ...demo, introspectionClients: ['rs-demo'] }] }, noEnv);

@@ -231,6 +231,8 @@ const clientSchema = strictObject({
   /** private_key_jwt (RFC 7523 §2.2): the client's public keys, inline or by URL. */
   jwks: strictObject({ keys: z.array(publicJwkSchema).min(1, 'list at least one key') }).optional(),
   jwksUri: urlString({ httpsUnlessLoopback: true }).optional(),
+  /** RFC 9126 §6: this client's authorization requests must be pushed to /par first. */
+  requirePushedAuthorizationRequests: z.boolean().optional(),
 }).superRefine((client, ctx) => {
   const fail = (path: string, message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path: [path], message });
   const keyed = client.jwks !== undefined || client.jwksUri !== undefined;
@@ -353,6 +355,8 @@ const authorizationServerSchema = strictObject({
   }).optional(),
   clients: z.array(clientSchema).optional(),
   jwtBearer: jwtBearerSchema.optional(),
+  /** Pushed authorization requests (RFC 9126). */
+  par: strictObject({ required: z.boolean().optional(), requestUriSeconds: seconds(5, 600).optional() }).optional(),
   login: strictObject({
     title: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
     maxConcurrentPasswordChecks: z.number().int().min(1).max(1024).optional(),

@@ -105,6 +105,12 @@ export const DEFAULTS = freeze({
     maxLength: 16 * 1024,
   }),
 
+  /** Pushed authorization requests (RFC 9126). */
+  par: freeze({
+    /** A `request_uri` is good for one authorization request within 60 s (§2.2: short-lived). */
+    requestUriSeconds: 60,
+  }),
+
   /** RFC 7662 introspection client of the resource server (`trust.introspection`). */
   introspection: freeze({
     /** An active result is cached at most this long, and never beyond the token's `exp`. */

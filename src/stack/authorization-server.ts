@@ -64,6 +64,7 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
     deviceGrant: { ...as.deviceGrant, userCodeThrottle: { ...as.deviceGrant.userCodeThrottle } },
     clientMetadataDocuments: { ...as.clientMetadataDocuments },
     clients: parts.clients ?? [],
+    ...(as.par === undefined ? {} : { par: { ...as.par } }),
     ...(as.jwtBearer === undefined ? {} : { jwtBearer: structuredClone(as.jwtBearer) as NonNullable<AuthorizationServerOptions['jwtBearer']> }),
     login: {
       title: as.login.title,

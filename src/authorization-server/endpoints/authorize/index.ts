@@ -22,6 +22,7 @@ import {
   type AuthorizationParams,
 } from './checks.js';
 import type { PendingAuthorization } from './pending-authorization.js';
+import { resolvePushedRequest } from '../par/pushed-requests.js';
 
 export { AuthorizePageError } from './checks.js';
 export { appendResponseParameters } from './authorization-response.js';
@@ -46,7 +47,7 @@ export const authorizeEndpoint: Endpoint = async (ctx, req, res) => {
   let client: ClientRecord;
   let redirectUri: string;
   try {
-    params = await readAuthorizationParams(req);
+    params = await resolvePushedRequest(ctx, await readAuthorizationParams(req));
     client = await checkClient(ctx, params);
     redirectUri = checkRedirectUri(client, params);
   } catch (error) {

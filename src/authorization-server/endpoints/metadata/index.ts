@@ -1,5 +1,6 @@
 import { assertionAlgorithms } from '../../assertions/assertion-rules.js';
 import { jwtBearerEnabled } from '../../assertions/trusted-issuers.js';
+import { parSettings } from '../par/pushed-requests.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
 import { deviceGrantSettings } from '../../device-grant/settings.js';
@@ -48,6 +49,9 @@ export function buildMetadata(ctx: AsContext): Record<string, unknown> {
     doc.device_authorization_endpoint = device.authorizationEndpoint;
     doc.grant_types_supported = [...(doc.grant_types_supported as string[]), DEVICE_CODE_GRANT_TYPE];
   }
+  // RFC 9126 §5: PAR, authenticated as at the token endpoint.
+  doc.pushed_authorization_request_endpoint = `${new URL(e.token).origin}${ctx.basePath}/par`;
+  doc.require_pushed_authorization_requests = parSettings(ctx).required;
   return doc;
 }
 
