@@ -150,6 +150,8 @@ export interface ResourceConfig {
   readonly introspectionClients: readonly string[];
   /** Gateway: request headers forwarded beyond the transport's own; empty by default. */
   readonly forwardHeaders: readonly string[];
+  /** Gateway: how the upstream learns the caller; undefined: trusted `X-Warden-*` headers (`headers`). */
+  readonly upstreamAuth?: { readonly kind: 'token' | 'headers' | 'none'; readonly audience: string; readonly tokenLifetimeSeconds: number };
 }
 
 /** The whole configuration: validated, defaulted, deep-frozen. */
@@ -267,6 +269,15 @@ export function resolveResource(resource: ResourceInput, publicUrl: string, defa
     tokenLifetimeSeconds: resource.tokenLifetimeSeconds ?? defaultLifetime,
     introspectionClients: [...(resource.introspectionClients ?? [])],
     forwardHeaders: [...(resource.forwardHeaders ?? [])],
+    ...(resource.upstreamAuth
+      ? {
+          upstreamAuth: {
+            kind: resource.upstreamAuth.kind,
+            audience: canonicalResourceUri(resource.upstreamAuth.audience ?? (resource.upstream.startsWith('builtin:') ? `${publicUrl}${resource.path}` : resource.upstream)),
+            tokenLifetimeSeconds: resource.upstreamAuth.tokenLifetimeSeconds ?? DEFAULTS.gateway.upstreamTokenSeconds,
+          },
+        }
+      : {}),
   };
 }
 

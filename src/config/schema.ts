@@ -179,6 +179,17 @@ export const resourceSchema = strictObject({
    * Gateway resources: request headers to forward beyond the MCP transport's own (lower-case
    * names). Credentials, hop-by-hop headers and the ones Warden writes cannot be named.
    */
+  /**
+   * Gateway resources: how the upstream learns who calls. `headers` (default): trusted
+   * `X-Warden-*` headers, for a private network only; `token`: a short-lived JWT from this stack's
+   * issuer via token exchange (RFC 8693), `aud` = `audience` (default: the upstream URL), which the
+   * upstream verifies; `none`: nothing.
+   */
+  upstreamAuth: strictObject({
+    kind: z.enum(['token', 'headers', 'none']),
+    audience: urlString({ noQuery: true }).optional(),
+    tokenLifetimeSeconds: z.number().int().min(1).max(60).optional(),
+  }).optional(),
   forwardHeaders: z
     .array(z.string().superRefine((name, ctx) => {
       const problem = unforwardableHeader(name);

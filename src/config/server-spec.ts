@@ -65,6 +65,9 @@ export function checkServer(spec: unknown, others: readonly ResourceConfig[], co
   if (server.trust === undefined && !config.authorizationServer.enabled) {
     fail('trust', 'required: the authorization server is disabled, so name the issuer whose tokens this server accepts');
   }
+  if (server.upstreamAuth?.kind === 'token' && (!config.authorizationServer.enabled || (server.trust !== undefined && server.trust.issuer !== config.issuer))) {
+    fail('upstreamAuth.kind', "token needs this stack's authorization server and a server that accepts its tokens: remove trust, or choose headers or none");
+  }
   const clients = new Map(config.authorizationServer.clients.map((client) => [client.clientId, client]));
   server.introspectionClients.forEach((clientId, i) => {
     const client = clients.get(clientId);

@@ -33,7 +33,11 @@ import { LEGACY_TOKEN_PARAM, SessionBinding } from './session-binding.js';
 import { rewriteEndpointEvent } from './sse-endpoint.js';
 
 /** A request as the resource-server layer hands it over: authenticated, `auth` attached. */
-export type GatewayRequest = IncomingMessage & { auth?: WardenAuthInfo };
+export type GatewayRequest = IncomingMessage & {
+  auth?: WardenAuthInfo;
+  /** `Authorization` for the upstream (`upstreamAuth: token`): a token minted for it, never the client's. */
+  upstreamAuthorization?: string;
+};
 
 /** The handler {@link createGatewayProxy} returns. Never throws; answers every failure itself. */
 export interface GatewayProxy {
@@ -153,6 +157,7 @@ function send(
     allow: config.forwardHeaders,
   });
   headers['content-length'] = String(plan.body?.length ?? 0);
+  if (req.upstreamAuthorization !== undefined) headers['authorization'] = req.upstreamAuthorization;
 
   const secure = upstream.protocol === 'https:';
   const upstreamReq = (secure ? https : http).request({

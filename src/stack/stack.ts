@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { withListenPort, type WardenConfig } from '../config/defaults.js';
 import type { AuthorizationServer } from '../authorization-server/create-authorization-server.js';
 import { signingKeySource } from '../authorization-server/key-source.js';
+import { exchangeForUpstream } from '../authorization-server/grants/upstream-exchange.js';
+import type { UpstreamMintRequest } from '../gateway/upstream-token.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import type { ReplayStore, SessionStore } from '../stores/index.js';
 import { startStackAuthorizationServer, type StackAuthorizationServer } from './authorization-server.js';
@@ -156,7 +158,10 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       });
       checkPathOverlap(config, as.server);
     }
-    const own = as ? { keySource: signingKeySource(as.server.context.keys), revocation: as.server.revocationList } : undefined;
+    const asContext = as?.server.context;
+    const own = as
+      ? { keySource: signingKeySource(as.server.context.keys), revocation: as.server.revocationList, exchange: (request: UpstreamMintRequest) => exchangeForUpstream(asContext!, request) }
+      : undefined;
     checkMetricsPath(config, as?.server);
     // The resources' view of the store counts replayed proofs (a claim that finds its key taken).
     const resourceReplay = metrics ? metrics.countReplays(replayStore) : replayStore;
