@@ -179,6 +179,12 @@ export const resourceSchema = strictObject({
    * Gateway resources: request headers to forward beyond the MCP transport's own (lower-case
    * names). Credentials, hop-by-hop headers and the ones Warden writes cannot be named.
    */
+  forwardHeaders: z
+    .array(z.string().superRefine((name, ctx) => {
+      const problem = unforwardableHeader(name);
+      if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${JSON.stringify(name)} ${problem}` });
+    }))
+    .optional(),
   /**
    * Gateway resources: how the upstream learns who calls. `headers` (default): trusted
    * `X-Warden-*` headers, for a private network only; `token`: a short-lived JWT from this stack's
@@ -190,12 +196,6 @@ export const resourceSchema = strictObject({
     audience: urlString({ noQuery: true }).optional(),
     tokenLifetimeSeconds: z.number().int().min(1).max(60).optional(),
   }).optional(),
-  forwardHeaders: z
-    .array(z.string().superRefine((name, ctx) => {
-      const problem = unforwardableHeader(name);
-      if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${JSON.stringify(name)} ${problem}` });
-    }))
-    .optional(),
 });
 
 const port = z.number().int().min(0).max(65_535);
