@@ -57,7 +57,8 @@ export function resourceServerOptions(config: WardenConfig, resource: ResourceCo
     ...(revocation ? { revocation } : {}),
     ...(config.nonce ? { nonce: { secret: config.nonce.secret, required: config.nonce.required } } : {}),
     replayStore,
-    publicBaseUrl: config.publicOrigin,
+    // htu is built from the server's own origin: publicUrl's, or a host-routed server's URL.
+    publicBaseUrl: resource.host === undefined ? config.publicOrigin : new URL(resource.canonicalUri).origin,
     resourceName: resource.name,
   };
 }
@@ -93,7 +94,7 @@ export function mountResource(
   const proxy = createGatewayProxy({
     upstream: resource.upstream,
     mountPath: resource.routePath,
-    publicBaseUrl: config.publicOrigin,
+    publicBaseUrl: resource.host === undefined ? config.publicOrigin : new URL(resource.canonicalUri).origin,
     sessions: stores.sessions,
     forwardHeaders: resource.forwardHeaders,
     // Only `headers` (the default) vouches with X-Warden-*; a token or nothing replaces them.
@@ -107,6 +108,7 @@ function mounted(resource: ResourceConfig, rs: ResourceServer, handle: MountedRe
   return {
     name: resource.name,
     routePath: resource.routePath,
+    ...(resource.host === undefined ? {} : { host: resource.host.toLowerCase() }),
     metadataPaths: rs.metadataPaths,
     metadata: rs.metadataHandler(),
     handle,

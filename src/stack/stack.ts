@@ -253,6 +253,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
 function checkPathOverlap(config: WardenConfig, as: AuthorizationServer): void {
   const endpoints = Object.values(as.context.endpoints).map((url) => new URL(url).pathname);
   for (const [index, resource] of config.resources.entries()) {
+    if (resource.host !== undefined) continue;
     const taken = endpoints.find((path) => resource.routePath === path || resource.routePath.startsWith(`${path}/`));
     if (taken !== undefined) {
       throw new StackStartError(
@@ -270,7 +271,7 @@ function checkMetricsPath(config: WardenConfig, as: AuthorizationServer | undefi
   if (!config.metrics.enabled) return;
   const path = config.metrics.path;
   const overlaps = (other: string) => other === path || other.startsWith(`${path}/`) || path.startsWith(`${other}/`);
-  const resource = config.resources.find((r) => overlaps(r.routePath));
+  const resource = config.resources.find((r) => r.host === undefined && overlaps(r.routePath));
   if (resource !== undefined) {
     throw new StackStartError(`metrics.path: ${path} collides with resource "${resource.name}" at ${resource.routePath}: choose another metrics path`);
   }
