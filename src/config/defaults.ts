@@ -184,8 +184,10 @@ export interface AuthorizationServerConfig {
 /** One protected MCP server, with everything derived from `publicUrl` resolved. */
 export interface ResourceConfig {
   readonly name: string;
-  /** As configured, relative to `publicUrl`. */
+  /** As configured, relative to `publicUrl`; for a host-routed server (`url`), its URL's path. */
   readonly path: string;
+  /** Host-routed servers (`url`): the `host[:port]` requests must name; undefined: any (path-routed under publicUrl). */
+  readonly host?: string;
   /** The path requests arrive on: `publicUrl`'s own path prefix + `path`. */
   readonly routePath: string;
   /** Canonical URI (RFC 8707, MCP): the `aud` tokens for this resource carry. */
@@ -204,6 +206,8 @@ export interface ResourceConfig {
   readonly introspectionClients: readonly string[];
   /** Gateway: request headers forwarded beyond the transport's own; empty by default. */
   readonly forwardHeaders: readonly string[];
+  /** Gateway: how the upstream learns the caller; undefined: trusted `X-Warden-*` headers (`headers`). */
+  readonly upstreamAuth?: { readonly kind: 'token' | 'headers' | 'none'; readonly audience: string; readonly tokenLifetimeSeconds: number };
 }
 
 /** The whole configuration: validated, defaulted, deep-frozen. */
@@ -329,10 +333,17 @@ function resolvePolicy(policy: NonNullable<ResourceInput['policy']>): PolicyOpti
 
 export function resolveResource(resource: ResourceInput, publicUrl: string, defaultLifetime: number): ResourceConfig {
   const { scopes, trust } = resource;
+  let where: { path: string; canonicalUri: string; routePath: string; host?: string };
+  if (resource.url !== undefined) {
+    const canonicalUri = canonicalResourceUri(resource.url);
+    const url = new URL(canonicalUri);
+    where = { path: url.pathname, canonicalUri, routePath: url.pathname, host: url.host };
+  } else {
+    where = { path: resource.path!, ...locate(publicUrl, resource.path!) };
+  }
   return {
     name: resource.name,
-    path: resource.path,
-    ...locate(publicUrl, resource.path),
+    ...where,
     upstream: resource.upstream,
     dpop: resource.dpop ?? CONFIG_DEFAULTS.dpop,
     ...(scopes ? { scopes: { default: scopes.default ?? [], tools: scopes.tools ?? {} } } : {}),
@@ -341,6 +352,15 @@ export function resolveResource(resource: ResourceInput, publicUrl: string, defa
     tokenLifetimeSeconds: resource.tokenLifetimeSeconds ?? defaultLifetime,
     introspectionClients: [...(resource.introspectionClients ?? [])],
     forwardHeaders: [...(resource.forwardHeaders ?? [])],
+    ...(resource.upstreamAuth
+      ? {
+          upstreamAuth: {
+            kind: resource.upstreamAuth.kind,
+            audience: canonicalResourceUri(resource.upstreamAuth.audience ?? (resource.upstream.startsWith('builtin:') ? where.canonicalUri : resource.upstream)),
+            tokenLifetimeSeconds: resource.upstreamAuth.tokenLifetimeSeconds ?? DEFAULTS.gateway.upstreamTokenSeconds,
+          },
+        }
+      : {}),
   };
 }
 
@@ -410,6 +430,7 @@ export function withListenPort(config: WardenConfig, port: number): WardenConfig
     publicUrl,
     publicOrigin,
     issuer: config.defaulted.issuer ? publicUrl : config.issuer,
-    resources: config.resources.map((resource) => ({ ...resource, ...locate(publicUrl, resource.path) })),
+    // Host-routed servers name their own URL; only path-routed ones follow the port.
+    resources: config.resources.map((resource) => (resource.host !== undefined ? resource : { ...resource, ...locate(publicUrl, resource.path) })),
   });
 }

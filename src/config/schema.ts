@@ -163,8 +163,9 @@ const trustSchema = strictObject({
   }
 });
 
-export const resourceSchema = strictObject({
+const pathRoutedResource = strictObject({
   name: z.string().regex(SLUG, 'expected a slug: lowercase letters, digits and "-", at most 64 characters'),
+  /** Served under `publicUrl` at this path (canonical URI = publicUrl + path); or give `url`. */
   path: resourcePath,
   upstream,
   dpop: z.enum(['disabled', 'allowed', 'required']).optional(),
@@ -188,6 +189,42 @@ export const resourceSchema = strictObject({
       if (problem !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${JSON.stringify(name)} ${problem}` });
     }))
     .optional(),
+  /**
+   * Gateway resources: how the upstream learns who calls. `headers` (default): trusted
+   * `X-Warden-*` headers, for a private network only; `token`: a short-lived JWT from this stack's
+   * issuer via token exchange (RFC 8693), `aud` = `audience` (default: the upstream URL), which the
+   * upstream verifies; `none`: nothing.
+   */
+  upstreamAuth: strictObject({
+    kind: z.enum(['token', 'headers', 'none']),
+    audience: urlString({ noQuery: true }).optional(),
+    tokenLifetimeSeconds: z.number().int().min(1).max(60).optional(),
+  }).optional(),
+  /**
+   * Instead of `path`: the server's own canonical URI, routed by host (and path), e.g.
+   * `https://files.mcp.example.com/` — requests whose `Host` is that host go to this server.
+   */
+  url: urlString({ noQuery: true }).optional(),
+});
+
+/** A server routed by host: `url` instead of `path`. */
+const hostRoutedResource = pathRoutedResource.extend({
+  path: z.unknown().refine((v) => v === undefined, 'give path or url, not both'),
+  url: urlString({ noQuery: true }),
+}).strict(`allowed keys: ${Object.keys(pathRoutedResource.shape).join(', ')}`);
+
+/**
+ * One `resources[]` entry: path-routed (`path`, under publicUrl) or host-routed (`url`). Each is
+ * checked by its own schema, so every problem is still reported at once with its key path.
+ */
+export const resourceSchema = z.any().transform((value: unknown, ctx) => {
+  const hostRouted = value !== null && typeof value === 'object' && !Array.isArray(value) && (value as { url?: unknown }).url !== undefined;
+  const result = hostRouted ? hostRoutedResource.safeParse(value) : pathRoutedResource.safeParse(value);
+  if (!result.success) {
+    for (const issue of result.error.issues) ctx.addIssue(issue as z.IssueData);
+    return z.NEVER;
+  }
+  return result.data as z.infer<typeof pathRoutedResource> | z.infer<typeof hostRoutedResource>;
 });
 
 const port = z.number().int().min(0).max(65_535);
@@ -488,6 +525,7 @@ export const configSchema = strictObject({
   const metricsPath = config.metrics?.enabled === false ? undefined : (config.metrics?.path ?? '/metrics');
   if (metricsPath !== undefined) {
     resources.forEach((resource, index) => {
+      if (resource.path === undefined) return;
       if (resource.path === metricsPath || resource.path.startsWith(`${metricsPath}/`) || metricsPath.startsWith(`${resource.path}/`)) {
         ctx.addIssue({
           code: z.ZodIssueCode.custom,
@@ -549,7 +587,18 @@ export const configSchema = strictObject({
   // A resource path may not equal or sit under another's: routing serves a path and its sub-paths.
   resources.forEach((resource, index) => {
     for (let other = 0; other < index; other++) {
-      const earlier = resources[other]!.path;
+      // Host-routed servers (url) are compared by their canonical URIs, path-routed ones by path.
+      const earlier = resources[other]!.path ?? resources[other]!.url!;
+      const mine = resource.path ?? resource.url!;
+      if ((resource.path === undefined) !== (resources[other]!.path === undefined)) continue;
+      if (resource.path === undefined) {
+        const [a, b] = [new URL(mine), new URL(earlier)];
+        const [pa, pb] = [a.pathname.replace(/\/+$/, ''), b.pathname.replace(/\/+$/, '')];
+        if (a.host === b.host && (pa === pb || pa.startsWith(`${pb}/`) || pb.startsWith(`${pa}/`))) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['resources', index, 'url'], message: `${JSON.stringify(mine)} overlaps resources[${other}].url ${JSON.stringify(earlier)}: one would shadow the other` });
+        }
+        continue;
+      }
       if (resource.path === earlier) {
         ctx.addIssue({
           code: z.ZodIssueCode.custom,

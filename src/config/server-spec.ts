@@ -53,17 +53,26 @@ export function checkServer(spec: unknown, others: readonly ResourceConfig[], co
   const fail = (path: string, message: string) => problems.push({ path, message });
   const sameName = others.find((other) => other.name === server.name);
   if (sameName !== undefined) fail('name', `a server named ${JSON.stringify(server.name)} already exists`);
-  const shadowed = others.find((other) => other.name !== server.name && overlaps(other.routePath, server.routePath));
+  // Host-routed servers (url) share paths only with servers on the same host.
+  const key = server.host === undefined ? 'path' : 'url';
+  const shown = JSON.stringify(server.host === undefined ? entry.path : entry.url);
+  const shadowed = others.find((other) => other.name !== server.name && other.host === server.host && (server.host === undefined ? overlaps(other.routePath, server.routePath) : overlaps(other.routePath.replace(/\/$/, ''), server.routePath.replace(/\/$/, ''))));
   if (shadowed !== undefined) {
-    fail('path', `${JSON.stringify(entry.path)} overlaps server "${shadowed.name}" at ${JSON.stringify(shadowed.path)}: one would shadow the other`);
+    fail(key, `${shown} overlaps server "${shadowed.name}" at ${JSON.stringify(shadowed.host === undefined ? shadowed.path : shadowed.canonicalUri)}: one would shadow the other`);
   }
-  if (config.metrics.enabled && overlaps(config.metrics.path, server.routePath)) {
-    fail('path', `${JSON.stringify(entry.path)} collides with the metrics path ${JSON.stringify(config.metrics.path)}`);
+  if (server.host === undefined && config.metrics.enabled && overlaps(config.metrics.path, server.routePath)) {
+    fail('path', `${shown} collides with the metrics path ${JSON.stringify(config.metrics.path)}`);
   }
-  const reserved = context.reservedPaths.find((path) => server.routePath === path || server.routePath.startsWith(`${path}/`) || path.startsWith(`${server.routePath}/`));
-  if (reserved !== undefined) fail('path', `${JSON.stringify(entry.path)} collides with ${reserved}, which the stack answers itself`);
+  const reserved = server.host === undefined ? context.reservedPaths.find((path) => server.routePath === path || server.routePath.startsWith(`${path}/`) || path.startsWith(`${server.routePath}/`)) : undefined;
+  if (reserved !== undefined) fail('path', `${shown} collides with ${reserved}, which the stack answers itself`);
+  if (server.host !== undefined && server.host === new URL(config.publicUrl).host) {
+    fail('url', `${shown} is on publicUrl's own host: give a path instead (url is for servers routed by their own host)`);
+  }
   if (server.trust === undefined && !config.authorizationServer.enabled) {
     fail('trust', 'required: the authorization server is disabled, so name the issuer whose tokens this server accepts');
+  }
+  if (server.upstreamAuth?.kind === 'token' && (!config.authorizationServer.enabled || (server.trust !== undefined && server.trust.issuer !== config.issuer))) {
+    fail('upstreamAuth.kind', "token needs this stack's authorization server and a server that accepts its tokens: remove trust, or choose headers or none");
   }
   const clients = new Map(config.authorizationServer.clients.map((client) => [client.clientId, client]));
   server.introspectionClients.forEach((clientId, i) => {

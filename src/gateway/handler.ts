@@ -13,11 +13,17 @@ import { requestPath } from '../oauth/request-path.js';
 import { noteReason } from '../oauth/response-reason.js';
 import { requestContextOf } from '../oauth/request-context.js';
 import { answerFailure, type GatewayProxy, type GatewayRequest } from './proxy.js';
+import type { UpstreamTokenSource } from './upstream-token.js';
 
 /** Options of {@link createGatewayHandler}. */
 export interface GatewayHandlerOptions {
   /** Largest request body read. Default 4 MiB. */
   maxBodyBytes?: number;
+  /**
+   * `upstreamAuth: token`: the upstream's `Authorization` for an authorized request (see
+   * `upstream-token.ts`). A refusal (a revoked grant) answers as the error says; a store outage 503.
+   */
+  upstreamToken?: UpstreamTokenSource;
 }
 
 /**
@@ -64,6 +70,13 @@ export function createGatewayHandler(rs: ResourceServer, proxy: GatewayProxy, op
     for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
     (req as GatewayRequest).auth = result.auth;
     if (result.toolVisible !== undefined) (req as GatewayRequest).toolVisible = result.toolVisible;
+    if (options.upstreamToken !== undefined) {
+      try {
+        (req as GatewayRequest).upstreamAuthorization = await options.upstreamToken(result.auth, plan.json);
+      } catch (error) {
+        return answerFailure(res, error, plan);
+      }
+    }
     proxy.forward(req, res, plan);
   };
 }

@@ -7,3 +7,5 @@ export type { GatewayHandlerOptions } from './handler.js';
 export { prepareForward } from './prepare-forward.js';
 export type { ForwardPlan, ForwardRequest } from './prepare-forward.js';
 export { IDENTITY_HEADERS, identityHeaders } from './forward-headers.js';
+export { createUpstreamTokenSource, neededScopes } from './upstream-token.js';
+export type { UpstreamMintRequest, UpstreamTokenSource, UpstreamTokenSourceOptions } from './upstream-token.js';

@@ -38,7 +38,12 @@ import { toolsListFilter } from './filter-tools-list.js';
  * A request as the resource-server layer hands it over: authenticated, `auth` attached, and
  * `toolVisible` (the gauntlet's `VerifyResult.toolVisible`) when `tools/list` answers are to be filtered.
  */
-export type GatewayRequest = IncomingMessage & { auth?: WardenAuthInfo; toolVisible?: (name: string) => boolean };
+export type GatewayRequest = IncomingMessage & {
+  auth?: WardenAuthInfo;
+  toolVisible?: (name: string) => boolean;
+  /** `Authorization` for the upstream (`upstreamAuth: token`): a token minted for it, never the client's. */
+  upstreamAuthorization?: string;
+};
 
 /** The handler {@link createGatewayProxy} returns. Never throws; answers every failure itself. */
 export interface GatewayProxy {
@@ -161,6 +166,7 @@ function send(
   // W3C Trace Context: when Warden traces the request, its span is the upstream's parent.
   const trace = requestContextOf(req).trace;
   if (trace !== undefined) headers['traceparent'] = trace.traceparent;
+  if (req.upstreamAuthorization !== undefined) headers['authorization'] = req.upstreamAuthorization;
 
   const secure = upstream.protocol === 'https:';
   const upstreamReq = (secure ? https : http).request({

@@ -220,6 +220,8 @@ export const DEFAULTS = freeze({
     sessionIdleSeconds: 86_400,
     /** Trusted `X-Warden-*` identity headers upstream (for upstreams on a private network). */
     identityHeaders: true,
+    /** `upstreamAuth: token`: a minted upstream token lives 60 s (the issue's ceiling); cached until 10 s before it lapses. */
+    upstreamTokenSeconds: 60,
   }),
 
   /** Stores. */

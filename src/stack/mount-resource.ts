@@ -5,7 +5,7 @@
 import type { ResourceConfig, WardenConfig } from '../config/defaults.js';
 import type { KeySource } from '../jose/key-source.js';
 import { createDemoMcpHandler } from './demo/index.js';
-import { createGatewayHandler, createGatewayProxy } from '../gateway/index.js';
+import { createGatewayHandler, createGatewayProxy, createUpstreamTokenSource, type UpstreamMintRequest } from '../gateway/index.js';
 import { createResourceServer, type ResourceServer, type ResourceServerOptions } from '../resource-server/index.js';
 import type { TrustOptions } from '../resource-server/types.js';
 import type { ReplayStore, RevocationList, SessionStore } from '../stores/index.js';
@@ -18,6 +18,8 @@ import type { AuthorizationDecision, DecisionListener } from '../oauth/authoriza
 export interface OwnIssuer {
   keySource: KeySource;
   revocation: RevocationList;
+  /** Token exchange for a gateway's upstream (`upstreamAuth: token`), in process. */
+  exchange?: (request: UpstreamMintRequest) => Promise<{ accessToken: string; expiresAt: number }>;
 }
 
 /** A resource ready to route: its resource server, request handler and metadata handler. */
@@ -63,7 +65,8 @@ export function resourceServerOptions(
     ...(revocation ? { revocation } : {}),
     ...(config.nonce ? { nonce: { secret: config.nonce.secret, required: config.nonce.required } } : {}),
     replayStore,
-    publicBaseUrl: config.publicOrigin,
+    // htu is built from the server's own origin: publicUrl's, or a host-routed server's URL.
+    publicBaseUrl: resource.host === undefined ? config.publicOrigin : new URL(resource.canonicalUri).origin,
     resourceName: resource.name,
     ...(onDecision ? { onDecision } : {}),
   };
@@ -84,21 +87,38 @@ export function mountResource(
   }
   // Gateway: the forwarding checks run before the gauntlet, the gauntlet authorizes exactly the
   // parse that is forwarded, and session ownership is checked before the replay claim.
+  const upstreamAuth = resource.upstreamAuth;
+  let upstreamToken;
+  if (upstreamAuth?.kind === 'token') {
+    if (own?.exchange === undefined || !isOwnResource(config, resource)) {
+      throw new StackStartError(`resource "${resource.name}": upstreamAuth kind token needs this stack's authorization server and a resource that trusts it (no other trust)`);
+    }
+    upstreamToken = createUpstreamTokenSource({
+      audience: upstreamAuth.audience,
+      actor: resource.canonicalUri,
+      lifetimeSeconds: upstreamAuth.tokenLifetimeSeconds,
+      ...(options.scopes ? { scopes: options.scopes } : {}),
+      mint: own.exchange,
+    });
+  }
   const proxy = createGatewayProxy({
     upstream: resource.upstream,
     mountPath: resource.routePath,
-    publicBaseUrl: config.publicOrigin,
+    publicBaseUrl: resource.host === undefined ? config.publicOrigin : new URL(resource.canonicalUri).origin,
     sessions: stores.sessions,
     forwardHeaders: resource.forwardHeaders,
+    // Only `headers` (the default) vouches with X-Warden-*; a token or nothing replaces them.
+    identityHeaders: upstreamAuth === undefined || upstreamAuth.kind === 'headers',
   });
   const rs = createResourceServer({ ...options, ...(proxy.sessionCheck ? { checks: [proxy.sessionCheck] } : {}) });
-  return mounted(resource, rs, createGatewayHandler(rs, proxy), () => proxy.close());
+  return mounted(resource, rs, createGatewayHandler(rs, proxy, upstreamToken ? { upstreamToken } : {}), () => proxy.close());
 }
 
 function mounted(resource: ResourceConfig, rs: ResourceServer, handle: MountedResource['handle'], closeUpstream: () => void): MountedResource {
   return {
     name: resource.name,
     routePath: resource.routePath,
+    ...(resource.host === undefined ? {} : { host: resource.host.toLowerCase() }),
     metadataPaths: rs.metadataPaths,
     metadata: rs.metadataHandler(),
     handle,

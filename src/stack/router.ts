@@ -23,6 +23,8 @@ export interface Route {
   name: string;
   /** Requests to this path or below it go to `handle`. */
   routePath: string;
+  /** Host-routed servers: only requests whose `Host` is this (`host[:port]`, lower-case) match. */
+  host?: string;
   /** Metadata paths this resource claims (path-inserted, and the root one). */
   metadataPaths: readonly string[];
   metadata: (req: IncomingMessage, res: ServerResponse) => void;
@@ -57,11 +59,15 @@ export interface RouteTable {
 export function createRouteTable(routes: readonly Route[]): RouteTable {
   const claims = new Map<string, Route[]>();
   for (const route of routes) {
-    for (const path of route.metadataPaths) claims.set(path, [...(claims.get(path) ?? []), route]);
+    for (const path of route.metadataPaths) {
+      const key = route.host === undefined ? path : `${route.host}${path}`;
+      claims.set(key, [...(claims.get(key) ?? []), route]);
+    }
   }
   const metadata = new Map<string, Route>();
   for (const [path, claimants] of claims) if (claimants.length === 1) metadata.set(path, claimants[0]!);
-  return { routes, metadata };
+  // Host-routed servers first: on their host they win over path-routed ones.
+  return { routes: [...routes.filter((r) => r.host !== undefined), ...routes.filter((r) => r.host === undefined)], metadata };
 }
 
 /** Inputs of {@link createRouter}. */
@@ -129,15 +135,19 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
       if (await as.handle(req, res)) return;
     }
     const { routes, metadata } = currentTable();
-    const described = metadata.get(path);
+    const host = (req.headers.host ?? '').toLowerCase();
+    const described = metadata.get(`${host}${path}`) ?? metadata.get(path);
     if (described) {
       kind('resource_metadata');
       return described.metadata(req, res);
     }
     for (const route of routes) {
-      if (path === route.routePath || path.startsWith(`${route.routePath}/`)) {
+      if (route.host !== undefined && route.host !== host) continue;
+      if (path === route.routePath || path.startsWith(`${route.routePath}/`) || route.routePath === '/') {
         kind('resource');
-        if (options.originPolicy !== undefined && enforceOriginPolicy(options.originPolicy, req, res)) return;
+        // A host-routed match already names a configured host: the loopback Host check has nothing to add.
+        const policy = options.originPolicy === undefined || route.host === undefined ? options.originPolicy : { ...options.originPolicy, hosts: undefined };
+        if (policy !== undefined && enforceOriginPolicy(policy, req, res)) return;
         return route.handle(req, res);
       }
     }

@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { withListenPort, type WardenConfig } from '../config/defaults.js';
 import type { AuthorizationServer } from '../authorization-server/create-authorization-server.js';
 import { signingKeySource } from '../authorization-server/key-source.js';
+import { exchangeForUpstream } from '../authorization-server/grants/upstream-exchange.js';
+import type { UpstreamMintRequest } from '../gateway/upstream-token.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import type { ReplayStore, SessionStore } from '../stores/index.js';
 import { startStackAuthorizationServer, type StackAuthorizationServer } from './authorization-server.js';
@@ -188,7 +190,10 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       });
       checkPathOverlap(config, as.server);
     }
-    const own = as ? { keySource: signingKeySource(as.server.context.keys), revocation: as.server.revocationList } : undefined;
+    const asContext = as?.server.context;
+    const own = as
+      ? { keySource: signingKeySource(as.server.context.keys), revocation: as.server.revocationList, exchange: (request: UpstreamMintRequest) => exchangeForUpstream(asContext!, request) }
+      : undefined;
     checkMetricsPath(config, as?.server);
     // The resources' view of the store counts replayed proofs (a claim that finds its key taken).
     const resourceReplay = metrics ? metrics.countReplays(replayStore) : replayStore;
@@ -289,6 +294,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
 function checkPathOverlap(config: WardenConfig, as: AuthorizationServer): void {
   const endpoints = Object.values(as.context.endpoints).map((url) => new URL(url).pathname);
   for (const [index, resource] of config.resources.entries()) {
+    if (resource.host !== undefined) continue;
     const taken = endpoints.find((path) => resource.routePath === path || resource.routePath.startsWith(`${path}/`));
     if (taken !== undefined) {
       throw new StackStartError(
@@ -306,7 +312,7 @@ function checkMetricsPath(config: WardenConfig, as: AuthorizationServer | undefi
   if (!config.metrics.enabled) return;
   const path = config.metrics.path;
   const overlaps = (other: string) => other === path || other.startsWith(`${path}/`) || path.startsWith(`${other}/`);
-  const resource = config.resources.find((r) => overlaps(r.routePath));
+  const resource = config.resources.find((r) => r.host === undefined && overlaps(r.routePath));
   if (resource !== undefined) {
     throw new StackStartError(`metrics.path: ${path} collides with resource "${resource.name}" at ${resource.routePath}: choose another metrics path`);
   }

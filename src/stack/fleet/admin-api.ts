@@ -189,11 +189,10 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     if ('name' in entry && entry['name'] !== name) {
       return problem(res, { status: 400, title: 'Bad Request', detail: 'the entry names another server than the URL', errors: [{ path: 'name', message: `must be ${JSON.stringify(name)} (the name in the URL), or left out` }] });
     }
-    const existed = registry.record(name) !== undefined;
     const result = await registry.propose({ put: { name, spec: { ...entry, name } } });
     if (!result.ok) return refusal(res, result);
     const rs = result.server;
-    return send(res, existed ? 200 : 201, { revision: result.revision, ...(rs ? describeServer(rs, 'registry') : { name }) });
+    return send(res, result.created ? 201 : 200, { revision: result.revision, ...(rs ? describeServer(rs, 'registry') : { name }) });
   };
 
   return {

@@ -41,7 +41,7 @@ export interface ServerRegistryOptions {
 
 /** The outcome of a proposed change. */
 export type ProposeResult =
-  | { readonly ok: true; readonly revision: number; readonly server?: ResourceConfig }
+  | { readonly ok: true; readonly revision: number; readonly server?: ResourceConfig; readonly created: boolean }
   | { readonly ok: false; readonly reason: 'invalid'; readonly name: string; readonly problems: readonly ServerProblem[] }
   | { readonly ok: false; readonly reason: 'declared_in_config'; readonly name: string }
   | { readonly ok: false; readonly reason: 'conflict' };
@@ -178,7 +178,7 @@ export class ServerRegistry {
         const revision = await store.write(change, snapshot.revision);
         await this.refresh();
         const server = 'put' in change ? check.servers.find((s) => s.name === name) : undefined;
-        return { ok: true, revision, ...(server ? { server } : {}) };
+        return { ok: true, revision, created: records.length > snapshot.servers.length, ...(server ? { server } : {}) };
       } catch (error) {
         if (!(error instanceof StoreConflictError)) throw error;
       }

@@ -48,7 +48,7 @@ export async function startFleet(parts: FleetParts): Promise<Fleet> {
   let adminResource: RegisteredResource | undefined;
   if (config.admin !== undefined) {
     if (as === undefined || own === undefined) throw new StackStartError('admin.clients needs the authorization server (authorizationServer.enabled: true): the admin API accepts only its tokens');
-    const taken = config.resources.find((r) => r.routePath === adminPath || r.routePath.startsWith(`${adminPath}/`) || adminPath.startsWith(`${r.routePath}/`));
+    const taken = config.resources.find((r) => r.host === undefined && (r.routePath === adminPath || r.routePath.startsWith(`${adminPath}/`) || adminPath.startsWith(`${r.routePath}/`)));
     if (taken !== undefined) throw new StackStartError(`resource "${taken.name}" at ${taken.path} collides with the admin API at ${ADMIN_API_PATH}: choose another path`);
     const uri = `${config.publicUrl}${ADMIN_API_PATH}`;
     admin = createAdminApi({
