@@ -7,6 +7,7 @@ import { canonicalResourceUri } from '../oauth/canonical-uri.js';
 import type { DpopMode, PublicJwk, ScopePolicy } from '../oauth/vocabulary.js';
 import type { PolicyOptions, TrustOptions } from '../resource-server/types.js';
 import type { ThrottlePolicy } from '../stores/authorization-server-contracts.js';
+import type { TokenBucket } from '../stores/rate-limit.js';
 import type { AuthorizationServerInput, ClientInput, ConfigInput, ResourceInput, TrustInput } from './schema.js';
 import { DEFAULTS } from '../oauth/defaults.js';
 
@@ -145,6 +146,8 @@ export interface ResourceConfig {
   readonly scopes?: ScopePolicy;
   /** CEL rules checked after scopes; undefined: none. */
   readonly policy?: PolicyOptions;
+  /** Token buckets per client and per user (`{ rate, burst }`); undefined: no limit. */
+  readonly rateLimit?: { readonly perClient?: TokenBucket; readonly perSubject?: TokenBucket };
   /** Undefined: tokens of this stack's own issuer. */
   readonly trust?: TrustOptions;
   readonly tokenLifetimeSeconds: number;
@@ -272,6 +275,7 @@ function resolveResource(resource: ResourceInput, publicUrl: string, defaultLife
     ...(scopes ? { scopes: { default: scopes.default ?? [], tools: scopes.tools ?? {} } } : {}),
     ...(trust ? { trust: resolveTrust(trust) } : {}),
     ...(resource.policy ? { policy: resolvePolicy(resource.policy) } : {}),
+    ...(resource.rateLimit ? { rateLimit: { ...resource.rateLimit } } : {}),
     tokenLifetimeSeconds: resource.tokenLifetimeSeconds ?? defaultLifetime,
     introspectionClients: [...(resource.introspectionClients ?? [])],
     forwardHeaders: [...(resource.forwardHeaders ?? [])],

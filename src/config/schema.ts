@@ -12,6 +12,7 @@ import { DEFAULTS } from '../oauth/defaults.js';
 import { ASYMMETRIC_ALGORITHMS } from '../jose/algorithms.js';
 import { unforwardableHeader } from '../gateway/forward-headers.js';
 import { policySchema } from './policy-schema.js';
+import { resourceRateLimitSchema } from './rate-limit-schema.js';
 
 /** `z.object(shape).strict()` whose unknown-key issue lists the keys that are allowed. */
 function strictObject<T extends z.ZodRawShape>(shape: T) {
@@ -171,6 +172,8 @@ const resourceSchema = strictObject({
   scopes: scopePolicySchema.optional(),
   /** CEL rules per resource and per tool, after scopes (see policy-schema.ts). */
   policy: policySchema.optional(),
+  /** Token buckets per client and per user for this resource (see rate-limit-schema.ts). */
+  rateLimit: resourceRateLimitSchema.optional(),
   trust: trustSchema.optional(),
   tokenLifetimeSeconds: z.number().int().min(1).max(86_400).optional(),
   /**

@@ -8,7 +8,9 @@ import { createDemoMcpHandler } from './demo/index.js';
 import { createGatewayHandler, createGatewayProxy } from '../gateway/index.js';
 import { createResourceServer, type ResourceServer, type ResourceServerOptions } from '../resource-server/index.js';
 import type { TrustOptions } from '../resource-server/types.js';
-import type { ReplayStore, RevocationList, SessionStore } from '../stores/index.js';
+import type { RateLimitStore, ReplayStore, RevocationList, SessionStore } from '../stores/index.js';
+import { createRateLimitCheck } from '../resource-server/rate-limit/rate-limit-check.js';
+import type { RequestCheck } from '../resource-server/types.js';
 import { isOwnResource, scopePolicyOf } from './own-resources.js';
 import { StackStartError } from './errors.js';
 import type { Route } from './router.js';
@@ -66,11 +68,12 @@ export function mountResource(
   config: WardenConfig,
   resource: ResourceConfig,
   own: OwnIssuer | undefined,
-  stores: { replay: ReplayStore; sessions: SessionStore },
+  stores: { replay: ReplayStore; sessions: SessionStore; rateLimits?: RateLimitStore },
 ): MountedResource {
   const options = resourceServerOptions(config, resource, own, stores.replay);
+  const limits = rateLimitChecks(resource, stores.rateLimits);
   if (resource.upstream === 'builtin:demo') {
-    const rs = createResourceServer(options);
+    const rs = createResourceServer({ ...options, checks: limits });
     return mounted(resource, rs, rs.node(createDemoMcpHandler()), () => {});
   }
   // Gateway: the forwarding checks run before the gauntlet, the gauntlet authorizes exactly the
@@ -82,8 +85,15 @@ export function mountResource(
     sessions: stores.sessions,
     forwardHeaders: resource.forwardHeaders,
   });
-  const rs = createResourceServer({ ...options, ...(proxy.sessionCheck ? { checks: [proxy.sessionCheck] } : {}) });
+  const rs = createResourceServer({ ...options, checks: [...(proxy.sessionCheck ? [proxy.sessionCheck] : []), ...limits] });
   return mounted(resource, rs, createGatewayHandler(rs, proxy), () => proxy.close());
+}
+
+/** The resource's rate limits as a check (after scopes and policy, before the replay claim). */
+function rateLimitChecks(resource: ResourceConfig, store: RateLimitStore | undefined): RequestCheck[] {
+  if (resource.rateLimit === undefined) return [];
+  if (store === undefined) throw new StackStartError(`resource "${resource.name}" has a rateLimit but the stack opened no rate-limit store`);
+  return [createRateLimitCheck({ store, scope: resource.canonicalUri, ...resource.rateLimit })];
 }
 
 function mounted(resource: ResourceConfig, rs: ResourceServer, handle: MountedResource['handle'], closeUpstream: () => void): MountedResource {

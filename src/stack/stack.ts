@@ -17,6 +17,8 @@ import { mountResource, type MountedResource } from './mount-resource.js';
 import { createStackMetrics, type StackMetrics } from './metrics.js';
 import { createReadinessCheck } from './readiness.js';
 import { createReplayStore, createSessionStore } from './replay-store.js';
+import { createRateLimitStore, needsRateLimits } from './rate-limit-store.js';
+import type { RateLimitStore } from '../stores/index.js';
 import { createRouter } from './router.js';
 import { originPolicy } from './origin-policy.js';
 import { removeStackFile, writeStackFile, type StackInfo } from './stack-file.js';
@@ -114,6 +116,13 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     await replayStore.close().catch(() => undefined);
     throw new StackStartError(`cannot connect the ${config.replay.kind} session store: ${(error as Error).message}`, { cause: error });
   }
+  let rateLimitStore: RateLimitStore | undefined;
+  try {
+    if (needsRateLimits(config)) rateLimitStore = await createRateLimitStore(config.replay, logger);
+  } catch (error) {
+    await Promise.allSettled([replayStore.close(), sessionStore.close()]);
+    throw new StackStartError(`cannot connect the ${config.replay.kind} rate-limit store: ${(error as Error).message}`, { cause: error });
+  }
   const metrics = config.metrics.enabled ? createStackMetrics() : undefined;
   const mounted: MountedResource[] = [];
   let as: StackAuthorizationServer | undefined;
@@ -149,7 +158,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     checkMetricsPath(config, as?.server);
     // The resources' view of the store counts replayed proofs (a claim that finds its key taken).
     const resourceReplay = metrics ? metrics.countReplays(replayStore) : replayStore;
-    for (const resource of config.resources) mounted.push(mountResource(config, resource, own, { replay: resourceReplay, sessions: sessionStore }));
+    for (const resource of config.resources) mounted.push(mountResource(config, resource, own, { replay: resourceReplay, sessions: sessionStore, ...(rateLimitStore ? { rateLimits: rateLimitStore } : {}) }));
     const asServer = as?.server;
     listener = createRouter({
       routes: mounted,
@@ -164,6 +173,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     await as?.server.close().catch(() => undefined);
     await replayStore.close().catch(() => undefined);
     await sessionStore.close().catch(() => undefined);
+    await rateLimitStore?.close().catch(() => undefined);
     if (server.listening) await new Promise((resolve) => server.close(resolve));
     if (error instanceof StackStartError) throw error;
     throw new StackStartError((error as Error).message, { cause: error });
@@ -201,6 +211,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       await as?.server.close().catch((error: unknown) => logger.warn('authorization server close failed', { error }));
       await replayStore.close().catch((error: unknown) => logger.warn('replay store close failed', { error }));
       await sessionStore.close().catch((error: unknown) => logger.warn('session store close failed', { error }));
+      await rateLimitStore?.close().catch((error: unknown) => logger.warn('rate-limit store close failed', { error }));
       if (stateDir) await removeStackFile(stateDir);
       logger.info('stopped', {});
     })());
