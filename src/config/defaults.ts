@@ -128,6 +128,8 @@ export interface AuthorizationServerConfig {
   readonly trustedProxyHops: number;
   /** Create the demo user and clients (`warden start`). */
   readonly demo: boolean;
+  /** Token buckets at the token endpoint (`{ rate, burst }` per client); undefined: no limit. */
+  readonly rateLimit?: { readonly tokenEndpoint: { readonly perClient: TokenBucket } };
 }
 
 /** One protected MCP server, with everything derived from `publicUrl` resolved. */
@@ -254,6 +256,7 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
     },
     trustedProxyHops: input?.trustedProxyHops ?? d.trustedProxyHops,
     demo: input?.demo ?? d.demo,
+    ...(input?.rateLimit ? { rateLimit: { tokenEndpoint: { perClient: { ...input.rateLimit.tokenEndpoint.perClient } } } } : {}),
   };
 }
 

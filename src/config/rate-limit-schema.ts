@@ -17,3 +17,8 @@ export const resourceRateLimitSchema = z
   .object({ perClient: bucketSchema.optional(), perSubject: bucketSchema.optional() })
   .strict('allowed keys: perClient, perSubject')
   .refine((v) => v.perClient !== undefined || v.perSubject !== undefined, 'set perClient and/or perSubject (or remove rateLimit)');
+
+/** `authorizationServer.rateLimit`: the token endpoint, per client. */
+export const authorizationServerRateLimitSchema = z
+  .object({ tokenEndpoint: z.object({ perClient: bucketSchema }).strict('allowed keys: perClient') })
+  .strict('allowed keys: tokenEndpoint');

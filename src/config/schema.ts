@@ -12,7 +12,7 @@ import { DEFAULTS } from '../oauth/defaults.js';
 import { ASYMMETRIC_ALGORITHMS } from '../jose/algorithms.js';
 import { unforwardableHeader } from '../gateway/forward-headers.js';
 import { policySchema } from './policy-schema.js';
-import { resourceRateLimitSchema } from './rate-limit-schema.js';
+import { authorizationServerRateLimitSchema, resourceRateLimitSchema } from './rate-limit-schema.js';
 
 /** `z.object(shape).strict()` whose unknown-key issue lists the keys that are allowed. */
 function strictObject<T extends z.ZodRawShape>(shape: T) {
@@ -324,6 +324,8 @@ const authorizationServerSchema = strictObject({
   }).optional(),
   trustedProxyHops: z.number().int().min(0).max(DEFAULTS.limits.maxTrustedProxyHops).optional(),
   demo: z.boolean().optional(),
+  /** Token buckets at the token endpoint, per client (see rate-limit-schema.ts). */
+  rateLimit: authorizationServerRateLimitSchema.optional(),
 }).superRefine((as, ctx) => {
   const seen = new Map<string, number>();
   (as.clients ?? []).forEach((client, index) => {

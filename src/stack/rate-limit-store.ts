@@ -1,7 +1,7 @@
 /**
  * The stack's rate-limit buckets, in the replay store's backend: Redis (or a Redis Cluster) when
  * replay is there — so limits hold across every instance — memory otherwise. Opened only when
- * some resource has a `rateLimit`.
+ * some resource or the authorization server has a `rateLimit`.
  */
 import type { ReplayConfig, WardenConfig } from '../config/defaults.js';
 import type { Logger } from '../observability/logger.js';
@@ -11,7 +11,7 @@ const REDIS_ERROR_LOG_INTERVAL_MS = 10_000;
 
 /** Whether the configuration limits any rate. */
 export function needsRateLimits(config: WardenConfig): boolean {
-  return config.resources.some((r) => r.rateLimit !== undefined);
+  return config.resources.some((r) => r.rateLimit !== undefined) || (config.authorizationServer.enabled && config.authorizationServer.rateLimit !== undefined);
 }
 
 /** Opens the store `replay` points at; Redis is connected before the stack listens. */

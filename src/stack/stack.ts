@@ -149,6 +149,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       as = await startStackAuthorizationServer(config, {
         ...(stateDir ? { stateDir } : {}),
         ...(asReplay ? { replayStore: asReplay } : {}),
+        ...(rateLimitStore ? { rateLimits: rateLimitStore } : {}),
         logger,
         ...(metrics ? { onAudit: metrics.audit } : {}),
       });

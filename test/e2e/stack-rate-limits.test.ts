@@ -94,3 +94,42 @@ describe.skipIf(redis.skip)(`resources[].rateLimit with Redis replay: shared by 
     expect(limited.headers.get('retry-after')).not.toBeNull();
   });
 });
+
+describe('authorizationServer.rateLimit.tokenEndpoint.perClient (RFC 6585 §4 at the token endpoint)', () => {
+  it('the third token request of a client in a burst of 2 → 429 with Retry-After and RateLimit fields; a wrong secret spends nothing', async () => {
+    const secret = randomUUID() + randomUUID();
+    const config = resolveConfig(
+      {
+        storage: { kind: 'memory' },
+        replay: { kind: 'memory' },
+        authorizationServer: {
+          enabled: true,
+          secret: randomUUID() + randomUUID(),
+          clients: [{ clientId: 'svc', clientSecret: secret, grantTypes: ['client_credentials'], scope: 'mcp:tools' }],
+          rateLimit: { tokenEndpoint: { perClient: { rate: 0.01, burst: 2 } } },
+        },
+        resources: [{ name: 'demo', path: '/mcp', upstream: 'builtin:demo' }],
+      },
+      { env: {} },
+    );
+    const stack = await startStack(config, { port: 0, logger: quiet, shutdownGraceMs: 100 });
+    stacks.push(stack);
+    const tokenUrl = `${stack.url}/token`;
+    const request = (password: string) =>
+      fetch(tokenUrl, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`svc:${password}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', resource: `${stack.url}/mcp` }),
+      });
+    expect((await request('wrong-secret-wrong-secret-wrong-secret')).status).toBe(401);
+    expect((await request(secret)).status).toBe(200);
+    expect((await request(secret)).status).toBe(200);
+    const limited = await request(secret);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(99);
+    expect(limited.headers.get('ratelimit-policy')).toBe('"token-per-client";q=2;w=200');
+    expect(limited.headers.get('ratelimit')).toMatch(/^"token-per-client";r=0;t=\d+$/);
+    expect(limited.headers.get('cache-control')).toBe('no-store');
+    expect(await limited.json()).toMatchObject({ error: 'temporarily_unavailable' });
+  });
+});
