@@ -39,6 +39,7 @@ export interface ResolvedOptions {
   toolNames: NameSet;
   /** CEL rules, compiled; undefined without `policy`. */
   policy: CompiledPolicy | undefined;
+  filterToolsList: boolean;
   strictMessages: boolean;
   checks: readonly RequestCheck[];
   /** Undefined when `tokenCache: false`. */
@@ -210,6 +211,7 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
     toolScopes,
     toolNames: new NameSet(toolScopes.keys()),
     policy,
+    filterToolsList: options.filterToolsList === true,
     strictMessages,
     checks: Object.freeze([...checks]),
     tokenCache,
