@@ -1,3 +1,4 @@
+import type { RateLimitStore, TokenBucket } from '../stores/rate-limit.js';
 import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/authorization-server-contracts.js';
 import type { ReplayStore } from '../stores/contracts.js';
 import type { DpopMode } from '../oauth/vocabulary.js';
@@ -50,6 +51,12 @@ export interface AuthorizationServerOptions {
   stores: AuthorizationServerStores;
   /** Where token-endpoint DPoP proof `jti`s are claimed (share it with the resource servers' store). Default: in memory. */
   replayStore?: ReplayStore;
+  /**
+   * Token buckets per client at the token endpoint, taken after client authentication: over the
+   * limit 429 with `Retry-After` and the `RateLimit-Policy` / `RateLimit` fields; the store down 503.
+   * Public clients are keyed by their (unauthenticated) `client_id`: anyone can spend their bucket.
+   */
+  tokenEndpointRateLimit?: { perClient: TokenBucket; store: RateLimitStore };
   /** Protected resources tokens may be issued for (RFC 8707). */
   resources: Array<{
     uri: string;

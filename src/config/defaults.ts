@@ -7,6 +7,7 @@ import { canonicalResourceUri } from '../oauth/canonical-uri.js';
 import type { DpopMode, PublicJwk, ScopePolicy } from '../oauth/vocabulary.js';
 import type { PolicyOptions, TrustOptions } from '../resource-server/types.js';
 import type { ThrottlePolicy } from '../stores/authorization-server-contracts.js';
+import type { TokenBucket } from '../stores/rate-limit.js';
 import type { AuthorizationServerInput, ClientInput, ConfigInput, ResourceInput, TrustInput } from './schema.js';
 import { DEFAULTS } from '../oauth/defaults.js';
 
@@ -179,6 +180,8 @@ export interface AuthorizationServerConfig {
   readonly trustedProxyHops: number;
   /** Create the demo user and clients (`warden start`). */
   readonly demo: boolean;
+  /** Token buckets at the token endpoint (`{ rate, burst }` per client); undefined: no limit. */
+  readonly rateLimit?: { readonly tokenEndpoint: { readonly perClient: TokenBucket } };
 }
 
 /** One protected MCP server, with everything derived from `publicUrl` resolved. */
@@ -199,6 +202,8 @@ export interface ResourceConfig {
   readonly scopes?: ScopePolicy;
   /** CEL rules checked after scopes; undefined: none. */
   readonly policy?: PolicyOptions;
+  /** Token buckets per client and per user (`{ rate, burst }`); undefined: no limit. */
+  readonly rateLimit?: { readonly perClient?: TokenBucket; readonly perSubject?: TokenBucket };
   /** Undefined: tokens of this stack's own issuer. */
   readonly trust?: TrustOptions;
   readonly tokenLifetimeSeconds: number;
@@ -321,6 +326,7 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
     },
     trustedProxyHops: input?.trustedProxyHops ?? d.trustedProxyHops,
     demo: input?.demo ?? d.demo,
+    ...(input?.rateLimit ? { rateLimit: { tokenEndpoint: { perClient: { ...input.rateLimit.tokenEndpoint.perClient } } } } : {}),
   };
 }
 
@@ -349,6 +355,7 @@ export function resolveResource(resource: ResourceInput, publicUrl: string, defa
     ...(scopes ? { scopes: { default: scopes.default ?? [], tools: scopes.tools ?? {} } } : {}),
     ...(trust ? { trust: resolveTrust(trust) } : {}),
     ...(resource.policy ? { policy: resolvePolicy(resource.policy) } : {}),
+    ...(resource.rateLimit ? { rateLimit: { ...resource.rateLimit } } : {}),
     tokenLifetimeSeconds: resource.tokenLifetimeSeconds ?? defaultLifetime,
     introspectionClients: [...(resource.introspectionClients ?? [])],
     forwardHeaders: [...(resource.forwardHeaders ?? [])],

@@ -243,7 +243,7 @@ describe('validation messages name the key and what to change', () => {
   it('rejects unknown keys, suggesting the closest', () => {
     expect(issuesOf(() => resolveConfig({ publicURL: 'http://x' }, noEnv))[0]).toMatch(/^publicURL: unknown key \(did you mean "publicUrl"\? allowed keys: publicUrl, allowedOrigins, listen, /);
     expect(issuesOf(() => resolveConfig({ resources: [{ ...demo, dpopp: 'required' }] }, noEnv))).toEqual([
-      'resources[0].dpopp: unknown key (did you mean "dpop"? allowed keys: name, path, upstream, dpop, scopes, policy, trust, tokenLifetimeSeconds, introspectionClients, forwardHeaders, upstreamAuth, url)',
+      'resources[0].dpopp: unknown key (did you mean "dpop"? allowed keys: name, path, upstream, dpop, scopes, policy, rateLimit, trust, tokenLifetimeSeconds, introspectionClients, forwardHeaders, upstreamAuth, url)',
     ]);
     expect(issuesOf(() => resolveConfig({ replay: { kind: 'memory', size: 1 } }, noEnv))[0]).toMatch(/^replay\.size: unknown key/);
   });

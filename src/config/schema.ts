@@ -12,6 +12,7 @@ import { DEFAULTS } from '../oauth/defaults.js';
 import { ASYMMETRIC_ALGORITHMS } from '../jose/algorithms.js';
 import { unforwardableHeader } from '../gateway/forward-headers.js';
 import { policySchema } from './policy-schema.js';
+import { authorizationServerRateLimitSchema, resourceRateLimitSchema } from './rate-limit-schema.js';
 
 /** `z.object(shape).strict()` whose unknown-key issue lists the keys that are allowed. */
 function strictObject<T extends z.ZodRawShape>(shape: T) {
@@ -172,6 +173,8 @@ const pathRoutedResource = strictObject({
   scopes: scopePolicySchema.optional(),
   /** CEL rules per resource and per tool, after scopes (see policy-schema.ts). */
   policy: policySchema.optional(),
+  /** Token buckets per client and per user for this resource (see rate-limit-schema.ts). */
+  rateLimit: resourceRateLimitSchema.optional(),
   trust: trustSchema.optional(),
   tokenLifetimeSeconds: z.number().int().min(1).max(86_400).optional(),
   /**
@@ -413,6 +416,8 @@ const authorizationServerSchema = strictObject({
   }).optional(),
   trustedProxyHops: z.number().int().min(0).max(DEFAULTS.limits.maxTrustedProxyHops).optional(),
   demo: z.boolean().optional(),
+  /** Token buckets at the token endpoint, per client (see rate-limit-schema.ts). */
+  rateLimit: authorizationServerRateLimitSchema.optional(),
 }).superRefine((as, ctx) => {
   const seen = new Map<string, number>();
   (as.clients ?? []).forEach((client, index) => {

@@ -32,7 +32,7 @@ import { resolveGatewayOptions, type GatewayProxyOptions, type ResolvedGatewayOp
 import { distinctHeaders, legacyTokenOf, prepareForward, type ForwardPlan } from './prepare-forward.js';
 import { LEGACY_TOKEN_PARAM, SessionBinding } from './session-binding.js';
 import { rewriteEndpointEvent } from './sse-endpoint.js';
-import { toolsListFilter } from './filter-tools-list.js';
+import { toolsListFilter } from '../resource-server/policy/filter-tools-list.js';
 
 /**
  * A request as the resource-server layer hands it over: authenticated, `auth` attached, and

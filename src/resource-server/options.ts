@@ -40,6 +40,7 @@ export interface ResolvedOptions {
   toolNames: NameSet;
   /** CEL rules, compiled; undefined without `policy`. */
   policy: CompiledPolicy | undefined;
+  filterToolsList: boolean;
   strictMessages: boolean;
   checks: readonly RequestCheck[];
   /** Told every decision (audit trail, traces); undefined when nobody listens. */
@@ -214,6 +215,7 @@ export function resolveOptions(options: ResourceServerOptions): Readonly<Resolve
     toolScopes,
     toolNames: new NameSet(toolScopes.keys()),
     policy,
+    filterToolsList: options.filterToolsList === true,
     strictMessages,
     checks: Object.freeze([...checks]),
     onDecision: options.onDecision,

@@ -95,6 +95,12 @@ export interface ResourceServerOptions {
    */
   policy?: PolicyOptions;
   /**
+   * The node and Express adapters rewrite the application's answers to `tools/list`
+   * (JSON or SSE) to show only the tools the caller may call (`VerifyResult.toolVisible`). Default
+   * false: a client that never sees a tool cannot discover it for step-up. (The gateway always filters.)
+   */
+  filterToolsList?: boolean;
+  /**
    * Verified access tokens remembered by digest, so a reused token's signature is checked once:
    * `{ maxEntries, maxSeconds }` (defaults 10,000 and 60 s; an entry never outlives the token's
    * `exp`), or `false` to verify every signature every time. Time claims, audience, binding, the

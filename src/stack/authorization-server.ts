@@ -7,7 +7,7 @@ import type { ClientConfig, WardenConfig } from '../config/defaults.js';
 import { createAuthorizationServer, type AuthorizationServer } from '../authorization-server/create-authorization-server.js';
 import type { AuditEvent, AuthorizationServerOptions, ConfiguredClient } from '../authorization-server/options.js';
 import type { Logger } from '../observability/logger.js';
-import type { ReplayStore } from '../stores/index.js';
+import type { RateLimitStore, ReplayStore } from '../stores/index.js';
 import type { AuthorizationServerStores } from '../stores/authorization-server-contracts.js';
 import { DEMO_SERVICE_CLIENT_ID, demoClients, ensureDemoUser } from './demo/demo-clients.js';
 import { StackStartError } from './errors.js';
@@ -35,6 +35,8 @@ export interface AuthorizationServerParts {
   replayStore?: ReplayStore;
   /** Clients to write to the client store at start-up (configured and demo). */
   clients?: ConfiguredClient[];
+  /** The stack's rate-limit buckets (`authorizationServer.rateLimit`). */
+  rateLimits?: RateLimitStore;
   /** Where audit events go. */
   logger?: Logger;
   /** Also told every audit event (the stack's metrics count issuance and refresh reuse). */
@@ -53,6 +55,7 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
     issuer: config.issuer,
     stores: parts.stores,
     ...(parts.replayStore ? { replayStore: parts.replayStore } : {}),
+    ...(as.rateLimit && parts.rateLimits ? { tokenEndpointRateLimit: { perClient: as.rateLimit.tokenEndpoint.perClient, store: parts.rateLimits } } : {}),
     secret: parts.secret,
     resources: registeredResources(config),
     lifetimes: { ...as.lifetimes },
@@ -99,6 +102,8 @@ export interface StartStackAuthorizationServerOptions {
   stateDir?: string;
   /** Shared replay store (Redis); absent: the AS keeps its own in memory. */
   replayStore?: ReplayStore;
+  /** The stack's rate-limit buckets, for `authorizationServer.rateLimit`. */
+  rateLimits?: RateLimitStore;
   logger: Logger;
   /** Also told every audit event. */
   onAudit?: (event: AuditEvent) => void;
@@ -139,7 +144,7 @@ export async function startStackAuthorizationServer(config: WardenConfig, option
   let server: AuthorizationServer;
   try {
     server = await createAuthorizationServer(
-      authorizationServerOptions(config, { stores, secret, ...(options.replayStore ? { replayStore: options.replayStore } : {}), clients, logger, ...(options.onAudit ? { onAudit: options.onAudit } : {}) }),
+      authorizationServerOptions(config, { stores, secret, ...(options.replayStore ? { replayStore: options.replayStore } : {}), ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}), clients, logger, ...(options.onAudit ? { onAudit: options.onAudit } : {}) }),
     );
   } catch (error) {
     await stores.close().catch(() => undefined);

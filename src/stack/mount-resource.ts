@@ -8,7 +8,9 @@ import { createDemoMcpHandler } from './demo/index.js';
 import { createGatewayHandler, createGatewayProxy, createUpstreamTokenSource, type UpstreamMintRequest } from '../gateway/index.js';
 import { createResourceServer, type ResourceServer, type ResourceServerOptions } from '../resource-server/index.js';
 import type { TrustOptions } from '../resource-server/types.js';
-import type { ReplayStore, RevocationList, SessionStore } from '../stores/index.js';
+import type { RateLimitStore, ReplayStore, RevocationList, SessionStore } from '../stores/index.js';
+import { createRateLimitCheck } from '../resource-server/rate-limit/rate-limit-check.js';
+import type { RequestCheck } from '../resource-server/types.js';
 import { isOwnResource, scopePolicyOf } from './own-resources.js';
 import { StackStartError } from './errors.js';
 import type { Route } from './router.js';
@@ -77,12 +79,13 @@ export function mountResource(
   config: WardenConfig,
   resource: ResourceConfig,
   own: OwnIssuer | undefined,
-  stores: { replay: ReplayStore; sessions: SessionStore },
+  stores: { replay: ReplayStore; sessions: SessionStore; rateLimits?: RateLimitStore },
   onDecision?: (decision: AuthorizationDecision, server: string) => void,
 ): MountedResource {
   const options = resourceServerOptions(config, resource, own, stores.replay, onDecision && ((decision) => onDecision(decision, resource.name)));
+  const limits = rateLimitChecks(resource, stores.rateLimits);
   if (resource.upstream === 'builtin:demo') {
-    const rs = createResourceServer(options);
+    const rs = createResourceServer({ ...options, checks: limits });
     return mounted(resource, rs, rs.node(createDemoMcpHandler()), () => {});
   }
   // Gateway: the forwarding checks run before the gauntlet, the gauntlet authorizes exactly the
@@ -110,8 +113,15 @@ export function mountResource(
     // Only `headers` (the default) vouches with X-Warden-*; a token or nothing replaces them.
     identityHeaders: upstreamAuth === undefined || upstreamAuth.kind === 'headers',
   });
-  const rs = createResourceServer({ ...options, ...(proxy.sessionCheck ? { checks: [proxy.sessionCheck] } : {}) });
+  const rs = createResourceServer({ ...options, checks: [...(proxy.sessionCheck ? [proxy.sessionCheck] : []), ...limits] });
   return mounted(resource, rs, createGatewayHandler(rs, proxy, upstreamToken ? { upstreamToken } : {}), () => proxy.close());
+}
+
+/** The resource's rate limits as a check (after scopes and policy, before the replay claim). */
+function rateLimitChecks(resource: ResourceConfig, store: RateLimitStore | undefined): RequestCheck[] {
+  if (resource.rateLimit === undefined) return [];
+  if (store === undefined) throw new StackStartError(`resource "${resource.name}" has a rateLimit but the stack opened no rate-limit store`);
+  return [createRateLimitCheck({ store, scope: resource.canonicalUri, ...resource.rateLimit })];
 }
 
 function mounted(resource: ResourceConfig, rs: ResourceServer, handle: MountedResource['handle'], closeUpstream: () => void): MountedResource {

@@ -20,6 +20,8 @@ import type { ServerRegistry } from './fleet/server-registry.js';
 import { createStackMetrics, type StackMetrics } from './metrics.js';
 import { createReadinessCheck } from './readiness.js';
 import { createReplayStore, createSessionStore } from './replay-store.js';
+import { createRateLimitStore, needsRateLimits } from './rate-limit-store.js';
+import type { RateLimitStore } from '../stores/index.js';
 import { createRouter } from './router.js';
 import { originPolicy } from './origin-policy.js';
 import { removeStackFile, writeStackFile, type StackInfo } from './stack-file.js';
@@ -134,6 +136,13 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     await replayStore.close().catch(() => undefined);
     throw new StackStartError(`cannot connect the ${config.replay.kind} session store: ${(error as Error).message}`, { cause: error });
   }
+  let rateLimitStore: RateLimitStore | undefined;
+  try {
+    if (needsRateLimits(config)) rateLimitStore = await createRateLimitStore(config.replay, logger);
+  } catch (error) {
+    await Promise.allSettled([replayStore.close(), sessionStore.close()]);
+    throw new StackStartError(`cannot connect the ${config.replay.kind} rate-limit store: ${(error as Error).message}`, { cause: error });
+  }
   const metrics = config.metrics.enabled ? createStackMetrics() : undefined;
   let trail: AuditTrail | undefined;
   let telemetry: Telemetry | undefined;
@@ -185,6 +194,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       as = await startStackAuthorizationServer(config, {
         ...(stateDir ? { stateDir } : {}),
         ...(asReplay ? { replayStore: asReplay } : {}),
+        ...(rateLimitStore ? { rateLimits: rateLimitStore } : {}),
         logger,
         ...(onAudit ? { onAudit } : {}),
       });
@@ -201,7 +211,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       config,
       authorizationServer: as?.server,
       own,
-      stores: { replay: resourceReplay, sessions: sessionStore },
+      stores: { replay: resourceReplay, sessions: sessionStore, ...(rateLimitStore ? { rateLimits: rateLimitStore } : {}) },
       logger,
       ...(onDecision ? { onDecision } : {}),
       ...(options.registryPollMs === undefined ? {} : { pollMs: options.registryPollMs }),
@@ -224,6 +234,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     await as?.server.close().catch(() => undefined);
     await replayStore.close().catch(() => undefined);
     await sessionStore.close().catch(() => undefined);
+    await rateLimitStore?.close().catch(() => undefined);
     await trail?.close();
     await telemetry?.shutdown();
     if (server.listening) await new Promise((resolve) => server.close(resolve));
@@ -263,6 +274,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       await as?.server.close().catch((error: unknown) => logger.warn('authorization server close failed', { error }));
       await replayStore.close().catch((error: unknown) => logger.warn('replay store close failed', { error }));
       await sessionStore.close().catch((error: unknown) => logger.warn('session store close failed', { error }));
+      await rateLimitStore?.close().catch((error: unknown) => logger.warn('rate-limit store close failed', { error }));
       await trail?.close();
       await telemetry?.shutdown();
       if (stateDir) await removeStackFile(stateDir);

@@ -1,3 +1,4 @@
+import { filterNodeResponse } from './filter-node-response.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResourceServerCore } from '../core.js';
 import type { WardenAuthInfo } from '../types.js';
@@ -48,6 +49,7 @@ export function expressAdapter(core: ResourceServerCore): (req: ExpressLikeReque
     for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
     if (!parsedBefore && isJsonContentType(req.headers['content-type'])) req.body = result.parsedBody;
     req.auth = result.auth;
+    if (result.toolVisible !== undefined && core.options.filterToolsList) filterNodeResponse(res, result.parsedBody, result.toolVisible);
     next();
   };
 }

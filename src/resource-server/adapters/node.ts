@@ -5,6 +5,7 @@ import { BodyLimitError } from '../../oauth/read-stream.js';
 import { noteReason } from '../../oauth/response-reason.js';
 import { requestContextOf } from '../../oauth/request-context.js';
 import { isJsonContentType, payloadTooLarge, readBody } from './read-body.js';
+import { filterNodeResponse } from './filter-node-response.js';
 
 /** A node request after the gauntlet: auth info plus the body already read. */
 export type AuthenticatedRequest = IncomingMessage & { auth: WardenAuthInfo; body?: unknown; rawBody: Buffer };
@@ -59,6 +60,8 @@ export function nodeAdapter(core: ResourceServerCore, handler: AuthenticatedHand
     authed.auth = result.auth;
     authed.body = isJsonContentType(req.headers['content-type']) ? result.parsedBody : undefined;
     authed.rawBody = raw;
+    // tools/list answers show only the tools this caller may call (filter-node-response.ts).
+    if (result.toolVisible !== undefined && core.options.filterToolsList) filterNodeResponse(res, result.parsedBody, result.toolVisible);
     try {
       await handler(authed, res);
     } catch {

@@ -1,2 +1,2 @@
 export { createRateLimitCheck, type RateLimitCheckOptions } from './rate-limit-check.js';
-export { rateLimitFields, type AppliedLimit } from './rate-limit-fields.js';
+export { rateLimitFields, type AppliedLimit } from '../../oauth/rate-limit-fields.js';

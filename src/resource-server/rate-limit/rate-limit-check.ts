@@ -7,9 +7,15 @@
  * down: 503 (fail closed).
  */
 import { RateLimitedError } from '../../oauth/errors.js';
-import { checkBucket, type RateLimitStore, type TokenBucket } from '../../stores/rate-limit.js';
+import { checkBucket, type BucketState, type RateLimitStore, type TokenBucket } from '../../stores/rate-limit.js';
 import type { RequestCheck } from '../types.js';
-import { rateLimitFields, type AppliedLimit } from './rate-limit-fields.js';
+import { rateLimitFields } from '../../oauth/rate-limit-fields.js';
+
+interface AppliedLimit {
+  name: string;
+  bucket: TokenBucket;
+  state: BucketState;
+}
 
 /** Options of {@link createRateLimitCheck}. */
 export interface RateLimitCheckOptions {

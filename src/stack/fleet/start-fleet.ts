@@ -10,7 +10,7 @@ import type { RegisteredResource } from '../../authorization-server/resource-reg
 import type { Logger } from '../../observability/logger.js';
 import type { AuthorizationDecision } from '../../oauth/authorization-decision.js';
 import { DEFAULTS } from '../../oauth/defaults.js';
-import type { RegistryStore, ReplayStore, SessionStore } from '../../stores/index.js';
+import type { RateLimitStore, RegistryStore, ReplayStore, SessionStore } from '../../stores/index.js';
 import { StackStartError } from '../errors.js';
 import { mountResource, type OwnIssuer } from '../mount-resource.js';
 import { registeredResources } from '../own-resources.js';
@@ -23,7 +23,7 @@ export interface FleetParts {
   config: WardenConfig;
   authorizationServer: AuthorizationServer | undefined;
   own: OwnIssuer | undefined;
-  stores: { replay: ReplayStore; sessions: SessionStore };
+  stores: { replay: ReplayStore; sessions: SessionStore; rateLimits?: RateLimitStore };
   logger: Logger;
   /** Told every authorization decision of every mounted server (the audit trail, traces). */
   onDecision?: (decision: AuthorizationDecision, server: string) => void;

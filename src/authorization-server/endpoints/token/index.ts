@@ -12,6 +12,7 @@ import { sendTokenResponse, type GrantHandler } from '../../grants/token-respons
 import { NO_STORE_HEADERS } from '../../http.js';
 import { readForm } from '../../http.js';
 import { noteClientUsed } from '../register/limits.js';
+import { limitTokenRequests } from './rate-limit.js';
 
 interface GrantEntry {
   handle: GrantHandler;
@@ -37,7 +38,8 @@ const GRANTS: ReadonlyMap<string, GrantEntry> = new Map([
  * 1. the form (single-valued parameters, RFC 6749 §3.1; size-capped);
  * 2. `grant_type` known (`unsupported_grant_type`);
  * 3. client authentication (RFC 6749 §2.3; public clients only for the code and refresh grants);
- * 4. the client is registered for the grant type (`unauthorized_client`);
+ * 4. the client is registered for the grant type (`unauthorized_client`), and within its rate
+ *    limit when one is configured (429, RFC 6585 §4);
  * 5. the DPoP proof, if any (RFC 9449 §5: its key binds the tokens; nonces per §8), verified
  *    but its `jti` not yet claimed;
  * 6. the grant itself (`grants/*.ts`), which claims the proof's `jti` once its own checks have
@@ -56,6 +58,7 @@ export const tokenEndpoint: Endpoint = async (ctx, req, res) => {
   if (grant === undefined) throw new UnsupportedGrantTypeError(`grant_type must be one of ${[...GRANTS.keys()].join(', ')}`);
   const { client } = grant.identify !== undefined ? await grant.identify(ctx, req, form) : await authenticateClient(ctx, req, form, { allowPublic: grant.allowPublic });
   if (!client.grantTypes.includes(grantType)) throw new UnauthorizedClientError(`this client is not registered for the ${grantType} grant`);
+  await limitTokenRequests(ctx, client.clientId);
   const proof = await verifyTokenEndpointProof(ctx, req);
   const claimProof = proof === undefined ? async (): Promise<void> => {} : proof.claim;
   const body = await grant.handle({ ctx, form, client, jkt: proof?.jkt, claimProof });

@@ -10,7 +10,7 @@
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import type { JsonRpcMessage } from '../mcp/json-rpc-messages.js';
+import type { JsonRpcMessage } from '../../mcp/json-rpc-messages.js';
 
 /** Largest JSON answer to a `tools/list` buffered for filtering (and largest single SSE event). */
 export const MAX_TOOLS_LIST_BYTES = 16 * 1024 * 1024;

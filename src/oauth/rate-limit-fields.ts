@@ -7,14 +7,13 @@
  * @see https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/
  * @see https://www.rfc-editor.org/rfc/rfc9651#section-3.1
  */
-import type { BucketState, TokenBucket } from '../../stores/rate-limit.js';
 
-/** One limit that applied to a request. */
+/** One limit that applied to a request (a token bucket and what a take found). */
 export interface AppliedLimit {
   /** The policy's name: a token (`per-client`, `per-subject`), never the caller's identity. */
   name: string;
-  bucket: TokenBucket;
-  state: BucketState;
+  bucket: { readonly rate: number; readonly burst: number };
+  state: { readonly remaining: number; readonly resetSeconds: number };
 }
 
 /** The two fields for the limits that applied (the most constrained first is the caller's choice). */
