@@ -63,8 +63,10 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
     deviceGrant: { ...as.deviceGrant, userCodeThrottle: { ...as.deviceGrant.userCodeThrottle } },
     clientMetadataDocuments: { ...as.clientMetadataDocuments },
     clients: parts.clients ?? [],
+    identityProviders: as.identityProviders.map(({ scopes, claims, ...p }) => ({ ...p, ...(scopes && { scopes: [...scopes] }), ...(claims && { claims: { ...claims } }) })),
     login: {
       title: as.login.title,
+      localUsers: as.login.localUsers,
       maxConcurrentPasswordChecks: as.login.maxConcurrentPasswordChecks,
       throttle: {
         perSource: { ...as.login.throttle.perSource },
