@@ -25,8 +25,14 @@ export interface IdentityProviderOptions {
   /** The provider's issuer identifier, exactly as its discovery document and ID tokens name it. */
   issuer: string;
   clientId: string;
-  /** Sent with `client_secret_basic`. */
-  clientSecret: string;
+  /** Sent with `client_secret_basic`. Either this or `privateKeyJwt`. */
+  clientSecret?: string;
+  /**
+   * Authenticate with `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9) instead of a secret: the
+   * assertion is signed with Warden's signing key, so register `{issuer}/jwks` as the client's
+   * `jwks_uri` at the provider.
+   */
+  privateKeyJwt?: boolean;
   /** Default `openid email profile`; must include `openid`. */
   scopes?: string[];
   /** ID-token claim names. Defaults `sub`, `email`, `groups`; the groups reach Warden's access tokens as `groups`. */

@@ -85,7 +85,8 @@ export interface IdentityProviderConfig {
   readonly name?: string;
   readonly issuer: string;
   readonly clientId: string;
-  readonly clientSecret: string;
+  readonly clientSecret?: string;
+  readonly privateKeyJwt?: boolean;
   readonly scopes?: readonly string[];
   readonly claims?: { readonly subject?: string; readonly email?: string; readonly groups?: string };
 }

@@ -254,9 +254,15 @@ const identityProviderSchema = strictObject({
   name: z.string().min(1).max(100).optional(),
   issuer: z.string().url('expected the provider\'s issuer URL'),
   clientId: z.string().min(1),
-  clientSecret: z.string().min(1, 'required: the provider authenticates Warden with client_secret_basic'),
+  clientSecret: z.string().min(1, 'must not be empty').optional(),
+  /** private_key_jwt with Warden's own signing key (register {issuer}/jwks at the provider) instead of a secret. */
+  privateKeyJwt: z.boolean().optional(),
   scopes: z.array(z.string().min(1)).refine((s) => s.includes('openid'), 'must include "openid"').optional(),
   claims: strictObject({ subject: z.string().min(1).optional(), email: z.string().min(1).optional(), groups: z.string().min(1).optional() }).optional(),
+}).superRefine((p, ctx) => {
+  if ((p.clientSecret !== undefined) === (p.privateKeyJwt === true)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['clientSecret'], message: 'set clientSecret or privateKeyJwt: true (how Warden authenticates at the provider), not both' });
+  }
 });
 
 /**

@@ -22,7 +22,7 @@ const IDP_SECRET = 'company-idp-client-secret-0123456789abcdef';
 
 /** Starts the company IdP; resolves with its issuer once it listens. */
 function startIdp(port: number, wardenCallback: string): Promise<{ issuer: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [IDP_SCRIPT, String(port), wardenCallback, IDP_SECRET], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [IDP_SCRIPT, String(port), wardenCallback, IDP_SECRET, wardenCallback.replace('/federation/callback', '/jwks')], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -55,7 +55,10 @@ describe.skipIf(support.skip)(`sign-in through an upstream OpenID provider (node
         clients: TEST_CLIENTS,
         // Long enough to outlive the IdP's one-hour ID tokens (the expired-token test moves the clock).
         lifetimes: { interactionSeconds: 3 * 3600 },
-        identityProviders: [{ id: 'company', name: 'Company SSO', issuer: `http://127.0.0.1:${idpPort}`, clientId: 'warden', clientSecret: IDP_SECRET, scopes: ['openid', 'email', 'groups'] }],
+        identityProviders: [
+          { id: 'company', name: 'Company SSO', issuer: `http://127.0.0.1:${idpPort}`, clientId: 'warden', clientSecret: IDP_SECRET, scopes: ['openid', 'email', 'groups'] },
+          { id: 'company-keys', name: 'Company SSO with keys', issuer: `http://127.0.0.1:${idpPort}`, clientId: 'warden-pkjwt', privateKeyJwt: true, scopes: ['openid', 'email', 'groups'] },
+        ],
       },
     });
     idp = await startIdp(idpPort, `${t.base}/federation/callback`);
@@ -92,7 +95,7 @@ describe.skipIf(support.skip)(`sign-in through an upstream OpenID provider (node
     try {
       const { verifier, url } = await authorize(page);
       await page.goto(url);
-      await page.getByRole('button', { name: 'Sign in with Company SSO' }).click();
+      await page.getByRole('button', { name: 'Sign in with Company SSO', exact: true }).click();
       await page.waitForURL((u) => u.origin === idp.issuer);
       await signInAtIdp(page, 'alice.sso');
       await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
@@ -108,6 +111,26 @@ describe.skipIf(support.skip)(`sign-in through an upstream OpenID provider (node
       expect(user?.federation).toMatchObject({ issuer: idp.issuer, subject: 'alice.sso', email: 'alice.sso@company.example' });
       // The IdP's development pages load web fonts and a favicon; Warden's own pages must be clean.
       expect(errors().filter((e) => e.includes(t.base))).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('RFC 7523 §2.2: with privateKeyJwt Warden authenticates at the IdP with an assertion signed by its own key (the IdP reads {issuer}/jwks)', async () => {
+    const page = await browser.newPage();
+    try {
+      const { verifier, url } = await authorize(page);
+      await page.goto(url);
+      await page.getByRole('button', { name: 'Sign in with Company SSO with keys' }).click();
+      await page.waitForURL((u) => u.origin === idp.issuer);
+      await signInAtIdp(page, 'bob.sso');
+      await page.getByRole('heading', { name: 'Allow access?' }).waitFor();
+      await Promise.all([page.waitForURL((u) => u.href.startsWith(CALLBACK)), page.getByRole('button', { name: 'Allow', exact: true }).click()]);
+      const back = new URL(page.url());
+      const token = await postForm(t, '/token', { grant_type: 'authorization_code', code: back.searchParams.get('code') as string, redirect_uri: CALLBACK, code_verifier: verifier, client_id: 'app' });
+      expect(token.status).toBe(200);
+      // The same person at the same IdP is the same Warden subject, whichever client signed them in.
+      expect(decodeJwt(((await token.json()) as { access_token: string }).access_token).sub).toBe(federatedSubject(idp.issuer, 'bob.sso'));
     } finally {
       await page.close();
     }

@@ -16,7 +16,8 @@ export interface IdentityProvider {
   name: string;
   issuer: string;
   clientId: string;
-  clientSecret: string;
+  /** How Warden authenticates at the provider's token endpoint. */
+  auth: { method: 'client_secret_basic'; secret: string } | { method: 'private_key_jwt' };
   scopes: readonly string[];
   claims: { subject: string; email: string; groups: string };
 }
@@ -53,7 +54,8 @@ function resolve(ctx: AsContext) {
     }
     if (issuer.search !== '' || issuer.hash !== '') bad(`${path}.issuer`, 'must not have a query or fragment');
     if (typeof p.clientId !== 'string' || p.clientId === '') bad(`${path}.clientId`, 'is required');
-    if (typeof p.clientSecret !== 'string' || p.clientSecret === '') bad(`${path}.clientSecret`, 'is required (client_secret_basic at the provider)');
+    const hasSecret = typeof p.clientSecret === 'string' && p.clientSecret !== '';
+    if (hasSecret === (p.privateKeyJwt === true)) bad(`${path}.clientSecret`, 'or privateKeyJwt: true is required, not both (how Warden authenticates at the provider)');
     const scopes = p.scopes ?? ['openid', 'email', 'profile'];
     if (!scopes.includes('openid')) bad(`${path}.scopes`, 'must include "openid"');
     providers.set(p.id, {
@@ -61,7 +63,7 @@ function resolve(ctx: AsContext) {
       name: p.name ?? p.id,
       issuer: p.issuer,
       clientId: p.clientId,
-      clientSecret: p.clientSecret,
+      auth: hasSecret ? { method: 'client_secret_basic', secret: p.clientSecret as string } : { method: 'private_key_jwt' },
       scopes: Object.freeze([...scopes]),
       claims: { subject: p.claims?.subject ?? 'sub', email: p.claims?.email ?? 'email', groups: p.claims?.groups ?? 'groups' },
     });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULTS } from '../../../oauth/defaults.js';
 import { isOAuthError } from '../../../oauth/errors.js';
@@ -7,7 +8,7 @@ import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
 import { linkFederatedUser } from '../../federation/federated-user.js';
 import { IdTokenError, validateIdToken } from '../../federation/id-token.js';
-import { federationCallbackUrl, identityProviders, providerMetadata } from '../../federation/providers.js';
+import { federationCallbackUrl, identityProviders, providerMetadata, type IdentityProvider } from '../../federation/providers.js';
 import { federatedSignInKey, parseFederatedSignIn } from '../../federation/start-sign-in.js';
 import { readQuery, unavailableRetryAfter } from '../../http.js';
 import { continueSignedIn } from '../interaction/index.js';
@@ -90,18 +91,28 @@ async function callback(ctx: AsContext, req: IncomingMessage, res: ServerRespons
   await continueSignedIn(ctx, res, signIn.interactionId, username, now, { 'Set-Cookie': sessionCookie(ctx, username, now) });
 }
 
-/** The token request at the provider (OIDC Core §3.1.3.1): client_secret_basic, the code and the PKCE verifier. */
-async function redeem(ctx: AsContext, provider: { clientId: string; clientSecret: string; name: string }, tokenEndpoint: string, code: string, verifier: string): Promise<Record<string, unknown>> {
+/**
+ * The token request at the provider (OIDC Core §3.1.3.1) with the code and the PKCE verifier,
+ * authenticated with `client_secret_basic`, or `private_key_jwt` (RFC 7523 §2.2): a one-minute
+ * assertion for the token endpoint with a fresh `jti`, signed with Warden's own key.
+ */
+async function redeem(ctx: AsContext, provider: IdentityProvider, tokenEndpoint: string, code: string, verifier: string): Promise<Record<string, unknown>> {
   const encode = (v: string) => encodeURIComponent(v).replace(/%20/g, '+');
   const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: federationCallbackUrl(ctx), code_verifier: verifier });
+  const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+  if (provider.auth.method === 'client_secret_basic') {
+    headers.authorization = `Basic ${Buffer.from(`${encode(provider.clientId)}:${encode(provider.auth.secret)}`).toString('base64')}`;
+  } else {
+    const now = ctx.now();
+    const assertion = await ctx.keys.signJwt({ iss: provider.clientId, sub: provider.clientId, aud: tokenEndpoint, jti: randomUUID(), iat: now, exp: now + 60 }, 'JWT');
+    body.set('client_id', provider.clientId);
+    body.set('client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+    body.set('client_assertion', assertion);
+  }
   try {
     return (await fetchJson(
       new URL(tokenEndpoint),
-      {
-        method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${encode(provider.clientId)}:${encode(provider.clientSecret)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: body.toString(),
-      },
+      { method: 'POST', headers, body: body.toString() },
       { timeoutMs: DEFAULTS.jwks.timeoutMs, maxBytes: DEFAULTS.jwks.maxBytes, fetch: globalThis.fetch },
     )) as Record<string, unknown>;
   } catch (error) {
