@@ -137,7 +137,7 @@ describe.skipIf(support.skip)(`sign-in through an upstream OpenID provider (node
   });
 
   /** Starts a sign-in at the IdP over HTTP and returns the `state` Warden sent (the browser is not needed for that leg). */
-  async function startAtIdp(): Promise<{ state: string; location: URL }> {
+  async function startAtIdp(): Promise<{ state: string; location: URL; cookie: string }> {
     const { challenge } = pkcePair();
     const params = new URLSearchParams({ response_type: 'code', client_id: 'app', redirect_uri: CALLBACK, code_challenge: challenge, code_challenge_method: 'S256', resource: RESOURCE, scope: 'mcp:tools' });
     const started = await get(t, `/authorize?${params}`);
@@ -149,16 +149,21 @@ describe.skipIf(support.skip)(`sign-in through an upstream OpenID provider (node
     expect(location.origin).toBe(idp.issuer);
     expect(location.searchParams.get('code_challenge_method')).toBe('S256');
     expect(location.searchParams.get('nonce')).toMatch(/^[\w-]{43}$/);
-    return { state: location.searchParams.get('state') as string, location };
+    return { state: location.searchParams.get('state') as string, location, cookie: (sent.headers.get('set-cookie') as string).split(';')[0] as string };
   }
 
-  const callback = (query: Record<string, string>) => get(t, `/federation/callback?${new URLSearchParams(query)}`);
+  const callback = (query: Record<string, string>, cookie?: string) => get(t, `/federation/callback?${new URLSearchParams(query)}`, cookie);
+  /** The browser gets the binding cookie the HTTP leg received, as if it had started the sign-in. */
+  const adopt = async (page: Page, cookie: string) => {
+    const [name, value] = cookie.split('=') as [string, string];
+    await page.context().addCookies([{ name, value, url: t.base }]);
+  };
   const issuedNothing = () => expect(t.audits.filter((a) => a.type === 'login.succeeded' || a.type === 'token.issued')).toEqual([]);
 
   it('OIDC Core §3.1.2.6: an error from the IdP ends on an error page naming it; nothing issued', async () => {
     t.audits.length = 0;
-    const { state } = await startAtIdp();
-    const r = await callback({ error: 'access_denied', state, iss: idp.issuer });
+    const { state, cookie } = await startAtIdp();
+    const r = await callback({ error: 'access_denied', state, iss: idp.issuer }, cookie);
     expect(r.status).toBe(400);
     expect(await r.text()).toContain('Company SSO did not sign you in (access_denied)');
     issuedNothing();
@@ -166,23 +171,37 @@ describe.skipIf(support.skip)(`sign-in through an upstream OpenID provider (node
 
   it('RFC 6749 §10.12: a wrong or reused state ends on an error page; nothing issued', async () => {
     t.audits.length = 0;
-    const { state } = await startAtIdp();
-    const wrong = await callback({ code: 'x', state: 'not-the-state', iss: idp.issuer });
+    const { state, cookie } = await startAtIdp();
+    const wrong = await callback({ code: 'x', state: 'not-the-state', iss: idp.issuer }, cookie);
     expect(wrong.status).toBe(400);
-    expect(await wrong.text()).toContain('was not started here');
-    const first = await callback({ error: 'access_denied', state, iss: idp.issuer });
+    expect(await wrong.text()).toContain('was not started in this browser');
+    const first = await callback({ error: 'access_denied', state, iss: idp.issuer }, cookie);
     expect(first.status).toBe(400);
-    const reused = await callback({ code: 'x', state, iss: idp.issuer });
+    const reused = await callback({ code: 'x', state, iss: idp.issuer }, cookie);
     expect(await reused.text()).toContain('was already used');
+    issuedNothing();
+  });
+
+  it('RFC 9700 §4.7.1: the callback of a sign-in started in another browser (login CSRF) is refused, and does not burn it', async () => {
+    t.audits.length = 0;
+    const { state, cookie } = await startAtIdp();
+    const csrf = await callback({ code: 'x', state, iss: idp.issuer });
+    expect(csrf.status).toBe(400);
+    expect(await csrf.text()).toContain('was not started in this browser');
+    // The owner's own callback still finds its sign-in.
+    const own = await callback({ error: 'access_denied', state, iss: idp.issuer }, cookie);
+    expect(await own.text()).toContain('did not sign you in (access_denied)');
     issuedNothing();
   });
 
   it('RFC 9207 §2.4: a response naming another issuer (mix-up), or none from an IdP that sends it, is refused', async () => {
     t.audits.length = 0;
-    const mixed = await callback({ code: 'x', state: (await startAtIdp()).state, iss: 'https://attacker.example' });
+    const one = await startAtIdp();
+    const mixed = await callback({ code: 'x', state: one.state, iss: 'https://attacker.example' }, one.cookie);
     expect(mixed.status).toBe(400);
     expect(await mixed.text()).toContain('RFC 9207');
-    const missing = await callback({ code: 'x', state: (await startAtIdp()).state });
+    const two = await startAtIdp();
+    const missing = await callback({ code: 'x', state: two.state }, two.cookie);
     expect(missing.status).toBe(400);
     expect(await missing.text()).toContain('RFC 9207');
     issuedNothing();
@@ -190,10 +209,11 @@ describe.skipIf(support.skip)(`sign-in through an upstream OpenID provider (node
 
   it('OIDC Core §3.1.3.7: an ID token with another nonce (the request to the IdP tampered with) is refused; nothing issued', async () => {
     t.audits.length = 0;
-    const { location } = await startAtIdp();
+    const { location, cookie } = await startAtIdp();
     location.searchParams.set('nonce', 'a-nonce-the-attacker-chose');
     const page = await browser.newPage();
     try {
+      await adopt(page, cookie);
       await page.goto(location.href);
       await signInAtIdp(page, 'mallory.sso');
       await page.getByRole('heading', { name: 'Sign-in failed' }).waitFor();
@@ -206,9 +226,10 @@ describe.skipIf(support.skip)(`sign-in through an upstream OpenID provider (node
 
   it("OIDC Core §3.1.3.7: an expired ID token (Warden's clock two hours on, the IdP's tokens live one) is refused; nothing issued", async () => {
     t.audits.length = 0;
-    const { location } = await startAtIdp();
+    const { location, cookie } = await startAtIdp();
     const page = await browser.newPage();
     try {
+      await adopt(page, cookie);
       await page.goto(location.href);
       await page.locator('input[name="login"]').fill('late.sso');
       await page.locator('input[name="password"]').fill('any password');

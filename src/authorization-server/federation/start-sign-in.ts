@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { AsContext } from '../context.js';
 import { sha256Base64url } from '../pkce.js';
+import { bindingCookie } from './browser-binding.js';
 import { federationCallbackUrl, providerMetadata, type IdentityProvider } from './providers.js';
 
 /** A sign-in in flight at a provider, parked in the interaction store under its `state`'s digest. */
@@ -63,6 +64,7 @@ export async function startFederatedSignIn(ctx: AsContext, res: ServerResponse, 
     code_challenge_method: 'S256',
   };
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  res.writeHead(303, { Location: url.href, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'Content-Length': 0 });
+  const cookie = bindingCookie(ctx, state, expiresAt - ctx.now());
+  res.writeHead(303, { Location: url.href, 'Set-Cookie': cookie, 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'Content-Length': 0 });
   res.end();
 }

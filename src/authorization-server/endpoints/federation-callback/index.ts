@@ -6,6 +6,7 @@ import { fetchJson, FetchJsonError } from '../../../jose/fetch-json.js';
 import type { FederatedIdentity } from '../../../stores/authorization-server-contracts.js';
 import type { AsContext } from '../../context.js';
 import type { Endpoint } from '../../endpoint.js';
+import { clearBindingCookie, isBoundBrowser } from '../../federation/browser-binding.js';
 import { linkFederatedUser } from '../../federation/federated-user.js';
 import { IdTokenError, validateIdToken } from '../../federation/id-token.js';
 import { federationCallbackUrl, identityProviders, providerMetadata, type IdentityProvider } from '../../federation/providers.js';
@@ -57,6 +58,8 @@ export const federationCallbackEndpoint: Endpoint = async (ctx, req, res) => {
 async function callback(ctx: AsContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const q = readQuery(req);
   if (q.state === undefined || q.state === '') throw new FederationFailure(400, 'The answer from the identity provider has no state.');
+  // Before the state is taken: a link someone else sent cannot burn (or use) their sign-in.
+  if (!isBoundBrowser(ctx, req, q.state)) throw new FederationFailure(400, 'This sign-in was not started in this browser.');
   const signIn = parseFederatedSignIn(await ctx.stores.interactions.take(federatedSignInKey(q.state), ctx.now()));
   if (signIn === undefined) throw new FederationFailure(400, 'This sign-in has expired, was already used, or was not started here.');
   const provider = identityProviders(ctx).get(signIn.providerId);
@@ -88,7 +91,7 @@ async function callback(ctx: AsContext, req: IncomingMessage, res: ServerRespons
   const username = await linkFederatedUser(ctx, identity);
   if (username === undefined) throw new FederationFailure(409, 'A local account already uses the name this identity maps to.');
   ctx.audit({ type: 'login.succeeded', subject: username, detail: `via identity provider ${provider.id}` });
-  await continueSignedIn(ctx, res, signIn.interactionId, username, now, { 'Set-Cookie': sessionCookie(ctx, username, now) });
+  await continueSignedIn(ctx, res, signIn.interactionId, username, now, { 'Set-Cookie': [sessionCookie(ctx, username, now), clearBindingCookie(ctx)] });
 }
 
 /**
