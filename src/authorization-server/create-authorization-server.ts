@@ -11,6 +11,8 @@ import { createContext, type AsContext } from './context.js';
 import type { Endpoint } from './endpoint.js';
 import { deviceGrantSettings } from './device-grant/settings.js';
 import { authorizeEndpoint } from './endpoints/authorize/index.js';
+import { federationCallbackEndpoint } from './endpoints/federation-callback/index.js';
+import { identityProviders } from './federation/providers.js';
 import { deviceAuthorizationEndpoint } from './endpoints/device-authorization/index.js';
 import { deviceVerificationEndpoint } from './endpoints/device-verification/index.js';
 import { interactionEndpoint } from './endpoints/interaction/index.js';
@@ -79,6 +81,8 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
   add(`${p}/introspect`, ['POST'], introspectEndpoint);
   add(`${p}/par`, ['POST'], parEndpoint, true);
   if (ctx.registration.enabled) add(`${p}/register`, ['POST'], registerEndpoint, true);
+  // Validates identityProviders and login.localUsers at start.
+  if (identityProviders(ctx).size > 0) add(`${p}/federation/callback`, ['GET'], federationCallbackEndpoint);
   if (deviceGrantSettings(ctx).store !== undefined) {
     add(`${p}/device_authorization`, ['POST'], deviceAuthorizationEndpoint, true);
     add(`${p}/device`, ['GET', 'POST'], deviceVerificationEndpoint);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AsContext } from './context.js';
+import { federatedClaims } from './federation/federated-user.js';
 import type { RegisteredResource } from './resource-registry.js';
 
 /** An issued access token. */
@@ -46,7 +47,10 @@ export async function issueAccessToken(ctx: AsContext, input: AccessTokenInput):
   const now = input.recorded === undefined ? ctx.now() : input.recorded.expiresAt - lifetime;
   const jti = input.recorded?.jti ?? randomUUID();
   const scope = input.scopes.join(' ');
+  // A user who signed in at an upstream provider carries its groups, for policy.
+  const federated = input.extra === undefined ? await federatedClaims(ctx, input.subject) : undefined;
   const payload: Record<string, unknown> = {
+    ...federated,
     ...input.extra,
     iss: ctx.issuer,
     sub: input.subject,

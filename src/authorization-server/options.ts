@@ -44,6 +44,31 @@ export interface WorkloadTrustDomain extends TrustedAssertionIssuer {
   rules: Array<{ subject: string; clientId: string }>;
 }
 
+/** One upstream OpenID provider (OpenID Connect Core 1.0, code flow). */
+export interface IdentityProviderOptions {
+  /** Short id (lower case), in URLs and audit events. */
+  id: string;
+  /** Only `oidc`. */
+  kind?: 'oidc';
+  /** On the sign-in button. Default: the id. */
+  name?: string;
+  /** The provider's issuer identifier, exactly as its discovery document and ID tokens name it. */
+  issuer: string;
+  clientId: string;
+  /** Sent with `client_secret_basic`. Either this or `privateKeyJwt`. */
+  clientSecret?: string;
+  /**
+   * Authenticate with `private_key_jwt` (RFC 7523 §2.2, OIDC Core §9) instead of a secret: the
+   * assertion is signed with Warden's signing key, so register `{issuer}/jwks` as the client's
+   * `jwks_uri` at the provider.
+   */
+  privateKeyJwt?: boolean;
+  /** Default `openid email profile`; must include `openid`. */
+  scopes?: string[];
+  /** ID-token claim names. Defaults `sub`, `email`, `groups`; the groups reach Warden's access tokens as `groups`. */
+  claims?: { subject?: string; email?: string; groups?: string };
+}
+
 /** Options of `createAuthorizationServer`; every value documented with its default. */
 export interface AuthorizationServerOptions {
   /** Issuer identifier, byte-exact in metadata, tokens and `iss` responses (RFC 8414 §2, RFC 9207). */
@@ -194,10 +219,18 @@ export interface AuthorizationServerOptions {
     /** Wrong user codes per source. Default 5 free, then 2 s doubling to 900 s; forgotten after 3600 s. */
     userCodeThrottle?: Partial<ThrottlePolicy>;
   };
+  /**
+   * Upstream OpenID providers users may sign in at (authorization code + PKCE, `state`, `nonce`,
+   * RFC 9207 `iss`); each gets a button on the sign-in page. Register
+   * `{issuer}/federation/callback` as the redirect URI at the provider.
+   */
+  identityProviders?: IdentityProviderOptions[];
   /** The sign-in page. */
   login?: {
     /** Branding. Default "Warden". */
     title?: string;
+    /** Whether local users sign in with a password. Default true; false needs an identity provider. */
+    localUsers?: boolean;
     /**
      * Password checks (scrypt, ~50 ms and 16 MiB each) in flight at once on this instance, sign-ins
      * and client secrets stored as scrypt hashes together; beyond it the request is refused at

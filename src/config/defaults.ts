@@ -104,6 +104,19 @@ export type ReplayConfig =
   /** `nodes`: URLs of some nodes of a Redis Cluster; `replicaAcks`: replicas that must hold a claim (default 1). */
   | { readonly kind: 'redis-cluster'; readonly nodes: readonly string[]; readonly replicaAcks?: number };
 
+/** An upstream OpenID provider declared in `authorizationServer.identityProviders`. */
+export interface IdentityProviderConfig {
+  readonly id: string;
+  readonly kind?: 'oidc';
+  readonly name?: string;
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientSecret?: string;
+  readonly privateKeyJwt?: boolean;
+  readonly scopes?: readonly string[];
+  readonly claims?: { readonly subject?: string; readonly email?: string; readonly groups?: string };
+}
+
 /** A client declared in `authorizationServer.clients` (secret in the clear, as configured). */
 export interface ClientConfig {
   readonly clientId: string;
@@ -165,8 +178,11 @@ export interface AuthorizationServerConfig {
   readonly jwtBearer?: JwtBearerConfig;
   /** Pushed authorization requests (RFC 9126); absent: optional for every client, 60 s request URIs. */
   readonly par?: { readonly required?: boolean; readonly requestUriSeconds?: number };
+  /** Upstream OpenID providers, as configured (validated again by the authorization server). */
+  readonly identityProviders: readonly IdentityProviderConfig[];
   readonly login: {
     readonly title: string;
+    readonly localUsers: boolean;
     readonly maxConcurrentPasswordChecks: number;
     readonly throttle: {
       readonly perSource: Readonly<ThrottlePolicy>;
@@ -313,8 +329,10 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
     clients: (input?.clients ?? []).map(resolveClient),
     ...(input?.jwtBearer === undefined ? {} : { jwtBearer: input.jwtBearer as JwtBearerConfig }),
     ...(input?.par === undefined ? {} : { par: { ...input.par } }),
+    identityProviders: (input?.identityProviders ?? []).map((p) => ({ ...p })),
     login: {
       title: input?.login?.title ?? d.loginTitle,
+      localUsers: input?.login?.localUsers ?? true,
       maxConcurrentPasswordChecks: input?.login?.maxConcurrentPasswordChecks ?? d.login.maxConcurrentPasswordChecks,
       throttle: {
         perSource: { ...d.login.throttle.perSource, ...input?.login?.throttle?.perSource },

@@ -113,8 +113,10 @@ describe('defaults', () => {
       deviceGrant: { enabled: true, codeSeconds: 600, intervalSeconds: 5, userCodeThrottle: { free: 5, baseDelaySeconds: 2, maxDelaySeconds: 900, forgetAfterSeconds: 3600 } },
       clientMetadataDocuments: { enabled: true, allowPrivateNetworks: false, failureCacheSeconds: 30, maxConcurrentFetches: 16, fetchesPerHostPerMinute: 20, maxStaleSeconds: 86_400 },
       clients: [],
+      identityProviders: [],
       login: {
         title: 'Warden',
+        localUsers: true,
         maxConcurrentPasswordChecks: 8,
         throttle: {
           perSource: { free: 5, baseDelaySeconds: 1, maxDelaySeconds: 900, forgetAfterSeconds: 3600 },
@@ -465,8 +467,10 @@ describe('authorizationServer', () => {
       registration: { enabled: false, throttle: { free: 5, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 3600 },
       deviceGrant: { enabled: true, codeSeconds: 600, intervalSeconds: 5, userCodeThrottle: { free: 5, baseDelaySeconds: 2, maxDelaySeconds: 900, forgetAfterSeconds: 3600 } },
       clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10, maxStaleSeconds: 3600 },
+      identityProviders: [],
       login: {
         title: 'Example Corp',
+        localUsers: true,
         maxConcurrentPasswordChecks: 4,
         throttle: {
           perSource: { free: 3, baseDelaySeconds: 1, maxDelaySeconds: 600, forgetAfterSeconds: 3600 },

@@ -302,6 +302,24 @@ const clientSchema = strictObject({
 
 const seconds = (min: number, max: number) => z.number().int().min(min).max(max);
 
+/** One upstream OpenID provider (`authorizationServer.identityProviders[]`). */
+const identityProviderSchema = strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'expected 1-32 lower-case letters, digits, "_" or "-"'),
+  kind: z.literal('oidc').optional(),
+  name: z.string().min(1).max(100).optional(),
+  issuer: z.string().url('expected the provider\'s issuer URL'),
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1, 'must not be empty').optional(),
+  /** private_key_jwt with Warden's own signing key (register {issuer}/jwks at the provider) instead of a secret. */
+  privateKeyJwt: z.boolean().optional(),
+  scopes: z.array(z.string().min(1)).refine((s) => s.includes('openid'), 'must include "openid"').optional(),
+  claims: strictObject({ subject: z.string().min(1).optional(), email: z.string().min(1).optional(), groups: z.string().min(1).optional() }).optional(),
+}).superRefine((p, ctx) => {
+  if ((p.clientSecret !== undefined) === (p.privateKeyJwt === true)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['clientSecret'], message: 'set clientSecret or privateKeyJwt: true (how Warden authenticates at the provider), not both' });
+  }
+});
+
 /**
  * A throttle (see `ThrottlePolicy`): every key optional over `defaults`; the merged values must
  * keep forgetAfterSeconds ≥ maxDelaySeconds ≥ baseDelaySeconds.
@@ -397,8 +415,12 @@ const authorizationServerSchema = strictObject({
   jwtBearer: jwtBearerSchema.optional(),
   /** Pushed authorization requests (RFC 9126). */
   par: strictObject({ required: z.boolean().optional(), requestUriSeconds: seconds(5, 600).optional() }).optional(),
+  /** Upstream OpenID providers users sign in at (register {issuer}/federation/callback there). */
+  identityProviders: z.array(identityProviderSchema).optional(),
   login: strictObject({
     title: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
+    /** false: only the identity providers sign users in. */
+    localUsers: z.boolean().optional(),
     maxConcurrentPasswordChecks: z.number().int().min(1).max(1024).optional(),
     throttle: strictObject({
       perSource: throttleSchema(DEFAULTS.login.perSource).optional(),

@@ -69,8 +69,10 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
     clients: parts.clients ?? [],
     ...(as.par === undefined ? {} : { par: { ...as.par } }),
     ...(as.jwtBearer === undefined ? {} : { jwtBearer: structuredClone(as.jwtBearer) as NonNullable<AuthorizationServerOptions['jwtBearer']> }),
+    identityProviders: as.identityProviders.map(({ scopes, claims, ...p }) => ({ ...p, ...(scopes && { scopes: [...scopes] }), ...(claims && { claims: { ...claims } }) })),
     login: {
       title: as.login.title,
+      localUsers: as.login.localUsers,
       maxConcurrentPasswordChecks: as.login.maxConcurrentPasswordChecks,
       throttle: {
         perSource: { ...as.login.throttle.perSource },

@@ -12,6 +12,8 @@ import { hasRememberedConsent } from './consent.js';
 import { load, take } from './interaction-state.js';
 import { issueCode } from './issue-code.js';
 import { finishDevice } from './device-outcome.js';
+import { identityProviders, localUsersEnabled } from '../../federation/providers.js';
+import { startFederatedSignIn } from '../../federation/start-sign-in.js';
 import { requestSource } from '../../client-address.js';
 import { deviceCookie, readDevice } from './device-cookie.js';
 import { PASSWORD_CHECK_RETRY_AFTER_SECONDS } from '../../password-check-limiter.js';
@@ -125,6 +127,7 @@ async function handlePost(ctx: AsContext, req: IncomingMessage, res: ServerRespo
     case 'switch':
       return switchUser(ctx, res, id);
     default:
+      if (form.action?.startsWith('idp:') === true) return federate(ctx, res, id, form.action.slice(4));
       return sendError(ctx, res, 400, 'Request refused', 'The form submission was malformed. Go back and try again.');
   }
 }
@@ -156,6 +159,7 @@ async function checkPassword(ctx: AsContext, username: string, password: string)
 async function login(ctx: AsContext, req: IncomingMessage, res: ServerResponse, id: string, username: string, password: string): Promise<void> {
   const interaction = await load(ctx, res, id, parsePendingAuthorization(await ctx.stores.interactions.get(id, ctx.now())));
   if (interaction === undefined) return;
+  if (!localUsersEnabled(ctx)) return sendLoginPage(ctx, res, 400, interaction, { error: 'Sign in with your organisation\'s identity provider.' });
   const clientId = interaction.client.clientId;
   const source = requestSource(ctx, req);
   const throttle = await throttleSignIn(ctx, username, source, readDevice(ctx, req, username));
@@ -287,6 +291,33 @@ async function continueAs(
   }
   if (options.taken === true) await ctx.stores.interactions.put(id, pending, pending.expiresAt);
   sendConsentPage(ctx, res, interaction, subject, headers);
+}
+
+/** action=idp:{id}: off to the upstream identity provider (federation/start-sign-in.ts); its callback continues this interaction. */
+async function federate(ctx: AsContext, res: ServerResponse, id: string, providerId: string): Promise<void> {
+  const interaction = await load(ctx, res, id, parsePendingAuthorization(await ctx.stores.interactions.get(id, ctx.now())));
+  if (interaction === undefined) return;
+  const provider = identityProviders(ctx).get(providerId);
+  if (provider === undefined) return sendError(ctx, res, 400, 'Request refused', 'The form submission was malformed. Go back and try again.');
+  try {
+    await startFederatedSignIn(ctx, res, id, interaction.pending.expiresAt, provider);
+  } catch (error) {
+    if (res.headersSent || unavailableRetryAfter(error) !== undefined) throw error;
+    sendError(ctx, res, 502, 'Sign-in failed', `${provider.name} could not be reached. Try again in a moment.`);
+  }
+}
+
+/**
+ * The browser signed in elsewhere (an upstream identity provider) as `subject`: continues
+ * interaction `id` as that user — consent, or the code when consent is remembered — with
+ * `headers` (the session cookie) on the answer.
+ */
+export async function continueSignedIn(ctx: AsContext, res: ServerResponse, id: string, subject: string, authTime: number, headers: ResponseHeaders): Promise<void> {
+  const interaction = await load(ctx, res, id, parsePendingAuthorization(await ctx.stores.interactions.get(id, ctx.now())));
+  if (interaction === undefined) return;
+  const taken = await take(ctx, res, id, headers);
+  if (taken === undefined) return;
+  return continueAs(ctx, res, { ...interaction, pending: { ...taken, subject, authTime } }, subject, { taken: true, headers });
 }
 
 /** Too many wrong passwords: the interaction is deleted, so the guesser has to start a new authorization. */

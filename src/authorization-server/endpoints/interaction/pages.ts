@@ -41,6 +41,10 @@ export interface LoginView {
   error?: string;
   /** Username to prefill after a failed attempt. */
   username?: string;
+  /** Upstream identity providers to offer, each a button. Default none. */
+  providers?: ReadonlyArray<{ id: string; name: string }>;
+  /** Whether the username and password form is shown. Default true. */
+  localUsers?: boolean;
 }
 
 /** The consent form. */
@@ -96,6 +100,26 @@ ${boxes}
 `;
 }
 
+/** One form per identity provider ("Sign in with …"), above the password form. */
+function providerButtons(view: LoginView): string {
+  if (view.providers === undefined || view.providers.length === 0) return '';
+  return view.providers
+    .map((p) => `<form method="post" action="${e(view.action)}">
+<input type="hidden" name="csrf" value="${e(view.csrf)}">
+<div class="actions"><button type="submit" name="action" value="idp:${e(p.id)}">Sign in with ${e(p.name)}</button></div>
+</form>
+`)
+    .join('');
+}
+
+/** Without local users: only a way to cancel. */
+function cancelOnly(view: LoginView): string {
+  return `<form method="post" action="${e(view.action)}">
+<input type="hidden" name="csrf" value="${e(view.csrf)}">
+<div class="actions"><button type="submit" name="action" value="deny" class="secondary">Cancel</button></div>
+</form>`;
+}
+
 /** The sign-in page. */
 export function renderLoginPage(view: LoginView): string {
   const error = view.error === undefined ? '' : `<p class="alert" role="alert">${e(view.error)}</p>\n`;
@@ -105,7 +129,7 @@ export function renderLoginPage(view: LoginView): string {
     `<h1>Sign in</h1>
 <p class="lead">Sign in to let ${clientLabel(view.request)} access <strong>${e(view.request.resourceName)}</strong>.</p>
 ${summary(view.request)}
-${error}<form method="post" action="${e(view.action)}">
+${error}${providerButtons(view)}${view.localUsers === false ? cancelOnly(view) : `<form method="post" action="${e(view.action)}">
 <input type="hidden" name="csrf" value="${e(view.csrf)}">
 <label for="username">Username</label>
 <input type="text" id="username" name="username" value="${e(view.username ?? '')}" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="64" required>
@@ -115,7 +139,7 @@ ${error}<form method="post" action="${e(view.action)}">
 <button type="submit" name="action" value="login">Sign in</button>
 <button type="submit" name="action" value="deny" class="secondary" formnovalidate>Cancel</button>
 </div>
-</form>`,
+</form>`}`,
   );
 }
 

@@ -7,6 +7,7 @@ import type { RegisteredResource } from '../../resource-registry.js';
 import type { PendingAuthorization } from '../authorize/pending-authorization.js';
 import { renderConsentPage, renderErrorPage, renderLoginPage, type RequestSummary } from './pages.js';
 import { csrfToken } from './session.js';
+import { identityProviders, localUsersEnabled } from '../../federation/providers.js';
 
 /** Shown for an unknown, expired or already-used interaction (one text: which it was is nobody's business). */
 export const EXPIRED_MESSAGE = 'This sign-in has expired or was already used. Go back to the application and start again.';
@@ -42,7 +43,8 @@ export function sendLoginPage(
   extra: { error?: string; username?: string } = {},
   headers: ResponseHeaders = {},
 ): void {
-  const view = { brand: ctx.loginTitle, action: actionUrl(ctx, interaction.id), csrf: csrfToken(ctx, interaction.id), request: summarize(interaction), ...extra };
+  const providers = [...identityProviders(ctx).values()].map((p) => ({ id: p.id, name: p.name }));
+  const view = { brand: ctx.loginTitle, action: actionUrl(ctx, interaction.id), csrf: csrfToken(ctx, interaction.id), request: summarize(interaction), providers, localUsers: localUsersEnabled(ctx), ...extra };
   sendHtml(res, status, renderLoginPage(view), { ...FORM_PAGE_HEADERS, ...headers });
 }
 
