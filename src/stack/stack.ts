@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { withListenPort, type WardenConfig } from '../config/defaults.js';
+import { withListenPort, type ResourceConfig, type WardenConfig } from '../config/defaults.js';
 import type { AuthorizationServer } from '../authorization-server/create-authorization-server.js';
 import { signingKeySource } from '../authorization-server/key-source.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -181,7 +181,17 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     checkMetricsPath(config, as?.server);
     // The resources' view of the store counts replayed proofs (a claim that finds its key taken).
     const resourceReplay = metrics ? metrics.countReplays(replayStore) : replayStore;
-    for (const resource of config.resources) mounted.push(mountResource(config, resource, own, { replay: resourceReplay, sessions: sessionStore }, onDecision));
+    if (metrics && as) {
+      const keys = as.server.context.keys;
+      metrics.signingKeyAge.readFrom(() => {
+        const createdAt = keys.currentCreatedAt;
+        return createdAt === undefined ? undefined : Math.max(0, Math.round(Date.now() / 1000 - createdAt));
+      });
+    }
+    for (const configured of config.resources) {
+      const resource = metrics ? countingJwksFetches(configured, metrics) : configured;
+      mounted.push(mountResource(config, resource, own, { replay: resourceReplay, sessions: sessionStore }, onDecision));
+    }
     const asServer = as?.server;
     listener = createRouter({
       routes: mounted,
@@ -258,6 +268,13 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     },
     close,
   };
+}
+
+/** The resource with its remote JWKS fetched through a fetch that counts failures (`warden_jwks_fetch_failures_total`). */
+function countingJwksFetches(resource: ResourceConfig, metrics: StackMetrics): ResourceConfig {
+  const trust = resource.trust;
+  if (trust === undefined || trust.jwksUri === undefined) return resource;
+  return { ...resource, trust: { ...trust, fetch: metrics.countJwksFetches(trust.fetch ?? ((input, init) => fetch(input, init))) } };
 }
 
 /**
