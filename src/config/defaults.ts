@@ -197,6 +197,8 @@ export interface WardenConfig {
   readonly metrics: { readonly enabled: boolean; readonly path: string };
   /** The audit trail: on when the `audit` key is present (and not `enabled: false`). */
   readonly audit: AuditConfig;
+  /** The operator console at `/admin`, when configured: who may use it. */
+  readonly admin?: { readonly subjects: readonly string[] };
   /** OpenTelemetry export (OTLP/HTTP), when configured. */
   readonly openTelemetry?: OpenTelemetryConfig;
   /** Which values were derived rather than given, so they can follow the real port. */
@@ -330,6 +332,7 @@ export function applyDefaults(input: ConfigInput): WardenConfig {
     resources: (input.resources ?? []).map((resource) => resolveResource(resource, publicUrl, authorizationServer.lifetimes.accessTokenSeconds)),
     metrics: { enabled: input.metrics?.enabled ?? CONFIG_DEFAULTS.metrics.enabled, path: input.metrics?.path ?? CONFIG_DEFAULTS.metrics.path },
     audit: resolveAudit(input.audit),
+    ...(input.admin ? { admin: { subjects: [...input.admin.subjects] } } : {}),
     ...(input.openTelemetry
       ? {
           openTelemetry: {

@@ -395,6 +395,8 @@ export const configSchema = strictObject({
   resources: z.array(resourceSchema).optional(),
   /** Prometheus exposition on the stack's port (unauthenticated: counts only, no identifiers). */
   metrics: strictObject({ enabled: z.boolean().optional(), path: servedPath('the metrics', '/metrics').optional() }).optional(),
+  /** The operator console at /admin: the subjects (usernames) allowed in, after signing in at this stack. */
+  admin: strictObject({ subjects: z.array(z.string().min(1).max(256)).min(1, 'list at least one subject (a username of the sign-in page)') }).optional(),
   /** OpenTelemetry over OTLP/HTTP: a span per request, audit records as log records. */
   openTelemetry: strictObject({
     endpoint: urlString({ noQuery: true }),

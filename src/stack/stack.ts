@@ -14,7 +14,10 @@ import type { ReplayStore, SessionStore } from '../stores/index.js';
 import { startStackAuthorizationServer, type StackAuthorizationServer } from './authorization-server.js';
 import { StackStartError } from './errors.js';
 import { mountResource, type MountedResource } from './mount-resource.js';
-import { createStackMetrics, type StackMetrics } from './metrics.js';
+import { AUTH_FAILURE_REASONS, createStackMetrics, type StackMetrics } from './metrics.js';
+import { createAdminConsole } from '../admin/console.js';
+import { RecentRecords } from '../admin/recent-records.js';
+import { CONSOLE_CLIENT_ID, CONSOLE_SCOPE, consoleResource } from './own-resources.js';
 import { createReadinessCheck } from './readiness.js';
 import { createReplayStore, createSessionStore } from './replay-store.js';
 import { createRouter } from './router.js';
@@ -122,11 +125,13 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     throw new StackStartError(`cannot connect the ${config.replay.kind} session store: ${(error as Error).message}`, { cause: error });
   }
   const metrics = config.metrics.enabled ? createStackMetrics() : undefined;
+  // The console's audit page reads the newest records of this instance.
+  const recent = config.admin !== undefined && config.authorizationServer.enabled ? new RecentRecords() : undefined;
   let trail: AuditTrail | undefined;
   let telemetry: Telemetry | undefined;
   try {
     telemetry = await startTelemetry(config);
-    trail = openAuditTrail(config, telemetry?.auditSink ? [telemetry.auditSink] : []);
+    trail = openAuditTrail(config, [...(telemetry?.auditSink ? [telemetry.auditSink] : []), ...(recent ? [recent] : [])]);
   } catch (error) {
     await telemetry?.shutdown();
     await replayStore.close().catch(() => undefined);
@@ -193,9 +198,24 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       mounted.push(mountResource(config, resource, own, { replay: resourceReplay, sessions: sessionStore }, onDecision));
     }
     const asServer = as?.server;
+    const adminConsole =
+      asServer && recent && config.admin
+        ? createAdminConsole({
+            publicUrl: config.publicUrl,
+            server: asServer,
+            clientId: CONSOLE_CLIENT_ID,
+            resource: consoleResource(config),
+            scope: CONSOLE_SCOPE,
+            subjects: new Set(config.admin.subjects),
+            recent,
+            emit: (event) => trail?.emit(securityEvent(event)),
+            overview: () => consoleOverview(metrics),
+          })
+        : undefined;
+    const handleAs = asServer && adminConsole ? async (req: IncomingMessage, res: ServerResponse) => (await asServer.handle(req, res)) || adminConsole.handle(req, res) : asServer?.handle;
     listener = createRouter({
       routes: mounted,
-      ...(asServer ? { authorizationServer: { handle: asServer.handle, interactionPath: new URL(asServer.context.endpoints.interaction).pathname } } : {}),
+      ...(asServer && handleAs ? { authorizationServer: { handle: handleAs, interactionPath: new URL(asServer.context.endpoints.interaction).pathname } } : {}),
       logger,
       ...(metrics ? { metrics: { recorder: metrics, path: config.metrics.path } } : {}),
       readiness: createReadinessCheck({ replay: replayStore, sessions: sessionStore, ...(asServer ? { storage: asServer.context.stores } : {}) }),
@@ -268,6 +288,18 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     },
     close,
   };
+}
+
+/** The console's overview: request and refusal counts from the metrics. */
+function consoleOverview(metrics: StackMetrics | undefined): Array<readonly [string, number]> {
+  if (metrics === undefined) return [['Metrics are off (metrics.enabled: false)', 0]];
+  const rows: Array<readonly [string, number]> = [];
+  rows.push(['Refusals at protected resources (all reasons)', AUTH_FAILURE_REASONS.reduce((sum, reason) => sum + metrics.authFailures.get({ reason }), 0)]);
+  for (const reason of AUTH_FAILURE_REASONS) rows.push([`Refused: ${reason}`, metrics.authFailures.get({ reason })]);
+  rows.push(['DPoP proofs replayed', metrics.replays.get()]);
+  rows.push(['Refresh token reuse (families revoked)', metrics.refreshReuse.get()]);
+  rows.push(['JWKS fetch failures', metrics.jwksFetchFailures.get()]);
+  return rows;
 }
 
 /** The resource with its remote JWKS fetched through a fetch that counts failures (`warden_jwks_fetch_failures_total`). */
