@@ -33,6 +33,8 @@ export interface AdminConsoleOptions {
   recent: RecentRecords;
   /** Records an operator's action (audit trail). */
   emit(event: SecurityEventInput): void;
+  /** The protected MCP servers and their scope policies (view only). */
+  servers: ReadonlyArray<{ name: string; uri: string; upstream: string; dpop: string; defaultScopes: readonly string[]; toolScopes: Readonly<Record<string, readonly string[]>> }>;
   /** Overview figures (from the metrics). */
   overview(): ReadonlyArray<readonly [string, number]>;
 }
@@ -154,6 +156,17 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
         const keys = await ctx.stores.keys.list();
         const rows = keys.map((k) => [e(k.kid), e(k.state), e(k.alg), e(new Date(k.createdAt * 1000).toISOString()), e(k.retireAfter === undefined ? '' : new Date(k.retireAfter * 1000).toISOString())]);
         return page(table('Signing keys', ['Key ID', 'State', 'Algorithm', 'Created', 'Published until'], rows) + actionForm(`${base}/keys/rotate`, session.csrf, {}, 'Rotate keys', 'Rotate signing keys'));
+      }
+      case 'servers': {
+        const rows = options.servers.map((s) => [
+          e(s.name),
+          `<code>${e(s.uri)}</code>`,
+          e(s.upstream),
+          e(s.dpop),
+          e(s.defaultScopes.join(' ')),
+          e(Object.entries(s.toolScopes).map(([tool, scopes]) => `${tool}: ${scopes.join(' ')}`).join('; ')),
+        ]);
+        return page(`<p class="muted">From the configuration; edit it and restart to change.</p>${table('Protected MCP servers', ['Name', 'Resource', 'Upstream', 'DPoP', 'Default scopes', 'Tool scopes'], rows)}`);
       }
       case 'audit': {
         const filter = { user: query.get('user') ?? '', client: query.get('client') ?? '', tool: query.get('tool') ?? '', decision: query.get('decision') ?? '', type: query.get('type') ?? '', since: query.get('since') ?? '' };

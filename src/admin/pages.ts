@@ -26,6 +26,7 @@ export const SECTIONS = [
   ['clients', 'Clients'],
   ['grants', 'Users and grants'],
   ['keys', 'Signing keys'],
+  ['servers', 'Servers and policies'],
   ['audit', 'Audit trail'],
 ] as const;
 

@@ -17,7 +17,7 @@ import { mountResource, type MountedResource } from './mount-resource.js';
 import { AUTH_FAILURE_REASONS, createStackMetrics, type StackMetrics } from './metrics.js';
 import { createAdminConsole } from '../admin/console.js';
 import { RecentRecords } from '../admin/recent-records.js';
-import { CONSOLE_CLIENT_ID, CONSOLE_SCOPE, consoleResource } from './own-resources.js';
+import { CONSOLE_CLIENT_ID, CONSOLE_SCOPE, consoleResource, scopePolicyOf } from './own-resources.js';
 import { createReadinessCheck } from './readiness.js';
 import { createReplayStore, createSessionStore } from './replay-store.js';
 import { createRouter } from './router.js';
@@ -210,6 +210,10 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
             recent,
             emit: (event) => trail?.emit(securityEvent(event)),
             overview: () => consoleOverview(metrics),
+            servers: config.resources.map((r) => {
+              const policy = scopePolicyOf(r);
+              return { name: r.name, uri: r.canonicalUri, upstream: r.upstream, dpop: r.dpop, defaultScopes: policy?.default ?? [], toolScopes: policy?.tools ?? {} };
+            }),
           })
         : undefined;
     const handleAs = asServer && adminConsole ? async (req: IncomingMessage, res: ServerResponse) => (await asServer.handle(req, res)) || adminConsole.handle(req, res) : asServer?.handle;

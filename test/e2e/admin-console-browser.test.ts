@@ -83,6 +83,9 @@ describe(`operator console /admin (Chromium)${support.note}`, () => {
     await expect(page.getByRole('status').innerText()).resolves.toBe('Signing keys rotated.');
     expect(await page.locator('tbody tr').count()).toBe(before + 1);
 
+    await page.getByRole('link', { name: 'Servers and policies' }).click();
+    await expect(page.locator('tbody').innerText()).resolves.toContain('admin_reset: mcp:admin');
+
     await page.getByRole('link', { name: 'Audit trail' }).click();
     await page.getByLabel('Event').selectOption('keys.rotated');
     await page.getByRole('button', { name: 'Filter' }).click();
