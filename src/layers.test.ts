@@ -23,6 +23,7 @@ const RANK: Readonly<Record<string, number>> = {
   client: 3,
   gateway: 4,
   audit: 4,
+  admin: 4,
   config: 5,
   stack: 6,
   cli: 7,

@@ -36,8 +36,11 @@ export interface AuthorizationServer {
   jwks(): Promise<Jwks>;
   /** Deny-list of revoked access tokens, for resource servers (`createResourceServer({ revocation })`). */
   readonly revocationList: RevocationList;
-  /** Publishes a new next key and promotes the previous next (`warden keys rotate`). */
-  rotateKeys(): Promise<void>;
+  /**
+   * Publishes a new next key and promotes the previous next (`warden keys rotate`). `admin`: the
+   * operator who asked (named in the `keys.rotated` audit event).
+   */
+  rotateKeys(by?: { admin?: string }): Promise<void>;
   /**
    * Deletes expired codes, tokens, interactions, deny-list entries and throttles, and registered
    * clients never used within `registration.expireUnusedAfterSeconds`, now (also runs every
@@ -151,9 +154,9 @@ export async function createAuthorizationServer(options: AuthorizationServerOpti
     metadata: () => buildMetadata(ctx),
     jwks: () => ctx.keys.jwks(),
     revocationList: { isRevoked: (jti) => ctx.stores.grants.isAccessTokenDenied(jti, ctx.now()) },
-    rotateKeys: async () => {
+    rotateKeys: async (by = {}) => {
       await ctx.keys.rotate(Math.max(ctx.lifetimes.accessToken, ...ctx.resources.list().map((r) => r.accessTokenLifetimeSeconds)) + ctx.skew);
-      ctx.audit({ type: 'keys.rotated' });
+      ctx.audit({ type: 'keys.rotated', ...(by.admin === undefined ? {} : { admin: by.admin, detail: 'rotated from the operator console' }) });
     },
     context: ctx,
     purgeExpired: purge,

@@ -33,7 +33,7 @@ export class SigningKeys {
   readonly #alg: 'ES256' | 'EdDSA';
   readonly #now: () => number;
   readonly #reloadSeconds: number;
-  #current: { kid: string; alg: string; key: KeyObject } | undefined;
+  #current: { kid: string; alg: string; key: KeyObject; createdAt: number } | undefined;
   #jwks: Jwks = { keys: [] };
   #loadedAt = -Infinity;
   #loading: Promise<void> | undefined;
@@ -75,6 +75,11 @@ export class SigningKeys {
     return this.#jwks;
   }
 
+  /** When the key signing now was created (seconds since epoch); undefined before the first load. */
+  get currentCreatedAt(): number | undefined {
+    return this.#current?.createdAt;
+  }
+
   /** Signs a JWT with the current key: `typ` and `kid` in the protected header. */
   async signJwt(payload: Record<string, unknown>, typ: string): Promise<string> {
     await this.#fresh();
@@ -105,7 +110,7 @@ export class SigningKeys {
         const keys = await this.#store.list();
         const current = keys.find((k) => k.state === 'current');
         if (current !== undefined && current.kid !== this.#current?.kid) {
-          this.#current = { kid: current.kid, alg: current.alg, key: createPrivateKey({ key: current.privateJwk as never, format: 'jwk' }) };
+          this.#current = { kid: current.kid, alg: current.alg, key: createPrivateKey({ key: current.privateJwk as never, format: 'jwk' }), createdAt: current.createdAt };
         }
         this.#jwks = {
           keys: keys.filter((k) => k.state !== 'retired' || (k.retireAfter ?? 0) > now).map((k) => ({ ...k.publicJwk })),

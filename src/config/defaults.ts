@@ -247,8 +247,11 @@ export interface WardenConfig {
   readonly clockSkewSeconds: number;
   readonly authorizationServer: AuthorizationServerConfig;
   readonly resources: readonly ResourceConfig[];
-  /** The fleet admin API's clients (`admin.clients`); absent: no admin API. */
-  readonly admin?: { readonly clients: readonly string[] };
+  /**
+   * Administration, when configured: the fleet admin API's clients (`admin.clients`; none: no admin
+   * API) and the console's subjects (`admin.subjects`; none: no console at `/admin`).
+   */
+  readonly admin?: { readonly clients: readonly string[]; readonly subjects: readonly string[] };
   /** Prometheus metrics: served at `path` (not under `publicUrl`'s path prefix, like `/healthz`). */
   readonly metrics: { readonly enabled: boolean; readonly path: string };
   /** The audit trail: on when the `audit` key is present (and not `enabled: false`). */
@@ -420,7 +423,7 @@ export function applyDefaults(input: ConfigInput): WardenConfig {
     clockSkewSeconds: input.clockSkewSeconds ?? CONFIG_DEFAULTS.clockSkewSeconds,
     authorizationServer,
     resources: (input.resources ?? []).map((resource) => resolveResource(resource, publicUrl, authorizationServer.lifetimes.accessTokenSeconds)),
-    ...(input.admin ? { admin: { clients: [...input.admin.clients] } } : {}),
+    ...(input.admin ? { admin: { clients: [...(input.admin.clients ?? [])], subjects: [...(input.admin.subjects ?? [])] } } : {}),
     metrics: { enabled: input.metrics?.enabled ?? CONFIG_DEFAULTS.metrics.enabled, path: input.metrics?.path ?? CONFIG_DEFAULTS.metrics.path },
     audit: resolveAudit(input.audit),
     ...(input.openTelemetry

@@ -516,10 +516,16 @@ export const configSchema = strictObject({
   authorizationServer: authorizationServerSchema.optional(),
   resources: z.array(resourceSchema).optional(),
   /**
-   * The fleet admin API (`<publicUrl>/admin/api`): the configured confidential clients (with
-   * client_credentials and `scope: warden:admin`) that may administer the registry.
+   * Administration: `clients` — the configured confidential clients (client_credentials, `scope:
+   * warden:admin`) that may call the fleet admin API (`<publicUrl>/admin/api`); `subjects` — the
+   * users (usernames of the sign-in page) let into the operator console at `/admin`.
    */
-  admin: strictObject({ clients: z.array(nonEmpty).min(1, 'name at least one admin client (a configured client with client_credentials)') }).optional(),
+  admin: strictObject({
+    clients: z.array(nonEmpty).min(1, 'name at least one admin client (a configured client with client_credentials)').optional(),
+    subjects: z.array(z.string().min(1).max(256)).min(1, 'list at least one subject (a username of the sign-in page)').optional(),
+  })
+    .refine((admin) => admin.clients !== undefined || admin.subjects !== undefined, 'name admin clients (the admin API), admin subjects (the console), or both')
+    .optional(),
   /** Prometheus exposition on the stack's port (unauthenticated: counts only, no identifiers). */
   metrics: strictObject({ enabled: z.boolean().optional(), path: servedPath('the metrics', '/metrics').optional() }).optional(),
   /** OpenTelemetry over OTLP/HTTP: a span per request, audit records as log records. */

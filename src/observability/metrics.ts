@@ -172,6 +172,39 @@ export class Histogram<L extends string = never> extends LabelledMetric<L, Histo
   }
 }
 
+/**
+ * A value read when the metrics are scraped (unlabelled). Renders nothing while `read` returns
+ * undefined — a sample of a thing that does not exist (no signing key yet) would be a lie.
+ */
+export class Gauge implements Metric {
+  #read: () => number | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    read: () => number | undefined = () => undefined,
+  ) {
+    declare(name, {});
+    this.#read = read;
+  }
+
+  /** Replaces the reader (the value's owner may start after the registry). */
+  readFrom(read: () => number | undefined): void {
+    this.#read = read;
+  }
+
+  render(): string {
+    let value: number | undefined;
+    try {
+      value = this.#read();
+    } catch {
+      value = undefined;
+    }
+    const header = `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} gauge\n`;
+    return value === undefined ? header : `${header}${this.name} ${formatValue(value)}\n`;
+  }
+}
+
 /** Holds metrics and renders them all, in registration order. */
 export class MetricsRegistry {
   readonly #metrics = new Map<string, Metric>();
@@ -188,6 +221,10 @@ export class MetricsRegistry {
 
   histogram<L extends string = never>(name: string, help: string, labels?: LabelSets<L>, buckets?: readonly number[]): Histogram<L> {
     return this.#add(new Histogram<L>(name, help, labels, buckets));
+  }
+
+  gauge(name: string, help: string, read?: () => number | undefined): Gauge {
+    return this.#add(new Gauge(name, help, read));
   }
 
   /** Every metric in the text exposition format 0.0.4 (serve with {@link PROMETHEUS_CONTENT_TYPE}). */

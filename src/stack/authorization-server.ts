@@ -12,7 +12,7 @@ import type { AuthorizationServerStores } from '../stores/authorization-server-c
 import { DEMO_SERVICE_CLIENT_ID, demoClients, ensureDemoUser } from './demo/demo-clients.js';
 import { StackStartError } from './errors.js';
 import { openAuthorizationServerStores } from './open-stores.js';
-import { registeredResources } from './own-resources.js';
+import { CONSOLE_CLIENT_ID, CONSOLE_SCOPE, consoleEnabled, consoleResource, registeredResources } from './own-resources.js';
 import type { StackInfo } from './stack-file.js';
 import { generateDemoCredentials, loadOrCreateDemoCredentials, loadOrCreateSecret, randomToken, StateFileError, type DemoCredentials } from './state-files.js';
 
@@ -141,7 +141,11 @@ export async function startStackAuthorizationServer(config: WardenConfig, option
     throw error;
   }
   const configured = config.authorizationServer.clients.map(configuredClient);
-  const clients = [...(demo ? demoClients(demo) : []), ...configured];
+  const console: ConfiguredClient[] =
+    !consoleEnabled(config)
+      ? []
+      : [{ clientId: CONSOLE_CLIENT_ID, clientName: 'Warden operator console', grantTypes: ['authorization_code'], tokenEndpointAuthMethod: 'none', redirectUris: [`${consoleResource(config)}/callback`], scope: CONSOLE_SCOPE }];
+  const clients = [...(demo ? demoClients(demo) : []), ...configured, ...console];
   const stores = await openAuthorizationServerStores(config.storage);
   let server: AuthorizationServer;
   try {

@@ -5,7 +5,7 @@
  * never a path, client id, subject, tool name or token.
  */
 import type { AuditEvent } from '../authorization-server/options.js';
-import { MetricsRegistry, type Counter, type Histogram } from '../observability/metrics.js';
+import { MetricsRegistry, type Counter, type Gauge, type Histogram } from '../observability/metrics.js';
 import type { ReplayStore } from '../stores/index.js';
 
 /** What part of the stack answered a request. */
@@ -38,6 +38,12 @@ export interface StackMetrics {
   readonly replays: Counter;
   readonly tokensIssued: Counter<'grant_type'>;
   readonly refreshReuse: Counter;
+  /** Failed fetches of a remote JWKS (`trust.jwksUri`): network error, timeout or non-200. */
+  readonly jwksFetchFailures: Counter;
+  /** Age of the signing key in use, read at each scrape (the stack points it at its authorization server). */
+  readonly signingKeyAge: Gauge;
+  /** `fetch` for a remote JWKS, counting each failed fetch. */
+  countJwksFetches(fetchImpl: typeof fetch): typeof fetch;
   /** Records one finished request. `reason` is the router's reading of the response's challenge. */
   request(route: RouteKind, status: number, seconds: number, reason: string | undefined): void;
   /** Counts issuance and refresh-token reuse from the authorization server's audit events. */
@@ -55,6 +61,8 @@ export function createStackMetrics(): StackMetrics {
   const replays = registry.counter('warden_dpop_replays_total', 'DPoP proofs refused at a protected resource because their jti was already used.');
   const tokensIssued = registry.counter('warden_tokens_issued_total', 'Access tokens issued by the authorization server, by grant type.', { grant_type: GRANT_TYPES });
   const refreshReuse = registry.counter('warden_refresh_reuse_total', 'Refresh tokens presented again after rotation (the grant is revoked).');
+  const jwksFetchFailures = registry.counter('warden_jwks_fetch_failures_total', 'Fetches of a trusted issuer\'s JWKS (trust.jwksUri) that failed: network error, timeout or a status other than 200. The last good keys keep being used.');
+  const signingKeyAge = registry.gauge('warden_signing_key_age_seconds', 'Seconds since the authorization server\'s current signing key was created (rotate with warden keys rotate).');
   return {
     registry,
     requests,
@@ -63,6 +71,20 @@ export function createStackMetrics(): StackMetrics {
     replays,
     tokensIssued,
     refreshReuse,
+    jwksFetchFailures,
+    signingKeyAge,
+    countJwksFetches(fetchImpl) {
+      return async (input, init) => {
+        try {
+          const response = await fetchImpl(input, init);
+          if (response.status !== 200) jwksFetchFailures.inc();
+          return response;
+        } catch (error) {
+          jwksFetchFailures.inc();
+          throw error;
+        }
+      };
+    },
     request(route, status, seconds, reason) {
       requests.inc({ route, status });
       duration.observe({ route }, seconds);

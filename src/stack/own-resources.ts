@@ -23,7 +23,9 @@ export function scopePolicyOf(resource: ResourceConfig): ScopePolicy | undefined
  * token lifetime. Resources that trust another issuer are not ours to issue tokens for.
  */
 export function registeredResources(config: WardenConfig): AuthorizationServerOptions['resources'] {
-  return config.resources
+  // The operator console is a resource of its own: its tokens are good for nothing else.
+  const console = !consoleEnabled(config) ? [] : [{ uri: consoleResource(config), name: 'Warden operator console', scopes: [CONSOLE_SCOPE], defaultScopes: [CONSOLE_SCOPE], dpop: 'disabled' as const, accessTokenLifetimeSeconds: 300 }];
+  return [...console, ...config.resources
     .filter((resource) => isOwnResource(config, resource))
     .map((resource) => {
       const policy = scopePolicyOf(resource);
@@ -38,6 +40,20 @@ export function registeredResources(config: WardenConfig): AuthorizationServerOp
         accessTokenLifetimeSeconds: resource.tokenLifetimeSeconds,
         ...(resource.introspectionClients.length > 0 ? { introspectionClients: [...resource.introspectionClients] } : {}),
       };
-    });
+    })];
+}
+
+/** The operator console's scope and client id at the stack's authorization server. */
+export const CONSOLE_SCOPE = 'warden:admin';
+export const CONSOLE_CLIENT_ID = 'warden-console';
+
+/** Whether the operator console runs: `admin.subjects` names who may use it. */
+export function consoleEnabled(config: WardenConfig): boolean {
+  return config.admin !== undefined && config.admin.subjects.length > 0;
+}
+
+/** Canonical URI of the operator console (`<publicUrl>/admin`). */
+export function consoleResource(config: WardenConfig): string {
+  return `${config.publicUrl.replace(/\/+$/, '')}/admin`;
 }
 

@@ -6,7 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { withListenPort, type WardenConfig } from '../config/defaults.js';
+import { withListenPort, type ResourceConfig, type WardenConfig } from '../config/defaults.js';
 import type { AuthorizationServer } from '../authorization-server/create-authorization-server.js';
 import { signingKeySource } from '../authorization-server/key-source.js';
 import { exchangeForUpstream } from '../authorization-server/grants/upstream-exchange.js';
@@ -17,7 +17,10 @@ import { startStackAuthorizationServer, type StackAuthorizationServer } from './
 import { StackStartError } from './errors.js';
 import { startFleet, type Fleet } from './fleet/start-fleet.js';
 import type { ServerRegistry } from './fleet/server-registry.js';
-import { createStackMetrics, type StackMetrics } from './metrics.js';
+import { AUTH_FAILURE_REASONS, createStackMetrics, type StackMetrics } from './metrics.js';
+import { createAdminConsole } from '../admin/console.js';
+import { RecentRecords } from '../admin/recent-records.js';
+import { CONSOLE_CLIENT_ID, CONSOLE_SCOPE, consoleEnabled, consoleResource, scopePolicyOf } from './own-resources.js';
 import { createReadinessCheck } from './readiness.js';
 import { createReplayStore, createSessionStore } from './replay-store.js';
 import { createRateLimitStore, needsRateLimits } from './rate-limit-store.js';
@@ -144,11 +147,13 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     throw new StackStartError(`cannot connect the ${config.replay.kind} rate-limit store: ${(error as Error).message}`, { cause: error });
   }
   const metrics = config.metrics.enabled ? createStackMetrics() : undefined;
+  // The console's audit page reads the newest records of this instance.
+  const recent = consoleEnabled(config) && config.authorizationServer.enabled ? new RecentRecords() : undefined;
   let trail: AuditTrail | undefined;
   let telemetry: Telemetry | undefined;
   try {
     telemetry = await startTelemetry(config);
-    trail = openAuditTrail(config, telemetry?.auditSink ? [telemetry.auditSink] : []);
+    trail = openAuditTrail(config, [...(telemetry?.auditSink ? [telemetry.auditSink] : []), ...(recent ? [recent] : [])]);
   } catch (error) {
     await telemetry?.shutdown();
     await replayStore.close().catch(() => undefined);
@@ -207,20 +212,47 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     checkMetricsPath(config, as?.server);
     // The resources' view of the store counts replayed proofs (a claim that finds its key taken).
     const resourceReplay = metrics ? metrics.countReplays(replayStore) : replayStore;
+    if (metrics && as) {
+      const keys = as.server.context.keys;
+      metrics.signingKeyAge.readFrom(() => {
+        const createdAt = keys.currentCreatedAt;
+        return createdAt === undefined ? undefined : Math.max(0, Math.round(Date.now() / 1000 - createdAt));
+      });
+    }
     fleet = await startFleet({
       config,
       authorizationServer: as?.server,
       own,
       stores: { replay: resourceReplay, sessions: sessionStore, ...(rateLimitStore ? { rateLimits: rateLimitStore } : {}) },
       logger,
+      ...(metrics ? { prepare: (resource: ResourceConfig) => countingJwksFetches(resource, metrics) } : {}),
       ...(onDecision ? { onDecision } : {}),
       ...(options.registryPollMs === undefined ? {} : { pollMs: options.registryPollMs }),
     });
     const registry = fleet.registry;
     const asServer = as?.server;
+    const adminConsole =
+      asServer && recent && config.admin
+        ? createAdminConsole({
+            publicUrl: config.publicUrl,
+            server: asServer,
+            clientId: CONSOLE_CLIENT_ID,
+            resource: consoleResource(config),
+            scope: CONSOLE_SCOPE,
+            subjects: new Set(config.admin.subjects),
+            recent,
+            emit: (event) => trail?.emit(securityEvent(event)),
+            overview: () => consoleOverview(metrics),
+            servers: config.resources.map((r) => {
+              const policy = scopePolicyOf(r);
+              return { name: r.name, uri: r.canonicalUri, upstream: r.upstream, dpop: r.dpop, defaultScopes: policy?.default ?? [], toolScopes: policy?.tools ?? {} };
+            }),
+          })
+        : undefined;
+    const handleAs = asServer && adminConsole ? async (req: IncomingMessage, res: ServerResponse) => (await asServer.handle(req, res)) || adminConsole.handle(req, res) : asServer?.handle;
     listener = createRouter({
       table: () => registry.table(),
-      ...(asServer ? { authorizationServer: { handle: asServer.handle, interactionPath: new URL(asServer.context.endpoints.interaction).pathname } } : {}),
+      ...(asServer && handleAs ? { authorizationServer: { handle: handleAs, interactionPath: new URL(asServer.context.endpoints.interaction).pathname } } : {}),
       logger,
       ...(metrics ? { metrics: { recorder: metrics, path: config.metrics.path } } : {}),
       readiness: createReadinessCheck({ replay: replayStore, sessions: sessionStore, ...(asServer ? { storage: asServer.context.stores } : {}) }),
@@ -297,6 +329,25 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     reloadServers: (next) => reloadServers(fleet!.registry, config, next),
     close,
   };
+}
+
+/** The console's overview: request and refusal counts from the metrics. */
+function consoleOverview(metrics: StackMetrics | undefined): Array<readonly [string, number]> {
+  if (metrics === undefined) return [['Metrics are off (metrics.enabled: false)', 0]];
+  const rows: Array<readonly [string, number]> = [];
+  rows.push(['Refusals at protected resources (all reasons)', AUTH_FAILURE_REASONS.reduce((sum, reason) => sum + metrics.authFailures.get({ reason }), 0)]);
+  for (const reason of AUTH_FAILURE_REASONS) rows.push([`Refused: ${reason}`, metrics.authFailures.get({ reason })]);
+  rows.push(['DPoP proofs replayed', metrics.replays.get()]);
+  rows.push(['Refresh token reuse (families revoked)', metrics.refreshReuse.get()]);
+  rows.push(['JWKS fetch failures', metrics.jwksFetchFailures.get()]);
+  return rows;
+}
+
+/** The resource with its remote JWKS fetched through a fetch that counts failures (`warden_jwks_fetch_failures_total`). */
+function countingJwksFetches(resource: ResourceConfig, metrics: StackMetrics): ResourceConfig {
+  const trust = resource.trust;
+  if (trust === undefined || trust.jwksUri === undefined) return resource;
+  return { ...resource, trust: { ...trust, fetch: metrics.countJwksFetches(trust.fetch ?? ((input, init) => fetch(input, init))) } };
 }
 
 /**

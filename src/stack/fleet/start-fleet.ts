@@ -27,6 +27,8 @@ export interface FleetParts {
   logger: Logger;
   /** Told every authorization decision of every mounted server (the audit trail, traces). */
   onDecision?: (decision: AuthorizationDecision, server: string) => void;
+  /** Wraps each server's configuration before it is mounted (e.g. to count its JWKS fetches). */
+  prepare?: (server: ResourceConfig) => ResourceConfig;
   /** Test hook: the revision poll interval. */
   pollMs?: number;
 }
@@ -46,7 +48,7 @@ export async function startFleet(parts: FleetParts): Promise<Fleet> {
   const adminPath = new URL(`${config.publicUrl}${ADMIN_API_PATH}`).pathname;
   let admin: AdminApi | undefined;
   let adminResource: RegisteredResource | undefined;
-  if (config.admin !== undefined) {
+  if (config.admin !== undefined && config.admin.clients.length > 0) {
     if (as === undefined || own === undefined) throw new StackStartError('admin.clients needs the authorization server (authorizationServer.enabled: true): the admin API accepts only its tokens');
     const taken = config.resources.find((r) => r.host === undefined && (r.routePath === adminPath || r.routePath.startsWith(`${adminPath}/`) || adminPath.startsWith(`${r.routePath}/`)));
     if (taken !== undefined) throw new StackStartError(`resource "${taken.name}" at ${taken.path} collides with the admin API at ${ADMIN_API_PATH}: choose another path`);
@@ -80,7 +82,7 @@ export async function startFleet(parts: FleetParts): Promise<Fleet> {
     registry = await ServerRegistry.open({
       config,
       reservedPaths: [...endpoints, ...(admin ? [adminPath] : [])],
-      mount: (server: ResourceConfig) => mountResource(config, server, own, parts.stores, parts.onDecision),
+      mount: (server: ResourceConfig) => mountResource(config, parts.prepare ? parts.prepare(server) : server, own, parts.stores, parts.onDecision),
       ...(store ? { store } : {}),
       ...(admin ? { fixedRoutes: [admin] } : {}),
       pollMs: parts.pollMs ?? DEFAULTS.fleet.registryPollMs,
