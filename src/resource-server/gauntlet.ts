@@ -11,7 +11,6 @@ import { missingScopes } from '../oauth/scope.js';
 import { MessageRefusedError, RPC_CODES } from '../mcp/message-refused-error.js';
 import { quote } from '../mcp/strict-json.js';
 import { readRpcView, REFUSED_BODY, type RpcView } from './json-rpc.js';
-import { VerifiedTokenCache } from './verified-token-cache.js';
 import type { ResolvedOptions } from './options.js';
 import { readCredentials } from './read-credentials.js';
 import { failure, type FailureContext } from './failure.js';
@@ -70,7 +69,10 @@ export class Gauntlet {
       // 2–3. Access token and audience.
       progress?.enter('token');
       const now = o.now();
-      const claims = await this.#verifyToken(token, now);
+      // One SHA-256 of the token serves as its cache key and as the proof's expected `ath`
+      // (RFC 9449 §4.3 step 12): the token is token68, so its UTF-8 and ASCII bytes are the same.
+      const tokenDigest = accessTokenHash(token);
+      const claims = await this.#verifyToken(token, now, tokenDigest);
       if (progress !== undefined) {
         progress.claims = claims;
         progress.enter('audience');
@@ -94,7 +96,7 @@ export class Gauntlet {
           method: request.method.toUpperCase(),
           htu: this.#htu(request.url),
           accessToken: token,
-          ath: accessTokenHash(token),
+          ath: tokenDigest,
           algorithms: o.dpopAlgorithms,
           maxAgeSeconds: o.proofMaxAge,
           skewSeconds: o.skew,
@@ -172,12 +174,12 @@ export class Gauntlet {
     return [...all];
   }
 
-  async #verifyToken(token: string, now: number): Promise<AccessTokenClaims> {
+  async #verifyToken(token: string, now: number, tokenDigest: string): Promise<AccessTokenClaims> {
     const o = this.#o;
     if (o.keys !== undefined && (o.introspection === undefined || JWS_SHAPE.test(token))) {
       const cache = o.tokenCache;
       if (cache === undefined) return this.#verifyJwt(token, now);
-      const key = VerifiedTokenCache.keyOf(token);
+      const key = tokenDigest;
       const cached = cache.get(key, now, o.skew);
       if (cached !== undefined) return cached;
       const claims = await this.#verifyJwt(token, now);
