@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { jwkThumbprint } from '../jose/thumbprint.js';
+import { thumbprintInput, thumbprintOfInput } from '../jose/thumbprint.js';
 import { WardenError } from '../oauth/errors.js';
 
 /** Private or symmetric JWK members that must never appear in a proof's `jwk` (RFC 9449 §4.3 step 7). */
@@ -25,14 +25,15 @@ export class ProofKeyError extends WardenError {
 }
 
 /**
- * Imports DPoP proof keys, cached by RFC 7638 thumbprint. The thumbprint covers every member
- * that defines the public key, so a cache hit is the same key; importing costs about as much as
- * an ES256 verify, and a client reuses its key for every request.
+ * Imports DPoP proof keys, cached by their RFC 7638 thumbprint input (the canonical JSON of the
+ * members that define the public key), so a cache hit is the same key and costs neither the import
+ * (about as much as an ES256 verify) nor the thumbprint's SHA-256; a client reuses its key for
+ * every request.
  * Bounded: the oldest entry goes when full (a miss only costs a re-import).
  */
 export class ProofKeyCache {
   readonly #max: number;
-  readonly #entries = new Map<string, KeyObject>();
+  readonly #entries = new Map<string, ProofKey>();
 
   constructor(maxEntries = 10_000) {
     this.#max = maxEntries;
@@ -48,14 +49,15 @@ export class ProofKeyCache {
     const kty = record.kty;
     const members = typeof kty === 'string' && Object.hasOwn(PUBLIC_MEMBERS, kty) ? PUBLIC_MEMBERS[kty] : undefined;
     if (members === undefined) throw new ProofKeyError('"jwk" must be an EC, RSA or OKP public key');
-    let jkt: string;
+    let input: string;
     try {
-      jkt = jwkThumbprint(record);
+      input = thumbprintInput(record);
     } catch (error) {
       throw new ProofKeyError(`"jwk" is malformed: ${(error as Error).message}`);
     }
-    const cached = this.#entries.get(jkt);
-    if (cached !== undefined) return { jkt, key: cached };
+    const cached = this.#entries.get(input);
+    if (cached !== undefined) return cached;
+    const jkt = thumbprintOfInput(input);
 
     // Import only the public members into a fresh object: no extra members, no prototype tricks.
     const clean: Record<string, string> = { kty: kty as string };
@@ -81,7 +83,8 @@ export class ProofKeyCache {
       const oldest = this.#entries.keys().next().value;
       if (oldest !== undefined) this.#entries.delete(oldest);
     }
-    this.#entries.set(jkt, key);
-    return { jkt, key };
+    const resolved: ProofKey = Object.freeze({ jkt, key });
+    this.#entries.set(input, resolved);
+    return resolved;
   }
 }

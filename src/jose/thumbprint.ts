@@ -25,6 +25,17 @@ export class ThumbprintError extends WardenError {
  * @see https://www.rfc-editor.org/rfc/rfc7638#section-3
  */
 export function jwkThumbprint(jwk: Readonly<Record<string, unknown>>): string {
+  return thumbprintOfInput(thumbprintInput(jwk));
+}
+
+/**
+ * The RFC 7638 §3.2 hash input of `jwk`: its required members, in lexicographic order, as JSON
+ * without white space. Two JWKs with the same input are the same public key, so callers may cache
+ * by it and hash only once per key.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7638#section-3.2
+ */
+export function thumbprintInput(jwk: Readonly<Record<string, unknown>>): string {
   const kty = jwk.kty;
   const members = typeof kty === 'string' && Object.hasOwn(REQUIRED_MEMBERS, kty) ? REQUIRED_MEMBERS[kty] : undefined;
   if (members === undefined) throw new ThumbprintError('unsupported or missing "kty"');
@@ -35,8 +46,12 @@ export function jwkThumbprint(jwk: Readonly<Record<string, unknown>>): string {
     if (typeof value !== 'string' || value.length === 0) throw new ThumbprintError(`JWK member "${name}" must be a non-empty string`);
     json += `${i === 0 ? '' : ','}"${name}":${JSON.stringify(value)}`;
   }
-  json += '}';
-  return createHash('sha256').update(json).digest('base64url');
+  return `${json}}`;
+}
+
+/** The thumbprint (base64url SHA-256) of a {@link thumbprintInput}. */
+export function thumbprintOfInput(input: string): string {
+  return createHash('sha256').update(input).digest('base64url');
 }
 
 /**
