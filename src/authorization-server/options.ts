@@ -316,7 +316,8 @@ export interface AuditEvent {
     | 'device.denied'
     | 'login.succeeded'
     | 'login.failed'
-    | 'keys.rotated';
+    | 'keys.rotated'
+    | 'registry.changed';
   clientId?: string;
   subject?: string;
   grantId?: string;

@@ -36,6 +36,8 @@ export const AUDIT_EVENT_TYPES = [
   'client.deleted',
   'client.disabled',
   'keys.rotated',
+  // The fleet registry (admin API).
+  'registry.changed',
 ] as const;
 
 /** One event type. */

@@ -227,6 +227,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       logger,
       ...(metrics ? { prepare: (resource: ResourceConfig) => countingJwksFetches(resource, metrics) } : {}),
       ...(onDecision ? { onDecision } : {}),
+      ...(onAudit ? { onAudit } : {}),
       ...(options.registryPollMs === undefined ? {} : { pollMs: options.registryPollMs }),
     });
     const registry = fleet.registry;

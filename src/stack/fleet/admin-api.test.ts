@@ -4,6 +4,9 @@
  * the running registry stays; the admin API is a protected resource of the stack's own AS
  * (RFC 6750 §3 challenges, RFC 8707 audience, RFC 9728 metadata) open only to admin clients.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../config/load.js';
 import { createLogger } from '../../observability/logger.js';
@@ -167,6 +170,24 @@ describe('admin API: servers change without a restart', () => {
     expect((await token(stack, 'svc', SVC_SECRET, `${stack.url}/files`)).body['error']).toBe('invalid_target');
     expect((await admin(stack, bearer, 'GET', '/servers/files')).status).toBe(404);
     expect((await admin(stack, bearer, 'DELETE', '/servers/files')).status).toBe(404);
+  });
+
+  it('every change through the admin API is a registry.changed audit event naming the admin (issue 12); a refused change is none', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'warden-admin-audit-')), 'audit.log');
+    const stack = await start(baseConfig({ audit: { sink: 'file', path } }));
+    const up = await upstream();
+    const bearer = await adminToken(stack);
+    expect((await admin(stack, bearer, 'PUT', '/servers/files', { path: '/files', upstream: up.url, scopes: { default: ['mcp:tools'] } })).status).toBe(201);
+    expect((await admin(stack, bearer, 'PUT', '/servers/files', { path: '/files', upstream: up.url, dpop: 'sometimes' })).status).toBe(400);
+    expect((await admin(stack, bearer, 'DELETE', '/servers/files')).status).toBe(204);
+    await stack.close();
+    const records = readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const changes = records.filter((r) => r['type'] === 'registry.changed');
+    expect(changes.map((r) => [r['clientId'], r['admin'], r['detail']])).toEqual([
+      ['fleet-admin', 'fleet-admin', 'server "files" added (revision 1)'],
+      ['fleet-admin', 'fleet-admin', 'server "files" removed (revision 2)'],
+    ]);
+    expect(readFileSync(path, 'utf8')).not.toContain(bearer);
   });
 
   it('a bad entry is refused whole with 400 and each key path; the running registry stays', async () => {

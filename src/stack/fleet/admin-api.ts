@@ -20,6 +20,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResourceConfig } from '../../config/defaults.js';
 import type { ServerProblem } from '../../config/server-spec.js';
+import type { AuditEvent } from '../../authorization-server/options.js';
 import { parseStrictJson } from '../../mcp/strict-json.js';
 import { InsufficientScopeError, StoreUnavailableError } from '../../oauth/errors.js';
 import { BodyLimitError, readStream } from '../../oauth/read-stream.js';
@@ -44,6 +45,8 @@ export interface AdminApiOptions {
   /** Client ids allowed to administer (`admin.clients`). */
   clients: readonly string[];
   registry: () => ServerRegistry;
+  /** Told every change an admin made (the audit trail): who, which server, the new revision. */
+  audit?: (event: AuditEvent) => void;
 }
 
 /** The admin API as a route of the stack's router, and its resource server. */
@@ -127,8 +130,10 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       return;
     }
     for (const [name, value] of Object.entries(verdict.headers)) res.setHeader(name, value);
+    const changed = (detail: string) =>
+      options.audit?.({ type: 'registry.changed', clientId: verdict.auth.clientId, admin: verdict.auth.extra.subject ?? verdict.auth.clientId, detail });
     try {
-      await route(req, res, body);
+      await route(req, res, body, changed);
     } catch (error) {
       if (error instanceof StoreUnavailableError) {
         return problem(res, { status: 503, title: 'Service Unavailable', detail: 'the registry store cannot answer; try again', headers: { 'Retry-After': '1' } });
@@ -137,7 +142,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     }
   };
 
-  const route = async (req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> => {
+  const route = async (req: IncomingMessage, res: ServerResponse, body: Buffer, changed: (detail: string) => void): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const registry = options.registry();
     const method = req.method ?? 'GET';
@@ -163,19 +168,22 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       const record = registry.record(name);
       return send(res, 200, { ...describeServer(server, declaredInConfig.has(name) ? 'config' : 'registry'), ...(record ? { entry: record.spec } : {}) });
     }
-    if (method === 'PUT') return put(res, registry, name, req.headers['content-type'], body);
+    if (method === 'PUT') return put(res, registry, name, req.headers['content-type'], body, changed);
     if (method === 'DELETE') {
       await registry.refresh();
       const known = registry.current().servers.some((s) => s.name === name);
       if (!known) return problem(res, { status: 404, title: 'Not Found', detail: `no server named ${JSON.stringify(name)}` });
       const result = await registry.propose({ remove: name });
-      if (result.ok) return send(res, 204, undefined);
+      if (result.ok) {
+        changed(`server ${JSON.stringify(name)} removed (revision ${result.revision})`);
+        return send(res, 204, undefined);
+      }
       return refusal(res, result);
     }
     return problem(res, { status: 405, title: 'Method Not Allowed', detail: 'a server answers GET, PUT and DELETE', headers: { Allow: 'GET, PUT, DELETE' } });
   };
 
-  const put = async (res: ServerResponse, registry: ServerRegistry, name: string, contentType: string | undefined, body: Buffer): Promise<void> => {
+  const put = async (res: ServerResponse, registry: ServerRegistry, name: string, contentType: string | undefined, body: Buffer, changed: (detail: string) => void): Promise<void> => {
     if (contentType === undefined || !/^application\/json\s*(;\s*charset=utf-8\s*)?$/i.test(contentType.trim())) {
       return problem(res, { status: 415, title: 'Unsupported Media Type', detail: 'send the server entry as application/json', headers: { Accept: 'application/json' } });
     }
@@ -191,6 +199,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     }
     const result = await registry.propose({ put: { name, spec: { ...entry, name } } });
     if (!result.ok) return refusal(res, result);
+    changed(`server ${JSON.stringify(name)} ${result.created ? 'added' : 'replaced'} (revision ${result.revision})`);
     const rs = result.server;
     return send(res, result.created ? 201 : 200, { revision: result.revision, ...(rs ? describeServer(rs, 'registry') : { name }) });
   };

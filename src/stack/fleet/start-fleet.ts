@@ -9,6 +9,7 @@ import type { AuthorizationServer } from '../../authorization-server/create-auth
 import type { RegisteredResource } from '../../authorization-server/resource-registry.js';
 import type { Logger } from '../../observability/logger.js';
 import type { AuthorizationDecision } from '../../oauth/authorization-decision.js';
+import type { AuditEvent } from '../../authorization-server/options.js';
 import { DEFAULTS } from '../../oauth/defaults.js';
 import type { RateLimitStore, RegistryStore, ReplayStore, SessionStore } from '../../stores/index.js';
 import { StackStartError } from '../errors.js';
@@ -27,6 +28,8 @@ export interface FleetParts {
   logger: Logger;
   /** Told every authorization decision of every mounted server (the audit trail, traces). */
   onDecision?: (decision: AuthorizationDecision, server: string) => void;
+  /** Told every registry change made through the admin API (the audit trail). */
+  onAudit?: (event: AuditEvent) => void;
   /** Wraps each server's configuration before it is mounted (e.g. to count its JWKS fetches). */
   prepare?: (server: ResourceConfig) => ResourceConfig;
   /** Test hook: the revision poll interval. */
@@ -57,6 +60,7 @@ export async function startFleet(parts: FleetParts): Promise<Fleet> {
       uri,
       clients: config.admin.clients,
       registry: () => registry,
+      ...(parts.onAudit ? { audit: parts.onAudit } : {}),
       resourceServer: {
         trust: { issuer: config.issuer, keySource: own.keySource },
         revocation: own.revocation,
