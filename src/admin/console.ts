@@ -218,6 +218,8 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
       const target = new URL(req.url ?? '/', origin);
       const path = target.pathname;
       if (path !== base && !path.startsWith(`${base}/`)) return false;
+      // The fleet admin API (`/admin/api`, a protected resource of its own) is not the console's.
+      if (path === `${base}/api` || path.startsWith(`${base}/api/`)) return false;
       const sub = path.slice(base.length + 1);
       if (req.method === 'GET' && sub === 'callback') {
         await callback(req, res, target.searchParams);

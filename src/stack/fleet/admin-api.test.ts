@@ -190,6 +190,20 @@ describe('admin API: servers change without a restart', () => {
     expect(readFileSync(path, 'utf8')).not.toContain(bearer);
   });
 
+  it('with the operator console on too (admin.subjects), /admin/api stays the admin API and /admin the console', async () => {
+    const stack = await start(baseConfig({ admin: { clients: ['fleet-admin'], subjects: ['alice'] } }));
+    const bearer = await adminToken(stack);
+    const list = await admin(stack, bearer, 'GET', '/servers');
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as { servers: unknown[] }).servers).toHaveLength(1);
+    const unauthenticated = await fetch(`${stack.url}/admin/api/servers`);
+    expect(unauthenticated.status).toBe(401);
+    expect(unauthenticated.headers.get('www-authenticate')).toMatch(/resource_metadata="[^"]*\/\.well-known\/oauth-protected-resource\/admin\/api"/);
+    const console = await fetch(`${stack.url}/admin`, { redirect: 'manual' });
+    expect([200, 302, 303]).toContain(console.status);
+    expect(console.headers.get('www-authenticate')).toBeNull();
+  });
+
   it('a bad entry is refused whole with 400 and each key path; the running registry stays', async () => {
     const stack = await start();
     const bearer = await adminToken(stack);
