@@ -85,9 +85,14 @@ function summary(request: RequestSummary, options: { permissions: boolean } = { 
 ${options.permissions ? `<dt>Permissions</dt>${scopes}\n` : ''}</dl>`;
 }
 
+/** The scope's configured description, if any. */
+function descriptionOf(request: RequestSummary, scope: string): string | undefined {
+  return request.scopeDescriptions !== undefined && Object.hasOwn(request.scopeDescriptions, scope) ? request.scopeDescriptions[scope] : undefined;
+}
+
 /** The scope's configured description after its name (escaped), or nothing. */
 function described(request: RequestSummary, scope: string): string {
-  const text = request.scopeDescriptions !== undefined && Object.hasOwn(request.scopeDescriptions, scope) ? request.scopeDescriptions[scope] : undefined;
+  const text = descriptionOf(request, scope);
   return text === undefined ? '' : ` <span class="scope-description">${e(text)}</span>`;
 }
 
@@ -100,7 +105,13 @@ function scopeChoices(request: RequestSummary): string {
   const { scopes } = request;
   if (scopes.length === 0) return '';
   const boxes = scopes
-    .map((scope, i) => `<div class="scope"><input type="checkbox" id="scope-${i}" name="scope.${i}" value="${e(scope)}" checked><label for="scope-${i}"><code>${e(scope)}</code>${described(request, scope)}</label></div>`)
+    .map((scope, i) => {
+      // The label stays the scope name (its accessible name); the description is announced with it.
+      const text = descriptionOf(request, scope);
+      const describedBy = text === undefined ? '' : ` aria-describedby="scope-${i}-description"`;
+      const description = text === undefined ? '' : ` <span class="scope-description" id="scope-${i}-description">${e(text)}</span>`;
+      return `<div class="scope"><input type="checkbox" id="scope-${i}" name="scope.${i}" value="${e(scope)}" checked${describedBy}><label for="scope-${i}"><code>${e(scope)}</code></label>${description}</div>`;
+    })
     .join('\n');
   return `<input type="hidden" name="scopes" value="chosen">
 <fieldset class="scopes"><legend>Permissions</legend>
