@@ -76,7 +76,6 @@ const scopePolicySchema = strictObject({
   descriptions: z.record(z.string(), z.string()
     .min(1, 'must not be empty')
     .max(200, 'at most 200 characters')
-    // eslint-disable-next-line no-control-regex
     .regex(/^[^\x00-\x1f\x7f-\x9f]*$/, 'no control characters (line breaks, tabs, escapes)')).optional(),
 }).superRefine((policy, ctx) => {
   const known = new Set([...(policy.default ?? []), ...Object.values(policy.tools ?? {}).flat()]);
