@@ -15,9 +15,9 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close()));
 });
 
-async function start(): Promise<{ stack: RunningStack; records: AuditRecord[]; cookie: string; csrf: string }> {
+async function start(resource: Record<string, unknown> = {}): Promise<{ stack: RunningStack; records: AuditRecord[]; cookie: string; csrf: string }> {
   const records: AuditRecord[] = [];
-  const config = resolveConfig({ storage: { kind: 'memory' }, authorizationServer: { demo: true }, resources: [{ name: 'demo', path: '/mcp', upstream: 'builtin:demo' }], admin: { subjects: ['demo'] } }, { env: {} });
+  const config = resolveConfig({ storage: { kind: 'memory' }, authorizationServer: { demo: true }, resources: [{ name: 'demo', path: '/mcp', upstream: 'builtin:demo', ...resource }], admin: { subjects: ['demo'] } }, { env: {} });
   const stack = await startStack(config, { port: 0, logger: createLogger({ write: () => {} }) });
   running.push(stack);
   const ctx = stack.authorizationServer!.context;
@@ -48,6 +48,18 @@ describe('operator console actions', () => {
     expect(location.searchParams.get('code_challenge_method')).toBe('S256');
     expect(location.searchParams.get('resource')).toBe(`${stack.url}/admin`);
     expect(res.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Lax/);
+  });
+
+  it('the servers page shows each configured scope description next to its scope, escaped; the AS registry carries them for the consent page (RFC 6749 §3.3)', async () => {
+    const { stack, cookie } = await start({ scopes: { default: ['mcp:tools'], tools: { reset: ['mcp:admin'] }, descriptions: { 'mcp:tools': 'Use the demo tools', 'mcp:admin': 'Reset <b>everything</b>' } } });
+    const res = await fetch(`${stack.url}/admin/servers`, { redirect: 'manual', headers: { cookie } });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('<th scope="col">Scope descriptions</th>');
+    expect(html).toContain('<code>mcp:tools</code> Use the demo tools<br><code>mcp:admin</code> Reset &#60;b&#62;everything&#60;/b&#62;');
+    expect(html).not.toContain('<b>everything');
+    const registered = stack.authorizationServer!.context.resources.list().find((r) => r.name === 'demo');
+    expect(registered?.scopeDescriptions).toEqual({ 'mcp:tools': 'Use the demo tools', 'mcp:admin': 'Reset <b>everything</b>' });
   });
 
   it('a forged or tampered session is no session', async () => {

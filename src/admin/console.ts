@@ -34,7 +34,7 @@ export interface AdminConsoleOptions {
   /** Records an operator's action (audit trail). */
   emit(event: SecurityEventInput): void;
   /** The protected MCP servers and their scope policies (view only). */
-  servers: ReadonlyArray<{ name: string; uri: string; upstream: string; dpop: string; defaultScopes: readonly string[]; toolScopes: Readonly<Record<string, readonly string[]>> }>;
+  servers: ReadonlyArray<{ name: string; uri: string; upstream: string; dpop: string; defaultScopes: readonly string[]; toolScopes: Readonly<Record<string, readonly string[]>>; scopeDescriptions?: Readonly<Record<string, string>> }>;
   /** Overview figures (from the metrics). */
   overview(): ReadonlyArray<readonly [string, number]>;
 }
@@ -165,8 +165,9 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
           e(s.dpop),
           e(s.defaultScopes.join(' ')),
           e(Object.entries(s.toolScopes).map(([tool, scopes]) => `${tool}: ${scopes.join(' ')}`).join('; ')),
+          Object.entries(s.scopeDescriptions ?? {}).map(([scope, text]) => `<code>${e(scope)}</code> ${e(text)}`).join('<br>'),
         ]);
-        return page(`<p class="muted">From the configuration; edit it and restart to change.</p>${table('Protected MCP servers', ['Name', 'Resource', 'Upstream', 'DPoP', 'Default scopes', 'Tool scopes'], rows)}`);
+        return page(`<p class="muted">From the configuration; edit it and restart to change.</p>${table('Protected MCP servers', ['Name', 'Resource', 'Upstream', 'DPoP', 'Default scopes', 'Tool scopes', 'Scope descriptions'], rows)}`);
       }
       case 'audit': {
         const filter = { user: query.get('user') ?? '', client: query.get('client') ?? '', tool: query.get('tool') ?? '', decision: query.get('decision') ?? '', type: query.get('type') ?? '', since: query.get('since') ?? '' };

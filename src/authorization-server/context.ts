@@ -109,6 +109,10 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     if (ids !== undefined && (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string' && id !== '' && !/^https?:/i.test(id)))) {
       bad(`resources[${i}].introspectionClients`, 'must list client ids of configured clients (not URLs)');
     }
+    const words = r.scopeDescriptions;
+    if (words !== undefined && (words === null || typeof words !== 'object' || !Object.entries(words).every(([scope, text]) => r.scopes.includes(scope) && typeof text === 'string'))) {
+      bad(`resources[${i}].scopeDescriptions`, 'must map scopes of this resource to text');
+    }
   });
   const resources = new ResourceRegistry(
     options.resources.map((r) => ({
@@ -119,6 +123,7 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
       dpop: r.dpop ?? 'allowed',
       accessTokenLifetimeSeconds: r.accessTokenLifetimeSeconds ?? options.lifetimes?.accessTokenSeconds ?? DEFAULTS.lifetimes.accessTokenSeconds,
       introspectionClients: Object.freeze([...(r.introspectionClients ?? [])]),
+      ...(r.scopeDescriptions !== undefined ? { scopeDescriptions: Object.freeze({ ...r.scopeDescriptions }) } : {}),
     })),
   );
   const cimd = options.clientMetadataDocuments ?? {};

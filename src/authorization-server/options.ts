@@ -101,6 +101,8 @@ export interface AuthorizationServerOptions {
      * token's own client learns about it at `/introspect`.
      */
     introspectionClients?: string[];
+    /** Human words per scope (`{ "<scope>": "<text>" }`), shown next to the scope on the consent page. Default none. */
+    scopeDescriptions?: Record<string, string>;
   }>;
   /**
    * Server secret (≥ 32 bytes) for HMACs: refresh-token successors, CSRF tokens, DPoP nonces.

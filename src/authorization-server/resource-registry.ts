@@ -13,6 +13,8 @@ export interface RegisteredResource {
   defaultScopes: readonly string[];
   dpop: DpopMode;
   accessTokenLifetimeSeconds: number;
+  /** Human words per scope, shown on the consent page next to the scope name. Default none. */
+  scopeDescriptions?: Readonly<Record<string, string>>;
   /** Configured clients that serve this resource and may introspect its tokens (RFC 7662 §4). Default none. */
   introspectionClients?: readonly string[];
 }

@@ -373,7 +373,7 @@ export function resolveResource(resource: ResourceInput, publicUrl: string, defa
     ...where,
     upstream: resource.upstream,
     dpop: resource.dpop ?? CONFIG_DEFAULTS.dpop,
-    ...(scopes ? { scopes: { default: scopes.default ?? [], tools: scopes.tools ?? {} } } : {}),
+    ...(scopes ? { scopes: { default: scopes.default ?? [], tools: scopes.tools ?? {}, ...(scopes.descriptions ? { descriptions: { ...scopes.descriptions } } : {}) } } : {}),
     ...(trust ? { trust: resolveTrust(trust) } : {}),
     ...(resource.policy ? { policy: resolvePolicy(resource.policy) } : {}),
     ...(resource.rateLimit ? { rateLimit: { ...resource.rateLimit } } : {}),

@@ -250,6 +250,20 @@ describe('validation messages name the key and what to change', () => {
     expect(issuesOf(() => resolveConfig({ replay: { kind: 'memory', size: 1 } }, noEnv))[0]).toMatch(/^replay\.size: unknown key/);
   });
 
+  it('scopes.descriptions: only scopes the resource knows, 1..200 characters, no control characters', () => {
+    const scopes = { default: ['files:read'], tools: { write: ['files:write'] } };
+    const [resource] = resolveConfig({ resources: [{ ...demo, scopes: { ...scopes, descriptions: { 'files:read': 'Read your files', 'files:write': 'Change your files' } } }] }, noEnv).resources;
+    expect(resource!.scopes!.descriptions).toEqual({ 'files:read': 'Read your files', 'files:write': 'Change your files' });
+    expect(issuesOf(() => resolveConfig({ resources: [{ ...demo, scopes: { ...scopes, descriptions: { 'files:delete': 'Delete' } } }] }, noEnv))).toEqual([
+      'resources[0].scopes.descriptions.files:delete: describes a scope this resource does not know (known: files:read, files:write); list it in scopes.default or scopes.tools',
+    ]);
+    const bad = issuesOf(() => resolveConfig({ resources: [{ ...demo, scopes: { ...scopes, descriptions: { 'files:read': '', 'files:write': 'two\nlines' } } }] }, noEnv));
+    expect(bad).toHaveLength(2);
+    expect(bad[0]).toMatch(/^resources\[0\]\.scopes\.descriptions\.files:read: .*empty/);
+    expect(bad[1]).toMatch(/^resources\[0\]\.scopes\.descriptions\.files:write: .*control characters/);
+    expect(issuesOf(() => resolveConfig({ resources: [{ ...demo, scopes: { ...scopes, descriptions: { 'files:read': 'x'.repeat(201) } } }] }, noEnv))[0]).toMatch(/files:read: .*at most 200/);
+  });
+
   it('rejects a bad enum value, quoting it', () => {
     expect(issuesOf(() => parseConfigText('resources:\n  - { name: demo, path: /mcp, upstream: "builtin:demo", dpop: yes }\n', noEnv))).toEqual([
       'resources[0].dpop: expected one of disabled|allowed|required, got "yes"',

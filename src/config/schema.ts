@@ -72,6 +72,18 @@ const scopeToken = z
 const scopePolicySchema = strictObject({
   default: z.array(scopeToken).optional(),
   tools: z.record(nonEmpty, z.array(scopeToken)).optional(),
+  /** Human words per scope, shown next to its name on the consent page and in the console. */
+  descriptions: z.record(z.string(), z.string()
+    .min(1, 'must not be empty')
+    .max(200, 'at most 200 characters')
+    .regex(/^[^\x00-\x1f\x7f-\x9f]*$/, 'no control characters (line breaks, tabs, escapes)')).optional(),
+}).superRefine((policy, ctx) => {
+  const known = new Set([...(policy.default ?? []), ...Object.values(policy.tools ?? {}).flat()]);
+  for (const scope of Object.keys(policy.descriptions ?? {})) {
+    if (!known.has(scope)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['descriptions', scope], message: `describes a scope this resource does not know (known: ${[...known].join(', ') || 'none'}); list it in scopes.default or scopes.tools` });
+    }
+  }
 });
 
 /** Members that only private or symmetric JWKs carry (RFC 7518 §6). */

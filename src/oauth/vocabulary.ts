@@ -31,4 +31,6 @@ export interface PublicJwk {
 export interface ScopePolicy {
   default?: readonly string[];
   tools?: Readonly<Record<string, readonly string[]>>;
+  /** Human words per scope (shown to people, never enforced). */
+  descriptions?: Readonly<Record<string, string>>;
 }

@@ -38,6 +38,7 @@ export function registeredResources(config: WardenConfig): AuthorizationServerOp
         defaultScopes: defaults,
         dpop: resource.dpop,
         accessTokenLifetimeSeconds: resource.tokenLifetimeSeconds,
+        ...(policy?.descriptions ? { scopeDescriptions: { ...policy.descriptions } } : {}),
         ...(resource.introspectionClients.length > 0 ? { introspectionClients: [...resource.introspectionClients] } : {}),
       };
     })];

@@ -246,7 +246,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
             overview: () => consoleOverview(metrics),
             servers: config.resources.map((r) => {
               const policy = scopePolicyOf(r);
-              return { name: r.name, uri: r.canonicalUri, upstream: r.upstream, dpop: r.dpop, defaultScopes: policy?.default ?? [], toolScopes: policy?.tools ?? {} };
+              return { name: r.name, uri: r.canonicalUri, upstream: r.upstream, dpop: r.dpop, defaultScopes: policy?.default ?? [], toolScopes: policy?.tools ?? {}, ...(policy?.descriptions ? { scopeDescriptions: policy.descriptions } : {}) };
             }),
           })
         : undefined;

@@ -123,6 +123,15 @@ describe.skipIf(support.skip)(`login and consent pages in Chromium, against ward
       }
       await p.emulateMedia({ colorScheme: 'light' });
       expect(await tabOrder(p, TAB_ORDER[which].length), `${which} page`).toEqual(TAB_ORDER[which]);
+      if (which === 'consent') {
+        // The demo resource's scope description is visible beside its checkbox, whose accessible name stays the scope.
+        const box = p.getByRole('checkbox', { name: 'mcp:admin', exact: true });
+        await expect(box.isChecked()).resolves.toBe(true);
+        const description = p.locator('.scope', { has: box }).locator('.scope-description');
+        await expect(description.isVisible()).resolves.toBe(true);
+        expect(await description.innerText()).toBe('Reset the demo server (admin_reset)');
+        expect(await box.getAttribute('aria-describedby')).toBe(await description.getAttribute('id'));
+      }
     };
     try {
       await approveInBrowser(page, url, { ...warden.stack.users[0]!, decision: 'deny', inspect });

@@ -178,7 +178,11 @@ describe('builtin:demo MCP server (stateless, v1 SDK)', () => {
   });
 
   it('exports the scope policy the resource server enforces', () => {
-    expect(demoScopePolicy).toEqual({ default: ['mcp:tools'], tools: { admin_reset: ['mcp:admin'] } });
+    expect(demoScopePolicy).toEqual({
+      default: ['mcp:tools'],
+      tools: { admin_reset: ['mcp:admin'] },
+      descriptions: { 'mcp:tools': 'Use the demo tools: echo, add and whoami', 'mcp:admin': 'Reset the demo server (admin_reset)' },
+    });
     expect(Object.isFrozen(demoScopePolicy)).toBe(true);
   });
 });

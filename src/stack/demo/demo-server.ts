@@ -34,6 +34,7 @@ export const DEMO_ADMIN_SCOPE = 'mcp:admin';
 export const demoScopePolicy: ScopePolicy = Object.freeze({
   default: Object.freeze(['mcp:tools']),
   tools: Object.freeze({ admin_reset: Object.freeze([DEMO_ADMIN_SCOPE]) }),
+  descriptions: Object.freeze({ 'mcp:tools': 'Use the demo tools: echo, add and whoami', [DEMO_ADMIN_SCOPE]: 'Reset the demo server (admin_reset)' }),
 });
 
 /** A request as the resource-server layer hands it over: authenticated, body already read. */

@@ -252,6 +252,20 @@ describe('choosing permissions on the consent page (RFC 6749 §3.3)', () => {
     expect(html.indexOf('value="allow"')).toBeGreaterThan(html.indexOf('name="scope.1"'));
   });
 
+  it("each checkbox label shows the resource's scope description, HTML-escaped; scopes without one show only the name", async () => {
+    const hostile = 'Reset <script>alert("x")</script> & wipe';
+    t.server.context.resources.replace(t.server.context.resources.list().map((r) => ({ ...r, scopeDescriptions: { 'mcp:tools': 'Use the tools', 'mcp:admin': hostile } })));
+    const { html } = await consentPage('mcp:tools mcp:admin');
+    // The label stays the scope name (the checkbox's accessible name); the description describes it.
+    expect(html).toContain('<input type="checkbox" id="scope-0" name="scope.0" value="mcp:tools" checked aria-describedby="scope-0-description"><label for="scope-0"><code>mcp:tools</code></label> <span class="scope-description" id="scope-0-description">Use the tools</span>');
+    expect(html).toContain('<label for="scope-1"><code>mcp:admin</code></label> <span class="scope-description" id="scope-1-description">Reset &#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; wipe</span>');
+    expect(html).not.toContain('<script>alert');
+    t.server.context.resources.replace(t.server.context.resources.list().map((r) => ({ ...r, scopeDescriptions: { 'mcp:admin': 'Administer' } })));
+    const { html: partial } = await consentPage('mcp:tools mcp:admin');
+    expect(partial).toContain('<input type="checkbox" id="scope-0" name="scope.0" value="mcp:tools" checked><label for="scope-0"><code>mcp:tools</code></label></div>');
+    expect(partial).toContain('<label for="scope-1"><code>mcp:admin</code></label> <span class="scope-description" id="scope-1-description">Administer</span>');
+  });
+
   it('an unticked scope is not granted, not remembered, and the next request for it asks again', async () => {
     const { url, html, cookie } = await consentPage('mcp:tools mcp:admin');
     const res = await postForm(t, url, { csrf: csrfOf(html), action: 'allow', scopes: 'chosen', 'scope.0': 'mcp:tools' }, cookie);

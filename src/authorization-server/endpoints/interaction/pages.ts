@@ -27,6 +27,8 @@ export interface RequestSummary {
   resourceName: string;
   resourceUri: string;
   scopes: readonly string[];
+  /** Human words per scope (the resource's `scopes.descriptions`), shown next to the name. */
+  scopeDescriptions?: Readonly<Record<string, string>>;
 }
 
 /** The login form. */
@@ -75,7 +77,7 @@ function summary(request: RequestSummary, options: { permissions: boolean } = { 
   const scopes =
     request.scopes.length === 0
       ? '<dd>Basic access (no extra permissions)</dd>'
-      : `<dd><ul class="scopes">${request.scopes.map((s) => `<li><code>${e(s)}</code></li>`).join('')}</ul></dd>`;
+      : `<dd><ul class="scopes">${request.scopes.map((s) => `<li><code>${e(s)}</code>${described(request, s)}</li>`).join('')}</ul></dd>`;
   return `<dl>
 <dt>Application</dt><dd>${applicationDetails(request)}</dd>
 <dt>Returns to</dt><dd>${e(request.redirectHost)}</dd>
@@ -83,15 +85,33 @@ function summary(request: RequestSummary, options: { permissions: boolean } = { 
 ${options.permissions ? `<dt>Permissions</dt>${scopes}\n` : ''}</dl>`;
 }
 
+/** The scope's configured description, if any. */
+function descriptionOf(request: RequestSummary, scope: string): string | undefined {
+  return request.scopeDescriptions !== undefined && Object.hasOwn(request.scopeDescriptions, scope) ? request.scopeDescriptions[scope] : undefined;
+}
+
+/** The scope's configured description after its name (escaped), or nothing. */
+function described(request: RequestSummary, scope: string): string {
+  const text = descriptionOf(request, scope);
+  return text === undefined ? '' : ` <span class="scope-description">${e(text)}</span>`;
+}
+
 /**
  * The requested scopes as ticked checkboxes, so the user can allow less than was asked for
  * (RFC 6749 §3.3: the grant follows "the resource owner's instructions"). Distinct field names:
  * the form parser refuses repeated ones. `scopes=chosen` says the form carried the choice.
  */
-function scopeChoices(scopes: readonly string[]): string {
+function scopeChoices(request: RequestSummary): string {
+  const { scopes } = request;
   if (scopes.length === 0) return '';
   const boxes = scopes
-    .map((scope, i) => `<div class="scope"><input type="checkbox" id="scope-${i}" name="scope.${i}" value="${e(scope)}" checked><label for="scope-${i}"><code>${e(scope)}</code></label></div>`)
+    .map((scope, i) => {
+      // The label stays the scope name (its accessible name); the description is announced with it.
+      const text = descriptionOf(request, scope);
+      const describedBy = text === undefined ? '' : ` aria-describedby="scope-${i}-description"`;
+      const description = text === undefined ? '' : ` <span class="scope-description" id="scope-${i}-description">${e(text)}</span>`;
+      return `<div class="scope"><input type="checkbox" id="scope-${i}" name="scope.${i}" value="${e(scope)}" checked${describedBy}><label for="scope-${i}"><code>${e(scope)}</code></label>${description}</div>`;
+    })
     .join('\n');
   return `<input type="hidden" name="scopes" value="chosen">
 <fieldset class="scopes"><legend>Permissions</legend>
@@ -153,7 +173,7 @@ export function renderConsentPage(view: ConsentView): string {
 ${summary(view.request, { permissions: view.request.scopes.length === 0 })}
 <form method="post" action="${e(view.action)}">
 <input type="hidden" name="csrf" value="${e(view.csrf)}">
-${scopeChoices(view.request.scopes)}<p class="muted">Only allow applications you trust. Untick a permission to withhold it. Your choice is remembered for this application; you can revoke it later.</p>
+${scopeChoices(view.request)}<p class="muted">Only allow applications you trust. Untick a permission to withhold it. Your choice is remembered for this application; you can revoke it later.</p>
 <div class="actions">
 <button type="submit" name="action" value="allow">Allow</button>
 <button type="submit" name="action" value="deny" class="secondary">Deny</button>

@@ -62,6 +62,7 @@ function summarize({ pending, client, resource }: Interaction): RequestSummary {
     resourceUri: resource.uri,
     scopes: pending.scopes,
   };
+  if (resource.scopeDescriptions !== undefined) summary.scopeDescriptions = resource.scopeDescriptions;
   const host = clientHostOf(client);
   if (host !== undefined) summary.clientHost = host;
   if (client.source === 'registered') summary.nameUnverified = true;
