@@ -158,6 +158,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     await telemetry?.shutdown();
     await replayStore.close().catch(() => undefined);
     await sessionStore.close().catch(() => undefined);
+    await rateLimitStore?.close().catch(() => undefined);
     throw error;
   }
   const onDecision =
