@@ -1,3 +1,4 @@
+import type { SecurityEventInput } from '../observability/audit-events.js';
 import type { RateLimitStore, TokenBucket } from '../stores/rate-limit.js';
 import type { AuthorizationServerStores, ThrottlePolicy } from '../stores/authorization-server-contracts.js';
 import type { ReplayStore } from '../stores/contracts.js';
@@ -298,38 +299,8 @@ export interface AuthorizationServerOptions {
   now?: () => number;
 }
 
-/** A security-relevant event. Fields never contain tokens, codes, proofs or secrets. */
-export interface AuditEvent {
-  type:
-    | 'token.issued'
-    | 'token.refreshed'
-    | 'refresh.reuse_detected'
-    | 'code.issued'
-    | 'code.redeemed'
-    | 'code.reuse_detected'
-    | 'grant.revoked'
-    | 'token.revoked'
-    | 'client.registered'
-    | 'client.expired'
-    | 'client.deleted'
-    | 'consent.given'
-    | 'consent.revoked'
-    | 'device.requested'
-    | 'device.denied'
-    | 'login.succeeded'
-    | 'login.failed'
-    | 'keys.rotated'
-    | 'registry.changed';
-  clientId?: string;
-  subject?: string;
-  grantId?: string;
-  grantType?: string;
-  resource?: string;
-  scopes?: string[];
-  jkt?: string;
-  /** SHA-256 (base64url) of the access token's `jti`: correlates a token's issuance, use and revocation. */
-  jtiHash?: string;
-  /** The operator who made the change, when an administrator did (console, admin commands). */
-  admin?: string;
-  detail?: string;
-}
+/**
+ * A security-relevant event. Fields never contain tokens, codes, proofs or secrets. One shape with
+ * the audit trail's security events (`warden.audit/1`), so a new event type is named once.
+ */
+export type AuditEvent = SecurityEventInput;
