@@ -9,7 +9,7 @@
  * The caller's own token never reaches the upstream, and a token minted for one upstream is
  * refused by every other (audience, RFC 8707).
  */
-import { createHash } from 'node:crypto';
+import { accessTokenHash } from '../jose/thumbprint.js';
 import type { ScopePolicy } from '../oauth/vocabulary.js';
 import type { WardenAuthInfo } from '../resource-server/types.js';
 
@@ -76,7 +76,7 @@ export function createUpstreamTokenSource(options: UpstreamTokenSourceOptions): 
 
   return async (auth, body) => {
     const scopes = neededScopes(auth, body, options.scopes);
-    const subjectId = auth.extra.jti ?? createHash('sha256').update(auth.token).digest('base64url');
+    const subjectId = auth.extra.jti ?? accessTokenHash(auth.token);
     const key = `${subjectId}\u0000${scopes.join(' ')}`;
     const hit = cache.get(key);
     if (hit !== undefined && hit.expiresAt - now() > margin) return hit.value;
