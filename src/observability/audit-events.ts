@@ -3,7 +3,7 @@
  * security event of the authorization server (or an operator). Everything that may come from a
  * client — ids, tool and method names, free text — is bounded and scrubbed of token-shaped text.
  */
-import type { AuthorizationDecision } from '../oauth/authorization-decision.js';
+import type { AuthorizationDecision, RequestContext } from '../oauth/authorization-decision.js';
 import { tokenIdHash } from '../oauth/token-id-hash.js';
 import type { AuditEventBody, AuditEventType } from './audit-event.js';
 import { redactString } from './logger.js';
@@ -70,23 +70,32 @@ export function decisionEvent(decision: AuthorizationDecision, server?: string):
   if (decision.jkt !== undefined) body.jkt = text(decision.jkt);
   if (decision.jti !== undefined) body.jtiHash = jtiHashOf(decision.jti);
   if (decision.scheme !== undefined) body.scheme = decision.scheme;
-  const context = decision.context;
-  if (context?.requestId !== undefined) body.requestId = text(context.requestId);
-  if (context?.sourceAddress !== undefined) body.source = text(context.sourceAddress);
-  if (context?.trace !== undefined) {
-    body.traceId = context.trace.traceId;
-    body.spanId = context.trace.spanId;
-  }
+  addRequest(body, decision.context);
   const last = decision.steps[decision.steps.length - 1];
   if (last !== undefined) body.durationMs = Math.round((last[1] - decision.startedAt) * 1000) / 1000;
   return body;
 }
 
+/** The request an event happened in: its id, source address and trace, when known. */
+function addRequest(body: AuditEventBody, context: RequestContext | undefined): void {
+  if (context === undefined) return;
+  if (context.requestId !== undefined) body.requestId = text(context.requestId);
+  if (context.sourceAddress !== undefined) body.source = text(context.sourceAddress);
+  if (context.trace !== undefined) {
+    body.traceId = context.trace.traceId;
+    body.spanId = context.trace.spanId;
+  }
+}
+
 /** Sign-in events carry their outcome too, so one filter finds every success or failure. */
 const OUTCOMES: Partial<Record<AuditEventType, AuditEventBody['outcome']>> = { 'login.succeeded': 'success', 'login.failed': 'failure' };
 
-/** The body of one security event. */
-export function securityEvent(input: SecurityEventInput): AuditEventBody {
+/**
+ * The body of one security event; `context` is the request it happened in (the stack passes the
+ * one its router is handling), so the record carries the same request id and trace as the
+ * resource's decisions.
+ */
+export function securityEvent(input: SecurityEventInput, context?: RequestContext): AuditEventBody {
   const body: AuditEventBody = { type: input.type };
   const outcome = OUTCOMES[input.type];
   if (outcome !== undefined) body.outcome = outcome;
@@ -100,5 +109,6 @@ export function securityEvent(input: SecurityEventInput): AuditEventBody {
   if (input.jtiHash !== undefined) body.jtiHash = text(input.jtiHash);
   if (input.admin !== undefined) body.admin = text(input.admin);
   if (input.detail !== undefined) body.detail = text(input.detail);
+  addRequest(body, context);
   return body;
 }

@@ -11,7 +11,10 @@ import { requestPath } from '../oauth/request-path.js';
 import { reasonOf } from '../oauth/response-reason.js';
 import { randomUUID } from 'node:crypto';
 import { setRequestContext } from '../oauth/request-context.js';
+import { runInRequestScope } from '../oauth/request-scope.js';
+import type { RequestContext } from '../oauth/authorization-decision.js';
 import type { RequestSpan } from '../observability/open-telemetry.js';
+import { callerTrace } from '../observability/caller-trace.js';
 import { clientAddress } from '../authorization-server/client-address.js';
 import { enforceOriginPolicy, type OriginPolicy } from './origin-policy.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../observability/metrics.js';
@@ -184,11 +187,19 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
     const started = performance.now();
     const path = requestPath(req.url ?? '/');
     let trace: RequestSpan | undefined;
+    let context: RequestContext | undefined;
     if (contextOptions !== undefined) {
       const sourceAddress = clientAddress(req, contextOptions.trustedProxyHops);
       const traceparent = req.headers['traceparent'];
-      trace = contextOptions.startTrace?.(req.method ?? 'GET', loggedPath(path), typeof traceparent === 'string' ? traceparent : undefined);
-      setRequestContext(req, { requestId: randomUUID(), ...(sourceAddress === undefined ? {} : { sourceAddress }), ...(trace === undefined ? {} : { trace }) });
+      const header = typeof traceparent === 'string' ? traceparent : undefined;
+      trace = contextOptions.startTrace?.(req.method ?? 'GET', loggedPath(path), header);
+      // Not tracing ourselves: the records still name the caller's trace.
+      const traced = trace ?? callerTrace(header);
+      const requestId = randomUUID();
+      context = { requestId, ...(sourceAddress === undefined ? {} : { sourceAddress }), ...(traced === undefined ? {} : { trace: traced }) };
+      setRequestContext(req, context);
+      // The id audit records carry, so a client's report of a failure finds its record.
+      res.setHeader('X-Request-Id', requestId);
     }
     let route: RouteKind = 'not_found';
     res.once('close', () => {
@@ -201,15 +212,17 @@ export function createRouter(options: RouterOptions): (req: IncomingMessage, res
         status: res.statusCode,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
         ...(reason ? { reason } : {}),
+        ...(context?.requestId === undefined ? {} : { requestId: context.requestId }),
         ...(res.writableFinished ? {} : { aborted: true }),
       });
     });
+    const answer = () =>
+      dispatch(req, res, path, (k) => {
+        route = k;
+      });
+    // In the request's scope, the authorization server's security events find its id and trace too.
     Promise.resolve()
-      .then(() =>
-        dispatch(req, res, path, (k) => {
-          route = k;
-        }),
-      )
+      .then(() => (context === undefined ? answer() : runInRequestScope(context, answer)))
       .catch((error: unknown) => {
         logger.error('request failed', { path: loggedPath(path), error });
         if (!res.headersSent) sendJson(res, 500, { error: 'server_error' });

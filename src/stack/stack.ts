@@ -32,6 +32,7 @@ import { DEFAULTS } from '../oauth/defaults.js';
 import type { AuthorizationDecision } from '../oauth/authorization-decision.js';
 import type { AuditEvent } from '../authorization-server/options.js';
 import { decisionEvent, securityEvent } from '../observability/audit-events.js';
+import { currentRequestContext } from '../oauth/request-scope.js';
 import { openAuditTrail, startTelemetry, type AuditTrail } from './audit-trail.js';
 import type { Telemetry } from '../observability/open-telemetry.js';
 
@@ -173,7 +174,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       ? undefined
       : (event: AuditEvent) => {
           metrics?.audit(event);
-          trail?.emit(securityEvent(event));
+          trail?.emit(securityEvent(event, currentRequestContext()));
         };
   let fleet: Fleet | undefined;
   let as: StackAuthorizationServer | undefined;
@@ -243,7 +244,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
             scope: CONSOLE_SCOPE,
             subjects: new Set(config.admin.subjects),
             recent,
-            emit: (event) => trail?.emit(securityEvent(event)),
+            emit: (event) => trail?.emit(securityEvent(event, currentRequestContext())),
             overview: () => consoleOverview(metrics),
             servers: config.resources.map((r) => {
               const policy = scopePolicyOf(r);
