@@ -227,7 +227,11 @@ export interface ResourceConfig {
   readonly introspectionClients: readonly string[];
   /** Gateway: request headers forwarded beyond the transport's own; empty by default. */
   readonly forwardHeaders: readonly string[];
-  /** Gateway: how the upstream learns the caller; undefined: trusted `X-Warden-*` headers (`headers`). */
+  /**
+   * Gateway: how the upstream learns the caller. Unset, it is `token` when this stack's
+   * authorization server runs and issues the resource's tokens; otherwise undefined, which means
+   * trusted `X-Warden-*` headers (`headers`).
+   */
   readonly upstreamAuth?: { readonly kind: 'token' | 'headers' | 'none'; readonly audience: string; readonly tokenLifetimeSeconds: number };
 }
 
@@ -358,8 +362,15 @@ function resolvePolicy(policy: NonNullable<ResourceInput['policy']>): PolicyOpti
   };
 }
 
-export function resolveResource(resource: ResourceInput, publicUrl: string, defaultLifetime: number): ResourceConfig {
+/**
+ * One resource with its defaults. `ownIssuer`: the stack's issuer when its authorization server
+ * runs — then a gateway resource that accepts that issuer's tokens presents its upstream a token
+ * from it (`upstreamAuth: token`, RFC 8693) unless `upstreamAuth` says otherwise.
+ */
+export function resolveResource(resource: ResourceInput, publicUrl: string, defaultLifetime: number, ownIssuer?: string): ResourceConfig {
   const { scopes, trust } = resource;
+  const upstreamAuth =
+    resource.upstreamAuth ?? (ownIssuer !== undefined && !resource.upstream.startsWith('builtin:') && (trust === undefined || trust.issuer === ownIssuer) ? { kind: 'token' as const } : undefined);
   let where: { path: string; canonicalUri: string; routePath: string; host?: string };
   if (resource.url !== undefined) {
     const canonicalUri = canonicalResourceUri(resource.url);
@@ -380,12 +391,12 @@ export function resolveResource(resource: ResourceInput, publicUrl: string, defa
     tokenLifetimeSeconds: resource.tokenLifetimeSeconds ?? defaultLifetime,
     introspectionClients: [...(resource.introspectionClients ?? [])],
     forwardHeaders: [...(resource.forwardHeaders ?? [])],
-    ...(resource.upstreamAuth
+    ...(upstreamAuth
       ? {
           upstreamAuth: {
-            kind: resource.upstreamAuth.kind,
-            audience: canonicalResourceUri(resource.upstreamAuth.audience ?? (resource.upstream.startsWith('builtin:') ? where.canonicalUri : resource.upstream)),
-            tokenLifetimeSeconds: resource.upstreamAuth.tokenLifetimeSeconds ?? DEFAULTS.gateway.upstreamTokenSeconds,
+            kind: upstreamAuth.kind,
+            audience: canonicalResourceUri(upstreamAuth.audience ?? (resource.upstream.startsWith('builtin:') ? where.canonicalUri : resource.upstream)),
+            tokenLifetimeSeconds: upstreamAuth.tokenLifetimeSeconds ?? DEFAULTS.gateway.upstreamTokenSeconds,
           },
         }
       : {}),
@@ -422,7 +433,7 @@ export function applyDefaults(input: ConfigInput): WardenConfig {
       : {}),
     clockSkewSeconds: input.clockSkewSeconds ?? CONFIG_DEFAULTS.clockSkewSeconds,
     authorizationServer,
-    resources: (input.resources ?? []).map((resource) => resolveResource(resource, publicUrl, authorizationServer.lifetimes.accessTokenSeconds)),
+    resources: (input.resources ?? []).map((resource) => resolveResource(resource, publicUrl, authorizationServer.lifetimes.accessTokenSeconds, authorizationServer.enabled ? issuer : undefined)),
     ...(input.admin ? { admin: { clients: [...(input.admin.clients ?? [])], subjects: [...(input.admin.subjects ?? [])] } } : {}),
     metrics: { enabled: input.metrics?.enabled ?? CONFIG_DEFAULTS.metrics.enabled, path: input.metrics?.path ?? CONFIG_DEFAULTS.metrics.path },
     audit: resolveAudit(input.audit),

@@ -205,10 +205,11 @@ const pathRoutedResource = strictObject({
     }))
     .optional(),
   /**
-   * Gateway resources: how the upstream learns who calls. `headers` (default): trusted
-   * `X-Warden-*` headers, for a private network only; `token`: a short-lived JWT from this stack's
-   * issuer via token exchange (RFC 8693), `aud` = `audience` (default: the upstream URL), which the
-   * upstream verifies; `none`: nothing.
+   * Gateway resources: how the upstream learns who calls. `token` (the default when this stack's
+   * authorization server issues the resource's tokens): a short-lived JWT from this stack's issuer
+   * via token exchange (RFC 8693), `aud` = `audience` (default: the upstream URL), which the
+   * upstream verifies; `headers` (the default otherwise): trusted `X-Warden-*` headers, for a
+   * private network only; `none`: nothing.
    */
   upstreamAuth: strictObject({
     kind: z.enum(['token', 'headers', 'none']),

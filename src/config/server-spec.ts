@@ -48,7 +48,7 @@ export function checkServer(spec: unknown, others: readonly ResourceConfig[], co
   if (!parsed.success) return { ok: false, problems: parsed.error.issues.flatMap((issue) => problemsOf(issue, spec)) };
   const entry = parsed.data;
   const { config } = context;
-  const server = deepFreeze(resolveResource(entry, config.publicUrl, config.authorizationServer.lifetimes.accessTokenSeconds));
+  const server = deepFreeze(resolveResource(entry, config.publicUrl, config.authorizationServer.lifetimes.accessTokenSeconds, config.authorizationServer.enabled ? config.issuer : undefined));
   const problems: ServerProblem[] = [];
   const fail = (path: string, message: string) => problems.push({ path, message });
   const sameName = others.find((other) => other.name === server.name);

@@ -110,7 +110,7 @@ export function mountResource(
     publicBaseUrl: resource.host === undefined ? config.publicOrigin : new URL(resource.canonicalUri).origin,
     sessions: stores.sessions,
     forwardHeaders: resource.forwardHeaders,
-    // Only `headers` (the default) vouches with X-Warden-*; a token or nothing replaces them.
+    // Only `headers` (unset: see resolveResource) vouches with X-Warden-*; a token or nothing replaces them.
     identityHeaders: upstreamAuth === undefined || upstreamAuth.kind === 'headers',
   });
   const rs = createResourceServer({ ...options, checks: [...(proxy.sessionCheck ? [proxy.sessionCheck] : []), ...limits] });

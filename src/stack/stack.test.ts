@@ -6,6 +6,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { issueAccessToken } from '../authorization-server/issue-access-token.js';
 import { verifySecret } from '../authorization-server/password.js';
@@ -372,7 +373,7 @@ describe('startStack: gateway resource', () => {
     return `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/upstream/mcp`;
   }
 
-  it('proxies authenticated requests with the body, without the client token', async () => {
+  it('proxies authenticated requests with the body; the upstream gets its own token (RFC 8693, the default with the stack AS), never the client token', async () => {
     seen.length = 0;
     const target = await startUpstream();
     const stack = await start({ resources: [{ name: 'files', path: '/files', upstream: target, scopes: { default: ['mcp:tools'] } }] });
@@ -384,8 +385,13 @@ describe('startStack: gateway resource', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]!.url).toBe('/upstream/mcp');
     expect(seen[0]!.body).toBe(body);
-    expect(seen[0]!.headers.authorization).toBeUndefined();
-    expect(seen[0]!.headers['x-warden-client-id']).toBe('demo-cli');
+    const presented = seen[0]!.headers.authorization ?? '';
+    expect(presented).toMatch(/^Bearer /);
+    expect(presented).not.toContain(token);
+    expect(seen[0]!.headers['x-warden-client-id']).toBeUndefined();
+    const { jwks_uri: jwksUri } = (await (await fetch(`${stack.url}/.well-known/oauth-authorization-server`)).json()) as { jwks_uri: string };
+    const { payload } = await jwtVerify(presented.slice('Bearer '.length), createRemoteJWKSet(new URL(jwksUri)), { issuer: stack.url, audience: target, typ: 'at+jwt' });
+    expect(payload).toMatchObject({ client_id: 'demo-cli', sub: 'demo-user', scope: 'mcp:tools', act: { sub: `${stack.url}/files` } });
 
     const unauthenticated = await fetch(`${stack.url}/files`, { method: 'POST', headers: mcpHeaders, body });
     expect(unauthenticated.status).toBe(401);

@@ -43,7 +43,9 @@ beforeAll(async () => {
         { name: 'files', path: '/files', upstream: a.url, scopes, upstreamAuth: { kind: 'token' } },
         { name: 'billing', path: '/billing', upstream: b.url, scopes, upstreamAuth: { kind: 'token' } },
         { name: 'short', path: '/short', upstream: a.url, scopes, upstreamAuth: { kind: 'token', tokenLifetimeSeconds: 1 } },
-        { name: 'legacy', path: '/legacy', upstream: plain.url, scopes },
+        { name: 'legacy', path: '/legacy', upstream: plain.url, scopes, upstreamAuth: { kind: 'headers' } },
+        // No upstreamAuth: the stack runs the AS that issues this resource's tokens, so token.
+        { name: 'unset', path: '/unset', upstream: b.url, scopes },
         { name: 'quiet', path: '/quiet', upstream: plain.url, scopes, upstreamAuth: { kind: 'none' } },
       ],
     },
@@ -176,7 +178,18 @@ async function callInSession(path: string, tool: string): Promise<UpstreamWhoami
   return JSON.parse((JSON.parse(data) as { result: { content: Array<{ text: string }> } }).result.content[0]!.text) as UpstreamWhoami;
 }
 
-describe('upstreamAuth kind headers (default) and none', () => {
+describe('upstreamAuth unset: token, because the stack runs its own AS (issue #10 §2)', () => {
+  it('RFC 8693 §4.1: the upstream verifies a token for itself, act = the gateway resource', async () => {
+    const mine = await userToken('/unset');
+    const before = b.authorizations.length;
+    const res = await call(`${issuer}/unset`, mine, 'whoami');
+    expect(res.status, res.text).toBe(200);
+    expect(JSON.parse(res.text) as TokenWhoami).toMatchObject({ subject: 'alice', clientId: 'demo-cli', act: { sub: `${issuer}/unset` }, aud: b.url });
+    expect(b.authorizations.slice(before).some((h) => h.includes(mine))).toBe(false);
+  });
+});
+
+describe('upstreamAuth kind headers and none', () => {
   it('headers: the trusted X-Warden-* headers as before, no Authorization; none: neither', async () => {
     expect(await callInSession('/legacy', 'whoami')).toMatchObject({ subject: 'alice', clientId: 'demo-cli', authorization: null });
     expect(await callInSession('/quiet', 'whoami')).toEqual({ clientId: null, subject: null, scopes: null, jkt: null, authorization: null, dpop: null });
