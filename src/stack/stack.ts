@@ -23,7 +23,7 @@ import { RecentRecords } from '../admin/recent-records.js';
 import { CONSOLE_CLIENT_ID, CONSOLE_SCOPE, consoleEnabled, consoleResource, scopePolicyOf } from './own-resources.js';
 import { createReadinessCheck } from './readiness.js';
 import { createReplayStore, createSessionStore } from './replay-store.js';
-import { createRateLimitStore, needsRateLimits } from './rate-limit-store.js';
+import { createRateLimitStore } from './rate-limit-store.js';
 import type { RateLimitStore } from '../stores/index.js';
 import { createRouter } from './router.js';
 import { originPolicy } from './origin-policy.js';
@@ -141,7 +141,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
   }
   let rateLimitStore: RateLimitStore | undefined;
   try {
-    if (needsRateLimits(config)) rateLimitStore = await createRateLimitStore(config.replay, logger);
+    rateLimitStore = await createRateLimitStore(config.replay, logger);
   } catch (error) {
     await Promise.allSettled([replayStore.close(), sessionStore.close()]);
     throw new StackStartError(`cannot connect the ${config.replay.kind} rate-limit store: ${(error as Error).message}`, { cause: error });
