@@ -20,7 +20,8 @@ import type { ServerRegistry } from './fleet/server-registry.js';
 import { AUTH_FAILURE_REASONS, createStackMetrics, type StackMetrics } from './metrics.js';
 import { createAdminConsole } from '../admin/console.js';
 import { RecentRecords } from '../admin/recent-records.js';
-import { CONSOLE_CLIENT_ID, CONSOLE_SCOPE, consoleEnabled, consoleResource, scopePolicyOf } from './own-resources.js';
+import { CONSOLE_CLIENT_ID, CONSOLE_SCOPE, consoleEnabled, consoleResource } from './own-resources.js';
+import { consoleServers } from './console-servers.js';
 import { createReadinessCheck } from './readiness.js';
 import { createReplayStore, createSessionStore } from './replay-store.js';
 import { createRateLimitStore } from './rate-limit-store.js';
@@ -245,10 +246,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
             recent,
             emit: (event) => trail?.emit(securityEvent(event)),
             overview: () => consoleOverview(metrics),
-            servers: config.resources.map((r) => {
-              const policy = scopePolicyOf(r);
-              return { name: r.name, uri: r.canonicalUri, upstream: r.upstream, dpop: r.dpop, defaultScopes: policy?.default ?? [], toolScopes: policy?.tools ?? {}, ...(policy?.descriptions ? { scopeDescriptions: policy.descriptions } : {}) };
-            }),
+            servers: () => consoleServers(registry),
           })
         : undefined;
     const handleAs = asServer && adminConsole ? async (req: IncomingMessage, res: ServerResponse) => (await asServer.handle(req, res)) || adminConsole.handle(req, res) : asServer?.handle;
