@@ -172,12 +172,23 @@ describe('admin API: servers change without a restart', () => {
     expect((await admin(stack, bearer, 'DELETE', '/servers/files')).status).toBe(404);
   });
 
-  it('RFC 6585 §4: a server added with a rateLimit on a stack whose configuration limits no rate routes and is limited (the stack always opens its rate-limit store)', async () => {
+  it('RFC 6585 §4: a server added with a rateLimit on a stack whose configuration limits no rate routes and is limited (the stack always opens its rate-limit store); the API describes its identity mode, rule names and buckets', async () => {
     const stack = await start();
     const up = await upstream();
     const bearer = await adminToken(stack);
-    const put = await admin(stack, bearer, 'PUT', '/servers/limited', { path: '/limited', upstream: up.url, scopes: { default: ['mcp:tools'] }, rateLimit: { perClient: { rate: 0.01, burst: 1 } } });
+    const put = await admin(stack, bearer, 'PUT', '/servers/limited', {
+      path: '/limited',
+      upstream: up.url,
+      scopes: { default: ['mcp:tools'] },
+      upstreamAuth: { kind: 'none' },
+      policy: { rules: [{ name: 'no-reset', tools: ['reset'], deny: 'true' }] },
+      rateLimit: { perClient: { rate: 0.01, burst: 1 } },
+    });
     expect(put.status).toBe(201);
+    // The answer (as GET /servers) says how the server is protected: identity mode, rule names (not expressions), buckets.
+    const described = (await put.json()) as Record<string, unknown>;
+    expect(described).toMatchObject({ upstreamAuth: { kind: 'none' }, policyRules: ['no-reset'], rateLimit: { perClient: { rate: 0.01, burst: 1 } } });
+    expect(JSON.stringify(described)).not.toContain('deny');
     const t = await token(stack, 'svc', SVC_SECRET, `${stack.url}/limited`);
     expect(t.status).toBe(200);
     const init = () =>
