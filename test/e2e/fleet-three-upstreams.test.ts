@@ -273,6 +273,8 @@ describe.skipIf(skip)(`fleet: three upstreams (SDK v1, SDK v2, Python) under two
     const adminToken = await token('fleet-admin', `${publicUrl}/admin/api`);
     const listed = (await (await fetch(`${bUrl}/admin/api/servers`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { servers: Array<{ name: string; source: string }> };
     expect(listed.servers.map((s) => [s.name, s.source])).toEqual([['v1', 'config'], ['v2', 'config'], ['py', 'registry']]);
+    expect(listed.servers[0]).toMatchObject({ upstreamAuth: { kind: 'token', audience: v1.url }, policyRules: ['admin-delete-ops-only', 'no-secret-echo'] });
+    expect(listed.servers[2]).toMatchObject({ url: `${publicUrl}/py`, policyRules: ['py-admin-ops-only'], rateLimit: { perClient: { rate: 0.01, burst: 3 } } });
 
     const agent = await token('agent', `${publicUrl}/py`);
     const shown = await post(`${bUrl}/py`, agent, rpc(3, 'tools/list'));
