@@ -62,6 +62,27 @@ describe('operator console actions', () => {
     expect(registered?.scopeDescriptions).toEqual({ 'mcp:tools': 'Use the demo tools', 'mcp:admin': 'Reset <b>everything</b>' });
   });
 
+  it('the servers page lists the live registry: config servers and servers added at run time, with source, policy rule names (not expressions) and rate limits; a removed one leaves', async () => {
+    const { stack, cookie } = await start();
+    const spec = {
+      name: 'files',
+      path: '/files',
+      upstream: 'http://127.0.0.1:9/mcp',
+      policy: { rules: [{ name: 'ops-only', tools: ['delete'], allow: '"ops" in groups' }] },
+      rateLimit: { perClient: { rate: 2, burst: 5 } },
+    };
+    expect(await stack.registry.propose({ put: { name: 'files', spec } })).toMatchObject({ ok: true });
+    const html = await (await fetch(`${stack.url}/admin/servers`, { redirect: 'manual', headers: { cookie } })).text();
+    const rows = [...html.matchAll(/<tr>(.*?)<\/tr>/gs)].map((m) => [...m[1]!.matchAll(/<td>(.*?)<\/td>/gs)].map((c) => c[1])).filter((cells) => cells.length > 0);
+    expect(rows.map((cells) => cells.slice(0, 2))).toEqual([['demo', 'config'], ['files', 'registry']]);
+    expect(rows[1]).toContain('ops-only');
+    expect(rows[1]).toContain('per client 2/s, burst 5');
+    expect(html).not.toContain('in groups');
+    expect(await stack.registry.propose({ remove: 'files' })).toMatchObject({ ok: true });
+    const after = await (await fetch(`${stack.url}/admin/servers`, { redirect: 'manual', headers: { cookie } })).text();
+    expect(after).not.toContain('/files');
+  });
+
   it('a forged or tampered session is no session', async () => {
     const { stack, cookie } = await start();
     const tampered = cookie.replace(/\.([A-Za-z0-9_-])/, (_m, c: string) => `.${c === 'A' ? 'B' : 'A'}`);

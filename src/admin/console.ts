@@ -33,10 +33,30 @@ export interface AdminConsoleOptions {
   recent: RecentRecords;
   /** Records an operator's action (audit trail). */
   emit(event: SecurityEventInput): void;
-  /** The protected MCP servers and their scope policies (view only). */
-  servers: ReadonlyArray<{ name: string; uri: string; upstream: string; dpop: string; defaultScopes: readonly string[]; toolScopes: Readonly<Record<string, readonly string[]>>; scopeDescriptions?: Readonly<Record<string, string>> }>;
+  /**
+   * The protected MCP servers running now — declared in the configuration and added at run time
+   * (admin API, `warden servers`) — with their scope policies, policy rules and rate limits (view only).
+   */
+  servers(): Promise<readonly ConsoleServer[]>;
   /** Overview figures (from the metrics). */
   overview(): ReadonlyArray<readonly [string, number]>;
+}
+
+/** One row of the console's servers page. */
+export interface ConsoleServer {
+  name: string;
+  /** `config`: declared in the configuration file; `registry`: added at run time. */
+  source: 'config' | 'registry';
+  uri: string;
+  upstream: string;
+  dpop: string;
+  defaultScopes: readonly string[];
+  toolScopes: Readonly<Record<string, readonly string[]>>;
+  scopeDescriptions?: Readonly<Record<string, string>>;
+  /** Names of the CEL policy rules (their expressions stay in the configuration). */
+  policyRules?: readonly string[];
+  /** Token buckets, e.g. `per client 10/s, burst 20`. */
+  rateLimit?: string;
 }
 
 /** The console's request handler: answers (and resolves true) for paths under `/admin`. */
@@ -158,16 +178,20 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
         return page(table('Signing keys', ['Key ID', 'State', 'Algorithm', 'Created', 'Published until'], rows) + actionForm(`${base}/keys/rotate`, session.csrf, {}, 'Rotate keys', 'Rotate signing keys'));
       }
       case 'servers': {
-        const rows = options.servers.map((s) => [
+        const rows = (await options.servers()).map((s) => [
           e(s.name),
+          e(s.source),
           `<code>${e(s.uri)}</code>`,
           e(s.upstream),
           e(s.dpop),
           e(s.defaultScopes.join(' ')),
           e(Object.entries(s.toolScopes).map(([tool, scopes]) => `${tool}: ${scopes.join(' ')}`).join('; ')),
           Object.entries(s.scopeDescriptions ?? {}).map(([scope, text]) => `<code>${e(scope)}</code> ${e(text)}`).join('<br>'),
+          e((s.policyRules ?? []).join(', ')),
+          e(s.rateLimit ?? ''),
         ]);
-        return page(`<p class="muted">From the configuration; edit it and restart to change.</p>${table('Protected MCP servers', ['Name', 'Resource', 'Upstream', 'DPoP', 'Default scopes', 'Tool scopes', 'Scope descriptions'], rows)}`);
+        const note = 'The servers running now: <em>config</em> ones are declared in the configuration file (edit it; a reload applies it), <em>registry</em> ones were added at run time through the admin API or <code>warden servers</code>.';
+        return page(`<p class="muted">${note}</p>${table('Protected MCP servers', ['Name', 'Source', 'Resource', 'Upstream', 'DPoP', 'Default scopes', 'Tool scopes', 'Scope descriptions', 'Policy rules', 'Rate limit'], rows)}`);
       }
       case 'audit': {
         const filter = { user: query.get('user') ?? '', client: query.get('client') ?? '', tool: query.get('tool') ?? '', decision: query.get('decision') ?? '', type: query.get('type') ?? '', since: query.get('since') ?? '' };

@@ -1,18 +1,14 @@
 /**
  * The stack's rate-limit buckets, in the replay store's backend: Redis (or a Redis Cluster) when
- * replay is there — so limits hold across every instance — memory otherwise. Opened only when
- * some resource or the authorization server has a `rateLimit`.
+ * replay is there — so limits hold across every instance — memory otherwise. Opened by every
+ * stack, whether or not its configuration limits a rate: a server added at run time (admin API,
+ * `warden servers`) or by a configuration reload may bring a `rateLimit` of its own.
  */
-import type { ReplayConfig, WardenConfig } from '../config/defaults.js';
+import type { ReplayConfig } from '../config/defaults.js';
 import type { Logger } from '../observability/logger.js';
 import { MemoryRateLimitStore, createRedisRateLimitStore, type RateLimitStore } from '../stores/index.js';
 
 const REDIS_ERROR_LOG_INTERVAL_MS = 10_000;
-
-/** Whether the configuration limits any rate. */
-export function needsRateLimits(config: WardenConfig): boolean {
-  return config.resources.some((r) => r.rateLimit !== undefined) || (config.authorizationServer.enabled && config.authorizationServer.rateLimit !== undefined);
-}
 
 /** Opens the store `replay` points at; Redis is connected before the stack listens. */
 export async function createRateLimitStore(replay: ReplayConfig, logger: Logger): Promise<RateLimitStore> {

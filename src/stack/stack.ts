@@ -20,10 +20,11 @@ import type { ServerRegistry } from './fleet/server-registry.js';
 import { AUTH_FAILURE_REASONS, createStackMetrics, type StackMetrics } from './metrics.js';
 import { createAdminConsole } from '../admin/console.js';
 import { RecentRecords } from '../admin/recent-records.js';
-import { CONSOLE_CLIENT_ID, CONSOLE_SCOPE, consoleEnabled, consoleResource, scopePolicyOf } from './own-resources.js';
+import { CONSOLE_CLIENT_ID, CONSOLE_SCOPE, consoleEnabled, consoleResource } from './own-resources.js';
+import { consoleServers } from './console-servers.js';
 import { createReadinessCheck } from './readiness.js';
 import { createReplayStore, createSessionStore } from './replay-store.js';
-import { createRateLimitStore, needsRateLimits } from './rate-limit-store.js';
+import { createRateLimitStore } from './rate-limit-store.js';
 import type { RateLimitStore } from '../stores/index.js';
 import { createRouter } from './router.js';
 import { originPolicy } from './origin-policy.js';
@@ -142,7 +143,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
   }
   let rateLimitStore: RateLimitStore | undefined;
   try {
-    if (needsRateLimits(config)) rateLimitStore = await createRateLimitStore(config.replay, logger);
+    rateLimitStore = await createRateLimitStore(config.replay, logger);
   } catch (error) {
     await Promise.allSettled([replayStore.close(), sessionStore.close()]);
     throw new StackStartError(`cannot connect the ${config.replay.kind} rate-limit store: ${(error as Error).message}`, { cause: error });
@@ -246,10 +247,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
             recent,
             emit: (event) => trail?.emit(securityEvent(event, currentRequestContext())),
             overview: () => consoleOverview(metrics),
-            servers: config.resources.map((r) => {
-              const policy = scopePolicyOf(r);
-              return { name: r.name, uri: r.canonicalUri, upstream: r.upstream, dpop: r.dpop, defaultScopes: policy?.default ?? [], toolScopes: policy?.tools ?? {}, ...(policy?.descriptions ? { scopeDescriptions: policy.descriptions } : {}) };
-            }),
+            servers: () => consoleServers(registry),
           })
         : undefined;
     const handleAs = asServer && adminConsole ? async (req: IncomingMessage, res: ServerResponse) => (await asServer.handle(req, res)) || adminConsole.handle(req, res) : asServer?.handle;

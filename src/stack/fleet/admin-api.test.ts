@@ -172,6 +172,38 @@ describe('admin API: servers change without a restart', () => {
     expect((await admin(stack, bearer, 'DELETE', '/servers/files')).status).toBe(404);
   });
 
+  it('RFC 6585 §4: a server added with a rateLimit on a stack whose configuration limits no rate routes and is limited (the stack always opens its rate-limit store); the API describes its identity mode, rule names and buckets', async () => {
+    const stack = await start();
+    const up = await upstream();
+    const bearer = await adminToken(stack);
+    const put = await admin(stack, bearer, 'PUT', '/servers/limited', {
+      path: '/limited',
+      upstream: up.url,
+      scopes: { default: ['mcp:tools'] },
+      upstreamAuth: { kind: 'none' },
+      policy: { rules: [{ name: 'no-reset', tools: ['reset'], deny: 'true' }] },
+      rateLimit: { perClient: { rate: 0.01, burst: 1 } },
+    });
+    expect(put.status).toBe(201);
+    // The answer (as GET /servers) says how the server is protected: identity mode, rule names (not expressions), buckets.
+    const described = (await put.json()) as Record<string, unknown>;
+    expect(described).toMatchObject({ upstreamAuth: { kind: 'none' }, policyRules: ['no-reset'], rateLimit: { perClient: { rate: 0.01, burst: 1 } } });
+    expect(JSON.stringify(described)).not.toContain('deny');
+    const t = await token(stack, 'svc', SVC_SECRET, `${stack.url}/limited`);
+    expect(t.status).toBe(200);
+    const init = () =>
+      fetch(`${stack.url}/limited`, {
+        method: 'POST',
+        headers: { ...mcpHeaders, authorization: `Bearer ${t.body['access_token'] as string}` },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } }),
+      });
+    expect((await init()).status).toBe(200);
+    const limited = await init();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('ratelimit-policy')).toBe('"per-client";q=1;w=100');
+    expect(stack.logs.join('\n')).not.toContain('cannot be mounted');
+  });
+
   it('every change through the admin API is a registry.changed audit event naming the admin (issue 12); a refused change is none', async () => {
     const path = join(mkdtempSync(join(tmpdir(), 'warden-admin-audit-')), 'audit.log');
     const stack = await start(baseConfig({ audit: { sink: 'file', path } }));

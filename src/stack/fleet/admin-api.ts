@@ -74,7 +74,7 @@ function problem(res: ServerResponse, p: Problem): void {
   res.end(text);
 }
 
-/** What the API shows of a server: where it is, what it forwards to, and how it is protected. */
+/** What the API shows of a server: where it is, what it forwards to, and how it is protected (identity mode, rule names, rate limits). */
 export function describeServer(server: ResourceConfig, source: 'config' | 'registry', rs?: ResourceServer): Record<string, unknown> {
   return {
     name: server.name,
@@ -87,6 +87,10 @@ export function describeServer(server: ResourceConfig, source: 'config' | 'regis
     ...(server.scopes ? { scopes: server.scopes } : {}),
     ...(server.trust ? { trust: { issuer: server.trust.issuer } } : {}),
     tokenLifetimeSeconds: server.tokenLifetimeSeconds,
+    ...(server.upstreamAuth ? { upstreamAuth: { kind: server.upstreamAuth.kind, ...(server.upstreamAuth.kind === 'token' ? { audience: server.upstreamAuth.audience } : {}) } } : {}),
+    // Rule names only: expressions stay with the entry (`GET /servers/{name}` shows a stored one).
+    ...(server.policy ? { policyRules: server.policy.rules.map((r) => r.name) } : {}),
+    ...(server.rateLimit ? { rateLimit: server.rateLimit } : {}),
   };
 }
 

@@ -82,6 +82,23 @@ describe('ServerRegistry', () => {
     await registry.close();
   });
 
+  it('a proposed server that cannot be mounted here is refused before it is written (400 at the admin API), never stored for every instance to refuse', async () => {
+    const store = createMemoryRegistryStore();
+    const { mount } = fakeMounts();
+    const picky = (server: ResourceConfig): MountedResource => {
+      if (server.name === 'boom') throw new Error('resource "boom" needs something this stack lacks');
+      return mount(server);
+    };
+    const registry = await ServerRegistry.open({ config, reservedPaths: [], mount: picky, store, pollMs: 0, logger });
+    const result = await registry.propose({ put: { name: 'boom', spec: { name: 'boom', path: '/boom', upstream: 'builtin:demo' } } });
+    expect(result).toEqual({ ok: false, reason: 'invalid', name: 'boom', problems: [{ path: '(top level)', message: 'cannot be mounted: resource "boom" needs something this stack lacks' }] });
+    expect(await store.revision()).toBe(0);
+    expect(registry.table().routes.map((r) => r.name)).toEqual(['demo']);
+    expect(await registry.propose({ put: { name: 'fine', spec: { name: 'fine', path: '/fine', upstream: 'builtin:demo' } } })).toMatchObject({ ok: true, created: true });
+    expect(registry.table().routes.map((r) => r.name)).toEqual(['demo', 'fine']);
+    await registry.close();
+  });
+
   it('a store that cannot answer keeps the running servers (fail closed for changes, not for traffic)', async () => {
     const store = createMemoryRegistryStore();
     const { mount } = fakeMounts();

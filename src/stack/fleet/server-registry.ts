@@ -174,10 +174,13 @@ export class ServerRegistry {
       if ('put' in change) records.push(change.put);
       const check = this.#check(this.#applied.config, records.map((r) => r.spec));
       if (!check.ok) return { ok: false, reason: 'invalid', name: check.name, problems: check.problems };
+      const server = 'put' in change ? check.servers.find((s) => s.name === name) : undefined;
+      // A server this stack cannot mount is refused before it is written: stored, every instance would refuse it.
+      const unmountable = server === undefined ? undefined : this.#tryMount(server);
+      if (unmountable !== undefined) return { ok: false, reason: 'invalid', name, problems: [{ path: '(top level)', message: `cannot be mounted: ${unmountable}` }] };
       try {
         const revision = await store.write(change, snapshot.revision);
         await this.refresh();
-        const server = 'put' in change ? check.servers.find((s) => s.name === name) : undefined;
         return { ok: true, revision, created: records.length > snapshot.servers.length, ...(server ? { server } : {}) };
       } catch (error) {
         if (!(error instanceof StoreConflictError)) throw error;
@@ -280,6 +283,18 @@ export class ServerRegistry {
       },
     };
     return mount;
+  }
+
+  /** Mounts `server` and closes it again: undefined when it mounts, else why not. */
+  #tryMount(server: ResourceConfig): string | undefined {
+    let mounted: MountedResource;
+    try {
+      mounted = this.#o.mount(server);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    mounted.close().catch(() => undefined);
+    return undefined;
   }
 
   #retire(mount: Mount): void {
