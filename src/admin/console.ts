@@ -1,7 +1,8 @@
 /**
  * The operator console at `/admin`: server-rendered pages behind the stack's own sign-in (an
  * authorization-code flow with PKCE to the stack's authorization server, for the console's own
- * resource and scope), open only to the configured admin subjects. Same rules as the sign-in
+ * resource and scope), open only to the configured admin subjects and to users holding the admin
+ * role (`warden users add --admin`), checked on every request. Same rules as the sign-in
  * pages: the shared security headers (CSP with `frame-ancestors 'none'`), a CSRF token in every
  * form, POSTs only from the same origin. Every action is an audit event naming the operator.
  */
@@ -11,6 +12,7 @@ import type { AuthorizationServer } from '../authorization-server/create-authori
 import { revokeAuthorization } from '../authorization-server/endpoints/interaction/index.js';
 import { renderErrorPage } from '../authorization-server/html-page.js';
 import { escapeHtml as e, sendHtml } from '../authorization-server/http.js';
+import { isAdminUser } from '../authorization-server/users.js';
 import { verifyOwnAccessToken } from '../authorization-server/verify-own-access-token.js';
 import type { SecurityEventInput } from '../observability/audit-events.js';
 import { AUDIT_EVENT_TYPES } from '../observability/audit-event.js';
@@ -28,7 +30,7 @@ export interface AdminConsoleOptions {
   clientId: string;
   resource: string;
   scope: string;
-  /** Subjects allowed in. */
+  /** Subjects allowed in (`admin.subjects`); users with the admin role are let in as well. */
   subjects: ReadonlySet<string>;
   recent: RecentRecords;
   /** Records an operator's action (audit trail). */
@@ -87,6 +89,8 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
   const secure = url.protocol === 'https:' ? '; Secure' : '';
   const now = () => Math.floor(Date.now() / 1000);
   const cookie = (name: string, value: string, maxAge: number, sameSite: 'Lax' | 'Strict') => `${name}=${value}; Path=${base}; HttpOnly; SameSite=${sameSite}; Max-Age=${maxAge}${secure}`;
+  // Asked again on every request, so taking the role away (or the user) ends a session at once.
+  const isAdmin = async (subject: string) => options.subjects.has(subject) || isAdminUser(await ctx.stores.users.get(subject));
   const fail = (res: ServerResponse, status: number, title: string, message: string) => sendHtml(res, status, renderErrorPage(brand, title, message), { 'Cache-Control': 'no-store' });
 
   const startSignIn = (res: ServerResponse) => {
@@ -122,7 +126,7 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
     if (answer.status !== 200 || typeof body.access_token !== 'string') return fail(res, 400, 'Sign-in failed', 'The authorization server did not issue a token for the console.');
     const claims = await verifyOwnAccessToken(ctx, body.access_token);
     const subject = claims.sub;
-    if (subject === undefined || !options.subjects.has(subject)) {
+    if (subject === undefined || !(await isAdmin(subject))) {
       options.emit({ type: 'login.failed', ...(subject === undefined ? {} : { subject }), clientId: options.clientId, detail: 'operator console: not an administrator' });
       return fail(res, 403, 'Not an administrator', 'You signed in, but this account is not allowed to use the operator console.');
     }
@@ -226,7 +230,8 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
         await callback(req, res, target.searchParams);
         return true;
       }
-      const session = openCookie<Session>(ctx.hmac, SESSION, readCookie(req.headers.cookie, SESSION), now());
+      const sealed = openCookie<Session>(ctx.hmac, SESSION, readCookie(req.headers.cookie, SESSION), now());
+      const session = sealed !== undefined && (await isAdmin(sealed.sub)) ? sealed : undefined;
       if (req.method === 'GET' || req.method === 'HEAD') {
         if (session === undefined) {
           startSignIn(res);
