@@ -3,11 +3,14 @@
  * sign-in would give): the CSRF token and the same-origin rule guard every POST, and each
  * action is an audit event naming the operator.
  */
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
 import type { AuditRecord } from '../observability/audit-event.js';
 import { startStack, type RunningStack } from '../stack/stack.js';
+import { signInToWarden } from '../../test/helpers/warden-sign-in.js';
+import { DEMO_CLI_REDIRECT_URIS } from '../stack/index.js';
 import { sealCookie } from './signed-cookie.js';
 
 const running: RunningStack[] = [];
@@ -87,6 +90,60 @@ describe('operator console actions', () => {
     expect(records.map((r) => [r.type, r.admin, r.clientId])).toEqual([
       ['client.deleted', 'demo', 'demo-service'],
       ['grant.revoked', 'demo', 'demo-cli'],
+    ]);
+  });
+
+  it('RFC 6749 §5.2: a disabled client gets invalid_client at the token endpoint (no new token, no refresh) and no authorization; enabled again it works; both are audit events', async () => {
+    const { stack, cookie, csrf, records } = await start();
+    const issuer = stack.info.issuer;
+    const resource = stack.info.resources[0]!.url;
+    const service = stack.info.clients.find((c) => c.client_id === 'demo-service')!;
+    const token = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
+      fetch(`${issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
+    const serviceToken = () => token({ grant_type: 'client_credentials', resource }, { authorization: `Basic ${Buffer.from(`demo-service:${service.client_secret!}`).toString('base64')}` });
+    expect((await serviceToken()).status).toBe(200);
+
+    // A refresh token of the public demo-cli, through the sign-in and consent pages.
+    const verifier = 'v'.repeat(43);
+    const authorize = new URL(`${issuer}/authorize`);
+    const challenge = createHash('sha256').update(verifier).digest('base64url');
+    for (const [k, v] of Object.entries({ response_type: 'code', client_id: 'demo-cli', redirect_uri: DEMO_CLI_REDIRECT_URIS[0]!, code_challenge: challenge, code_challenge_method: 'S256', resource, scope: 'mcp:tools', state: 's' })) authorize.searchParams.set(k, v);
+    const back = await signInToWarden(authorize, stack.info.users[0]!);
+    const issued = await token({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, code_verifier: verifier, redirect_uri: DEMO_CLI_REDIRECT_URIS[0]!, client_id: 'demo-cli' });
+    expect(issued.status).toBe(200);
+    const refreshToken = ((await issued.json()) as { refresh_token: string }).refresh_token;
+
+    for (const clientId of ['demo-service', 'demo-cli']) {
+      const res = await post(stack, '/admin/clients/disable', cookie, { csrf, client_id: clientId });
+      expect(res.status).toBe(303);
+      expect(new URL(res.headers.get('location')!, stack.url).searchParams.get('done')).toBe(`Client ${clientId} disabled.`);
+    }
+    const refused = await serviceToken();
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: string }).error).toBe('invalid_client');
+    const refresh = await token({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'demo-cli' });
+    expect(refresh.status).toBe(401);
+    expect(((await refresh.json()) as { error: string }).error).toBe('invalid_client');
+    // RFC 6749 §4.1.2.1: an unknown (here: disabled) client is told to the user, never redirected to.
+    const page = await fetch(authorize, { redirect: 'manual' });
+    expect(page.status).toBe(400);
+    expect(page.headers.get('location')).toBeNull();
+    // The inspect page says so, and offers to enable it.
+    const inspect = await (await fetch(`${stack.url}/admin/clients?client_id=demo-cli`, { headers: { cookie } })).text();
+    expect(inspect).toMatch(/<dt>Status<\/dt><dd>disabled since \d{4}-/);
+    expect(inspect).toContain('aria-label="Enable client demo-cli"');
+    // The console's own client cannot be disabled (it would lock every operator out).
+    await post(stack, '/admin/clients/disable', cookie, { csrf, client_id: 'warden-console' });
+    expect((await stack.authorizationServer!.context.stores.clients.get('warden-console'))?.disabledAt).toBeUndefined();
+
+    expect((await post(stack, '/admin/clients/enable', cookie, { csrf, client_id: 'demo-cli' })).status).toBe(303);
+    const again = await token({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'demo-cli' });
+    expect(again.status).toBe(200);
+    expect((await serviceToken()).status).toBe(401);
+    expect(records.filter((r) => r.type.startsWith('client.')).map((r) => [r.type, r.admin, r.clientId])).toEqual([
+      ['client.disabled', 'demo', 'demo-service'],
+      ['client.disabled', 'demo', 'demo-cli'],
+      ['client.enabled', 'demo', 'demo-cli'],
     ]);
   });
 });

@@ -150,7 +150,11 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
             ? id === ''
               ? ''
               : `<p role="alert">No client ${e(id)}.</p>`
-            : `<dl><dt>Client ID</dt><dd>${e(client.clientId)}</dd><dt>Name</dt><dd>${e(client.clientName ?? '')}</dd><dt>Source</dt><dd>${e(client.source ?? '')}</dd><dt>Grant types</dt><dd>${e(client.grantTypes.join(' '))}</dd><dt>Redirect URIs</dt><dd>${e(client.redirectUris.join(' '))}</dd></dl>${actionForm(`${base}/clients/delete`, session.csrf, { client_id: client.clientId }, 'Delete client', `Delete client ${client.clientId}`)}`;
+            : `<dl><dt>Client ID</dt><dd>${e(client.clientId)}</dd><dt>Name</dt><dd>${e(client.clientName ?? '')}</dd><dt>Source</dt><dd>${e(client.source ?? '')}</dd><dt>Status</dt><dd>${client.disabledAt === undefined ? 'enabled' : `disabled since ${e(new Date(client.disabledAt * 1000).toISOString())}`}</dd><dt>Grant types</dt><dd>${e(client.grantTypes.join(' '))}</dd><dt>Redirect URIs</dt><dd>${e(client.redirectUris.join(' '))}</dd></dl>${
+                client.disabledAt === undefined
+                  ? actionForm(`${base}/clients/disable`, session.csrf, { client_id: client.clientId }, 'Disable client', `Disable client ${client.clientId}`)
+                  : actionForm(`${base}/clients/enable`, session.csrf, { client_id: client.clientId }, 'Enable client', `Enable client ${client.clientId}`)
+              } ${actionForm(`${base}/clients/delete`, session.csrf, { client_id: client.clientId }, 'Delete client', `Delete client ${client.clientId}`)}`;
         return page(lookup + shown);
       }
       case 'grants':
@@ -203,6 +207,22 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
         await ctx.stores.clients.delete(clientId);
         options.emit({ type: 'client.deleted', clientId, admin });
         return `clients?done=${encodeURIComponent(`Client ${clientId} deleted.`)}`;
+      }
+      case 'clients/disable':
+      case 'clients/enable': {
+        const clientId = form.get('client_id') ?? '';
+        const disable = action === 'clients/disable';
+        const back = (notice: string) => `clients?${new URLSearchParams({ client_id: clientId, done: notice }).toString()}`;
+        // The console's own client signs operators in: disabling it would lock every operator out.
+        if (disable && clientId === options.clientId) return back('The console\'s own client cannot be disabled.');
+        const client = await ctx.stores.clients.get(clientId);
+        if (client === undefined) return `clients?done=${encodeURIComponent(`No client ${clientId}.`)}`;
+        if (disable === (client.disabledAt !== undefined)) return back(`Client ${clientId} is already ${disable ? 'disabled' : 'enabled'}.`);
+        const { disabledAt: _was, ...enabled } = client;
+        // From now on every endpoint treats it as unknown: no token (invalid_client, RFC 6749 §5.2), no refresh, no authorization.
+        await ctx.stores.clients.put(disable ? { ...client, disabledAt: ctx.now() } : enabled);
+        options.emit({ type: disable ? 'client.disabled' : 'client.enabled', clientId, admin });
+        return back(`Client ${clientId} ${disable ? 'disabled' : 'enabled'}.`);
       }
       case 'grants/revoke': {
         const user = form.get('user') ?? '';
