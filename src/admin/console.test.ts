@@ -37,6 +37,23 @@ async function start(resource: Record<string, unknown> = {}): Promise<{ stack: R
   return { stack, records, cookie, csrf };
 }
 
+/** The demo user signs in for the public demo-cli (a remembered consent): its refresh token, and the authorization URL used. */
+async function demoCliRefreshToken(stack: RunningStack): Promise<{ authorize: URL; refreshToken: string }> {
+  const issuer = stack.info.issuer;
+  const verifier = 'v'.repeat(43);
+  const authorize = new URL(`${issuer}/authorize`);
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  for (const [k, v] of Object.entries({ response_type: 'code', client_id: 'demo-cli', redirect_uri: DEMO_CLI_REDIRECT_URIS[0]!, code_challenge: challenge, code_challenge_method: 'S256', resource: stack.info.resources[0]!.url, scope: 'mcp:tools', state: 's' })) authorize.searchParams.set(k, v);
+  const back = await signInToWarden(authorize, stack.info.users[0]!);
+  const issued = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, code_verifier: verifier, redirect_uri: DEMO_CLI_REDIRECT_URIS[0]!, client_id: 'demo-cli' }).toString(),
+  });
+  expect(issued.status).toBe(200);
+  return { authorize, refreshToken: ((await issued.json()) as { refresh_token: string }).refresh_token };
+}
+
 const post = (stack: RunningStack, path: string, cookie: string, fields: Record<string, string>, origin = stack.url) =>
   fetch(`${stack.url}${path}`, { method: 'POST', redirect: 'manual', headers: { cookie, origin, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
 
@@ -103,15 +120,7 @@ describe('operator console actions', () => {
     const serviceToken = () => token({ grant_type: 'client_credentials', resource }, { authorization: `Basic ${Buffer.from(`demo-service:${service.client_secret!}`).toString('base64')}` });
     expect((await serviceToken()).status).toBe(200);
 
-    // A refresh token of the public demo-cli, through the sign-in and consent pages.
-    const verifier = 'v'.repeat(43);
-    const authorize = new URL(`${issuer}/authorize`);
-    const challenge = createHash('sha256').update(verifier).digest('base64url');
-    for (const [k, v] of Object.entries({ response_type: 'code', client_id: 'demo-cli', redirect_uri: DEMO_CLI_REDIRECT_URIS[0]!, code_challenge: challenge, code_challenge_method: 'S256', resource, scope: 'mcp:tools', state: 's' })) authorize.searchParams.set(k, v);
-    const back = await signInToWarden(authorize, stack.info.users[0]!);
-    const issued = await token({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, code_verifier: verifier, redirect_uri: DEMO_CLI_REDIRECT_URIS[0]!, client_id: 'demo-cli' });
-    expect(issued.status).toBe(200);
-    const refreshToken = ((await issued.json()) as { refresh_token: string }).refresh_token;
+    const { authorize, refreshToken } = await demoCliRefreshToken(stack);
 
     for (const clientId of ['demo-service', 'demo-cli']) {
       const res = await post(stack, '/admin/clients/disable', cookie, { csrf, client_id: clientId });
@@ -145,5 +154,30 @@ describe('operator console actions', () => {
       ['client.disabled', 'demo', 'demo-cli'],
       ['client.enabled', 'demo', 'demo-cli'],
     ]);
+  });
+
+  it('RFC 7009 §2.1: the consents page lists what a user allowed a client (scopes with their descriptions); revoking one forgets it and its grant (refresh refused), events naming the operator', async () => {
+    const { stack, cookie, csrf, records } = await start({ scopes: { default: ['mcp:tools'], tools: { admin_reset: ['mcp:admin'] }, descriptions: { 'mcp:tools': 'Use the demo tools' } } });
+    const { refreshToken } = await demoCliRefreshToken(stack);
+    const page = await fetch(`${stack.url}/admin/consents`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(`<td>demo</td><td>demo-cli</td><td><code>${stack.info.resources[0]!.url}</code></td><td><code>mcp:tools</code> Use the demo tools</td>`);
+    expect(html).toContain('aria-label="Revoke consent of demo for demo-cli"');
+    // Filtered to another user: none.
+    expect(await (await fetch(`${stack.url}/admin/consents?user=nobody`, { headers: { cookie } })).text()).toContain('Remembered consents: none.');
+
+    const revoked = await post(stack, '/admin/consents/revoke', cookie, { csrf, user: 'demo', client: 'demo-cli' });
+    expect(revoked.status).toBe(303);
+    expect(new URL(revoked.headers.get('location')!, stack.url).searchParams.get('done')).toBe('Revoked the consent of demo for demo-cli (1 grant(s)).');
+    expect(await stack.authorizationServer!.context.stores.consents.list('demo')).toEqual([]);
+    const refresh = await fetch(`${stack.info.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'demo-cli' }).toString() });
+    expect(refresh.status).toBe(400);
+    expect(((await refresh.json()) as { error: string }).error).toBe('invalid_grant');
+    expect(records.filter((r) => r.admin !== undefined).map((r) => [r.type, r.admin, r.subject, r.clientId])).toEqual([
+      ['consent.revoked', 'demo', 'demo', 'demo-cli'],
+      ['grant.revoked', 'demo', 'demo', 'demo-cli'],
+    ]);
+    expect(await (await fetch(`${stack.url}/admin/consents`, { headers: { cookie } })).text()).toContain('Remembered consents: none.');
   });
 });

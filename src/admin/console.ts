@@ -17,6 +17,7 @@ import { verifyOwnAccessToken } from '../authorization-server/verify-own-access-
 import type { SecurityEventInput } from '../observability/audit-events.js';
 import { AUDIT_EVENT_TYPES } from '../observability/audit-event.js';
 import { readStream } from '../oauth/read-stream.js';
+import { renderConsentsPage, revokeConsentAction } from './consents-page.js';
 import { actionForm, auditRows, consolePage, table } from './pages.js';
 import type { RecentRecords } from './recent-records.js';
 import { openCookie, readCookie, sealCookie } from './signed-cookie.js';
@@ -160,6 +161,8 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
       case 'grants':
         return page(`<p>Withdraw everything a user allowed a client: remembered consents, refresh tokens and access tokens (RFC 7009).</p>
 <form method="post" action="${e(`${base}/grants/revoke`)}"><input type="hidden" name="csrf" value="${e(session.csrf)}"><label for="user">User</label><input type="text" id="user" name="user" required><label for="client">Client ID</label><input type="text" id="client" name="client" required><button type="submit">Revoke grants</button></form>`);
+      case 'consents':
+        return page(await renderConsentsPage(ctx, base, session.csrf, query.get('user') ?? ''));
       case 'keys': {
         const keys = await ctx.stores.keys.list();
         const rows = keys.map((k) => [e(k.kid), e(k.state), e(k.alg), e(new Date(k.createdAt * 1000).toISOString()), e(k.retireAfter === undefined ? '' : new Date(k.retireAfter * 1000).toISOString())]);
@@ -224,6 +227,8 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
         options.emit({ type: disable ? 'client.disabled' : 'client.enabled', clientId, admin });
         return back(`Client ${clientId} ${disable ? 'disabled' : 'enabled'}.`);
       }
+      case 'consents/revoke':
+        return revokeConsentAction(ctx, admin, form, options.emit);
       case 'grants/revoke': {
         const user = form.get('user') ?? '';
         const client = form.get('client') ?? '';
