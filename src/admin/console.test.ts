@@ -180,4 +180,21 @@ describe('operator console actions', () => {
     ]);
     expect(await (await fetch(`${stack.url}/admin/consents`, { headers: { cookie } })).text()).toContain('Remembered consents: none.');
   });
+
+  it('the overview counts requests, refusals by reason (RFC 6750 §3.1), replays and refresh reuse over the last hour and since start, from the metrics', async () => {
+    const { stack, cookie } = await start();
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(stack.info.resources[0]!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
+      expect(res.status).toBe(401);
+    }
+    const html = await (await fetch(`${stack.url}/admin/`, { headers: { cookie } })).text();
+    expect(html).toContain('<th scope="col">Last hour</th><th scope="col">Since start</th>');
+    expect(html).toMatch(/the last hour \(since \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
+    expect(html).toContain('<tr><td>Refused: no_credentials</td><td>3</td><td>3</td></tr>');
+    expect(html).toContain('<tr><td>Refusals at protected resources (all reasons)</td><td>3</td><td>3</td></tr>');
+    expect(html).toContain('<tr><td>DPoP proofs replayed</td><td>0</td><td>0</td></tr>');
+    expect(html).toContain('<tr><td>Refresh token reuse (families revoked)</td><td>0</td><td>0</td></tr>');
+    const requests = /<tr><td>Requests answered \(every route\)<\/td><td>(\d+)<\/td><td>(\d+)<\/td><\/tr>/.exec(html);
+    expect(Number(requests?.[1])).toBeGreaterThanOrEqual(3);
+  });
 });

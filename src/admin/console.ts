@@ -39,7 +39,16 @@ export interface AdminConsoleOptions {
   /** The protected MCP servers and their scope policies (view only). */
   servers: ReadonlyArray<{ name: string; uri: string; upstream: string; dpop: string; defaultScopes: readonly string[]; toolScopes: Readonly<Record<string, readonly string[]>>; scopeDescriptions?: Readonly<Record<string, string>> }>;
   /** Overview figures (from the metrics). */
-  overview(): ReadonlyArray<readonly [string, number]>;
+  overview(): ConsoleOverview;
+}
+
+/** The overview page's figures: per measure, its count over the last hour and since the instance started. */
+export interface ConsoleOverview {
+  /** Start of the "last hour" window (ms since the epoch; later than an hour ago on a young instance). */
+  since?: number;
+  rows: ReadonlyArray<readonly [label: string, lastHour: number, sinceStart: number]>;
+  /** Shown instead of an empty table. */
+  note?: string;
 }
 
 /** The console's request handler: answers (and resolves true) for paths under `/admin`. */
@@ -141,7 +150,12 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
     const page = (body: string) => consolePage(brand, base, section, session.sub, body, notice);
     switch (section) {
       case '':
-        return page(table('Since this instance started', ['Measure', 'Count'], options.overview().map(([label, value]) => [e(label), e(String(value))])));
+      {
+        const { since, rows, note } = options.overview();
+        const from = since === undefined ? '' : `${new Date(since).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+        const caption = `From the metrics of this instance: the last hour (since ${from}) and since it started`;
+        return page(note !== undefined ? `<p class="muted">${e(note)}</p>` : table(caption, ['Measure', 'Last hour', 'Since start'], rows.map(([label, hour, total]) => [e(label), e(String(hour)), e(String(total))])));
+      }
       case 'clients': {
         const id = query.get('client_id') ?? '';
         const client = id === '' ? undefined : await ctx.stores.clients.get(id);
