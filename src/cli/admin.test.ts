@@ -134,6 +134,27 @@ describe('warden users', () => {
     expect((await fetch(`${stack.url}/admin/`, { redirect: 'manual', headers: { cookie: session('root') } })).status).toBe(303);
   });
 
+  it('RFC 6749 §5.2: a configured client disabled from the console stays disabled across a restart (the configuration re-syncs it without enabling it)', async () => {
+    const { dir, config } = await configFile();
+    const stateDir = join(dir, 'state');
+    const options = { port: 0, stateDir, logger: createLogger({ write: () => {} }) };
+    const first = await startStack(await loadConfigFile(config, { env: {} }), options);
+    const clients = first.authorizationServer!.context.stores.clients;
+    await clients.put({ ...(await clients.get('demo-service'))!, disabledAt: 1_700_000_000 });
+    await first.close();
+    const second = await startStack(await loadConfigFile(config, { env: {} }), options);
+    running.push(second);
+    expect((await second.authorizationServer!.context.stores.clients.get('demo-service'))?.disabledAt).toBe(1_700_000_000);
+    const service = second.info.clients.find((c) => c.client_id === 'demo-service')!;
+    const res = await fetch(`${second.url}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`demo-service:${service.client_secret!}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: second.info.resources[0]!.url }).toString(),
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_client');
+  });
+
   it('refuses memory storage and a missing database with advice', async () => {
     const memory = await configFile({ storage: { kind: 'memory' } });
     await expect(usersListCommand({ config: memory.config, stateDir: '.warden' })).rejects.toThrow(/memory storage, which lives only inside the running process/);

@@ -2,7 +2,8 @@
  * `warden users|keys|consents`: administration of the authorization server's store (see
  * `stack/admin.ts`), with arguments read and results printed here.
  */
-import { addStoreUser, listStoreUsers, randomToken, removeStoreUser, revokeStoreAuthorization, rotateStoreKeys, type StoreLocation } from '../stack/index.js';
+import { listStoreUserRoles } from '../stack/admin.js';
+import { addStoreUser, randomToken, removeStoreUser, revokeStoreAuthorization, rotateStoreKeys, type StoreLocation } from '../stack/index.js';
 import { UsageError } from './errors.js';
 
 /** Where the store is: a configuration file, or the state directory of `warden start`. */
@@ -33,7 +34,7 @@ export async function usersAddCommand(username: string, options: StoreLocationOp
 
 /** `warden users list`: one username per line, administrators marked `(admin)`. */
 export async function usersListCommand(options: StoreLocationOptions): Promise<string> {
-  const users = await admin(() => listStoreUsers(options));
+  const users = await admin(() => listStoreUserRoles(options));
   return users.map((u) => `${u.username}${u.admin ? ' (admin)' : ''}\n`).join('');
 }
 

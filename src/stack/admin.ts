@@ -68,8 +68,13 @@ export function addStoreUser(location: StoreLocation, username: string, password
   return withStores(location, (stores) => addUser(stores, username, password, options.admin === true ? { roles: [ADMIN_ROLE] } : {}), { create: true });
 }
 
+/** The local users' names. */
+export function listStoreUsers(location: StoreLocation): Promise<string[]> {
+  return withStores(location, (stores) => listUsers(stores));
+}
+
 /** The local users' names, and which of them hold the admin role. */
-export function listStoreUsers(location: StoreLocation): Promise<Array<{ username: string; admin: boolean }>> {
+export function listStoreUserRoles(location: StoreLocation): Promise<Array<{ username: string; admin: boolean }>> {
   return withStores(location, async (stores) => {
     const admins = new Set(await listAdminUsers(stores));
     return (await listUsers(stores)).map((username) => ({ username, admin: admins.has(username) }));
