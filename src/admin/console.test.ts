@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { addUser } from '../authorization-server/users.js';
 import { resolveConfig } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
 import type { AuditRecord } from '../observability/audit-event.js';
@@ -18,9 +19,9 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close()));
 });
 
-async function start(resource: Record<string, unknown> = {}): Promise<{ stack: RunningStack; records: AuditRecord[]; cookie: string; csrf: string }> {
+async function start(resource: Record<string, unknown> = {}, admin: Record<string, unknown> = { subjects: ['demo'] }): Promise<{ stack: RunningStack; records: AuditRecord[]; cookie: string; csrf: string }> {
   const records: AuditRecord[] = [];
-  const config = resolveConfig({ storage: { kind: 'memory' }, authorizationServer: { demo: true }, resources: [{ name: 'demo', path: '/mcp', upstream: 'builtin:demo', ...resource }], admin: { subjects: ['demo'] } }, { env: {} });
+  const config = resolveConfig({ storage: { kind: 'memory' }, authorizationServer: { demo: true }, resources: [{ name: 'demo', path: '/mcp', upstream: 'builtin:demo', ...resource }], admin }, { env: {} });
   const stack = await startStack(config, { port: 0, logger: createLogger({ write: () => {} }) });
   running.push(stack);
   const ctx = stack.authorizationServer!.context;
@@ -196,5 +197,16 @@ describe('operator console actions', () => {
     expect(html).toContain('<tr><td>Refresh token reuse (families revoked)</td><td>0</td><td>0</td></tr>');
     const requests = /<tr><td>Requests answered \(every route\)<\/td><td>(\d+)<\/td><td>(\d+)<\/td><\/tr>/.exec(html);
     expect(Number(requests?.[1])).toBeGreaterThanOrEqual(3);
+  });
+
+  it('admin.console: true runs the console for users with the admin role alone; a configuration naming no admin at all is refused with what to set', async () => {
+    const { stack } = await start({}, { console: true });
+    const ctx = stack.authorizationServer!.context;
+    await addUser(ctx, 'root', 'root-password-long-enough', { roles: ['admin'] });
+    const session = (sub: string) => `warden_admin=${sealCookie(ctx.hmac, 'warden_admin', { sub, csrf: 'c'.repeat(32), exp: Math.floor(Date.now() / 1000) + 600 })}`;
+    expect((await fetch(`${stack.url}/admin/keys`, { redirect: 'manual', headers: { cookie: session('root') } })).status).toBe(200);
+    // The demo user is no administrator here (no role, no admin.subjects): back to the sign-in.
+    expect((await fetch(`${stack.url}/admin/keys`, { redirect: 'manual', headers: { cookie: session('demo') } })).status).toBe(303);
+    expect(() => resolveConfig({ storage: { kind: 'memory' }, admin: {} }, { env: {} })).toThrow(/admin: name admin clients \(the admin API\), admin subjects \(the console\), or set console: true/);
   });
 });
