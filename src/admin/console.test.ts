@@ -3,11 +3,15 @@
  * sign-in would give): the CSRF token and the same-origin rule guard every POST, and each
  * action is an audit event naming the operator.
  */
+import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { addUser } from '../authorization-server/users.js';
 import { resolveConfig } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
 import type { AuditRecord } from '../observability/audit-event.js';
 import { startStack, type RunningStack } from '../stack/stack.js';
+import { signInToWarden } from '../../test/helpers/warden-sign-in.js';
+import { DEMO_CLI_REDIRECT_URIS } from '../stack/index.js';
 import { sealCookie } from './signed-cookie.js';
 
 const running: RunningStack[] = [];
@@ -15,9 +19,9 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close()));
 });
 
-async function start(resource: Record<string, unknown> = {}): Promise<{ stack: RunningStack; records: AuditRecord[]; cookie: string; csrf: string }> {
+async function start(resource: Record<string, unknown> = {}, admin: Record<string, unknown> = { subjects: ['demo'] }): Promise<{ stack: RunningStack; records: AuditRecord[]; cookie: string; csrf: string }> {
   const records: AuditRecord[] = [];
-  const config = resolveConfig({ storage: { kind: 'memory' }, authorizationServer: { demo: true }, resources: [{ name: 'demo', path: '/mcp', upstream: 'builtin:demo', ...resource }], admin: { subjects: ['demo'] } }, { env: {} });
+  const config = resolveConfig({ storage: { kind: 'memory' }, authorizationServer: { demo: true }, resources: [{ name: 'demo', path: '/mcp', upstream: 'builtin:demo', ...resource }], admin }, { env: {} });
   const stack = await startStack(config, { port: 0, logger: createLogger({ write: () => {} }) });
   running.push(stack);
   const ctx = stack.authorizationServer!.context;
@@ -32,6 +36,23 @@ async function start(resource: Record<string, unknown> = {}): Promise<{ stack: R
     return record;
   };
   return { stack, records, cookie, csrf };
+}
+
+/** The demo user signs in for the public demo-cli (a remembered consent): its refresh token, and the authorization URL used. */
+async function demoCliRefreshToken(stack: RunningStack): Promise<{ authorize: URL; refreshToken: string }> {
+  const issuer = stack.info.issuer;
+  const verifier = 'v'.repeat(43);
+  const authorize = new URL(`${issuer}/authorize`);
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  for (const [k, v] of Object.entries({ response_type: 'code', client_id: 'demo-cli', redirect_uri: DEMO_CLI_REDIRECT_URIS[0]!, code_challenge: challenge, code_challenge_method: 'S256', resource: stack.info.resources[0]!.url, scope: 'mcp:tools', state: 's' })) authorize.searchParams.set(k, v);
+  const back = await signInToWarden(authorize, stack.info.users[0]!);
+  const issued = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'authorization_code', code: back.searchParams.get('code')!, code_verifier: verifier, redirect_uri: DEMO_CLI_REDIRECT_URIS[0]!, client_id: 'demo-cli' }).toString(),
+  });
+  expect(issued.status).toBe(200);
+  return { authorize, refreshToken: ((await issued.json()) as { refresh_token: string }).refresh_token };
 }
 
 const post = (stack: RunningStack, path: string, cookie: string, fields: Record<string, string>, origin = stack.url) =>
@@ -109,5 +130,104 @@ describe('operator console actions', () => {
       ['client.deleted', 'demo', 'demo-service'],
       ['grant.revoked', 'demo', 'demo-cli'],
     ]);
+  });
+
+  it('RFC 6749 §5.2: a disabled client gets invalid_client at the token endpoint (no new token, no refresh) and no authorization; enabled again it works; both are audit events', async () => {
+    const { stack, cookie, csrf, records } = await start();
+    const issuer = stack.info.issuer;
+    const resource = stack.info.resources[0]!.url;
+    const service = stack.info.clients.find((c) => c.client_id === 'demo-service')!;
+    const token = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
+      fetch(`${issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
+    const serviceToken = () => token({ grant_type: 'client_credentials', resource }, { authorization: `Basic ${Buffer.from(`demo-service:${service.client_secret!}`).toString('base64')}` });
+    expect((await serviceToken()).status).toBe(200);
+
+    const { authorize, refreshToken } = await demoCliRefreshToken(stack);
+
+    for (const clientId of ['demo-service', 'demo-cli']) {
+      const res = await post(stack, '/admin/clients/disable', cookie, { csrf, client_id: clientId });
+      expect(res.status).toBe(303);
+      expect(new URL(res.headers.get('location')!, stack.url).searchParams.get('done')).toBe(`Client ${clientId} disabled.`);
+    }
+    const refused = await serviceToken();
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error: string }).error).toBe('invalid_client');
+    const refresh = await token({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'demo-cli' });
+    expect(refresh.status).toBe(401);
+    expect(((await refresh.json()) as { error: string }).error).toBe('invalid_client');
+    // RFC 6749 §4.1.2.1: an unknown (here: disabled) client is told to the user, never redirected to.
+    const page = await fetch(authorize, { redirect: 'manual' });
+    expect(page.status).toBe(400);
+    expect(page.headers.get('location')).toBeNull();
+    // The inspect page says so, and offers to enable it.
+    const inspect = await (await fetch(`${stack.url}/admin/clients?client_id=demo-cli`, { headers: { cookie } })).text();
+    expect(inspect).toMatch(/<dt>Status<\/dt><dd>disabled since \d{4}-/);
+    expect(inspect).toContain('aria-label="Enable client demo-cli"');
+    // The console's own client cannot be disabled (it would lock every operator out).
+    await post(stack, '/admin/clients/disable', cookie, { csrf, client_id: 'warden-console' });
+    expect((await stack.authorizationServer!.context.stores.clients.get('warden-console'))?.disabledAt).toBeUndefined();
+
+    expect((await post(stack, '/admin/clients/enable', cookie, { csrf, client_id: 'demo-cli' })).status).toBe(303);
+    const again = await token({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'demo-cli' });
+    expect(again.status).toBe(200);
+    expect((await serviceToken()).status).toBe(401);
+    expect(records.filter((r) => r.type.startsWith('client.')).map((r) => [r.type, r.admin, r.clientId])).toEqual([
+      ['client.disabled', 'demo', 'demo-service'],
+      ['client.disabled', 'demo', 'demo-cli'],
+      ['client.enabled', 'demo', 'demo-cli'],
+    ]);
+  });
+
+  it('RFC 7009 §2.1: the consents page lists what a user allowed a client (scopes with their descriptions); revoking one forgets it and its grant (refresh refused), events naming the operator', async () => {
+    const { stack, cookie, csrf, records } = await start({ scopes: { default: ['mcp:tools'], tools: { admin_reset: ['mcp:admin'] }, descriptions: { 'mcp:tools': 'Use the demo tools' } } });
+    const { refreshToken } = await demoCliRefreshToken(stack);
+    const page = await fetch(`${stack.url}/admin/consents`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(`<td>demo</td><td>demo-cli</td><td><code>${stack.info.resources[0]!.url}</code></td><td><code>mcp:tools</code> Use the demo tools</td>`);
+    expect(html).toContain('aria-label="Revoke consent of demo for demo-cli"');
+    // Filtered to another user: none.
+    expect(await (await fetch(`${stack.url}/admin/consents?user=nobody`, { headers: { cookie } })).text()).toContain('Remembered consents: none.');
+
+    const revoked = await post(stack, '/admin/consents/revoke', cookie, { csrf, user: 'demo', client: 'demo-cli' });
+    expect(revoked.status).toBe(303);
+    expect(new URL(revoked.headers.get('location')!, stack.url).searchParams.get('done')).toBe('Revoked the consent of demo for demo-cli (1 grant(s)).');
+    expect(await stack.authorizationServer!.context.stores.consents.list('demo')).toEqual([]);
+    const refresh = await fetch(`${stack.info.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: 'demo-cli' }).toString() });
+    expect(refresh.status).toBe(400);
+    expect(((await refresh.json()) as { error: string }).error).toBe('invalid_grant');
+    expect(records.filter((r) => r.admin !== undefined).map((r) => [r.type, r.admin, r.subject, r.clientId])).toEqual([
+      ['consent.revoked', 'demo', 'demo', 'demo-cli'],
+      ['grant.revoked', 'demo', 'demo', 'demo-cli'],
+    ]);
+    expect(await (await fetch(`${stack.url}/admin/consents`, { headers: { cookie } })).text()).toContain('Remembered consents: none.');
+  });
+
+  it('the overview counts requests, refusals by reason (RFC 6750 §3.1), replays and refresh reuse over the last hour and since start, from the metrics', async () => {
+    const { stack, cookie } = await start();
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(stack.info.resources[0]!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"tools/list"}' });
+      expect(res.status).toBe(401);
+    }
+    const html = await (await fetch(`${stack.url}/admin/`, { headers: { cookie } })).text();
+    expect(html).toContain('<th scope="col">Last hour</th><th scope="col">Since start</th>');
+    expect(html).toMatch(/the last hour \(since \d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
+    expect(html).toContain('<tr><td>Refused: no_credentials</td><td>3</td><td>3</td></tr>');
+    expect(html).toContain('<tr><td>Refusals at protected resources (all reasons)</td><td>3</td><td>3</td></tr>');
+    expect(html).toContain('<tr><td>DPoP proofs replayed</td><td>0</td><td>0</td></tr>');
+    expect(html).toContain('<tr><td>Refresh token reuse (families revoked)</td><td>0</td><td>0</td></tr>');
+    const requests = /<tr><td>Requests answered \(every route\)<\/td><td>(\d+)<\/td><td>(\d+)<\/td><\/tr>/.exec(html);
+    expect(Number(requests?.[1])).toBeGreaterThanOrEqual(3);
+  });
+
+  it('admin.console: true runs the console for users with the admin role alone; a configuration naming no admin at all is refused with what to set', async () => {
+    const { stack } = await start({}, { console: true });
+    const ctx = stack.authorizationServer!.context;
+    await addUser(ctx, 'root', 'root-password-long-enough', { roles: ['admin'] });
+    const session = (sub: string) => `warden_admin=${sealCookie(ctx.hmac, 'warden_admin', { sub, csrf: 'c'.repeat(32), exp: Math.floor(Date.now() / 1000) + 600 })}`;
+    expect((await fetch(`${stack.url}/admin/keys`, { redirect: 'manual', headers: { cookie: session('root') } })).status).toBe(200);
+    // The demo user is no administrator here (no role, no admin.subjects): back to the sign-in.
+    expect((await fetch(`${stack.url}/admin/keys`, { redirect: 'manual', headers: { cookie: session('demo') } })).status).toBe(303);
+    expect(() => resolveConfig({ storage: { kind: 'memory' }, admin: {} }, { env: {} })).toThrow(/admin: name admin clients \(the admin API\), admin subjects \(the console\), or set console: true/);
   });
 });

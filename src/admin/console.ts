@@ -1,7 +1,8 @@
 /**
  * The operator console at `/admin`: server-rendered pages behind the stack's own sign-in (an
  * authorization-code flow with PKCE to the stack's authorization server, for the console's own
- * resource and scope), open only to the configured admin subjects. Same rules as the sign-in
+ * resource and scope), open only to the configured admin subjects and to users holding the admin
+ * role (`warden users add --admin`), checked on every request. Same rules as the sign-in
  * pages: the shared security headers (CSP with `frame-ancestors 'none'`), a CSRF token in every
  * form, POSTs only from the same origin. Every action is an audit event naming the operator.
  */
@@ -11,10 +12,12 @@ import type { AuthorizationServer } from '../authorization-server/create-authori
 import { revokeAuthorization } from '../authorization-server/endpoints/interaction/index.js';
 import { renderErrorPage } from '../authorization-server/html-page.js';
 import { escapeHtml as e, sendHtml } from '../authorization-server/http.js';
+import { isAdminUser } from '../authorization-server/users.js';
 import { verifyOwnAccessToken } from '../authorization-server/verify-own-access-token.js';
 import type { SecurityEventInput } from '../observability/audit-events.js';
 import { AUDIT_EVENT_TYPES } from '../observability/audit-event.js';
 import { readStream } from '../oauth/read-stream.js';
+import { renderConsentsPage, revokeConsentAction } from './consents-page.js';
 import { actionForm, auditRows, consolePage, table } from './pages.js';
 import type { RecentRecords } from './recent-records.js';
 import { openCookie, readCookie, sealCookie } from './signed-cookie.js';
@@ -28,7 +31,7 @@ export interface AdminConsoleOptions {
   clientId: string;
   resource: string;
   scope: string;
-  /** Subjects allowed in. */
+  /** Subjects allowed in (`admin.subjects`); users with the admin role are let in as well. */
   subjects: ReadonlySet<string>;
   recent: RecentRecords;
   /** Records an operator's action (audit trail). */
@@ -39,7 +42,16 @@ export interface AdminConsoleOptions {
    */
   servers(): Promise<readonly ConsoleServer[]>;
   /** Overview figures (from the metrics). */
-  overview(): ReadonlyArray<readonly [string, number]>;
+  overview(): ConsoleOverview;
+}
+
+/** The overview page's figures: per measure, its count over the last hour and since the instance started. */
+export interface ConsoleOverview {
+  /** Start of the "last hour" window (ms since the epoch; later than an hour ago on a young instance). */
+  since?: number;
+  rows: ReadonlyArray<readonly [label: string, lastHour: number, sinceStart: number]>;
+  /** Shown instead of an empty table. */
+  note?: string;
 }
 
 /** One row of the console's servers page. */
@@ -107,6 +119,8 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
   const secure = url.protocol === 'https:' ? '; Secure' : '';
   const now = () => Math.floor(Date.now() / 1000);
   const cookie = (name: string, value: string, maxAge: number, sameSite: 'Lax' | 'Strict') => `${name}=${value}; Path=${base}; HttpOnly; SameSite=${sameSite}; Max-Age=${maxAge}${secure}`;
+  // Asked again on every request, so taking the role away (or the user) ends a session at once.
+  const isAdmin = async (subject: string) => options.subjects.has(subject) || isAdminUser(await ctx.stores.users.get(subject));
   const fail = (res: ServerResponse, status: number, title: string, message: string) => sendHtml(res, status, renderErrorPage(brand, title, message), { 'Cache-Control': 'no-store' });
 
   const startSignIn = (res: ServerResponse) => {
@@ -142,7 +156,7 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
     if (answer.status !== 200 || typeof body.access_token !== 'string') return fail(res, 400, 'Sign-in failed', 'The authorization server did not issue a token for the console.');
     const claims = await verifyOwnAccessToken(ctx, body.access_token);
     const subject = claims.sub;
-    if (subject === undefined || !options.subjects.has(subject)) {
+    if (subject === undefined || !(await isAdmin(subject))) {
       options.emit({ type: 'login.failed', ...(subject === undefined ? {} : { subject }), clientId: options.clientId, detail: 'operator console: not an administrator' });
       return fail(res, 403, 'Not an administrator', 'You signed in, but this account is not allowed to use the operator console.');
     }
@@ -156,7 +170,12 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
     const page = (body: string) => consolePage(brand, base, section, session.sub, body, notice);
     switch (section) {
       case '':
-        return page(table('Since this instance started', ['Measure', 'Count'], options.overview().map(([label, value]) => [e(label), e(String(value))])));
+      {
+        const { since, rows, note } = options.overview();
+        const from = since === undefined ? '' : `${new Date(since).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+        const caption = `From the metrics of this instance: the last hour (since ${from}) and since it started`;
+        return page(note !== undefined ? `<p class="muted">${e(note)}</p>` : table(caption, ['Measure', 'Last hour', 'Since start'], rows.map(([label, hour, total]) => [e(label), e(String(hour)), e(String(total))])));
+      }
       case 'clients': {
         const id = query.get('client_id') ?? '';
         const client = id === '' ? undefined : await ctx.stores.clients.get(id);
@@ -166,12 +185,18 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
             ? id === ''
               ? ''
               : `<p role="alert">No client ${e(id)}.</p>`
-            : `<dl><dt>Client ID</dt><dd>${e(client.clientId)}</dd><dt>Name</dt><dd>${e(client.clientName ?? '')}</dd><dt>Source</dt><dd>${e(client.source ?? '')}</dd><dt>Grant types</dt><dd>${e(client.grantTypes.join(' '))}</dd><dt>Redirect URIs</dt><dd>${e(client.redirectUris.join(' '))}</dd></dl>${actionForm(`${base}/clients/delete`, session.csrf, { client_id: client.clientId }, 'Delete client', `Delete client ${client.clientId}`)}`;
+            : `<dl><dt>Client ID</dt><dd>${e(client.clientId)}</dd><dt>Name</dt><dd>${e(client.clientName ?? '')}</dd><dt>Source</dt><dd>${e(client.source ?? '')}</dd><dt>Status</dt><dd>${client.disabledAt === undefined ? 'enabled' : `disabled since ${e(new Date(client.disabledAt * 1000).toISOString())}`}</dd><dt>Grant types</dt><dd>${e(client.grantTypes.join(' '))}</dd><dt>Redirect URIs</dt><dd>${e(client.redirectUris.join(' '))}</dd></dl>${
+                client.disabledAt === undefined
+                  ? actionForm(`${base}/clients/disable`, session.csrf, { client_id: client.clientId }, 'Disable client', `Disable client ${client.clientId}`)
+                  : actionForm(`${base}/clients/enable`, session.csrf, { client_id: client.clientId }, 'Enable client', `Enable client ${client.clientId}`)
+              } ${actionForm(`${base}/clients/delete`, session.csrf, { client_id: client.clientId }, 'Delete client', `Delete client ${client.clientId}`)}`;
         return page(lookup + shown);
       }
       case 'grants':
         return page(`<p>Withdraw everything a user allowed a client: remembered consents, refresh tokens and access tokens (RFC 7009).</p>
 <form method="post" action="${e(`${base}/grants/revoke`)}"><input type="hidden" name="csrf" value="${e(session.csrf)}"><label for="user">User</label><input type="text" id="user" name="user" required><label for="client">Client ID</label><input type="text" id="client" name="client" required><button type="submit">Revoke grants</button></form>`);
+      case 'consents':
+        return page(await renderConsentsPage(ctx, base, session.csrf, query.get('user') ?? ''));
       case 'keys': {
         const keys = await ctx.stores.keys.list();
         const rows = keys.map((k) => [e(k.kid), e(k.state), e(k.alg), e(new Date(k.createdAt * 1000).toISOString()), e(k.retireAfter === undefined ? '' : new Date(k.retireAfter * 1000).toISOString())]);
@@ -224,6 +249,24 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
         options.emit({ type: 'client.deleted', clientId, admin });
         return `clients?done=${encodeURIComponent(`Client ${clientId} deleted.`)}`;
       }
+      case 'clients/disable':
+      case 'clients/enable': {
+        const clientId = form.get('client_id') ?? '';
+        const disable = action === 'clients/disable';
+        const back = (notice: string) => `clients?${new URLSearchParams({ client_id: clientId, done: notice }).toString()}`;
+        // The console's own client signs operators in: disabling it would lock every operator out.
+        if (disable && clientId === options.clientId) return back('The console\'s own client cannot be disabled.');
+        const client = await ctx.stores.clients.get(clientId);
+        if (client === undefined) return `clients?done=${encodeURIComponent(`No client ${clientId}.`)}`;
+        if (disable === (client.disabledAt !== undefined)) return back(`Client ${clientId} is already ${disable ? 'disabled' : 'enabled'}.`);
+        const { disabledAt: _was, ...enabled } = client;
+        // From now on every endpoint treats it as unknown: no token (invalid_client, RFC 6749 §5.2), no refresh, no authorization.
+        await ctx.stores.clients.put(disable ? { ...client, disabledAt: ctx.now() } : enabled);
+        options.emit({ type: disable ? 'client.disabled' : 'client.enabled', clientId, admin });
+        return back(`Client ${clientId} ${disable ? 'disabled' : 'enabled'}.`);
+      }
+      case 'consents/revoke':
+        return revokeConsentAction(ctx, admin, form, options.emit);
       case 'grants/revoke': {
         const user = form.get('user') ?? '';
         const client = form.get('client') ?? '';
@@ -250,7 +293,8 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
         await callback(req, res, target.searchParams);
         return true;
       }
-      const session = openCookie<Session>(ctx.hmac, SESSION, readCookie(req.headers.cookie, SESSION), now());
+      const sealed = openCookie<Session>(ctx.hmac, SESSION, readCookie(req.headers.cookie, SESSION), now());
+      const session = sealed !== undefined && (await isAdmin(sealed.sub)) ? sealed : undefined;
       if (req.method === 'GET' || req.method === 'HEAD') {
         if (session === undefined) {
           startSignIn(res);

@@ -25,6 +25,7 @@ export const SECTIONS = [
   ['', 'Overview'],
   ['clients', 'Clients'],
   ['grants', 'Users and grants'],
+  ['consents', 'Consents'],
   ['keys', 'Signing keys'],
   ['servers', 'Servers and policies'],
   ['audit', 'Audit trail'],

@@ -2,7 +2,7 @@
  * Local users of the embedded login (`warden users add|remove|list`): usernames checked,
  * passwords scrypt-hashed (see `password.ts`), never stored or logged in the clear.
  */
-import type { AuthorizationServerStores, UserStore } from '../stores/authorization-server-contracts.js';
+import type { AuthorizationServerStores, UserRecord, UserStore } from '../stores/authorization-server-contracts.js';
 import { hashSecret } from './password.js';
 import { WardenError } from '../oauth/errors.js';
 
@@ -25,6 +25,14 @@ export class UserError extends WardenError {
   }
 }
 
+/** The role that lets a user into the operator console (`warden users add --admin`). */
+export const ADMIN_ROLE = 'admin';
+
+/** True when the user holds the {@link ADMIN_ROLE}. */
+export function isAdminUser(user: Pick<UserRecord, 'roles'> | undefined): boolean {
+  return user?.roles?.includes(ADMIN_ROLE) === true;
+}
+
 /** True for a username Warden accepts (1–64 of `[A-Za-z0-9._@-]`). */
 export function isValidUsername(username: string): boolean {
   return typeof username === 'string' && USERNAME.test(username);
@@ -40,11 +48,12 @@ function resolve(target: UsersTarget): { users: UserStore; now: () => number } {
 /**
  * Adds a local user with a scrypt-hashed password. Refuses an invalid username, a password shorter
  * than {@link MIN_PASSWORD_LENGTH} (in characters) or longer than {@link MAX_PASSWORD_LENGTH}, and
- * an existing username unless `replace` is set (which resets the password).
+ * an existing username unless `replace` is set (which resets the password and keeps the roles
+ * unless `roles` is given). `roles` (e.g. {@link ADMIN_ROLE}) are stored with the user.
  *
  * @throws {UserError}
  */
-export async function addUser(target: UsersTarget, username: string, password: string, options: { replace?: boolean } = {}): Promise<void> {
+export async function addUser(target: UsersTarget, username: string, password: string, options: { replace?: boolean; roles?: readonly string[] } = {}): Promise<void> {
   const { users, now } = resolve(target);
   if (!isValidUsername(username)) throw new UserError('invalid_username', 'username must be 1–64 characters of letters, digits, ".", "_", "@" or "-"');
   const length = [...password].length;
@@ -52,7 +61,8 @@ export async function addUser(target: UsersTarget, username: string, password: s
   if (length > MAX_PASSWORD_LENGTH) throw new UserError('invalid_password', `password must be at most ${MAX_PASSWORD_LENGTH} characters`);
   const existing = await users.get(username);
   if (existing !== undefined && options.replace !== true) throw new UserError('user_exists', `user "${username}" already exists`);
-  await users.put({ username, passwordHash: await hashSecret(password), createdAt: existing?.createdAt ?? now() });
+  const roles = [...new Set(options.roles ?? existing?.roles ?? [])];
+  await users.put({ username, passwordHash: await hashSecret(password), createdAt: existing?.createdAt ?? now(), ...(roles.length > 0 ? { roles } : {}) });
 }
 
 /**
@@ -64,6 +74,14 @@ export async function addUser(target: UsersTarget, username: string, password: s
 export async function removeUser(target: UsersTarget, username: string): Promise<void> {
   const { users } = resolve(target);
   if (!(await users.delete(username))) throw new UserError('unknown_user', `no user "${username}"`);
+}
+
+/** Usernames of the users holding {@link ADMIN_ROLE}, sorted. */
+export async function listAdminUsers(target: UsersTarget): Promise<string[]> {
+  const { users } = resolve(target);
+  const names = await listUsers(users);
+  const records = await Promise.all(names.map((name) => users.get(name)));
+  return names.filter((_, i) => isAdminUser(records[i]));
 }
 
 /** Usernames of all local users, sorted. */

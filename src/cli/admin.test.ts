@@ -11,7 +11,9 @@ import { createLogger } from '../observability/logger.js';
 import { startStack, type RunningStack } from '../stack/stack.js';
 import { openSqliteAuthorizationServerStores } from '../stores/index.js';
 import { consentsRevokeCommand, keysRotateCommand, usersAddCommand, usersListCommand, usersRemoveCommand } from './admin.js';
+import { sealCookie } from '../admin/signed-cookie.js';
 import { UsageError } from './errors.js';
+import { createProgram } from './program.js';
 
 const demo = { name: 'demo', path: '/mcp', upstream: 'builtin:demo' };
 const running: RunningStack[] = [];
@@ -95,6 +97,62 @@ describe('warden users', () => {
     await expect(usersAddCommand('bad name', { config, stateDir: '.warden' })).rejects.toBeInstanceOf(UsageError);
     expect(await usersRemoveCommand('alice', { config, stateDir: '.warden' })).toMatch(/^removed user alice/);
     await expect(usersRemoveCommand('alice', { config, stateDir: '.warden' })).rejects.toThrow(/no user "alice"/);
+  });
+
+  it('`users add --admin` stores the admin role with the user; the console lets that user in, and refuses a user without it', async () => {
+    const { dir, config, db } = await configFile({ admin: { console: true } });
+    // Through the command line as a user types it (commander parses --admin).
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+    try {
+      await createProgram().parseAsync(['node', 'warden', 'users', 'add', 'root', '--admin', '--config', config]);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(out.join('')).toMatch(/^added administrator root\npassword: \S+\n/);
+    await usersAddCommand('bob', { config, stateDir: '.warden' });
+    expect(await usersListCommand({ config, stateDir: '.warden' })).toBe('bob\nroot (admin)\n');
+    const stores = openSqliteAuthorizationServerStores({ path: db });
+    expect((await stores.users.get('root'))?.roles).toEqual(['admin']);
+    expect((await stores.users.get('bob'))?.roles).toBeUndefined();
+    await stores.close();
+
+    const stack = await startStack(await loadConfigFile(config, { env: {} }), { port: 0, stateDir: join(dir, 'state'), logger: createLogger({ write: () => {} }) });
+    running.push(stack);
+    const ctx = stack.authorizationServer!.context;
+    const session = (sub: string) => `warden_admin=${sealCookie(ctx.hmac, 'warden_admin', { sub, csrf: 'c'.repeat(32), exp: Math.floor(Date.now() / 1000) + 600 })}`;
+    const root = await fetch(`${stack.url}/admin/`, { redirect: 'manual', headers: { cookie: session('root') } });
+    expect(root.status).toBe(200);
+    expect(await root.text()).toContain('Signed in as <strong>root</strong>');
+    // bob's session (sealed by the server itself) is no admin session: back to the sign-in, which refuses him.
+    const bob = await fetch(`${stack.url}/admin/`, { redirect: 'manual', headers: { cookie: session('bob') } });
+    expect(bob.status).toBe(303);
+    expect(new URL(bob.headers.get('location')!).pathname).toBe('/authorize');
+    // Removing the user ends their console session at once.
+    await usersRemoveCommand('root', { config, stateDir: '.warden' });
+    expect((await fetch(`${stack.url}/admin/`, { redirect: 'manual', headers: { cookie: session('root') } })).status).toBe(303);
+  });
+
+  it('RFC 6749 §5.2: a configured client disabled from the console stays disabled across a restart (the configuration re-syncs it without enabling it)', async () => {
+    const { dir, config } = await configFile();
+    const stateDir = join(dir, 'state');
+    const options = { port: 0, stateDir, logger: createLogger({ write: () => {} }) };
+    const first = await startStack(await loadConfigFile(config, { env: {} }), options);
+    const clients = first.authorizationServer!.context.stores.clients;
+    await clients.put({ ...(await clients.get('demo-service'))!, disabledAt: 1_700_000_000 });
+    await first.close();
+    const second = await startStack(await loadConfigFile(config, { env: {} }), options);
+    running.push(second);
+    expect((await second.authorizationServer!.context.stores.clients.get('demo-service'))?.disabledAt).toBe(1_700_000_000);
+    const service = second.info.clients.find((c) => c.client_id === 'demo-service')!;
+    const res = await fetch(`${second.url}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`demo-service:${service.client_secret!}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: second.info.resources[0]!.url }).toString(),
+    });
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_client');
   });
 
   it('refuses memory storage and a missing database with advice', async () => {

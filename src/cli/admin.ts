@@ -2,7 +2,8 @@
  * `warden users|keys|consents`: administration of the authorization server's store (see
  * `stack/admin.ts`), with arguments read and results printed here.
  */
-import { addStoreUser, listStoreUsers, randomToken, removeStoreUser, revokeStoreAuthorization, rotateStoreKeys, type StoreLocation } from '../stack/index.js';
+import { listStoreUserRoles } from '../stack/admin.js';
+import { addStoreUser, randomToken, removeStoreUser, revokeStoreAuthorization, rotateStoreKeys, type StoreLocation } from '../stack/index.js';
 import { UsageError } from './errors.js';
 
 /** Where the store is: a configuration file, or the state directory of `warden start`. */
@@ -22,18 +23,19 @@ async function readPasswordFromStdin(): Promise<string> {
 }
 
 /** `warden users add`: returns what to print (the generated password, once, when none was given). */
-export async function usersAddCommand(username: string, options: StoreLocationOptions & { passwordStdin?: boolean }): Promise<string> {
+export async function usersAddCommand(username: string, options: StoreLocationOptions & { passwordStdin?: boolean; admin?: boolean }): Promise<string> {
   const password = options.passwordStdin === true ? await readPasswordFromStdin() : randomToken(18);
-  await admin(() => addStoreUser(options, username, password));
-  if (options.passwordStdin === true) return `added user ${username}\n`;
+  await admin(() => addStoreUser(options, username, password, { admin: options.admin === true }));
+  const added = `added ${options.admin === true ? 'administrator' : 'user'} ${username}\n`;
+  if (options.passwordStdin === true) return added;
   // Printed this once and never stored in the clear: only its scrypt hash is kept.
-  return `added user ${username}\npassword: ${password}\n(shown once; it is stored only as a hash)\n`;
+  return `${added}password: ${password}\n(shown once; it is stored only as a hash)\n`;
 }
 
-/** `warden users list`: one username per line. */
+/** `warden users list`: one username per line, administrators marked `(admin)`. */
 export async function usersListCommand(options: StoreLocationOptions): Promise<string> {
-  const users = await admin(() => listStoreUsers(options));
-  return users.map((u) => `${u}\n`).join('');
+  const users = await admin(() => listStoreUserRoles(options));
+  return users.map((u) => `${u.username}${u.admin ? ' (admin)' : ''}\n`).join('');
 }
 
 /** `warden users remove`. */

@@ -192,8 +192,9 @@ export function createProgram(): Command {
     users
       .command('add <username>')
       .description('add a user; without --password-stdin a random password is generated and printed once')
-      .option('--password-stdin', 'read the password from standard input'),
-  ).action(async (username: string, options: StoreLocationOptions & { passwordStdin?: boolean }) => print(await usersAddCommand(username, options)));
+      .option('--password-stdin', 'read the password from standard input')
+      .option('--admin', 'with the admin role: let into the operator console at /admin'),
+  ).action(async (username: string, options: StoreLocationOptions & { passwordStdin?: boolean; admin?: boolean }) => print(await usersAddCommand(username, options)));
   storeOptions(users.command('list').description('list usernames')).action(async (options: StoreLocationOptions) => print(await usersListCommand(options)));
   storeOptions(users.command('remove <username>').description('remove a user (their sign-in sessions end at once)')).action(
     async (username: string, options: StoreLocationOptions) => print(await usersRemoveCommand(username, options)),

@@ -253,9 +253,10 @@ export interface WardenConfig {
   readonly resources: readonly ResourceConfig[];
   /**
    * Administration, when configured: the fleet admin API's clients (`admin.clients`; none: no admin
-   * API) and the console's subjects (`admin.subjects`; none: no console at `/admin`).
+   * API), the console's subjects (`admin.subjects`) and whether the console runs (`admin.console`,
+   * default: when subjects are named; users with the admin role get in too).
    */
-  readonly admin?: { readonly clients: readonly string[]; readonly subjects: readonly string[] };
+  readonly admin?: { readonly clients: readonly string[]; readonly subjects: readonly string[]; readonly console: boolean };
   /** Prometheus metrics: served at `path` (not under `publicUrl`'s path prefix, like `/healthz`). */
   readonly metrics: { readonly enabled: boolean; readonly path: string };
   /** The audit trail: on when the `audit` key is present (and not `enabled: false`). */
@@ -434,7 +435,7 @@ export function applyDefaults(input: ConfigInput): WardenConfig {
     clockSkewSeconds: input.clockSkewSeconds ?? CONFIG_DEFAULTS.clockSkewSeconds,
     authorizationServer,
     resources: (input.resources ?? []).map((resource) => resolveResource(resource, publicUrl, authorizationServer.lifetimes.accessTokenSeconds, authorizationServer.enabled ? issuer : undefined)),
-    ...(input.admin ? { admin: { clients: [...(input.admin.clients ?? [])], subjects: [...(input.admin.subjects ?? [])] } } : {}),
+    ...(input.admin ? { admin: { clients: [...(input.admin.clients ?? [])], subjects: [...(input.admin.subjects ?? [])], console: input.admin.console ?? (input.admin.subjects ?? []).length > 0 } } : {}),
     metrics: { enabled: input.metrics?.enabled ?? CONFIG_DEFAULTS.metrics.enabled, path: input.metrics?.path ?? CONFIG_DEFAULTS.metrics.path },
     audit: resolveAudit(input.audit),
     ...(input.openTelemetry

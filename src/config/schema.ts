@@ -531,13 +531,16 @@ export const configSchema = strictObject({
   /**
    * Administration: `clients` — the configured confidential clients (client_credentials, `scope:
    * warden:admin`) that may call the fleet admin API (`<publicUrl>/admin/api`); `subjects` — the
-   * users (usernames of the sign-in page) let into the operator console at `/admin`.
+   * users (usernames of the sign-in page) let into the operator console at `/admin`; `console` —
+   * run the console (default: when `subjects` are named), for users with the admin role too
+   * (`warden users add --admin`).
    */
   admin: strictObject({
     clients: z.array(nonEmpty).min(1, 'name at least one admin client (a configured client with client_credentials)').optional(),
     subjects: z.array(z.string().min(1).max(256)).min(1, 'list at least one subject (a username of the sign-in page)').optional(),
+    console: z.boolean().optional(),
   })
-    .refine((admin) => admin.clients !== undefined || admin.subjects !== undefined, 'name admin clients (the admin API), admin subjects (the console), or both')
+    .refine((admin) => admin.clients !== undefined || admin.subjects !== undefined || admin.console === true, 'name admin clients (the admin API), admin subjects (the console), or set console: true')
     .optional(),
   /** Prometheus exposition on the stack's port (unauthenticated: counts only, no identifiers). */
   metrics: strictObject({ enabled: z.boolean().optional(), path: servedPath('the metrics', '/metrics').optional() }).optional(),

@@ -35,6 +35,7 @@ export const AUDIT_EVENT_TYPES = [
   'client.expired',
   'client.deleted',
   'client.disabled',
+  'client.enabled',
   'keys.rotated',
   // The fleet registry (admin API).
   'registry.changed',

@@ -117,6 +117,13 @@ export class Counter<L extends string = never> extends LabelledMetric<L, { value
     return this.seriesOf(args[0] as Labels<L> | undefined, () => ({ value: 0 })).state.value;
   }
 
+  /** The sum over every series (all label combinations). */
+  total(): number {
+    let sum = 0;
+    for (const { state } of this.series.values()) sum += state.value;
+    return sum;
+  }
+
   render(): string {
     let text = this.header('counter');
     for (const { labels, state } of this.series.values()) text += `${this.name}${labels === '' ? '' : `{${labels}}`} ${formatValue(state.value)}\n`;

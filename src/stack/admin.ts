@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createAuthorizationServer } from '../authorization-server/create-authorization-server.js';
 import { revokeAuthorization } from '../authorization-server/endpoints/interaction/index.js';
-import { addUser, listUsers, removeUser, UserError } from '../authorization-server/users.js';
+import { ADMIN_ROLE, addUser, listAdminUsers, listUsers, removeUser, UserError } from '../authorization-server/users.js';
 import { builtinConfig } from '../config/builtin.js';
 import type { WardenConfig } from '../config/defaults.js';
 import { loadConfigFile, resolveConfig } from '../config/load.js';
@@ -63,14 +63,22 @@ async function withStores<T>(
   }
 }
 
-/** Adds a local user (scrypt-hashed password), creating the database if needed. */
-export function addStoreUser(location: StoreLocation, username: string, password: string): Promise<void> {
-  return withStores(location, (stores) => addUser(stores, username, password), { create: true });
+/** Adds a local user (scrypt-hashed password), creating the database if needed; `admin`: with the console's admin role. */
+export function addStoreUser(location: StoreLocation, username: string, password: string, options: { admin?: boolean } = {}): Promise<void> {
+  return withStores(location, (stores) => addUser(stores, username, password, options.admin === true ? { roles: [ADMIN_ROLE] } : {}), { create: true });
 }
 
 /** The local users' names. */
 export function listStoreUsers(location: StoreLocation): Promise<string[]> {
   return withStores(location, (stores) => listUsers(stores));
+}
+
+/** The local users' names, and which of them hold the admin role. */
+export function listStoreUserRoles(location: StoreLocation): Promise<Array<{ username: string; admin: boolean }>> {
+  return withStores(location, async (stores) => {
+    const admins = new Set(await listAdminUsers(stores));
+    return (await listUsers(stores)).map((username) => ({ username, admin: admins.has(username) }));
+  });
 }
 
 /** Removes a local user (tokens already issued stay valid until they expire). */

@@ -48,9 +48,9 @@ export function registeredResources(config: WardenConfig): AuthorizationServerOp
 export const CONSOLE_SCOPE = 'warden:admin';
 export const CONSOLE_CLIENT_ID = 'warden-console';
 
-/** Whether the operator console runs: `admin.subjects` names who may use it. */
+/** Whether the operator console runs (`admin.console`; by default when `admin.subjects` names who may use it). */
 export function consoleEnabled(config: WardenConfig): boolean {
-  return config.admin !== undefined && config.admin.subjects.length > 0;
+  return config.admin?.console === true;
 }
 
 /** Canonical URI of the operator console (`<publicUrl>/admin`). */

@@ -17,9 +17,10 @@ import { startStackAuthorizationServer, type StackAuthorizationServer } from './
 import { StackStartError } from './errors.js';
 import { startFleet, type Fleet } from './fleet/start-fleet.js';
 import type { ServerRegistry } from './fleet/server-registry.js';
-import { AUTH_FAILURE_REASONS, createStackMetrics, type StackMetrics } from './metrics.js';
+import { createStackMetrics, type StackMetrics } from './metrics.js';
 import { createAdminConsole } from '../admin/console.js';
 import { RecentRecords } from '../admin/recent-records.js';
+import { createConsoleOverview } from './console-overview.js';
 import { CONSOLE_CLIENT_ID, CONSOLE_SCOPE, consoleEnabled, consoleResource } from './own-resources.js';
 import { consoleServers } from './console-servers.js';
 import { createReadinessCheck } from './readiness.js';
@@ -177,6 +178,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
           metrics?.audit(event);
           trail?.emit(securityEvent(event, currentRequestContext()));
         };
+  const overview = recent ? createConsoleOverview(metrics) : undefined;
   let fleet: Fleet | undefined;
   let as: StackAuthorizationServer | undefined;
   let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
@@ -236,7 +238,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     const registry = fleet.registry;
     const asServer = as?.server;
     const adminConsole =
-      asServer && recent && config.admin
+      asServer && recent && config.admin && overview
         ? createAdminConsole({
             publicUrl: config.publicUrl,
             server: asServer,
@@ -246,7 +248,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
             subjects: new Set(config.admin.subjects),
             recent,
             emit: (event) => trail?.emit(securityEvent(event, currentRequestContext())),
-            overview: () => consoleOverview(metrics),
+            overview: overview.overview,
             servers: () => consoleServers(registry),
           })
         : undefined;
@@ -263,6 +265,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
         : {}),
     });
   } catch (error) {
+    overview?.stop();
     await fleet?.close().catch(() => undefined);
     await as?.server.close().catch(() => undefined);
     await replayStore.close().catch(() => undefined);
@@ -308,6 +311,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
       await replayStore.close().catch((error: unknown) => logger.warn('replay store close failed', { error }));
       await sessionStore.close().catch((error: unknown) => logger.warn('session store close failed', { error }));
       await rateLimitStore?.close().catch((error: unknown) => logger.warn('rate-limit store close failed', { error }));
+      overview?.stop();
       await trail?.close();
       await telemetry?.shutdown();
       if (stateDir) await removeStackFile(stateDir);
@@ -330,18 +334,6 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
     reloadServers: (next) => reloadServers(fleet!.registry, config, next),
     close,
   };
-}
-
-/** The console's overview: request and refusal counts from the metrics. */
-function consoleOverview(metrics: StackMetrics | undefined): Array<readonly [string, number]> {
-  if (metrics === undefined) return [['Metrics are off (metrics.enabled: false)', 0]];
-  const rows: Array<readonly [string, number]> = [];
-  rows.push(['Refusals at protected resources (all reasons)', AUTH_FAILURE_REASONS.reduce((sum, reason) => sum + metrics.authFailures.get({ reason }), 0)]);
-  for (const reason of AUTH_FAILURE_REASONS) rows.push([`Refused: ${reason}`, metrics.authFailures.get({ reason })]);
-  rows.push(['DPoP proofs replayed', metrics.replays.get()]);
-  rows.push(['Refresh token reuse (families revoked)', metrics.refreshReuse.get()]);
-  rows.push(['JWKS fetch failures', metrics.jwksFetchFailures.get()]);
-  return rows;
 }
 
 /** The resource with its remote JWKS fetched through a fetch that counts failures (`warden_jwks_fetch_failures_total`). */

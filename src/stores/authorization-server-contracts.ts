@@ -183,6 +183,8 @@ export interface ClientRecord {
   expiresAt?: number;
   /** When the client first completed an authorization or obtained a token (`markUsed`); absent: never. */
   usedAt?: number;
+  /** When an operator disabled the client; absent: enabled. A disabled client is no client to the endpoints. */
+  disabledAt?: number;
 }
 
 export interface ClientStore {
@@ -208,6 +210,8 @@ export interface UserRecord {
   createdAt: number;
   /** Set for a user who signs in at an upstream OpenID provider: who they are there, and what it said last. */
   federation?: FederatedIdentity;
+  /** Roles held (`admin`: let into the operator console); absent or empty: none. */
+  roles?: string[];
 }
 
 /** The upstream identity a federated user is linked to, with the claims of their latest sign-in. */

@@ -34,6 +34,8 @@ export async function syncConfiguredClients(ctx: AsContext, clients: readonly Co
     if (c.scope !== undefined) record.scope = c.scope;
     if (c.jwks !== undefined) record.jwks = { keys: [...c.jwks.keys] };
     if (c.jwksUri !== undefined) record.jwksUri = c.jwksUri;
+    // Disabled from the console: a restart does not enable it again.
+    if (existing?.disabledAt !== undefined) record.disabledAt = existing.disabledAt;
     await ctx.stores.clients.put(record);
   }
 }

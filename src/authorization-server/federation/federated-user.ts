@@ -24,7 +24,7 @@ export async function linkFederatedUser(ctx: AsContext, identity: FederatedIdent
   const username = federatedSubject(identity.issuer, identity.subject);
   const existing = await ctx.stores.users.get(username);
   if (existing !== undefined && existing.federation === undefined) return undefined;
-  await ctx.stores.users.put({ username, passwordHash: FEDERATED_PASSWORD_HASH, createdAt: existing?.createdAt ?? identity.updatedAt, federation: identity });
+  await ctx.stores.users.put({ username, passwordHash: FEDERATED_PASSWORD_HASH, createdAt: existing?.createdAt ?? identity.updatedAt, federation: identity, ...(existing?.roles ? { roles: existing.roles } : {}) });
   return username;
 }
 

@@ -716,6 +716,22 @@ export function describeAuthorizationServerStoresConformance(
         expect(await stores.users.get('bob')).toBeUndefined();
         expect(await stores.users.list()).toEqual(['alice']);
       });
+
+      it('contract: a user keeps its roles; replacing without roles drops them (the console\'s admin role)', async () => {
+        await stores.users.put({ username: 'root', passwordHash: 'h1', createdAt: T0, roles: ['admin'] });
+        expect(await stores.users.get('root')).toEqual({ username: 'root', passwordHash: 'h1', createdAt: T0, roles: ['admin'] });
+        await stores.users.put({ username: 'root', passwordHash: 'h1', createdAt: T0 });
+        expect(await stores.users.get('root')).toEqual({ username: 'root', passwordHash: 'h1', createdAt: T0 });
+        await stores.users.delete('root');
+      });
+
+      it('contract: a client keeps disabledAt; replacing without it enables the client again', async () => {
+        await stores.clients.put(client({ clientId: 'off', disabledAt: T0 + 7 }));
+        expect(await stores.clients.get('off')).toEqual(client({ clientId: 'off', disabledAt: T0 + 7 }));
+        await stores.clients.put(client({ clientId: 'off' }));
+        expect(await stores.clients.get('off')).toEqual(client({ clientId: 'off' }));
+        await stores.clients.delete('off');
+      });
     });
 
     describe('ConsentStore', () => {

@@ -210,6 +210,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE ${s}.users ADD COLUMN federation text;
     `,
   },
+  {
+    // Roles of a user (the console's `admin`, from `warden users add --admin`), and clients an
+    // operator disabled from the console.
+    version: 9,
+    sql: (s) => `
+      ALTER TABLE ${s}.users ADD COLUMN roles text[];
+      ALTER TABLE ${s}.clients ADD COLUMN disabled_at bigint;
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

@@ -172,9 +172,9 @@ function createUserStore(db: PostgresDatabase, s: string): UserStore {
     },
     put: async (user) =>
       void (await db.query(
-        `INSERT INTO ${s}.users (username, password_hash, created_at, federation) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, created_at = excluded.created_at, federation = excluded.federation`,
-        [user.username, user.passwordHash, user.createdAt, serializeFederation(user.federation)],
+        `INSERT INTO ${s}.users (username, password_hash, created_at, federation, roles) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, created_at = excluded.created_at, federation = excluded.federation, roles = excluded.roles`,
+        [user.username, user.passwordHash, user.createdAt, serializeFederation(user.federation), codec.userRoles(user.roles)],
       )),
     delete: async (username) => (await db.query(`DELETE FROM ${s}.users WHERE username = $1`, [username])).rowCount > 0,
     // Byte order ("C"), as the other backends sort, whatever the database's collation.

@@ -102,6 +102,8 @@ export interface ClientRow<C extends ColumnTypes> {
   /** JSON text of the client's JWKS (private_key_jwt). */
   jwks: string | null;
   jwks_uri: string | null;
+  /** When an operator disabled the client (schema version 9). */
+  disabled_at?: number | null;
 }
 
 /** A row of `users`. */
@@ -111,6 +113,8 @@ export interface UserRow {
   created_at: number;
   /** JSON of the `FederatedIdentity`, or null for a local user (schema version 7). */
   federation?: string | null;
+  /** Roles held, or null for none (schema version 9). */
+  roles?: unknown;
 }
 
 /** The JSON column of a federated user (`users.federation`). */
@@ -174,7 +178,7 @@ export const REFRESH_TOKEN_COLUMNS = [
 /** Columns of `clients`, in parameter order. */
 export const CLIENT_COLUMNS = [
   'client_id', 'secret_hash', 'token_endpoint_auth_method', 'redirect_uris', 'grant_types', 'response_types', 'client_name', 'client_uri',
-  'logo_uri', 'scope', 'source', 'created_at', 'expires_at', 'used_at', 'jwks', 'jwks_uri',
+  'logo_uri', 'scope', 'source', 'created_at', 'expires_at', 'used_at', 'jwks', 'jwks_uri', 'disabled_at',
 ] as const;
 /** Columns of `signing_keys`, in parameter order. */
 export const KEY_COLUMNS = ['kid', 'alg', 'private_jwk', 'public_jwk', 'state', 'created_at', 'retire_after'] as const;
@@ -308,6 +312,7 @@ export function createRowCodec<C extends ColumnTypes, Params>(dialect: SqlDialec
           used_at: client.usedAt ?? null,
           jwks: client.jwks === undefined ? null : json(client.jwks),
           jwks_uri: client.jwksUri ?? null,
+          disabled_at: client.disabledAt ?? null,
         } satisfies ClientRow<C>,
         CLIENT_COLUMNS,
       ),
@@ -330,6 +335,7 @@ export function createRowCodec<C extends ColumnTypes, Params>(dialect: SqlDialec
       ...optional('usedAt', row.used_at),
       ...(row.jwks === null || row.jwks === undefined ? {} : { jwks: JSON.parse(row.jwks) as { keys: unknown[] } }),
       ...optional('jwksUri', row.jwks_uri ?? null),
+      ...optional('disabledAt', row.disabled_at ?? null),
     }),
 
     /** The record a row holds. */
@@ -337,8 +343,15 @@ export function createRowCodec<C extends ColumnTypes, Params>(dialect: SqlDialec
       const user: UserRecord = { username: row.username, passwordHash: row.password_hash, createdAt: row.created_at };
       const federation = parseFederation(row.federation ?? null);
       if (federation !== undefined) user.federation = federation;
+      if (row.roles !== null && row.roles !== undefined) {
+        const roles = readList(row.roles as C['list']);
+        if (roles.length > 0) user.roles = roles;
+      }
       return user;
     },
+
+    /** `users.roles` as bound: null for none. */
+    userRoles: (roles: string[] | undefined): C['list'] | null => (roles === undefined || roles.length === 0 ? null : writeList(roles)),
 
     /** Consent scopes as their column is bound. */
     consentScopes: (scopes: string[]): C['list'] => writeList(scopes),

@@ -204,6 +204,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE users ADD COLUMN federation TEXT;
     `,
   },
+  {
+    // Roles of a user (the console's `admin`, from `warden users add --admin`) as a JSON list, and
+    // clients an operator disabled from the console.
+    version: 9,
+    sql: `
+      ALTER TABLE users ADD COLUMN roles TEXT;
+      ALTER TABLE clients ADD COLUMN disabled_at INTEGER;
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

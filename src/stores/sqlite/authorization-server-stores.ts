@@ -121,8 +121,8 @@ function createClientStore(db: BetterSqlite3.Database, call: Guard): ClientStore
 
 function createUserStore(db: BetterSqlite3.Database, call: Guard): UserStore {
   const select = db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?');
-  const upsert = db.prepare<[string, string, number, string | null]>(
-    'INSERT OR REPLACE INTO users (username, password_hash, created_at, federation) VALUES (?, ?, ?, ?)',
+  const upsert = db.prepare<[string, string, number, string | null, string | null]>(
+    'INSERT OR REPLACE INTO users (username, password_hash, created_at, federation, roles) VALUES (?, ?, ?, ?, ?)',
   );
   const remove = db.prepare<[string]>('DELETE FROM users WHERE username = ?');
   const names = db.prepare<[], string>('SELECT username FROM users ORDER BY username').pluck();
@@ -132,7 +132,7 @@ function createUserStore(db: BetterSqlite3.Database, call: Guard): UserStore {
         const row = select.get(username);
         return row && codec.userFromRow(row);
       }),
-    put: (user) => call(() => void upsert.run(user.username, user.passwordHash, user.createdAt, serializeFederation(user.federation))),
+    put: (user) => call(() => void upsert.run(user.username, user.passwordHash, user.createdAt, serializeFederation(user.federation), codec.userRoles(user.roles))),
     delete: (username) => call(() => remove.run(username).changes > 0),
     list: () => call(() => names.all()),
   };
