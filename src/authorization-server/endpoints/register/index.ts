@@ -66,6 +66,7 @@ export function clientInformationResponse(record: ClientRecord, secret?: string)
   if (record.logoUri !== undefined) body.logo_uri = record.logoUri;
   if (record.scope !== undefined) body.scope = record.scope;
   if (record.jwks !== undefined) body.jwks = record.jwks;
+  if (record.jwksUri !== undefined) body.jwks_uri = record.jwksUri;
   return body;
 }
 
@@ -96,7 +97,11 @@ async function credentials(metadata: ValidatedClientMetadata): Promise<{ secret?
 export const registerEndpoint: Endpoint = async (ctx, req, res) => {
   requireJson(req);
   const input = await readMetadata(ctx, req);
-  const metadata = validateClientMetadata(input, { source: 'registered' });
+  const metadata = validateClientMetadata(input, {
+    source: 'registered',
+    allowLoopbackHttp: ctx.clientMetadataDocuments.allowPrivateNetworks,
+    allowClientCredentials: ctx.registration.clientCredentials,
+  });
   // Counted once the request is valid: a client fixing its metadata is not slowed for its mistakes.
   const wait = await throttleRegistration(ctx, requestSource(ctx, req));
   if (wait !== undefined) {
