@@ -151,7 +151,7 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     maxBodyBytes: options.registration?.maxBodyBytes ?? DEFAULTS.limits.maxRegistrationBytes,
     throttle: resolveThrottlePolicy('registration.throttle', options.registration?.throttle, DEFAULTS.registration.throttle, bad),
     expireUnusedAfterSeconds: wholeNumber('registration.expireUnusedAfterSeconds', options.registration?.expireUnusedAfterSeconds ?? DEFAULTS.registration.expireUnusedAfterSeconds, 60, MAX_THROTTLE_VALUE),
-    clientCredentials: options.registration?.clientCredentials === true,
+    clientCredentials: options.registration?.clientCredentials ?? DEFAULTS.registration.clientCredentials,
   };
   const clientMetadataDocuments = {
     enabled: cimd.enabled ?? true,
