@@ -51,8 +51,8 @@ export async function authenticateWithAssertion(ctx: AsContext, form: Record<str
     if (typeof sub !== 'string' || sub === '' || sub.length > 255) return fail('client assertion "sub" must be the client_id (RFC 7523 §3)');
     if (payload.iss !== sub) fail('client assertion "iss" and "sub" must both be the client_id (RFC 7523 §2.2)');
     if (form.client_id !== undefined && form.client_id !== sub) fail('client_id does not name the client of the assertion');
-    // URL client ids are metadata documents, which authenticate with `none`: no fetch for them here.
-    if (/^https?:/i.test(sub)) fail('client authentication failed');
+    // A URL client id is a metadata document: fetched (or served from cache) under the same
+    // limits and SSRF guard as at /authorize; it authenticates this way only if it says private_key_jwt.
     const client = await getClient(ctx, sub);
     if (client === undefined) return fail('client authentication failed');
     if (client.tokenEndpointAuthMethod !== 'private_key_jwt') return fail(`this client is registered for ${client.tokenEndpointAuthMethod}`);

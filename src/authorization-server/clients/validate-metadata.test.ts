@@ -228,7 +228,7 @@ describe('validateClientMetadata: metadata documents (draft-ietf-oauth-client-id
 
   it.each([
     ['a missing client_id', { redirect_uris: [REDIRECT] }, 'a client metadata document must contain its client_id'],
-    ['a shared-secret auth method', { client_id: id, redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' }, 'a client metadata document must use token_endpoint_auth_method "none"'],
+    ['a shared-secret auth method', { client_id: id, redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' }, 'a client metadata document must use token_endpoint_auth_method "none" or "private_key_jwt"'],
     ['a client_secret', { client_id: id, redirect_uris: [REDIRECT], client_secret: 'x' }, 'a client metadata document must not contain client_secret or client_secret_expires_at'],
     ['client_credentials', { client_id: id, grant_types: ['client_credentials'] }, 'grant_types: "client_credentials" is not available to self-registered clients; machine clients must be configured by the operator'],
     ['client_credentials with a scope (C1)', { client_id: id, redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'client_credentials'], scope: 'mcp:admin' }, 'grant_types: "client_credentials" is not available to self-registered clients; machine clients must be configured by the operator'],

@@ -225,8 +225,9 @@ function authMethod(value: unknown, source: ClientMetadataSource): TokenEndpoint
   // RFC 7591 §2 defaults to client_secret_basic; a metadata document has no secret to use, so `none`.
   if (value === undefined) return source === 'metadata-document' ? 'none' : 'client_secret_basic';
   if (typeof value !== 'string' || !AUTH_METHODS.has(value)) return refuse('token_endpoint_auth_method must be one of none, client_secret_basic, client_secret_post, private_key_jwt');
-  // draft-ietf-oauth-client-id-metadata-document: shared-secret methods are not allowed for URL client ids.
-  if (source === 'metadata-document' && value !== 'none') refuse('a client metadata document must use token_endpoint_auth_method "none"');
+  // draft-ietf-oauth-client-id-metadata-document: shared-secret methods are not allowed for URL
+  // client ids; a key the document publishes (private_key_jwt with jwks / jwks_uri) is.
+  if (source === 'metadata-document' && value !== 'none' && value !== 'private_key_jwt') refuse('a client metadata document must use token_endpoint_auth_method "none" or "private_key_jwt"');
   return value as TokenEndpointAuthMethod;
 }
 
@@ -292,7 +293,7 @@ function scope(value: unknown): string {
  *   probe or a feature the client believes it has than something safe to drop.
  *
  * With `source: 'metadata-document'`, `client_id` must be present (the caller compares it with the
- * URL), `token_endpoint_auth_method` defaults to and must be `none`, and `client_secret` /
+ * URL), `token_endpoint_auth_method` defaults to `none` and may only be `none` or `private_key_jwt`, and `client_secret` /
  * `client_secret_expires_at` are refused.
  *
  * @throws {InvalidClientMetadataError} `invalid_client_metadata`
