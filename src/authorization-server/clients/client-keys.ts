@@ -3,7 +3,7 @@ import { createLocalKeySource } from '../../jose/local-key-source.js';
 import { createRemoteKeySource } from '../../jose/remote-key-source.js';
 import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
 import type { AsContext } from '../context.js';
-import { createPublicOnlyFetch } from './public-only-fetch.js';
+import { createPublicOnlyFetch, RefusedUrlError } from './public-only-fetch.js';
 
 /** Key sources are built once per key set and reused; this bounds how many one instance keeps. */
 const MAX_SOURCES = 1000;
@@ -12,11 +12,18 @@ const sources = new WeakMap<AsContext, Map<string, KeySource>>();
 
 /**
  * How a client's `jwks_uri` is fetched: an operator's configured URL as any trust source; a URL a
- * client chose (self-registered, metadata document) only through the SSRF guard.
+ * client chose (self-registered, metadata document) only through the SSRF guard, and within the
+ * limits of metadata-document fetches (in flight at once, per host per minute), which anyone who
+ * can register could otherwise point at one victim host.
  */
 function clientFetch(ctx: AsContext, client: ClientRecord): { fetch?: typeof fetch } {
   if (client.source === 'configured') return {};
-  return { fetch: createPublicOnlyFetch({ allowPrivateNetworks: ctx.clientMetadataDocuments.allowPrivateNetworks }) };
+  const acquire = (url: URL): (() => void) => {
+    const slot = ctx.metadataDocumentLimits.acquire(url.host, ctx.now());
+    if ('refused' in slot) throw new RefusedUrlError(slot.refused.reason === 'capacity' ? 'too many fetches in flight' : 'too many fetches to this host in the last minute');
+    return slot.release;
+  };
+  return { fetch: createPublicOnlyFetch({ allowPrivateNetworks: ctx.clientMetadataDocuments.allowPrivateNetworks, acquire }) };
 }
 
 /**

@@ -45,6 +45,24 @@ describe('createPublicOnlyFetch: the SSRF guard for URLs a client chose (RFC 759
     await expect(guarded('https://keys.example/jwks', { method: 'POST' })).rejects.toThrow(new RefusedUrlError('only GET is allowed'));
   });
 
+  it('takes a slot before resolving anything, and releases it once the response has ended; a refusal fetches nothing', async () => {
+    const port = await listen();
+    let released = 0;
+    const limited = createPublicOnlyFetch({ allowPrivateNetworks: true, acquire: () => () => (released += 1) });
+    const ok = await limited(`http://127.0.0.1:${port}/keys`);
+    expect(await ok.text()).toBe('{"keys":[]}');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(released).toBe(1);
+    const refusing = createPublicOnlyFetch({
+      allowPrivateNetworks: true,
+      acquire: () => {
+        throw new RefusedUrlError('too many fetches to this host in the last minute');
+      },
+    });
+    await expect(refusing(`http://127.0.0.1:${port}/keys`)).rejects.toThrow('too many fetches to this host in the last minute');
+    expect(requests).toEqual(['/keys']);
+  });
+
   it('development (allowPrivateNetworks): fetches http on a loopback host, and returns a redirect without following it', async () => {
     const port = await listen();
     const dev = createPublicOnlyFetch({ allowPrivateNetworks: true });

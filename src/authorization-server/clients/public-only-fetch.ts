@@ -16,6 +16,12 @@ const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '[::1]', 'loca
 export interface PublicOnlyFetchOptions {
   /** Development only: allow loopback and private addresses, and `http:` on a loopback host. */
   allowPrivateNetworks: boolean;
+  /**
+   * Takes a slot before anything is resolved or fetched (e.g. the per-host and concurrency limits
+   * of metadata-document fetches): a release function, called once the exchange ends, or a
+   * {@link RefusedUrlError} thrown to refuse the fetch.
+   */
+  acquire?: (url: URL) => () => void;
 }
 
 /** Why the guarded fetch refused a URL before connecting. The message names no resolved address. */
@@ -79,6 +85,16 @@ export function createPublicOnlyFetch(options: PublicOnlyFetchOptions): typeof f
     if (!isFetchableUrl(url, allowPrivate)) throw new RefusedUrlError('the URL must be https');
     const signal = init?.signal ?? undefined;
     signal?.throwIfAborted();
+    const release = options.acquire?.(url) ?? ((): void => undefined);
+    try {
+      return await exchange(url, init, signal, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  };
+  /** Resolves, vets and GETs; `release` runs when the response ends (or here, by the caller, on a failure before it). */
+  const exchange = async (url: URL, init: RequestInit | undefined, signal: AbortSignal | undefined, release: () => void): Promise<Response> => {
     const targets = await vet(url.hostname, allowPrivate);
     signal?.throwIfAborted();
     const first = targets[0] as Target;
@@ -107,6 +123,7 @@ export function createPublicOnlyFetch(options: PublicOnlyFetchOptions): typeof f
           ...(signal !== undefined && { signal }),
         },
         (res) => {
+          res.once('close', release);
           const status = res.statusCode ?? 0;
           if (status !== 200 || (res.headers['content-encoding'] ?? 'identity').toLowerCase() !== 'identity') {
             res.destroy();

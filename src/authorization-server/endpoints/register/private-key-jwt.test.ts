@@ -161,6 +161,18 @@ describe('registering private_key_jwt clients (RFC 7591 §2, RFC 7523 §2.2)', (
     expect(connections).toBe(0);
   });
 
+  it('RFC 9700 §4 / RFC 7591 §5: fetches of registered jwks_uris share the metadata-document limits (per host per minute): beyond them, no fetch and 401 invalid_client', async () => {
+    const as = await start({ registration: { clientCredentials: true }, clientMetadataDocuments: { allowPrivateNetworks: true, fetchesPerHostPerMinute: 1 } });
+    const key = await clientKey();
+    const jwks = await serveJwks([key.publicJwk]);
+    const first = await register(as, machine({ jwks_uri: jwks.url }));
+    const second = await register(as, machine({ jwks_uri: `${jwks.url}?second` }));
+    expect((await clientCredentials(as, first.body.client_id as string, key)).status).toBe(200);
+    const limited = await clientCredentials(as, second.body.client_id as string, key);
+    expect([limited.status, limited.body.error, limited.body.error_description]).toEqual([401, 'invalid_client', "the client's jwks_uri could not be fetched"]);
+    expect(jwks.requests()).toBe(1);
+  });
+
   it.each([
     ['jwks and jwks_uri together (RFC 7591 §2: MUST NOT both be present)', { jwks: 'KEYS', jwks_uri: 'https://keys.example/jwks' }, 'jwks and jwks_uri must not both be present (RFC 7591 §2)'],
     ['neither jwks nor jwks_uri', {}, 'private_key_jwt needs the client\'s public keys in "jwks" or "jwks_uri" (RFC 7591 §2)'],
