@@ -1,3 +1,4 @@
+import { algorithmSpec, keyFitsAlgorithm } from '../../jose/algorithms.js';
 import { importPublicJwk } from '../../jose/import-jwk.js';
 import { InvalidClientMetadataError } from '../../oauth/errors.js';
 import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
@@ -17,7 +18,25 @@ const refuse = (description: string): never => {
   throw new InvalidClientMetadataError(description);
 };
 
-function checkJwks(value: unknown): { keys: unknown[] } {
+/**
+ * A key the server will never verify an assertion with is refused now, not at the first token
+ * request: its `alg` must be accepted (`assertions.algorithms`), and without an `alg` at least one
+ * accepted algorithm must fit the key type and curve.
+ */
+function checkAlgorithm(jwk: unknown, index: number, algorithms: readonly string[]): void {
+  const key = importPublicJwk(jwk);
+  if (key.alg !== undefined) {
+    if (!algorithms.includes(key.alg)) refuse(`jwks.keys[${index}] alg "${key.alg}" is not accepted for client assertions (accepted: ${algorithms.join(', ')})`);
+    return;
+  }
+  const fits = algorithms.some((alg) => {
+    const spec = algorithmSpec(alg);
+    return spec !== undefined && keyFitsAlgorithm(key.key, spec);
+  });
+  if (!fits) refuse(`jwks.keys[${index}] fits none of the algorithms accepted for client assertions (${algorithms.join(', ')})`);
+}
+
+function checkJwks(value: unknown, algorithms: readonly string[]): { keys: unknown[] } {
   const keys = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as { keys?: unknown }).keys : undefined;
   if (!Array.isArray(keys) || keys.length === 0) return refuse('jwks must be an object with a non-empty "keys" array (RFC 7517 §5)');
   if (keys.length > MAX_CLIENT_KEYS) refuse(`jwks may list at most ${MAX_CLIENT_KEYS} keys`);
@@ -27,6 +46,7 @@ function checkJwks(value: unknown): { keys: unknown[] } {
     } catch (error) {
       refuse(`jwks.keys[${index}] is not a usable public signature key: ${(error as Error).message}`);
     }
+    checkAlgorithm(jwk, index, algorithms);
   });
   return { keys: structuredClone(keys) as unknown[] };
 }
@@ -54,7 +74,8 @@ function checkJwksUri(value: unknown, allowLoopbackHttp: boolean): string {
  * when the method is `private_key_jwt`.
  * - `jwks` is `{ "keys": [...] }` with 1 to 10 members, each a public signature key Warden
  *   verifies with (`importPublicJwk`: no private or symmetric members such as `d` or `k`, an
- *   asymmetric signature `alg` that fits the key, RSA ≥ 2048 bits, points on the curve);
+ *   asymmetric signature `alg` that fits the key, RSA ≥ 2048 bits, points on the curve), and an
+ *   algorithm the server accepts for client assertions (`options.algorithms`) that fits it;
  * - `jwks_uri` is an absolute https URL without userinfo or fragment (`http:` to a loopback host
  *   only with `allowLoopbackHttp`, for development). It is not fetched here — registration is
  *   anonymous — but when an assertion is verified, through the SSRF guard of `public-only-fetch.ts`.
@@ -63,7 +84,12 @@ function checkJwksUri(value: unknown, allowLoopbackHttp: boolean): string {
  * @throws {InvalidClientMetadataError} `invalid_client_metadata` saying what is wrong.
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-2
  */
-export function validateClientKeys(jwks: unknown, jwksUri: unknown, method: ClientRecord['tokenEndpointAuthMethod'], options: { allowLoopbackHttp: boolean }): ClientKeys {
+export function validateClientKeys(
+  jwks: unknown,
+  jwksUri: unknown,
+  method: ClientRecord['tokenEndpointAuthMethod'],
+  options: { allowLoopbackHttp: boolean; algorithms: readonly string[] },
+): ClientKeys {
   const hasJwks = jwks !== undefined && jwks !== null;
   const hasUri = jwksUri !== undefined && jwksUri !== null;
   if (!hasJwks && !hasUri) {
@@ -72,5 +98,5 @@ export function validateClientKeys(jwks: unknown, jwksUri: unknown, method: Clie
   }
   if (method !== 'private_key_jwt') refuse(`${hasJwks ? 'jwks' : 'jwks_uri'} is only for token_endpoint_auth_method "private_key_jwt"`);
   if (hasJwks && hasUri) refuse('jwks and jwks_uri must not both be present (RFC 7591 §2)');
-  return hasJwks ? { jwks: checkJwks(jwks) } : { jwksUri: checkJwksUri(jwksUri, options.allowLoopbackHttp) };
+  return hasJwks ? { jwks: checkJwks(jwks, options.algorithms) } : { jwksUri: checkJwksUri(jwksUri, options.allowLoopbackHttp) };
 }

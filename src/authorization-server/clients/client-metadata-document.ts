@@ -218,7 +218,11 @@ export async function fetchClientMetadataDocument(ctx: AsContext, clientId: stri
   }
   let metadata;
   try {
-    metadata = validateClientMetadata(parseClientMetadataJson(text), { source: 'metadata-document', allowLoopbackHttp: settings.allowPrivateNetworks });
+    metadata = validateClientMetadata(parseClientMetadataJson(text), {
+      source: 'metadata-document',
+      allowLoopbackHttp: settings.allowPrivateNetworks,
+      ...(ctx.options.assertions?.algorithms !== undefined && { assertionAlgorithms: ctx.options.assertions.algorithms }),
+    });
   } catch (error) {
     return fail(`metadata document is invalid: ${(error as Error).message}`);
   }

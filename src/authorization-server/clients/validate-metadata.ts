@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../oauth/defaults.js';
 import { InvalidClientMetadataError } from '../../oauth/errors.js';
 import { isScopeToken, parseScope } from '../../oauth/scope.js';
 import { validateClientKeys } from './client-jwks.js';
@@ -28,6 +29,8 @@ export interface ValidateClientMetadataOptions {
   allowLoopbackHttp?: boolean;
   /** A registration may ask for `client_credentials` with `private_key_jwt` (`registration.clientCredentials`). Default false. */
   allowClientCredentials?: boolean;
+  /** Algorithms accepted for client assertions (`assertions.algorithms`); `jwks` keys must fit one. Default: Warden's defaults. */
+  assertionAlgorithms?: readonly string[];
 }
 
 /** Client metadata that passed {@link validateClientMetadata}, defaults applied, in Warden's field names. */
@@ -350,7 +353,10 @@ export function validateClientMetadata(input: unknown, options: ValidateClientMe
   if (optional('software_id') !== undefined) result.softwareId = text('software_id', optional('software_id'), MAX_SHORT_STRING);
   if (optional('software_version') !== undefined) result.softwareVersion = text('software_version', optional('software_version'), MAX_SHORT_STRING);
   if (clientId !== undefined) result.clientId = clientId;
-  const keys = validateClientKeys(member(input, 'jwks'), member(input, 'jwks_uri'), tokenEndpointAuthMethod, { allowLoopbackHttp: options.allowLoopbackHttp === true });
+  const keys = validateClientKeys(member(input, 'jwks'), member(input, 'jwks_uri'), tokenEndpointAuthMethod, {
+    allowLoopbackHttp: options.allowLoopbackHttp === true,
+    algorithms: options.assertionAlgorithms ?? DEFAULTS.assertions.algorithms,
+  });
   if (keys.jwks !== undefined) result.jwks = keys.jwks;
   if (keys.jwksUri !== undefined) result.jwksUri = keys.jwksUri;
   return result;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { DEFAULTS } from '../../../oauth/defaults.js';
 import { InvalidClientMetadataError, InvalidRequestError, TemporarilyUnavailableError } from '../../../oauth/errors.js';
 import type { ClientRecord } from '../../../stores/authorization-server-contracts.js';
 import { clientRecordFromMetadata, parseClientMetadataJson, validateClientMetadata, type ValidatedClientMetadata } from '../../clients/validate-metadata.js';
@@ -101,6 +102,7 @@ export const registerEndpoint: Endpoint = async (ctx, req, res) => {
     source: 'registered',
     allowLoopbackHttp: ctx.clientMetadataDocuments.allowPrivateNetworks,
     allowClientCredentials: ctx.registration.clientCredentials,
+    assertionAlgorithms: ctx.options.assertions?.algorithms ?? DEFAULTS.assertions.algorithms,
   });
   // Counted once the request is valid: a client fixing its metadata is not slowed for its mistakes.
   const wait = await throttleRegistration(ctx, requestSource(ctx, req));

@@ -197,6 +197,18 @@ describe('registering private_key_jwt clients (RFC 7591 §2, RFC 7523 §2.2)', (
     expect(as.audits.filter((e) => e.type === 'client.registered')).toEqual([]);
   });
 
+  it('RFC 7591 §3.2.2 / RFC 7518 §3.1: a key the server would never verify with (alg not in assertions.algorithms, or no accepted alg fits it) is refused at registration', async () => {
+    const as = await start({ registration: { clientCredentials: true }, assertions: { algorithms: ['ES256'] } });
+    const es384 = await generateKeyPair('ES384', { extractable: true });
+    const ed = await generateKeyPair('EdDSA', { extractable: true });
+    const pinned = await register(as, machine({ jwks: { keys: [{ ...(await exportJWK(es384.publicKey)), alg: 'ES384' }] } }));
+    expect(pinned).toEqual({ status: 400, body: { error: 'invalid_client_metadata', error_description: 'jwks.keys[0] alg "ES384" is not accepted for client assertions (accepted: ES256)' } });
+    const unpinned = await register(as, machine({ jwks: { keys: [(await clientKey()).publicJwk, await exportJWK(ed.publicKey)] } }));
+    expect(unpinned).toEqual({ status: 400, body: { error: 'invalid_client_metadata', error_description: 'jwks.keys[1] fits none of the algorithms accepted for client assertions (ES256)' } });
+    const { alg: _alg, ...withoutAlg } = (await clientKey()).publicJwk;
+    expect((await register(as, machine({ jwks: { keys: [withoutAlg] } }))).status).toBe(201);
+  });
+
   it('RFC 7591 §3.2.2: without registration.clientCredentials, a self-registered client cannot ask for client_credentials, even with private_key_jwt', async () => {
     const as = await start();
     const key = await clientKey();
