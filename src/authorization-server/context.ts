@@ -43,7 +43,7 @@ export interface AsContext {
   /** Token-endpoint nonces, bound to the issuer origin. */
   nonce: { manager: NonceManager; required: boolean };
   proofKeys: ProofKeyCache;
-  registration: { enabled: boolean; maxBodyBytes: number; throttle: ThrottlePolicy; expireUnusedAfterSeconds: number };
+  registration: { enabled: boolean; maxBodyBytes: number; throttle: ThrottlePolicy; expireUnusedAfterSeconds: number; clientCredentials: boolean };
   clientMetadataDocuments: Required<NonNullable<AuthorizationServerOptions['clientMetadataDocuments']>>;
   /** This instance's limits on metadata-document fetches. */
   metadataDocumentLimits: MetadataDocumentLimits;
@@ -151,6 +151,7 @@ export function createContext(options: AuthorizationServerOptions): AsContext {
     maxBodyBytes: options.registration?.maxBodyBytes ?? DEFAULTS.limits.maxRegistrationBytes,
     throttle: resolveThrottlePolicy('registration.throttle', options.registration?.throttle, DEFAULTS.registration.throttle, bad),
     expireUnusedAfterSeconds: wholeNumber('registration.expireUnusedAfterSeconds', options.registration?.expireUnusedAfterSeconds ?? DEFAULTS.registration.expireUnusedAfterSeconds, 60, MAX_THROTTLE_VALUE),
+    clientCredentials: options.registration?.clientCredentials ?? DEFAULTS.registration.clientCredentials,
   };
   const clientMetadataDocuments = {
     enabled: cimd.enabled ?? true,

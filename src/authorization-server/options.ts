@@ -183,6 +183,13 @@ export interface AuthorizationServerOptions {
      * after registering is unknown from then on and deleted by the purge. Default 86400 (24 h).
      */
     expireUnusedAfterSeconds?: number;
+    /**
+     * Lets a client register `client_credentials` for itself, with `token_endpoint_auth_method:
+     * private_key_jwt` and its keys (`jwks` or `jwks_uri`) — machine clients without an operator
+     * in the loop. Their tokens carry only a resource's default scopes (a privileged scope still
+     * takes a configured client). Default false: self-registration is for user-facing grants.
+     */
+    clientCredentials?: boolean;
   };
   /** Client ID Metadata Documents (MCP 2025-11-25). Default enabled, public addresses only. */
   clientMetadataDocuments?: {

@@ -37,6 +37,8 @@ export const CONFIG_DEFAULTS = Object.freeze({
     registration: DEFAULTS.registration.enabled,
     registrationThrottle: DEFAULTS.registration.throttle,
     expireUnusedClientsAfterSeconds: DEFAULTS.registration.expireUnusedAfterSeconds,
+    /** `registration.clientCredentials`: self-registered `private_key_jwt` clients may use client_credentials. */
+    registeredClientCredentials: DEFAULTS.registration.clientCredentials,
     clientMetadataDocuments: Object.freeze({
       enabled: DEFAULTS.clientMetadataDocuments.enabled,
       allowPrivateNetworks: DEFAULTS.clientMetadataDocuments.allowPrivateNetworks,
@@ -163,7 +165,7 @@ export interface AuthorizationServerConfig {
   };
   readonly refreshGraceSeconds: number;
   readonly dpop: { readonly requireNonce: boolean };
-  readonly registration: { readonly enabled: boolean; readonly throttle: Readonly<ThrottlePolicy>; readonly expireUnusedAfterSeconds: number };
+  readonly registration: { readonly enabled: boolean; readonly throttle: Readonly<ThrottlePolicy>; readonly expireUnusedAfterSeconds: number; readonly clientCredentials: boolean };
   readonly deviceGrant: { readonly enabled: boolean; readonly codeSeconds: number; readonly intervalSeconds: number; readonly userCodeThrottle: Readonly<ThrottlePolicy> };
   readonly clientMetadataDocuments: {
     readonly enabled: boolean;
@@ -326,6 +328,7 @@ function resolveAuthorizationServer(input: AuthorizationServerInput | undefined,
       enabled: input?.registration?.enabled ?? d.registration,
       throttle: { ...d.registrationThrottle, ...input?.registration?.throttle },
       expireUnusedAfterSeconds: input?.registration?.expireUnusedAfterSeconds ?? d.expireUnusedClientsAfterSeconds,
+      clientCredentials: input?.registration?.clientCredentials ?? d.registeredClientCredentials,
     },
     deviceGrant: {
       enabled: input?.deviceGrant?.enabled ?? DEFAULTS.deviceGrant.enabled,

@@ -109,7 +109,7 @@ describe('defaults', () => {
       lifetimes: { accessTokenSeconds: 600, refreshTokenSeconds: 604_800, codeSeconds: 60, interactionSeconds: 600 },
       refreshGraceSeconds: 10,
       dpop: { requireNonce: false },
-      registration: { enabled: true, throttle: { free: 20, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 86_400 },
+      registration: { enabled: true, throttle: { free: 20, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 86_400, clientCredentials: false },
       deviceGrant: { enabled: true, codeSeconds: 600, intervalSeconds: 5, userCodeThrottle: { free: 5, baseDelaySeconds: 2, maxDelaySeconds: 900, forgetAfterSeconds: 3600 } },
       clientMetadataDocuments: { enabled: true, allowPrivateNetworks: false, failureCacheSeconds: 30, maxConcurrentFetches: 16, fetchesPerHostPerMinute: 20, maxStaleSeconds: 86_400 },
       clients: [],
@@ -447,7 +447,7 @@ authorizationServer:
   lifetimes: { accessTokenSeconds: 300, refreshTokenSeconds: 86400, codeSeconds: 30, interactionSeconds: 900 }
   refreshGraceSeconds: 5
   dpop: { requireNonce: true }
-  registration: { enabled: false, throttle: { free: 5 }, expireUnusedAfterSeconds: 3600 }
+  registration: { enabled: false, throttle: { free: 5 }, expireUnusedAfterSeconds: 3600, clientCredentials: true }
   clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10, maxStaleSeconds: 3600 }
   login:
     title: Example Corp
@@ -478,7 +478,7 @@ describe('authorizationServer', () => {
       lifetimes: { accessTokenSeconds: 300, refreshTokenSeconds: 86_400, codeSeconds: 30, interactionSeconds: 900 },
       refreshGraceSeconds: 5,
       dpop: { requireNonce: true },
-      registration: { enabled: false, throttle: { free: 5, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 3600 },
+      registration: { enabled: false, throttle: { free: 5, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }, expireUnusedAfterSeconds: 3600, clientCredentials: true },
       deviceGrant: { enabled: true, codeSeconds: 600, intervalSeconds: 5, userCodeThrottle: { free: 5, baseDelaySeconds: 2, maxDelaySeconds: 900, forgetAfterSeconds: 3600 } },
       clientMetadataDocuments: { enabled: true, allowPrivateNetworks: true, failureCacheSeconds: 60, maxConcurrentFetches: 4, fetchesPerHostPerMinute: 10, maxStaleSeconds: 3600 },
       identityProviders: [],

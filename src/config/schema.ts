@@ -403,6 +403,8 @@ const authorizationServerSchema = strictObject({
     throttle: throttleSchema(DEFAULTS.registration.throttle).optional(),
     /** A registered client never used (no authorization completed, no token) this long after registering expires. */
     expireUnusedAfterSeconds: seconds(60, 366 * 86_400).optional(),
+    /** Self-registered private_key_jwt clients may use client_credentials (resource default scopes only). */
+    clientCredentials: z.boolean().optional(),
   }).optional(),
   /** The device authorization grant (RFC 8628). */
   deviceGrant: strictObject({

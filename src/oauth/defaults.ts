@@ -156,6 +156,8 @@ export const DEFAULTS = freeze({
     throttle: freeze<ThrottleDefaults>({ free: 20, baseDelaySeconds: 10, maxDelaySeconds: 3600, forgetAfterSeconds: 86_400 }),
     /** A registered client that completes no authorization and obtains no token within 24 h expires. */
     expireUnusedAfterSeconds: 86_400,
+    /** Off: self-registration is for user-facing grants; machine clients are configured (or allowed explicitly). */
+    clientCredentials: false,
   }),
 
   /** The device authorization grant (RFC 8628): headless agents and CLIs. */

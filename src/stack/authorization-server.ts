@@ -63,7 +63,7 @@ export function authorizationServerOptions(config: WardenConfig, parts: Authoriz
     clockSkewSeconds: config.clockSkewSeconds,
     // Resources on this origin use nonce.secret: share it so one nonce per origin works at both.
     dpop: { requireNonce: as.dpop.requireNonce, ...(config.nonce ? { nonceSecret: config.nonce.secret } : {}) },
-    registration: { enabled: as.registration.enabled, throttle: { ...as.registration.throttle }, expireUnusedAfterSeconds: as.registration.expireUnusedAfterSeconds },
+    registration: { ...as.registration, throttle: { ...as.registration.throttle } },
     deviceGrant: { ...as.deviceGrant, userCodeThrottle: { ...as.deviceGrant.userCodeThrottle } },
     clientMetadataDocuments: { ...as.clientMetadataDocuments },
     clients: parts.clients ?? [],

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../../oauth/errors.js';
+import { InvalidRequestError, StoreUnavailableError } from '../../oauth/errors.js';
 import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
 import { assertionRules } from '../assertions/assertion-rules.js';
 import { AssertionError, claimAssertionJti, decodeAssertion, verifyAssertion } from '../assertions/verify-assertion.js';
@@ -31,8 +31,9 @@ const fail = (description: string): never => {
  *    `assertions.maxLifetimeSeconds` ahead, `nbf`/`iat` not in the future, `jti` present;
  * 6. the signature verifies with one of the client's keys;
  * 7. the `jti` is claimed: an assertion authenticates once.
- * Every refusal is 401 `invalid_client` (RFC 7521 §4.2.1) with a reason; a store or JWKS outage
- * is 503 (fail closed).
+ * Every refusal is 401 `invalid_client` (RFC 7521 §4.2.1) with a reason; a store outage, or a
+ * configured client's JWKS unreachable, is 503 (fail closed). A self-registered client's
+ * `jwks_uri` that cannot be fetched (the SSRF guard refused it, or it is down) is 401.
  *
  * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.2
  * @see https://www.rfc-editor.org/rfc/rfc7521#section-4.2
@@ -50,14 +51,19 @@ export async function authenticateWithAssertion(ctx: AsContext, form: Record<str
     if (typeof sub !== 'string' || sub === '' || sub.length > 255) return fail('client assertion "sub" must be the client_id (RFC 7523 §3)');
     if (payload.iss !== sub) fail('client assertion "iss" and "sub" must both be the client_id (RFC 7523 §2.2)');
     if (form.client_id !== undefined && form.client_id !== sub) fail('client_id does not name the client of the assertion');
-    // URL client ids are metadata documents, which authenticate with `none`: no fetch for them here.
-    if (/^https?:/i.test(sub)) fail('client authentication failed');
+    // A URL client id is a metadata document: fetched (or served from cache) under the same
+    // limits and SSRF guard as at /authorize; it authenticates this way only if it says private_key_jwt.
     const client = await getClient(ctx, sub);
     if (client === undefined) return fail('client authentication failed');
     if (client.tokenEndpointAuthMethod !== 'private_key_jwt') return fail(`this client is registered for ${client.tokenEndpointAuthMethod}`);
     const keys = clientKeySource(ctx, client);
     if (keys === undefined) return fail('this client has no usable registered keys (jwks or jwks_uri)');
-    const verified = await verifyAssertion(assertion, keys, { ...rules, issuer: client.clientId });
+    const verified = await verifyAssertion(assertion, keys, { ...rules, issuer: client.clientId }).catch((error: unknown) => {
+      // A jwks_uri the client chose that cannot be fetched (refused by the SSRF guard, down) is the
+      // client's failure to authenticate, not this server's outage; an operator's URL stays a 503.
+      if (error instanceof StoreUnavailableError && client.source !== 'configured') return fail('the client\'s jwks_uri could not be fetched');
+      throw error;
+    });
     await claimAssertionJti(ctx.replay, 'client_assertion', verified, rules);
     return client;
   } catch (error) {

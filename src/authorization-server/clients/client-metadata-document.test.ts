@@ -266,9 +266,9 @@ describe('Client ID Metadata Documents: documents that are refused (unknown clie
   });
 
   it.each([
-    ['a shared-secret auth method', { token_endpoint_auth_method: 'client_secret_basic' }, 'metadata document is invalid: a client metadata document must use token_endpoint_auth_method "none"'],
+    ['a shared-secret auth method', { token_endpoint_auth_method: 'client_secret_basic' }, 'metadata document is invalid: a client metadata document must use token_endpoint_auth_method "none" or "private_key_jwt"'],
     ['a client_secret', { client_secret: 'x' }, 'metadata document is invalid: a client metadata document must not contain client_secret or client_secret_expires_at'],
-    ['jwks_uri', { jwks_uri: 'https://evil.example/jwks' }, 'metadata document is invalid: jwks_uri is not supported'],
+    ['jwks_uri', { jwks_uri: 'https://evil.example/jwks' }, 'metadata document is invalid: jwks_uri is only for token_endpoint_auth_method "private_key_jwt"'],
     ['a javascript: redirect URI', { redirect_uris: ['javascript:alert(1)'] }, 'metadata document is invalid: redirect URI must not use the javascript: scheme'],
   ])('refuses a document with %s', async (_label, extra, why) => {
     const ctx = context();

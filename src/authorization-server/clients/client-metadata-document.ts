@@ -177,7 +177,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * if any of them is not public ({@link isPublicAddress}) unless `allowPrivateNetworks` is set; the
  * connection is then pinned to the vetted address. No redirects, `timeoutMs` for the whole
  * exchange (lookup included), at most `maxBytes`, `application/json` only. The document's
- * `client_id` must equal the URL byte for byte, and `token_endpoint_auth_method` must be `none`.
+ * `client_id` must equal the URL byte for byte, and `token_endpoint_auth_method` must be `none`
+ * or `private_key_jwt` (with `jwks` or `jwks_uri`, the latter fetched through the same guard).
  *
  * `http:` client ids are accepted only when `allowPrivateNetworks` is set and the host is
  * `127.0.0.1`, `[::1]` or `localhost` — a development and test concession (serving a document
@@ -217,7 +218,11 @@ export async function fetchClientMetadataDocument(ctx: AsContext, clientId: stri
   }
   let metadata;
   try {
-    metadata = validateClientMetadata(parseClientMetadataJson(text), { source: 'metadata-document' });
+    metadata = validateClientMetadata(parseClientMetadataJson(text), {
+      source: 'metadata-document',
+      allowLoopbackHttp: settings.allowPrivateNetworks,
+      ...(ctx.options.assertions?.algorithms !== undefined && { assertionAlgorithms: ctx.options.assertions.algorithms }),
+    });
   } catch (error) {
     return fail(`metadata document is invalid: ${(error as Error).message}`);
   }

@@ -138,11 +138,11 @@ describe('validateClientMetadata: hostile and invalid metadata → invalid_clien
 
   it('RFC 7591 §2: jwks goes only with private_key_jwt, which needs it', () => {
     expect(refusal({ ...base, jwks: { keys: [] } })).toEqual(bad('jwks is only for token_endpoint_auth_method "private_key_jwt"'));
-    expect(refusal({ ...base, token_endpoint_auth_method: 'private_key_jwt' })).toEqual(bad('private_key_jwt needs the client\'s public keys in "jwks" (jwks_uri is not accepted at registration)'));
+    expect(refusal({ ...base, token_endpoint_auth_method: 'private_key_jwt' })).toEqual(bad('private_key_jwt needs the client\'s public keys in "jwks" or "jwks_uri" (RFC 7591 §2)'));
+    expect(refusal({ ...base, jwks_uri: 'https://keys.example/jwks' })).toEqual(bad('jwks_uri is only for token_endpoint_auth_method "private_key_jwt"'));
   });
 
   it.each([
-    ['jwks_uri', 'https://evil.example/jwks'],
     ['sector_identifier_uri', 'https://evil.example/sector'],
     ['request_uris', ['https://evil.example/req']],
     ['initiate_login_uri', 'https://evil.example/login'],
@@ -166,8 +166,8 @@ describe('validateClientMetadata: hostile and invalid metadata → invalid_clien
     ['too many redirect_uris', { redirect_uris: Array.from({ length: 33 }, (_, i) => `http://127.0.0.1/cb${i}`) }, 'redirect_uris must have at most 32 entries'],
     ['unknown auth method', { ...base, token_endpoint_auth_method: 'tls_client_auth' }, 'token_endpoint_auth_method must be one of none, client_secret_basic, client_secret_post, private_key_jwt'],
     ['auth method not a string', { ...base, token_endpoint_auth_method: ['none'] }, 'token_endpoint_auth_method must be one of none, client_secret_basic, client_secret_post, private_key_jwt'],
-    ['implicit grant', { ...base, grant_types: ['implicit'] }, 'grant_types: "implicit" is not supported (use authorization_code, refresh_token)'],
-    ['password grant', { ...base, grant_types: ['authorization_code', 'password'] }, 'grant_types: "password" is not supported (use authorization_code, refresh_token)'],
+    ['implicit grant', { ...base, grant_types: ['implicit'] }, 'grant_types: "implicit" is not supported (use authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code)'],
+    ['password grant', { ...base, grant_types: ['authorization_code', 'password'] }, 'grant_types: "password" is not supported (use authorization_code, refresh_token, urn:ietf:params:oauth:grant-type:device_code)'],
     ['empty grant_types', { ...base, grant_types: [] }, 'grant_types must not be empty'],
     ['public client_credentials', { grant_types: ['client_credentials'], token_endpoint_auth_method: 'none' }, 'grant_types: "client_credentials" is not available to self-registered clients; machine clients must be configured by the operator'],
     ['response_type token', { ...base, response_types: ['token'] }, 'response_types: only "code" is supported'],
@@ -228,7 +228,7 @@ describe('validateClientMetadata: metadata documents (draft-ietf-oauth-client-id
 
   it.each([
     ['a missing client_id', { redirect_uris: [REDIRECT] }, 'a client metadata document must contain its client_id'],
-    ['a shared-secret auth method', { client_id: id, redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' }, 'a client metadata document must use token_endpoint_auth_method "none"'],
+    ['a shared-secret auth method', { client_id: id, redirect_uris: [REDIRECT], token_endpoint_auth_method: 'client_secret_basic' }, 'a client metadata document must use token_endpoint_auth_method "none" or "private_key_jwt"'],
     ['a client_secret', { client_id: id, redirect_uris: [REDIRECT], client_secret: 'x' }, 'a client metadata document must not contain client_secret or client_secret_expires_at'],
     ['client_credentials', { client_id: id, grant_types: ['client_credentials'] }, 'grant_types: "client_credentials" is not available to self-registered clients; machine clients must be configured by the operator'],
     ['client_credentials with a scope (C1)', { client_id: id, redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'client_credentials'], scope: 'mcp:admin' }, 'grant_types: "client_credentials" is not available to self-registered clients; machine clients must be configured by the operator'],

@@ -1,17 +1,23 @@
+import { DEFAULTS } from '../../oauth/defaults.js';
 import { InvalidClientMetadataError } from '../../oauth/errors.js';
 import { isScopeToken, parseScope } from '../../oauth/scope.js';
-import { validateClientJwks } from './client-jwks.js';
+import { validateClientKeys } from './client-jwks.js';
 import type { ClientRecord } from '../../stores/authorization-server-contracts.js';
 import { validateRedirectUri } from '../../oauth/redirect-uri.js';
 
 /** Client authentication methods Warden implements at the token endpoint. */
 export type TokenEndpointAuthMethod = ClientRecord['tokenEndpointAuthMethod'];
 
+/** RFC 8628 §3.4: the device authorization grant. */
+const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code';
+
 /**
  * Grant types a client may register for itself (RFC 7591 registration or a Client ID Metadata
- * Document): only the user-facing ones, where every token follows a user's login and consent.
+ * Document): the user-facing ones, where every token follows a user's login and consent — and
+ * `client_credentials` for a self-registered `private_key_jwt` client when the operator allows it
+ * (`allowClientCredentials`).
  */
-export type ClientGrantType = 'authorization_code' | 'refresh_token';
+export type ClientGrantType = 'authorization_code' | 'refresh_token' | typeof DEVICE_CODE | 'client_credentials';
 
 /** Where the metadata comes from: an RFC 7591 registration request, or a fetched Client ID Metadata Document. */
 export type ClientMetadataSource = 'registered' | 'metadata-document';
@@ -19,6 +25,12 @@ export type ClientMetadataSource = 'registered' | 'metadata-document';
 /** Options of {@link validateClientMetadata}. */
 export interface ValidateClientMetadataOptions {
   source: ClientMetadataSource;
+  /** `jwks_uri` may be `http:` on a loopback host (development: `clientMetadataDocuments.allowPrivateNetworks`). */
+  allowLoopbackHttp?: boolean;
+  /** A registration may ask for `client_credentials` with `private_key_jwt` (`registration.clientCredentials`). Default false. */
+  allowClientCredentials?: boolean;
+  /** Algorithms accepted for client assertions (`assertions.algorithms`); `jwks` keys must fit one. Default: Warden's defaults. */
+  assertionAlgorithms?: readonly string[];
 }
 
 /** Client metadata that passed {@link validateClientMetadata}, defaults applied, in Warden's field names. */
@@ -40,6 +52,8 @@ export interface ValidatedClientMetadata {
   clientId?: string;
   /** `private_key_jwt`: the client's public keys (RFC 7591 §2 `jwks`). */
   jwks?: { keys: unknown[] };
+  /** `private_key_jwt`: where the client publishes them (RFC 7591 §2 `jwks_uri`); never with `jwks`. */
+  jwksUri?: string;
 }
 
 /** Nesting deeper than this (the top-level object is depth 1) is refused before anything else is read. */
@@ -52,14 +66,17 @@ const MAX_SHORT_STRING = 255;
 const MAX_URL_LENGTH = 2000;
 
 const AUTH_METHODS: ReadonlySet<string> = new Set<TokenEndpointAuthMethod>(['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt']);
-const GRANT_TYPES: ReadonlySet<string> = new Set<ClientGrantType>(['authorization_code', 'refresh_token']);
+/** RFC 8628: the user approves every device request on the verification page, so the device grant is user-facing too. */
+const GRANT_TYPES: ReadonlySet<string> = new Set<ClientGrantType>(['authorization_code', 'refresh_token', DEVICE_CODE]);
 
 /**
  * Grants that issue tokens with no user involved. A client that registers itself chooses its own
- * `scope`, so allowing these would let anyone mint, say, `mcp:admin` tokens; machine clients are
- * declared by the operator (configuration), never self-registered.
+ * `scope`, so allowing these by default would let anyone mint tokens; machine clients are declared
+ * by the operator (configuration). The one exception is `client_credentials` for a
+ * `private_key_jwt` registration when the operator turns `registration.clientCredentials` on —
+ * its tokens then carry only a resource's default scopes (`allowedScopes`).
  */
-const MACHINE_GRANT_TYPES: ReadonlySet<string> = new Set(['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange']);
+const MACHINE_GRANT_TYPES: ReadonlySet<string> = new Set(['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange', 'urn:ietf:params:oauth:grant-type:jwt-bearer']);
 
 /** Keys that mutate prototypes when a consumer copies the object naively; refused wherever they appear. */
 const POISON_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
@@ -70,9 +87,6 @@ const POISON_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'p
  * record that later code (or a reader) might believe was honoured, so they are refused.
  */
 const DANGEROUS_MEMBERS: ReadonlySet<string> = new Set([
-  // `jwks` is read for private_key_jwt (see `client-jwks.ts`); a `jwks_uri` would have the server
-  // fetch a URL an anonymous registrant chose, so it is for configured clients only.
-  'jwks_uri',
   'sector_identifier_uri',
   'request_uris',
   'initiate_login_uri',
@@ -117,6 +131,7 @@ const LANGUAGE_TAGGED = /^(client_name|client_uri|logo_uri|tos_uri|policy_uri)#[
 /** Members Warden reads. */
 const SUPPORTED_MEMBERS: ReadonlySet<string> = new Set([
   'jwks',
+  'jwks_uri',
   'redirect_uris',
   'token_endpoint_auth_method',
   'grant_types',
@@ -213,20 +228,28 @@ function authMethod(value: unknown, source: ClientMetadataSource): TokenEndpoint
   // RFC 7591 §2 defaults to client_secret_basic; a metadata document has no secret to use, so `none`.
   if (value === undefined) return source === 'metadata-document' ? 'none' : 'client_secret_basic';
   if (typeof value !== 'string' || !AUTH_METHODS.has(value)) return refuse('token_endpoint_auth_method must be one of none, client_secret_basic, client_secret_post, private_key_jwt');
-  // draft-ietf-oauth-client-id-metadata-document: shared-secret methods are not allowed for URL client ids.
-  if (source === 'metadata-document' && value !== 'none') refuse('a client metadata document must use token_endpoint_auth_method "none"');
+  // draft-ietf-oauth-client-id-metadata-document: shared-secret methods are not allowed for URL
+  // client ids; a key the document publishes (private_key_jwt with jwks / jwks_uri) is.
+  if (source === 'metadata-document' && value !== 'none' && value !== 'private_key_jwt') refuse('a client metadata document must use token_endpoint_auth_method "none" or "private_key_jwt"');
   return value as TokenEndpointAuthMethod;
 }
 
-function grantTypes(value: unknown): ClientGrantType[] {
+/** `client_credentials` only for a `private_key_jwt` registration the operator allows; the other machine grants never. */
+function machineGrantAllowed(grant: string, method: TokenEndpointAuthMethod, options: ValidateClientMetadataOptions): boolean {
+  return grant === 'client_credentials' && options.source === 'registered' && options.allowClientCredentials === true && method === 'private_key_jwt';
+}
+
+function grantTypes(value: unknown, method: TokenEndpointAuthMethod, options: ValidateClientMetadataOptions): ClientGrantType[] {
   if (value === undefined) return ['authorization_code'];
   const list = stringArray('grant_types', value, 8);
   if (list.length === 0) refuse('grant_types must not be empty');
   for (const grant of list) {
     if (MACHINE_GRANT_TYPES.has(grant)) {
-      refuse(`grant_types: ${quote(grant)} is not available to self-registered clients; machine clients must be configured by the operator`);
+      if (machineGrantAllowed(grant, method, options)) continue;
+      const hint = grant === 'client_credentials' && options.source === 'registered' && options.allowClientCredentials === true ? ' except with token_endpoint_auth_method "private_key_jwt"' : '';
+      refuse(`grant_types: ${quote(grant)} is not available to self-registered clients${hint}; machine clients must be configured by the operator`);
     }
-    if (!GRANT_TYPES.has(grant)) refuse(`grant_types: ${quote(grant)} is not supported (use authorization_code, refresh_token)`);
+    if (!GRANT_TYPES.has(grant)) refuse(`grant_types: ${quote(grant)} is not supported (use authorization_code, refresh_token, ${DEVICE_CODE})`);
   }
   return list as ClientGrantType[];
 }
@@ -258,12 +281,14 @@ function scope(value: unknown): string {
  *
  * - supported members are type- and value-checked (`redirect_uris` through
  *   {@link validateRedirectUri}, required when `authorization_code` is a grant type);
- *   `grant_types` may only name `authorization_code` and `refresh_token`: `client_credentials`
- *   and token exchange are refused (`invalid_client_metadata`), because a self-registered client
- *   picks its own `scope` and those grants involve no user — machine clients are configured by
- *   the operator;
- * - dangerous members (`jwks`, `jwks_uri`, `sector_identifier_uri`, `request_uris`,
- *   `initiate_login_uri`, logout URIs, mTLS subjects) are refused;
+ *   `grant_types` may name `authorization_code`, `refresh_token` and the device grant (RFC 8628:
+ *   the user approves each request); `client_credentials`, token exchange and jwt-bearer are
+ *   refused (`invalid_client_metadata`), because a self-registered client picks its own `scope`
+ *   and those grants involve no user — except `client_credentials` for a registration with
+ *   `private_key_jwt` when `allowClientCredentials` is set; `jwks`/`jwks_uri` through
+ *   {@link validateClientKeys};
+ * - dangerous members (`sector_identifier_uri`, `request_uris`, `initiate_login_uri`, logout
+ *   URIs, mTLS subjects) are refused;
  * - harmless registered members (`tos_uri`, `policy_uri`, `software_statement`, server-assigned
  *   `client_id`/`client_secret`, language-tagged names, ...) are ignored;
  * - any other member is refused. This is stricter than RFC 7591 §2 ("MUST ignore any client
@@ -271,7 +296,7 @@ function scope(value: unknown): string {
  *   probe or a feature the client believes it has than something safe to drop.
  *
  * With `source: 'metadata-document'`, `client_id` must be present (the caller compares it with the
- * URL), `token_endpoint_auth_method` defaults to and must be `none`, and `client_secret` /
+ * URL), `token_endpoint_auth_method` defaults to `none` and may only be `none` or `private_key_jwt`, and `client_secret` /
  * `client_secret_expires_at` are refused.
  *
  * @throws {InvalidClientMetadataError} `invalid_client_metadata`
@@ -303,8 +328,8 @@ export function validateClientMetadata(input: unknown, options: ValidateClientMe
   }
 
   const tokenEndpointAuthMethod = authMethod(member(input, 'token_endpoint_auth_method'), source);
-  // Only user-facing grants: client_credentials and token exchange are refused for either source.
-  const grants = grantTypes(member(input, 'grant_types'));
+  // User-facing grants; of the machine grants only client_credentials, and only when the operator allows it.
+  const grants = grantTypes(member(input, 'grant_types'), tokenEndpointAuthMethod, options);
   const responses = responseTypes(member(input, 'response_types'), grants);
 
   const rawRedirects = member(input, 'redirect_uris');
@@ -328,8 +353,12 @@ export function validateClientMetadata(input: unknown, options: ValidateClientMe
   if (optional('software_id') !== undefined) result.softwareId = text('software_id', optional('software_id'), MAX_SHORT_STRING);
   if (optional('software_version') !== undefined) result.softwareVersion = text('software_version', optional('software_version'), MAX_SHORT_STRING);
   if (clientId !== undefined) result.clientId = clientId;
-  const jwks = validateClientJwks(member(input, 'jwks'), tokenEndpointAuthMethod);
-  if (jwks !== undefined) result.jwks = jwks;
+  const keys = validateClientKeys(member(input, 'jwks'), member(input, 'jwks_uri'), tokenEndpointAuthMethod, {
+    allowLoopbackHttp: options.allowLoopbackHttp === true,
+    algorithms: options.assertionAlgorithms ?? DEFAULTS.assertions.algorithms,
+  });
+  if (keys.jwks !== undefined) result.jwks = keys.jwks;
+  if (keys.jwksUri !== undefined) result.jwksUri = keys.jwksUri;
   return result;
 }
 
@@ -354,5 +383,6 @@ export function clientRecordFromMetadata(
   if (metadata.logoUri !== undefined) record.logoUri = metadata.logoUri;
   if (metadata.scope !== undefined) record.scope = metadata.scope;
   if (metadata.jwks !== undefined) record.jwks = metadata.jwks;
+  if (metadata.jwksUri !== undefined) record.jwksUri = metadata.jwksUri;
   return record;
 }

@@ -9,19 +9,28 @@ import { accessTokenBinding, buildTokenResponse, parseScopeParam, requireSubset,
 /**
  * Scopes a machine client may obtain at a resource: those it is registered for (`scope`) that
  * the resource accepts. A client registered without a `scope` gets only the resource's default
- * scopes, so a privileged scope (e.g. `mcp:admin`) always takes an explicit registration.
+ * scopes, so a privileged scope (e.g. `mcp:admin`) always takes an explicit registration — by the
+ * operator: a self-registered client chose its own `scope`, so it gets the default scopes at most.
  */
 export function allowedScopes(client: ClientRecord, resource: RegisteredResource): string[] {
+  const ceiling = client.source === 'configured' ? resource.scopes : resource.defaultScopes;
   if (client.scope === undefined) return [...resource.defaultScopes];
   const registered = new Set(parseScope(client.scope));
-  return resource.scopes.filter((s) => registered.has(s));
+  return ceiling.filter((s) => registered.has(s));
+}
+
+/** Who may use the grant: configured clients, and self-registered `private_key_jwt` clients when `registration.clientCredentials` is on. */
+function mayUseGrant(client: ClientRecord, selfRegisteredAllowed: boolean): boolean {
+  if (client.source === 'configured') return true;
+  return client.source === 'registered' && selfRegisteredAllowed && client.tokenEndpointAuthMethod === 'private_key_jwt';
 }
 
 /**
  * `grant_type=client_credentials` (RFC 6749 §4.4) for machine-to-machine clients: confidential
- * clients configured by the operator only (`source: 'configured'`; a self-registered or
- * metadata-document client is `unauthorized_client` even if its record claims the grant; the
- * endpoint does not admit public clients for this grant), `resource` required
+ * clients configured by the operator (`source: 'configured'`), and self-registered
+ * `private_key_jwt` clients only while `registration.clientCredentials` is on (any other
+ * self-registered or metadata-document client is `unauthorized_client` even if its record claims
+ * the grant; the endpoint does not admit public clients for this grant), `resource` required
  * (RFC 8707 §2), `sub` = `client_id`, no refresh token (§4.4.3), DPoP-bound when a proof is sent.
  *
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
@@ -30,7 +39,7 @@ export const clientCredentialsGrant: GrantHandler = async ({ ctx, form, client, 
   // Defence in depth: registration and metadata documents refuse this grant, but a stored record
   // (an older version's registration, a hand-edited store) might still claim it. A client that
   // chose its own metadata never gets user-less tokens.
-  if (client.source !== 'configured') throw new UnauthorizedClientError('client_credentials is only for clients configured by the operator (RFC 6749 §4.4)');
+  if (!mayUseGrant(client, ctx.registration.clientCredentials)) throw new UnauthorizedClientError('client_credentials is only for clients configured by the operator (RFC 6749 §4.4)');
   // Defence in depth: client authentication already refused public clients for this grant.
   if (client.tokenEndpointAuthMethod === 'none') throw new UnauthorizedClientError('client_credentials needs a confidential client (RFC 6749 §4.4)');
   const resource = ctx.resources.resolve(form.resource);

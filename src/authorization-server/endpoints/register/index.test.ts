@@ -235,8 +235,8 @@ describe('POST /register: hostile requests (RFC 7591 §3.2.2)', () => {
     expectError(await register(body), 400, 'invalid_client_metadata', description);
   });
 
-  it('refuses jwks_uri with invalid_client_metadata', async () => {
-    expectError(await register({ redirect_uris: [REDIRECT], jwks_uri: 'https://evil.example/jwks' }), 400, 'invalid_client_metadata', 'jwks_uri is not supported');
+  it('RFC 7591 §2: refuses jwks_uri without private_key_jwt with invalid_client_metadata', async () => {
+    expectError(await register({ redirect_uris: [REDIRECT], jwks_uri: 'https://evil.example/jwks' }), 400, 'invalid_client_metadata', 'jwks_uri is only for token_endpoint_auth_method "private_key_jwt"');
   });
 
   it('refuses an unknown member with invalid_client_metadata', async () => {

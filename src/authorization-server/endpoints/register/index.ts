@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { DEFAULTS } from '../../../oauth/defaults.js';
 import { InvalidClientMetadataError, InvalidRequestError, TemporarilyUnavailableError } from '../../../oauth/errors.js';
 import type { ClientRecord } from '../../../stores/authorization-server-contracts.js';
 import { clientRecordFromMetadata, parseClientMetadataJson, validateClientMetadata, type ValidatedClientMetadata } from '../../clients/validate-metadata.js';
@@ -66,6 +67,7 @@ export function clientInformationResponse(record: ClientRecord, secret?: string)
   if (record.logoUri !== undefined) body.logo_uri = record.logoUri;
   if (record.scope !== undefined) body.scope = record.scope;
   if (record.jwks !== undefined) body.jwks = record.jwks;
+  if (record.jwksUri !== undefined) body.jwks_uri = record.jwksUri;
   return body;
 }
 
@@ -96,7 +98,12 @@ async function credentials(metadata: ValidatedClientMetadata): Promise<{ secret?
 export const registerEndpoint: Endpoint = async (ctx, req, res) => {
   requireJson(req);
   const input = await readMetadata(ctx, req);
-  const metadata = validateClientMetadata(input, { source: 'registered' });
+  const metadata = validateClientMetadata(input, {
+    source: 'registered',
+    allowLoopbackHttp: ctx.clientMetadataDocuments.allowPrivateNetworks,
+    allowClientCredentials: ctx.registration.clientCredentials,
+    assertionAlgorithms: ctx.options.assertions?.algorithms ?? DEFAULTS.assertions.algorithms,
+  });
   // Counted once the request is valid: a client fixing its metadata is not slowed for its mistakes.
   const wait = await throttleRegistration(ctx, requestSource(ctx, req));
   if (wait !== undefined) {
