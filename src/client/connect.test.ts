@@ -114,3 +114,23 @@ describe('createOAuthProvider({ auth }): the SDK’s own flow runs step-up', () 
     expect(() => createOAuthProvider({ redirectUrl: 'http://127.0.0.1:9/cb', authorize: async (u) => u, auth: 'auth' as never })).toThrow(TypeError);
   });
 });
+
+describe('createOAuthProvider under the v2 SDK: DPoP (RFC 9449)', () => {
+  it('dpop() answers undefined, so the v2 transport’s own DPoP wrapper passes the request to the kit’s fetch untouched; the key is dpopKey', async () => {
+    const { generateDpopKey } = await import('./dpop-key.js');
+    const { withDpopFromProvider } = await import('@modelcontextprotocol/client');
+    const key = await generateDpopKey();
+    const oauth = createOAuthProvider({ redirectUrl: 'http://127.0.0.1:9/cb', authorize: async (u) => u, dpop: key });
+    await oauth.saveTokens({ access_token: 'bound', token_type: 'DPoP' });
+    expect(oauth.dpop()).toBeUndefined();
+    expect(oauth.dpopKey?.thumbprint).toBe(key.thumbprint);
+    const seen: Headers[] = [];
+    const wrapped = withDpopFromProvider(oauth as never)(async (_input, init) => {
+      seen.push(new Headers(init?.headers));
+      return new Response(null, { status: 204 });
+    });
+    await wrapped(SERVER, { method: 'POST', headers: { authorization: 'Bearer bound' } });
+    expect(seen[0]?.get('authorization')).toBe('Bearer bound');
+    expect(seen[0]?.has('dpop')).toBe(false);
+  });
+});

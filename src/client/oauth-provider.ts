@@ -87,7 +87,13 @@ export interface McpOAuthProvider extends OAuthClientProvider {
   /** DPoP proofs and step-up; pass as the transport's `fetch`. */
   readonly fetch: FetchLike;
   /** The DPoP key the tokens are bound to, if any. */
-  readonly dpop: DpopKey | undefined;
+  readonly dpopKey: DpopKey | undefined;
+  /**
+   * The v2 SDK's DPoP hook (`OAuthClientProvider.dpop()`): answers `undefined`, so a v2 transport
+   * leaves the proofs to this provider's `fetch` — one signer and one nonce store for token and
+   * resource requests. (The key is {@link dpopKey}.)
+   */
+  dpop(): undefined;
   /**
    * Waits for the authorization started by the SDK (its `redirectToAuthorization`) to come back,
    * checks it, and returns the code for `transport.finishAuth(code)`. Throws
@@ -163,7 +169,8 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
       return metadata;
     },
     ...(options.clientMetadataUrl !== undefined && { clientMetadataUrl: options.clientMetadataUrl }),
-    dpop: key,
+    dpopKey: key,
+    dpop: () => undefined,
     fetch: signed,
     state() {
       expectedState = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');

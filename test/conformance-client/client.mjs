@@ -37,10 +37,14 @@ async function authorize(url) {
 
 async function machineProvider() {
   switch (scenario) {
-    case 'auth/client-credentials-jwt':
-      return new PrivateKeyJwtProvider({ clientId: context.client_id, privateKey: context.private_key_pem, algorithm: context.signing_algorithm ?? 'ES256' });
-    case 'auth/client-credentials-basic':
-      return new ClientCredentialsProvider({ clientId: context.client_id, clientSecret: context.client_secret });
+    case 'auth/client-credentials-jwt': {
+      const Provider = stateless ? v2.PrivateKeyJwtProvider : PrivateKeyJwtProvider;
+      return new Provider({ clientId: context.client_id, privateKey: context.private_key_pem, algorithm: context.signing_algorithm ?? 'ES256' });
+    }
+    case 'auth/client-credentials-basic': {
+      const Provider = stateless ? v2.ClientCredentialsProvider : ClientCredentialsProvider;
+      return new Provider({ clientId: context.client_id, clientSecret: context.client_secret });
+    }
     case 'auth/enterprise-managed-authorization':
       return createJwtBearerProvider({
         clientId: context.client_id,
