@@ -57,6 +57,8 @@ const REVISION_2026 = [
   'auth/iss-normalized',
   'auth/metadata-issuer-mismatch',
 ];
+/** The back-compatibility scenarios of the 2025-03-26 revision (no protected resource metadata). */
+const REVISION_2025_03_26 = ['auth/2025-03-26-oauth-metadata-backcompat', 'auth/2025-03-26-oauth-endpoint-fallback'];
 
 function run(scenario: string, specVersion?: string, force = false): Promise<string> {
   const args = [SUITE, 'client', '--command', `${process.execPath} ${CLIENT}`, '--scenario', scenario, ...(specVersion ? ['--spec-version', specVersion] : []), ...(force ? ['--force'] : [])];
@@ -80,6 +82,12 @@ describe.skipIf(missing && !isCi())('MCP conformance suite, client auth scenario
   it.each(REVISION_2026)('%s: OVERALL PASSED at 2026-07-28', { timeout: 60_000 }, async (scenario) => {
     if (missing) throw new Error('test/conformance or dist/ is missing; CI is set, so this fails rather than skips');
     const output = await run(scenario, '2026-07-28');
+    expect(output, output).toMatch(/OVERALL: PASSED/);
+  });
+
+  it.each(REVISION_2025_03_26)('%s: OVERALL PASSED at 2025-03-26', { timeout: 60_000 }, async (scenario) => {
+    if (missing) throw new Error('test/conformance or dist/ is missing; CI is set, so this fails rather than skips');
+    const output = await run(scenario, '2025-03-26');
     expect(output, output).toMatch(/OVERALL: PASSED/);
   });
 
