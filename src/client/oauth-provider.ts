@@ -231,8 +231,9 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
     async reauthorize(serverUrl, scope, resourceMetadataUrl, { refresh = false } = {}) {
       const wanted = scope.split(' ').filter(Boolean);
       const held = tokens?.access_token;
-      // Step-up is done once the grant covers the scope; after a 401, once the token was replaced.
-      const done = () => (refresh ? tokens !== undefined && tokens.access_token !== held && wanted.every((s) => provider.grantedScopes().includes(s)) : wanted.every((s) => provider.grantedScopes().includes(s)));
+      const covered = () => wanted.every((s) => provider.grantedScopes().includes(s));
+      // Step-up is done once the grant covers the scope; after a 401, once the refused token was replaced too.
+      const done = () => covered() && (!refresh || (tokens !== undefined && tokens.access_token !== held));
       const run = (reauthorizing ?? Promise.resolve())
         .catch(() => undefined)
         .then(() => (done() ? undefined : interactive(serverUrl, scope, resourceMetadataUrl, refresh)));
