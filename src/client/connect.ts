@@ -1,8 +1,8 @@
 /**
- * Connecting a v1 MCP SDK client through an interactive authorization: the SDK starts it (its
- * `redirectToAuthorization`) and throws `UnauthorizedError`; this waits for the user to come back,
- * finishes the code exchange and connects again on a fresh transport (a started transport cannot
- * be restarted).
+ * Connecting an MCP SDK client (v1 or v2) through an interactive authorization: the SDK starts it
+ * (its `redirectToAuthorization`) and throws `UnauthorizedError`; this waits for the user to come
+ * back, finishes the code exchange and connects again on a fresh transport (a started transport
+ * cannot be restarted).
  */
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { McpOAuthProvider } from './oauth-provider.js';
@@ -14,7 +14,8 @@ export interface ConnectableClient<T> {
 
 /** The part of the SDK transport this needs. */
 export interface AuthorizingTransport {
-  finishAuth(authorizationCode: string): Promise<void>;
+  /** v2 takes the response's `iss` too and checks it (RFC 9207 §2.4); v1 takes the code alone. */
+  finishAuth(authorizationCode: string, iss?: string): Promise<void>;
 }
 
 /**
@@ -27,11 +28,16 @@ export async function connectWithAuthorization<T extends AuthorizingTransport>(c
     await client.connect(first);
     return first;
   } catch (error) {
-    if (!(error instanceof UnauthorizedError)) throw error;
+    if (!isUnauthorized(error)) throw error;
   }
-  const code = await provider.waitForAuthorizationCode();
-  await first.finishAuth(code);
+  const { code, iss } = await provider.waitForAuthorization();
+  await (iss === undefined ? first.finishAuth(code) : first.finishAuth(code, iss));
   const second = createTransport();
   await client.connect(second);
   return second;
+}
+
+/** The v1 SDK's `UnauthorizedError`, or the v2 SDK's (a class of its own, named alike). */
+function isUnauthorized(error: unknown): boolean {
+  return error instanceof UnauthorizedError || (error instanceof Error && error.name === 'UnauthorizedError');
 }

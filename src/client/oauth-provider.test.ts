@@ -94,7 +94,7 @@ describe('createOAuthProvider: the authorization response', () => {
   it('RFC 9449 §10: with a DPoP key the authorization request carries dpop_jkt', async () => {
     const { provider, seen } = await started((state) => `http://127.0.0.1:9/callback?code=c&state=${state}&iss=${encodeURIComponent(ISSUER)}`, { dpop: true });
     await provider.waitForAuthorizationCode();
-    expect(seen[0]?.searchParams.get('dpop_jkt')).toBe(provider.dpop?.thumbprint);
+    expect(seen[0]?.searchParams.get('dpop_jkt')).toBe(provider.dpopKey?.thumbprint);
     expect(provider.clientMetadata).toMatchObject({ dpop_bound_access_tokens: true, token_endpoint_auth_method: 'none', redirect_uris: ['http://127.0.0.1:9/callback'] });
   });
 

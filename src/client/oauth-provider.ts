@@ -11,7 +11,12 @@
  * The SDK keeps discovery, registration, PKCE and `resource`; the provider adds what it lacks:
  * proofs on token and resource requests (the SDK only knows Bearer), `dpop_jkt`, the `state` and
  * RFC 9207 `iss` checks on the authorization response, and re-authorization when a tool answers
- * 403 `insufficient_scope`.
+ * 403 `insufficient_scope` or a request after connect answers 401.
+ *
+ * The same provider serves the v2 client (`@modelcontextprotocol/client`, the one that speaks the
+ * stateless 2026-07-28 revision): pass the v2 SDK's `auth` as the `auth` option, so step-up runs
+ * the v2 flow (`offline_access`, issuer-keyed credentials), and finish with
+ * `connectWithAuthorization`, which hands the v2 transport the response's `iss` as well.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { auth, type OAuthClientProvider, type OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
@@ -42,8 +47,39 @@ export interface OAuthProviderOptions {
   clientMetadataUrl?: string;
   /** The `fetch` underneath. Default `globalThis.fetch`. */
   fetch?: FetchLike;
-  /** Step-up on 403 `insufficient_scope`. Default on, one re-authorization per request. */
+  /** Step-up on 403 `insufficient_scope` and on 401 after connect. Default on, one re-authorization per request. */
   stepUp?: StepUpOptions | false;
+  /**
+   * The SDK's `auth` function, which step-up runs for a new authorization. Default: the v1 SDK's
+   * (`@modelcontextprotocol/sdk/client/auth.js`); with a v2 client pass `auth` from
+   * `@modelcontextprotocol/client`, so the flow is the one its transport runs.
+   */
+  auth?: SdkAuth;
+}
+
+/** What {@link OAuthProviderOptions.auth} is called with: the options both SDKs' `auth` take. */
+export interface SdkAuthOptions {
+  serverUrl: string | URL;
+  authorizationCode?: string;
+  /** RFC 9207 `iss` of the authorization response (the v2 SDK checks it; v1 ignores it). */
+  iss?: string;
+  scope?: string;
+  resourceMetadataUrl?: URL;
+  fetchFn?: FetchLike;
+  /** Skip refresh even when a refresh token is held (v2; v1 ignores it, the provider hides the refresh token instead). */
+  forceReauthorization?: boolean;
+}
+
+/**
+ * The SDK's `auth` (v1 or v2). Its provider parameter is typed `never` because the two SDKs name
+ * their provider types apart; the provider passed is always this one.
+ */
+export type SdkAuth = (provider: never, options: SdkAuthOptions) => Promise<'AUTHORIZED' | 'REDIRECT'>;
+
+/** The authorization response, once checked: the code, and the issuer it names (RFC 9207) if any. */
+export interface AuthorizationResponse {
+  code: string;
+  iss: string | undefined;
 }
 
 /** The provider, with the `fetch` to hand to the transport next to it. */
@@ -51,21 +87,33 @@ export interface McpOAuthProvider extends OAuthClientProvider {
   /** DPoP proofs and step-up; pass as the transport's `fetch`. */
   readonly fetch: FetchLike;
   /** The DPoP key the tokens are bound to, if any. */
-  readonly dpop: DpopKey | undefined;
+  readonly dpopKey: DpopKey | undefined;
+  /**
+   * The v2 SDK's DPoP hook (`OAuthClientProvider.dpop()`): answers `undefined`, so a v2 transport
+   * leaves the proofs to this provider's `fetch` — one signer and one nonce store for token and
+   * resource requests. (The key is {@link dpopKey}.)
+   */
+  dpop(): undefined;
   /**
    * Waits for the authorization started by the SDK (its `redirectToAuthorization`) to come back,
    * checks it, and returns the code for `transport.finishAuth(code)`. Throws
    * `AuthorizationDeclinedError` when the user said no.
    */
   waitForAuthorizationCode(): Promise<string>;
+  /**
+   * As {@link waitForAuthorizationCode}, with the response's `iss` (RFC 9207) too: the v2 SDK
+   * checks it again when the code is exchanged (`transport.finishAuth(code, iss)`).
+   */
+  waitForAuthorization(): Promise<AuthorizationResponse>;
   /** The scopes of the current token (empty before the first one). */
   grantedScopes(): string[];
   /**
    * Runs a new interactive authorization for `scope` against the MCP server at `serverUrl`,
    * skipping refresh (which can never widen scope). Used by step-up; the old tokens stay when
-   * the user declines.
+   * the user declines. With `{ refresh: true }` (a 401 after connect: the token expired or was
+   * revoked) a refresh is tried first, and the user is asked only when it fails.
    */
-  reauthorize(serverUrl: string | URL, scope: string, resourceMetadataUrl?: URL): Promise<void>;
+  reauthorize(serverUrl: string | URL, scope: string, resourceMetadataUrl?: URL, options?: { refresh?: boolean }): Promise<void>;
 }
 
 /**
@@ -79,6 +127,8 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
   const baseFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const key = options.dpop;
   const nonces: DpopNonceStore = new Map<string, string>();
+  const sdkAuth = (options.auth ?? auth) as (provider: McpOAuthProvider, options: SdkAuthOptions) => Promise<'AUTHORIZED' | 'REDIRECT'>;
+  if (typeof sdkAuth !== 'function') throw new TypeError("createOAuthProvider's auth option must be the SDK's auth function");
 
   let client = options.clientInformation;
   let tokens: OAuthTokens | undefined;
@@ -119,7 +169,8 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
       return metadata;
     },
     ...(options.clientMetadataUrl !== undefined && { clientMetadataUrl: options.clientMetadataUrl }),
-    dpop: key,
+    dpopKey: key,
+    dpop: () => undefined,
     fetch: signed,
     state() {
       expectedState = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
@@ -169,17 +220,23 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
       pending.catch(() => undefined); // surfaced by waitForAuthorizationCode
     },
     async waitForAuthorizationCode() {
+      return (await provider.waitForAuthorization()).code;
+    },
+    async waitForAuthorization() {
       if (pending === undefined) throw new AuthorizationResponseError('invalid_request', 'no authorization is in progress');
       const back = await pending.finally(() => (pending = undefined));
-      return checkAuthorizationResponse(back, expectedState, discovery);
+      return { code: checkAuthorizationResponse(back, expectedState, discovery), iss: back.searchParams.get('iss') ?? undefined };
     },
     grantedScopes: () => (tokens?.scope ?? '').split(' ').filter(Boolean),
-    async reauthorize(serverUrl, scope, resourceMetadataUrl) {
+    async reauthorize(serverUrl, scope, resourceMetadataUrl, { refresh = false } = {}) {
       const wanted = scope.split(' ').filter(Boolean);
+      const held = tokens?.access_token;
       const covered = () => wanted.every((s) => provider.grantedScopes().includes(s));
+      // Step-up is done once the grant covers the scope; after a 401, once the refused token was replaced too.
+      const done = () => covered() && (!refresh || (tokens !== undefined && tokens.access_token !== held));
       const run = (reauthorizing ?? Promise.resolve())
         .catch(() => undefined)
-        .then(() => (covered() ? undefined : interactive(serverUrl, scope, resourceMetadataUrl)));
+        .then(() => (done() ? undefined : interactive(serverUrl, scope, resourceMetadataUrl, refresh)));
       reauthorizing = run;
       try {
         await run;
@@ -189,18 +246,22 @@ export function createOAuthProvider(options: OAuthProviderOptions): McpOAuthProv
     },
   };
 
-  /** A new authorization for `scope`, through the user; refresh is skipped (it cannot widen scope). */
-  async function interactive(serverUrl: string | URL, scope: string, resourceMetadataUrl: URL | undefined): Promise<void> {
-    hideRefreshToken = true;
+  /**
+   * A new authorization for `scope`, through the user. Refresh is skipped (it cannot widen scope)
+   * unless `refresh` says the token was refused as invalid, when a refresh may be all it takes.
+   */
+  async function interactive(serverUrl: string | URL, scope: string, resourceMetadataUrl: URL | undefined, refresh: boolean): Promise<void> {
+    const where = { serverUrl, fetchFn: signed, ...(resourceMetadataUrl && { resourceMetadataUrl }) };
+    hideRefreshToken = !refresh;
     let result;
     try {
-      result = await auth(provider, { serverUrl, scope, fetchFn: signed, ...(resourceMetadataUrl && { resourceMetadataUrl }) });
+      result = await sdkAuth(provider, { ...where, scope, forceReauthorization: !refresh });
     } finally {
       hideRefreshToken = false;
     }
     if (result === 'AUTHORIZED') return;
-    const code = await provider.waitForAuthorizationCode();
-    await auth(provider, { serverUrl, authorizationCode: code, fetchFn: signed, ...(resourceMetadataUrl && { resourceMetadataUrl }) });
+    const { code, iss } = await provider.waitForAuthorization();
+    await sdkAuth(provider, { ...where, authorizationCode: code, ...(iss !== undefined && { iss }) });
   }
   if (options.stepUp !== false) {
     Object.defineProperty(provider, 'fetch', { value: createStepUpFetch(signed, provider, options.stepUp ?? {}), enumerable: true });

@@ -55,12 +55,14 @@ async function setup(withhold: string[] = []) {
   };
   let token = { access_token: await issuer.mint({ scope: 'mcp:tools' }), scope: 'mcp:tools' };
   const asked: string[] = [];
+  const refreshFirst: boolean[] = [];
   const authorizer: StepUpAuthorizer = {
     grantedScopes: () => token.scope.split(' '),
     tokens: () => token,
-    async reauthorize(serverUrl, scope) {
+    async reauthorize(serverUrl, scope, _resourceMetadata, options) {
       expect(String(serverUrl)).toBe(RESOURCE);
       asked.push(scope);
+      refreshFirst.push(options?.refresh === true);
       const granted = scope.split(' ').filter((s) => !withhold.includes(s)).join(' ');
       token = { access_token: await issuer.mint({ scope: granted }), scope: granted };
     },
@@ -70,7 +72,10 @@ async function setup(withhold: string[] = []) {
     headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: tool, arguments: {} } }),
   });
-  return { network, authorizer, asked, call };
+  const expire = async () => {
+    token = { access_token: await issuer.mint({ scope: token.scope, exp: Math.floor(Date.now() / 1000) - 600 }), scope: token.scope };
+  };
+  return { network, authorizer, asked, refreshFirst, call, expire };
 }
 
 describe('createStepUpFetch (MCP 2026-07-28, step-up authorization)', () => {
@@ -130,6 +135,47 @@ describe('createStepUpFetch (MCP 2026-07-28, step-up authorization)', () => {
     const { authorizer, asked, call } = await setup();
     const forbidden: FetchLike = async () => new Response('no', { status: 403 });
     expect((await createStepUpFetch(forbidden, authorizer)(RESOURCE, call('echo'))).status).toBe(403);
+    expect(asked).toHaveLength(0);
+  });
+
+  it('MCP 2026-07-28 §authorization: a 401 after connect (token expired or never sent) authorizes again, refresh first, and retries once (RFC 6750 §3.1)', async () => {
+    const { network, authorizer, asked, refreshFirst, call, expire } = await setup();
+    const stepUp = createStepUpFetch(network, authorizer);
+    expect((await stepUp(RESOURCE, call('echo'))).status).toBe(200);
+    await expire();
+    const response = await stepUp(RESOURCE, call('echo'));
+    expect(response.status).toBe(200);
+    expect(asked).toEqual(['mcp:tools']);
+    expect(refreshFirst).toEqual([true]);
+  });
+
+  it('a 401 before anything succeeded is the connect’s own: passed through to the SDK untouched', async () => {
+    const { network, authorizer, asked, call, expire } = await setup();
+    await expire();
+    const response = await createStepUpFetch(network, authorizer)(RESOURCE, call('echo'));
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    expect(asked).toHaveLength(0);
+  });
+
+  it('a 401 that stays a 401 after the new authorization is returned, not retried again', async () => {
+    const { authorizer, asked, call } = await setup();
+    let calls = 0;
+    const refusing: FetchLike = async () => (++calls === 1 ? Response.json({}) : new Response(null, { status: 401, headers: { 'www-authenticate': 'Bearer error="invalid_token", scope="mcp:tools"' } }));
+    const stepUp = createStepUpFetch(refusing, authorizer);
+    await stepUp(RESOURCE, call('echo'));
+    expect((await stepUp(RESOURCE, call('echo'))).status).toBe(401);
+    expect(calls).toBe(3);
+    expect(asked).toEqual(['mcp:tools']);
+  });
+
+  it('RFC 9449 §9: a use_dpop_nonce 401 is left to the DPoP fetch, not treated as a new authorization', async () => {
+    const { authorizer, asked, call } = await setup();
+    let calls = 0;
+    const nonce: FetchLike = async () => (++calls === 1 ? Response.json({}) : new Response(null, { status: 401, headers: { 'www-authenticate': 'DPoP error="use_dpop_nonce"', 'dpop-nonce': 'n' } }));
+    const stepUp = createStepUpFetch(nonce, authorizer);
+    await stepUp(RESOURCE, call('echo'));
+    expect((await stepUp(RESOURCE, call('echo'))).status).toBe(401);
     expect(asked).toHaveLength(0);
   });
 });

@@ -1,7 +1,10 @@
 /**
  * Step-up authorization: when a request is refused with 403 `insufficient_scope`, authorize again
  * for the union of what was granted and what the challenge asks for, retry, and stop after a
- * limit so a server that keeps refusing becomes an error, not a loop.
+ * limit so a server that keeps refusing becomes an error, not a loop. A 401 after connect (the
+ * server let the session start without a token, or the token expired) is answered the same way,
+ * refresh first: the SDK would only stop there with `UnauthorizedError` and leave the redirect
+ * to the application.
  * @see https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization#step-up-authorization-flow
  */
 import type { FetchLike } from './dpop-fetch.js';
@@ -20,7 +23,7 @@ export interface StepUpOptions {
 export interface StepUpAuthorizer {
   grantedScopes(): string[];
   tokens(): { access_token: string } | undefined | Promise<{ access_token: string } | undefined>;
-  reauthorize(serverUrl: string | URL, scope: string, resourceMetadataUrl?: URL): Promise<void>;
+  reauthorize(serverUrl: string | URL, scope: string, resourceMetadataUrl?: URL, options?: { refresh?: boolean }): Promise<void>;
 }
 
 /** A parsed `insufficient_scope` challenge (RFC 6750 §3.1, RFC 9728 §5.1). */
@@ -44,6 +47,20 @@ export function createStepUpFetch(fetch: FetchLike, authorizer: StepUpAuthorizer
    * operation alone, so a server that varies its challenge cannot reopen the question.
    */
   const exhausted = new Map<string, number>();
+  /**
+   * Resources that answered a request with success. Before that, a 401 is the connect's own,
+   * which the SDK handles (and `connectWithAuthorization` finishes); after it, it is ours.
+   */
+  const connected = new Set<string>();
+
+  /** The request's headers with the current access token, in the scheme the request used (a bound token becomes DPoP below). */
+  async function withToken(original: RequestInit['headers']): Promise<Headers> {
+    const tokens = await authorizer.tokens();
+    const headers = new Headers(original);
+    const scheme = /^dpop\s/i.test(headers.get('authorization') ?? '') ? 'DPoP' : 'Bearer';
+    if (tokens !== undefined) headers.set('authorization', `${scheme} ${tokens.access_token}`);
+    return headers;
+  }
 
   return async function stepUpFetch(input, init = {}) {
     if (input instanceof Request) {
@@ -52,10 +69,22 @@ export function createStepUpFetch(fetch: FetchLike, authorizer: StepUpAuthorizer
       input = input.url;
     }
     let response = await fetch(input, init);
-    let challenge = await insufficientScope(response);
-    if (challenge === undefined) return response;
     const url = new URL(input);
     const resource = `${url.origin}${url.pathname}`;
+    if (response.ok) connected.add(resource);
+    else if (response.status === 401 && connected.has(resource)) {
+      const unauthorized = bearerChallenge(response);
+      if (unauthorized !== undefined) {
+        await response.body?.cancel().catch(() => undefined);
+        const scopes = requested.get(resource) ?? new Set<string>();
+        requested.set(resource, scopes);
+        for (const scope of split(unauthorized.scope)) scopes.add(scope);
+        await authorizer.reauthorize(url, [...scopes].join(' '), (unauthorized.resourceMetadata && URL.parse(unauthorized.resourceMetadata)) || undefined, { refresh: true });
+        response = await fetch(input, { ...init, headers: await withToken(init.headers) });
+      }
+    }
+    let challenge = await insufficientScope(response);
+    if (challenge === undefined) return response;
     const operation = `${describeOperation(init.body)} at ${resource}`;
     const before = exhausted.get(operation);
     if (before !== undefined) throw stepUpRefused({ requiredScope: challenge.scope, operation, attempts: before, description: 'it was refused after step-up before; not asking the user once more' });
@@ -76,11 +105,7 @@ export function createStepUpFetch(fetch: FetchLike, authorizer: StepUpAuthorizer
         if (error instanceof AuthorizationDeclinedError) requested.set(resource, new Set(authorizer.grantedScopes()));
         throw error;
       }
-      const tokens = await authorizer.tokens();
-      const headers = new Headers(init.headers);
-      const scheme = /^dpop\s/i.test(headers.get('authorization') ?? '') ? 'DPoP' : 'Bearer';
-      if (tokens !== undefined) headers.set('authorization', `${scheme} ${tokens.access_token}`);
-      response = await fetch(input, { ...init, headers });
+      response = await fetch(input, { ...init, headers: await withToken(init.headers) });
       const next = await insufficientScope(response);
       if (next === undefined) return response;
       challenge = next;
@@ -104,6 +129,20 @@ function describeOperation(body: unknown): string {
   } catch {
     return 'request';
   }
+}
+
+/**
+ * The Bearer or DPoP challenge of a 401 (RFC 6750 §3, RFC 9449 §7.1) other than a DPoP nonce
+ * request (the DPoP fetch answers those); `undefined` otherwise.
+ */
+function bearerChallenge(response: Response): ScopeChallenge | undefined {
+  for (const challenge of parseChallenges(response.headers.get('www-authenticate') ?? '')) {
+    const scheme = challenge.scheme.toLowerCase();
+    if ((scheme === 'bearer' || scheme === 'dpop') && challenge.params.error !== 'use_dpop_nonce') {
+      return { scope: challenge.params.scope, resourceMetadata: challenge.params.resource_metadata, description: challenge.params.error_description };
+    }
+  }
+  return undefined;
 }
 
 /** The `insufficient_scope` challenge of a 403, from either scheme; `undefined` otherwise. */
