@@ -32,32 +32,29 @@ const body = Buffer.from(toolsCallBody());
 const servers = [];
 for (const [name, dir] of builds) {
   const { createResourceServer } = await import(pathToFileURL(`${resolve(dir)}/resource-server/index.js`).href);
-  // What this build's node adapter does to node's lower-cased headers before the gauntlet reads them.
-  const credentials = await import(pathToFileURL(`${resolve(dir)}/resource-server/read-credentials.js`).href);
-  const markHeaders = credentials.withLowerCaseNames ?? ((headers) => headers);
   const rs = createResourceServer({ resource: RESOURCE, trust: { issuer: ISSUER, jwks: { keys: [issuerKey.publicJwk] } }, dpop: 'required', scopes: SCOPES });
-  servers.push({ name, dir, rs, markHeaders, cpuUs: [] });
+  servers.push({ name, dir, rs, cpuUs: [] });
 }
 
 /** The request as the node adapter builds it (`req.headersDistinct`, the body's bytes). */
-const request = (proof, markHeaders) => ({
+const request = (proof) => ({
   method: 'POST',
   url: MCP_PATH,
-  headers: markHeaders({
+  headers: {
     host: ['127.0.0.1:8080'],
     connection: ['keep-alive'],
     'content-type': ['application/json'],
     'content-length': [String(body.length)],
     authorization: [`DPoP ${token}`],
     dpop: [proof],
-  }),
+  },
   body,
 });
 
 async function run(server, proofs) {
   const start = process.cpuUsage();
   for (const proof of proofs) {
-    const result = await server.rs.verify(request(proof, server.markHeaders));
+    const result = await server.rs.verify(request(proof));
     if (!result.ok) throw new Error(`${server.name}: ${result.status} ${result.headers['WWW-Authenticate'] ?? result.body}`);
   }
   const used = process.cpuUsage(start);

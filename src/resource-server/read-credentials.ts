@@ -9,27 +9,6 @@ export type Credentials =
 // RFC 9110 §11.4 credentials = auth-scheme 1*SP token68.
 const AUTHORIZATION = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) +([A-Za-z0-9\-._~+/]+=*)$/;
 
-const LOWER_CASE_RECORDS = new WeakSet<object>();
-
-/**
- * Lets {@link headerValues} read a field of `headers` with one property lookup instead of scanning
- * every name for other spellings, when every field name in it is lower-case — as node:http builds
- * `req.headers` and `req.headersDistinct` (checked here, so a middleware that added a name in
- * another case is still read in full). Returns `headers`.
- */
-export function withLowerCaseNames<T extends Readonly<Record<string, string | readonly string[] | undefined>>>(headers: T): T {
-  let lower = true;
-  for (const name of Object.keys(headers)) {
-    for (let i = 0; i < name.length; i++) {
-      const c = name.charCodeAt(i);
-      if (c >= 0x41 && c <= 0x5a) lower = false;
-    }
-  }
-  if (lower) LOWER_CASE_RECORDS.add(headers);
-  else LOWER_CASE_RECORDS.delete(headers);
-  return headers;
-}
-
 /** All values of header `name` (lower-case), whatever shape the headers came in. */
 export function headerValues(headers: VerifyRequest['headers'], name: string): string[] {
   if (typeof (headers as Headers).get === 'function' && typeof (headers as Headers).has === 'function') {
@@ -37,10 +16,6 @@ export function headerValues(headers: VerifyRequest['headers'], name: string): s
     return value === null ? [] : [value];
   }
   const record = headers as Readonly<Record<string, string | readonly string[] | undefined>>;
-  if (LOWER_CASE_RECORDS.has(record)) {
-    const value = Object.hasOwn(record, name) ? record[name] : undefined;
-    return value === undefined ? [] : typeof value === 'string' ? [value] : value.slice();
-  }
   // Plain records from callers may spell one field several ways ("Authorization", "authorization"):
   // names are case-insensitive (RFC 9110 §5.1), so every spelling's values count — two of them are
   // two fields, never a choice between them.

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { headerValues, withLowerCaseNames } from '../read-credentials.js';
+import { headerValues } from '../read-credentials.js';
 import { requestHeaders } from './request-headers.js';
 
 let server: Server;
@@ -48,16 +48,5 @@ describe('requestHeaders — what the node adapter hands the gauntlet', () => {
     expect(headerValues(requestHeaders(dpop), 'dpop')).toStrictEqual(['a.b.c', 'd.e.f']);
     const other = await received('Authorization: DPoP abc\r\nX-Note: 1\r\nX-Note: 2\r\n');
     expect(requestHeaders(other)).toBe(other.headersDistinct);
-  });
-});
-
-describe('withLowerCaseNames — direct lookups only where every name is lower-case', () => {
-  it('RFC 9110 §5.1: a record with a name in another case is still read in every spelling', () => {
-    const record: Record<string, string | string[]> = { authorization: 'DPoP a' };
-    expect(headerValues(withLowerCaseNames(record), 'authorization')).toStrictEqual(['DPoP a']);
-    record.Authorization = 'DPoP b';
-    expect(headerValues(withLowerCaseNames(record), 'authorization')).toStrictEqual(['DPoP a', 'DPoP b']);
-    expect(headerValues(withLowerCaseNames({ dpop: ['x', 'y'], 'content-type': 'application/json' }), 'dpop')).toStrictEqual(['x', 'y']);
-    expect(headerValues(withLowerCaseNames({ dpop: undefined }), 'dpop')).toStrictEqual([]);
   });
 });

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import { withLowerCaseNames } from '../read-credentials.js';
 import type { VerifyRequest } from '../types.js';
 
 /**
@@ -8,10 +7,9 @@ import type { VerifyRequest } from '../types.js';
  * when no field name repeats: each name then has its one value, neither dropped nor joined. Only a
  * repeated name needs `req.headersDistinct` (built on first use), where `req.headers` would have
  * kept one `Authorization` of two, or joined two `DPoP`s with a comma — and the gauntlet must see
- * both (RFC 9449 §4.3 step 1, RFC 6750 §2.1). Either way node has lower-cased every name, so the
- * gauntlet may look each field up directly ({@link withLowerCaseNames}).
+ * both (RFC 9449 §4.3 step 1, RFC 6750 §2.1).
  */
 export function requestHeaders(req: IncomingMessage): VerifyRequest['headers'] {
   const headers = req.headers;
-  return withLowerCaseNames(Object.keys(headers).length * 2 === req.rawHeaders.length ? headers : req.headersDistinct);
+  return Object.keys(headers).length * 2 === req.rawHeaders.length ? headers : req.headersDistinct;
 }
