@@ -1,7 +1,7 @@
 // `node bench/micro.mjs`: the primitives behind the RS gauntlet and the token endpoint, ops/s in one run (no HTTP).
 // Each operation runs BENCH_MICRO_MS per round, rounds interleaved; the median is reported with
 // its ratio to ES256 verify (stdout and bench/results/micro.md). Options (env): BENCH_MICRO_ROUNDS (3), BENCH_MICRO_MS (700).
-import { createHash, createPublicKey, randomBytes, scryptSync, sign, timingSafeEqual, verify } from 'node:crypto';
+import { createHash, createPublicKey, hash, randomBytes, scryptSync, sign, timingSafeEqual, verify } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -9,6 +9,8 @@ import { calculateJwkThumbprint, CompactSign, importJWK } from 'jose';
 import { accessTokenHash, createProofSigner, ecThumbprint, generateEs256 } from './lib/jwt.mjs';
 import { parseStrictJson, asciiJson } from '../dist/mcp/strict-json.js';
 import { inspectMessages } from '../dist/mcp/json-rpc-messages.js';
+import { assertBase64url, decodeCompactJws, decodeJwsObject, splitCompactJws } from '../dist/jose/compact-jws.js';
+import { ProofKeyCache } from '../dist/dpop/proof-key-cache.js';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_MICRO_ROUNDS ?? 3));
 const MS = Math.max(50, Number(process.env.BENCH_MICRO_MS ?? 700));
@@ -22,6 +24,26 @@ const jwk = key.publicJwk;
 const token = proof; // any ~600-byte compact JWS will do for the ath hash
 // A typical MCP request body, as bytes off the wire.
 const toolCall = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id: 17, method: 'tools/call', params: { name: 'search_files', arguments: { path: '/srv/data', pattern: '*.md', limit: 50, recursive: true }, _meta: { progressToken: 'p-17' } } }));
+// Decoding a DPoP proof before its signature check: a client's proofs all carry one header, which
+// the proof-key cache now remembers by its exact text (decoded, key resolved), versus decoding the
+// header and resolving its jwk on every proof (key import cached either way).
+const proofKeys = new ProofKeyCache();
+proofKeys.resolve(decodeCompactJws(proof).header.jwk);
+{
+  const { header } = splitCompactJws(proof);
+  proofKeys.rememberHeader(header, decodeJwsObject(header, 'header'), proofKeys.resolve(decodeCompactJws(proof).header.jwk));
+}
+const decodeProofNow = () => {
+  const parts = splitCompactJws(proof);
+  const known = proofKeys.knownHeader(parts.header);
+  assertBase64url(parts.payload, parts.signature);
+  const payload = decodeJwsObject(parts.payload, 'payload');
+  return [known.key, payload, Buffer.from(parts.signingInput, 'ascii'), Buffer.from(parts.signature, 'base64url')];
+};
+const decodeProofBefore = () => {
+  const decoded = decodeCompactJws(proof);
+  return [proofKeys.resolve(decoded.header.jwk), decoded];
+};
 const joseSigningKey = await importJWK({ ...key.privateJwk, alg: 'ES256' }, 'ES256');
 
 // Client-secret checks at the token endpoint: SHA-256 of a high-entropy secret compared in
@@ -44,6 +66,12 @@ const OPS = [
   ['JWK thumbprint (jose calculateJwkThumbprint)', () => calculateJwkThumbprint(jwk), true],
   ['JWK import (jose importJWK → CryptoKey)', () => importJWK(jwk, 'ES256'), true],
   ['ath = b64url(sha256(token))', () => accessTokenHash(token)],
+  ['ath with createHash (a Hash object per call)', () => createHash('sha256').update(token, 'ascii').digest('base64url')],
+  ['ath with one-shot crypto.hash (Warden since issue 14)', () => hash('sha256', token, 'base64url')],
+  ['replay key with createHash: sha256(jkt NUL jti), 3 updates', () => createHash('sha256').update(jwk.x).update('\0').update('jti-0123456789').digest('base64url').slice(0, 22)],
+  ['replay key with one-shot crypto.hash (Warden since issue 14)', () => hash('sha256', `${jwk.x}\0jti-0123456789`, 'base64url').slice(0, 22)],
+  ['DPoP proof decode: header and jwk every time (before)', decodeProofBefore],
+  ['DPoP proof decode: header known by its text (Warden since issue 14)', decodeProofNow],
   ['base64url decode + JSON.parse of a proof header', () => JSON.parse(Buffer.from(proof.slice(0, proof.indexOf('.')), 'base64url').toString())],
   ['JSON.parse of a tools/call body (200 B)', () => JSON.parse(toolCall.toString())],
   ['strict I-JSON parse of the same bytes (Warden)', () => parseStrictJson(toolCall)],

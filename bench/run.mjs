@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { checkVariant } from './lib/correctness.mjs';
-import { createChildren, freePort, redisReachable } from './lib/processes.mjs';
+import { cpuMs, createChildren, freePort, redisReachable } from './lib/processes.mjs';
 import { ecThumbprint, generateEs256, mintAccessToken } from './lib/jwt.mjs';
 import { fatal, ISSUER, MCP_PATH, roundOptions, toolsCallBody } from './lib/shared.mjs';
 import { markdownReport, tokenMarkdownReport } from './lib/report.mjs';
@@ -75,8 +75,11 @@ async function main() {
       body: toolsCallBody(), seconds, concurrency: options.concurrency, proofs, reuse,
       clientPrivateJwk: clientKey.privateJwk, clientPublicJwk: clientKey.publicJwk,
     });
+    // The server's CPU per answered request: neighbours on a shared machine move it far less than the rate.
+    const cpu0 = cpuMs(v.server.child.pid);
     const r = await load.next('result', seconds * 1000 + 120_000);
-    return { ...r, rate: r.ok / (r.elapsedMs / 1000) };
+    const cpu = cpuMs(v.server.child.pid) - cpu0;
+    return { ...r, rate: r.ok / (r.elapsedMs / 1000), cpuUs: r.counted > 0 ? (cpu * 1000) / r.counted : NaN };
   };
 
   // Start, check and warm up the servers one at a time; they then idle while others run.
@@ -123,12 +126,13 @@ async function main() {
       const proofs = reuse ? 2_000 : Math.min(MAX_PROOFS, Math.ceil(v.estimate * options.seconds * 1.6) + 4 * options.concurrency);
       const r = await runLoad(v, options.seconds, proofs, reuse);
       v.rates[round] = r.rate;
+      (v.cpuUs ??= [])[round] = r.cpuUs;
       v.estimate = Math.max(v.estimate, r.rate);
       const bad = r.counted - r.ok;
       if (bad > 0) v.issues.push(`round ${round + 1}: ${bad} non-200 (${JSON.stringify(r.statuses)})`);
       if (r.errors > 0) v.issues.push(`round ${round + 1}: ${r.errors} socket errors (${r.firstError})`);
       if (r.exhausted && r.elapsedMs < options.seconds * 900) v.issues.push(`round ${round + 1}: proof pool ran out at ${(r.elapsedMs / 1000).toFixed(1)} s`);
-      log(`bench: round ${round + 1}/${options.rounds} ${v.name.padEnd(14)} ${Math.round(r.rate).toString().padStart(7)} req/s` +
+      log(`bench: round ${round + 1}/${options.rounds} ${v.name.padEnd(14)} ${Math.round(r.rate).toString().padStart(7)} req/s ${Math.round(r.cpuUs).toString().padStart(5)} µs CPU/req` +
         `  (${r.ok} ok in ${(r.elapsedMs / 1000).toFixed(2)} s; ` +
         (reuse ? `one ${proofs}-proof pool reused: no checks)` : `${proofs} fresh proofs signed in ${Math.round(r.genMs)} ms beforehand)`));
     }

@@ -12,7 +12,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { createChildren, freePort, tcpReachable } from './lib/processes.mjs';
+import { cpuMs, createChildren, freePort, tcpReachable } from './lib/processes.mjs';
 import { ecThumbprint, generateEs256 } from './lib/jwt.mjs';
 import {
   basicAuthorization, checkGrantVariant, checkTokenVariant, codeRequestBody, refreshRequestPrefix, tokenRequestBody,
@@ -232,18 +232,6 @@ export async function runTokenSuite({ children, load, options, log, only, postgr
   if (schemas.length > 0) await dropSchemas(postgresUrl, schemas, log);
   return selected;
 }
-
-/** User + system CPU time of process `pid` so far, in ms (Linux /proc; NaN elsewhere). */
-function cpuMs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return NaN;
-  }
-}
-/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
-const CLOCK_TICKS = 100;
 
 /** Drops the schemas the PostgreSQL rows used (their servers are gone). */
 async function dropSchemas(url, schemas, log) {

@@ -1,6 +1,7 @@
 // Child processes of the harness: pinned with taskset when available, spoken to over IPC,
 // and all killed (by their own pid) whenever the harness ends.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 const BENCH_DIR = new URL('../', import.meta.url);
@@ -143,3 +144,15 @@ export function tcpReachable(url, defaultPort) {
     socket.on('connect', () => done(true));
   });
 }
+
+/** User + system CPU time of process `pid` so far, in ms (Linux /proc; NaN elsewhere). */
+export function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS = 100;

@@ -23,6 +23,12 @@ function pairedRatio(v, ref) {
   return median(v.rates.map((r, i) => r / ref.rates[i]));
 }
 
+/** The same by CPU: median over rounds of (reference's CPU per request / variant's). */
+function pairedCpuRatio(v, ref) {
+  if (!ref || ref.skipped || v.skipped) return NaN;
+  return median((v.cpuUs ?? []).map((c, i) => ref.cpuUs?.[i] / c));
+}
+
 /** Renders the results of `variants` (with rates per round) and the run's metadata. */
 export function markdownReport(variants, meta) {
   const byName = Object.fromEntries(variants.map((v) => [v.name, v]));
@@ -43,8 +49,11 @@ export function markdownReport(variants, meta) {
     '',
     'Every request: POST /mcp `tools/call`, DPoP-bound ES256 access token, a fresh ES256 DPoP proof (unique `jti`).',
     '',
-    '| variant | req/s (median) | vs minimal | vs bare | notes | per round (req/s) |',
-    '|---|---:|---:|---:|---|---|',
+    'CPU µs/req is the server\'s user + system CPU time per answered request (from /proc); "by CPU" ratios pair it per round like the rates. ' +
+      'On a loaded machine it moves far less than the rate: judge a change by it.',
+    '',
+    '| variant | req/s (median) | CPU µs/req (median) | vs minimal | vs bare | notes | per round (req/s) |',
+    '|---|---:|---:|---:|---:|---|---|',
   ];
   for (const v of variants) {
     const notes = [v.note];
@@ -60,6 +69,11 @@ export function markdownReport(variants, meta) {
           const rc = pairedRatio(v, cached);
           notes.push(rc >= 0.9 ? `${fmtRatio(rc)} minimal-token-cache: meets the target (≥ 0.9×)` : `**${fmtRatio(rc)} minimal-token-cache: below the target (≥ 0.9×)**`);
         }
+        notes.push(`by CPU: ${fmtRatio(pairedCpuRatio(v, byName.minimal))} minimal, ${fmtRatio(pairedCpuRatio(v, cached))} minimal-token-cache`);
+      }
+      if (v.name === 'warden-memory-b' && byName['warden-memory'] && !byName['warden-memory'].skipped) {
+        const a = byName['warden-memory'];
+        notes.push(`warden-memory (build A) ÷ this build (B): ${fmtRatio(pairedRatio(a, v))} by rate, ${fmtRatio(pairedCpuRatio(a, v))} by CPU`);
       }
       if (v.name === 'warden-memory-nocache' && byName.minimal && !byName.minimal.skipped) {
         const r = pairedRatio(v, byName.minimal);
@@ -75,7 +89,7 @@ export function markdownReport(variants, meta) {
     }
     const rate = v.skipped ? NaN : median(v.rates);
     lines.push(
-      `| ${v.name} | ${fmtRate(rate)} | ${fmtRatio(pairedRatio(v, byName.minimal))} | ${fmtRatio(pairedRatio(v, byName.bare))} | ` +
+      `| ${v.name} | ${fmtRate(rate)} | ${v.skipped ? '—' : fmtRate(median(v.cpuUs ?? []))} | ${fmtRatio(pairedRatio(v, byName.minimal))} | ${fmtRatio(pairedRatio(v, byName.bare))} | ` +
         `${notes.join('; ')} | ${v.skipped ? '' : v.rates.map(fmtRate).join(' / ')} |`,
     );
   }

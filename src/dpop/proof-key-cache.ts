@@ -17,6 +17,12 @@ export interface ProofKey {
   key: KeyObject;
 }
 
+/** A proof's protected header seen before: decoded, with the key its `jwk` resolved to. */
+export interface KnownProofHeader {
+  header: Readonly<Record<string, unknown>>;
+  key: ProofKey;
+}
+
 /** Why a proof `jwk` was refused. */
 export class ProofKeyError extends WardenError {
   constructor(message: string) {
@@ -30,10 +36,15 @@ export class ProofKeyError extends WardenError {
  * (about as much as an ES256 verify) nor the thumbprint's SHA-256; a client reuses its key for
  * every request.
  * Bounded: the oldest entry goes when full (a miss only costs a re-import).
+ *
+ * It also remembers proof headers by their exact base64url text: a client's proofs all carry the
+ * same header (`typ`, `alg`, `jwk`), so a hit skips decoding it and resolving its `jwk` — work whose
+ * result those bytes fix. The caller still checks `typ`, `alg` and the signature on every proof.
  */
 export class ProofKeyCache {
   readonly #max: number;
   readonly #entries = new Map<string, ProofKey>();
+  readonly #headers = new Map<string, KnownProofHeader>();
 
   constructor(maxEntries = 10_000) {
     this.#max = maxEntries;
@@ -86,5 +97,22 @@ export class ProofKeyCache {
     const resolved: ProofKey = Object.freeze({ jkt, key });
     this.#entries.set(input, resolved);
     return resolved;
+  }
+
+  /** The header whose base64url text is `encoded`, when {@link rememberHeader} saw it. */
+  knownHeader(encoded: string): KnownProofHeader | undefined {
+    return this.#headers.get(encoded);
+  }
+
+  /**
+   * Remembers a header that decoded to `header` and whose `jwk` {@link resolve}d to `key`; the
+   * header object is frozen, as callers share it. Bounded like the keys.
+   */
+  rememberHeader(encoded: string, header: Record<string, unknown>, key: ProofKey): void {
+    if (this.#headers.size >= this.#max) {
+      const oldest = this.#headers.keys().next().value;
+      if (oldest !== undefined) this.#headers.delete(oldest);
+    }
+    this.#headers.set(encoded, Object.freeze({ header: Object.freeze(header), key }));
   }
 }

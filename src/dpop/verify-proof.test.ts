@@ -360,3 +360,53 @@ describe('verifyProof — §4.3 step 10 / §9: server nonces', () => {
     expect(refusal(rawProof(key, { claims: { htm: 'GET' } }), { nonce: { manager: manager(NOW), required: true } }).code).toBe('invalid_dpop_proof');
   });
 });
+
+describe('verifyProof — a warm proof-header cache skips no §4.3 check', () => {
+  const sigWhy = 'DPoP proof signature does not verify with its "jwk" (or the key does not fit "alg")';
+
+  it('RFC 9449 §4.3 step 6: a known header with a payload it did not sign is refused every time', () => {
+    const keys = new ProofKeyCache();
+    const good = rawProof(key, { claims: { jti: 'warm' } });
+    verifyProof(good, options({ keys }));
+    const [h, , s] = good.split('.') as [string, string, string];
+    expect(keys.knownHeader(h)).toBeDefined();
+    const forged = b64(JSON.stringify({ jti: 'other', htm: 'POST', htu: HTU, iat: NOW }));
+    expect(refusal(`${h}.${forged}.${s}`, { keys })).toStrictEqual(invalid(sigWhy));
+    expect(refusal(`${h}.${forged}.${s}`, { keys })).toStrictEqual(invalid(sigWhy));
+  });
+
+  it('RFC 9449 §4.3 steps 2 and 6: a header is remembered only once its proof verified', () => {
+    const keys = new ProofKeyCache();
+    const forgedKey = rawProof(other, { header: { jwk: key.publicJwk } });
+    expect(refusal(forgedKey, { keys })).toStrictEqual(invalid(sigWhy));
+    expect(keys.knownHeader(forgedKey.split('.')[0] as string)).toBeUndefined();
+    const [h, p] = rawProof(key).split('.') as [string, string];
+    expect(refusal(`${h}.${p}.not+base64url`, { keys })).toStrictEqual(invalid('DPoP proof is malformed: JWS parts must be unpadded base64url'));
+    expect(keys.knownHeader(h)).toBeUndefined();
+  });
+
+  it('RFC 9449 §4.3 step 5: a known header is held to the alg allow-list of each call', () => {
+    const keys = new ProofKeyCache();
+    verifyProof(rawProof(key, { claims: { jti: 'a' } }), options({ keys }));
+    expect(refusal(rawProof(key, { claims: { jti: 'b' } }), { keys, algorithms: new Set(['EdDSA']) })).toStrictEqual(invalid('DPoP proof "alg" must be one of EdDSA'));
+  });
+
+  it('RFC 7515 §7.1: on a known header the payload and signature must still be base64url, the payload a JSON object', () => {
+    const keys = new ProofKeyCache();
+    const [h, p, s] = rawProof(key).split('.') as [string, string, string];
+    verifyProof(`${h}.${p}.${s}`, options({ keys }));
+    expect(refusal(`${h}.${p}=.${s}`, { keys }).description).toBe('DPoP proof is malformed: JWS parts must be unpadded base64url');
+    expect(refusal(`${h}.${b64('[1]')}.${s}`, { keys }).description).toBe('DPoP proof is malformed: JWS payload must be a JSON object');
+    expect(refusal(`${h}.${p}.${s}.x`, { keys }).description).toBe('DPoP proof is malformed: not a compact JWS (expected three non-empty dot-separated parts)');
+  });
+
+  it('the header cache is bounded: the oldest header goes first', () => {
+    const keys = new ProofKeyCache(2);
+    const headers = [ecKey(), ecKey(), ecKey()].map((k) => {
+      const proof = rawProof(k);
+      verifyProof(proof, options({ keys }));
+      return proof.split('.')[0] as string;
+    });
+    expect(headers.map((h) => keys.knownHeader(h) !== undefined)).toStrictEqual([false, true, true]);
+  });
+});

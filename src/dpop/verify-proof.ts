@@ -1,10 +1,10 @@
 import { DEFAULTS } from '../oauth/defaults.js';
 import { timingSafeEqual } from 'node:crypto';
-import { decodeCompactJws, JwsFormatError, verifyJwsSignature } from '../jose/compact-jws.js';
+import { assertBase64url, assertNoCrit, decodeJwsObject, JwsFormatError, splitCompactJws, verifyJwsSignature } from '../jose/compact-jws.js';
 import { accessTokenHash } from '../jose/thumbprint.js';
 import { InvalidDpopProofError, UseDpopNonceError } from '../oauth/errors.js';
 import { htuComparisonForm } from '../oauth/canonical-uri.js';
-import { ProofKeyCache, ProofKeyError } from './proof-key-cache.js';
+import { ProofKeyCache, ProofKeyError, type ProofKey } from './proof-key-cache.js';
 import type { NonceManager } from './nonce.js';
 
 /** Options of {@link verifyProof}. */
@@ -58,15 +58,27 @@ export function verifyProof(proof: string, options: VerifyProofOptions): Verifie
     throw new InvalidDpopProofError(description, { status });
   };
 
-  // §4.3 step 2: a well-formed JWT.
-  let decoded;
+  // §4.3 step 2: a well-formed JWT. A header seen before (same bytes) comes decoded, its key resolved.
+  let segments;
+  let header: Readonly<Record<string, unknown>>;
+  let payload: Record<string, unknown>;
+  let known;
   try {
-    decoded = decodeCompactJws(proof);
+    segments = splitCompactJws(proof);
+    known = options.keys.knownHeader(segments.header);
+    if (known === undefined) {
+      assertBase64url(segments.header, segments.payload, segments.signature);
+      header = decodeJwsObject(segments.header, 'header');
+    } else {
+      assertBase64url(segments.payload, segments.signature);
+      header = known.header;
+    }
+    payload = decodeJwsObject(segments.payload, 'payload');
+    assertNoCrit(header);
   } catch (error) {
     if (error instanceof JwsFormatError) return fail(`DPoP proof is malformed: ${error.message}`);
     throw error;
   }
-  const { header, payload } = decoded;
 
   // §4.3 step 4: typ (media types compare case-insensitively, RFC 7515 §4.1.9).
   if (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'dpop+jwt') fail('DPoP proof "typ" must be "dpop+jwt"');
@@ -76,17 +88,22 @@ export function verifyProof(proof: string, options: VerifyProofOptions): Verifie
     fail(`DPoP proof "alg" must be one of ${[...options.algorithms].join(', ')}`);
   }
   // §4.3 step 7: public key only.
-  let proofKey;
-  try {
-    proofKey = options.keys.resolve(header.jwk);
-  } catch (error) {
-    if (error instanceof ProofKeyError) return fail(`DPoP proof ${error.message}`);
-    throw error;
+  let proofKey: ProofKey;
+  if (known !== undefined) {
+    proofKey = known.key;
+  } else {
+    try {
+      proofKey = options.keys.resolve(header.jwk);
+    } catch (error) {
+      if (error instanceof ProofKeyError) return fail(`DPoP proof ${error.message}`);
+      throw error;
+    }
   }
   // §4.3 step 6: signature by the embedded key.
-  if (!verifyJwsSignature(alg as string, proofKey.key, decoded.signingInput, decoded.signature)) {
+  if (!verifyJwsSignature(alg as string, proofKey.key, Buffer.from(segments.signingInput, 'ascii'), Buffer.from(segments.signature, 'base64url'))) {
     fail('DPoP proof signature does not verify with its "jwk" (or the key does not fit "alg")');
   }
+  if (known === undefined) options.keys.rememberHeader(segments.header, header as Record<string, unknown>, proofKey);
 
   // §4.3 step 3: required claims.
   const { jti, htm, htu, iat } = payload;

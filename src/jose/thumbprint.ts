@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { WardenError } from '../oauth/errors.js';
 
 /**
@@ -51,13 +51,18 @@ export function thumbprintInput(jwk: Readonly<Record<string, unknown>>): string 
 
 /** The thumbprint (base64url SHA-256) of a {@link thumbprintInput}. */
 export function thumbprintOfInput(input: string): string {
-  return createHash('sha256').update(input).digest('base64url');
+  return hash('sha256', input, 'base64url');
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 /**
  * `ath`: base64url(SHA-256(ASCII(access token))).
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
  */
 export function accessTokenHash(accessToken: string): string {
+  // One-shot `hash` hashes a string's UTF-8 bytes, which are its ASCII bytes when it is ASCII (every
+  // token68 is); it saves the Hash object `createHash` builds, ~1.5 µs a call (bench/micro.mjs).
+  if (ASCII.test(accessToken)) return hash('sha256', accessToken, 'base64url');
   return createHash('sha256').update(accessToken, 'ascii').digest('base64url');
 }

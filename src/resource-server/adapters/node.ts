@@ -6,6 +6,7 @@ import { noteReason } from '../../oauth/response-reason.js';
 import { requestContextOf } from '../../oauth/request-context.js';
 import { isJsonContentType, payloadTooLarge, readBody } from './read-body.js';
 import { filterNodeResponse } from './filter-node-response.js';
+import { requestHeaders } from './request-headers.js';
 
 /** A node request after the gauntlet: auth info plus the body already read. */
 export type AuthenticatedRequest = IncomingMessage & { auth: WardenAuthInfo; body?: unknown; rawBody: Buffer };
@@ -49,13 +50,13 @@ export function nodeAdapter(core: ResourceServerCore, handler: AuthenticatedHand
       return;
     }
     // The gauntlet parses the bytes itself (strictly), and hands back what it read.
-    const result = await core.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headersDistinct, body: raw, context: requestContextOf(req) });
+    const result = await core.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: requestHeaders(req), body: raw, context: requestContextOf(req) });
     if (!result.ok) {
       noteReason(res, result.error);
       send(res, result.status, result.headers, result.body);
       return;
     }
-    for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+    for (const name in result.headers) res.setHeader(name, result.headers[name] as string);
     const authed = req as AuthenticatedRequest;
     authed.auth = result.auth;
     authed.body = isJsonContentType(req.headers['content-type']) ? result.parsedBody : undefined;
