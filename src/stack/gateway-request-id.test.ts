@@ -5,7 +5,10 @@
  * middleware) then answered the client with the client's own string, which names no audit record
  * — or another client's. A failure the gateway answers itself (502) kept no id at all.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/load.js';
@@ -35,9 +38,17 @@ async function echoingUpstream(seen: IncomingMessage[]): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
 }
 
+/** A stack with an audit trail: it answers every request's id in X-Request-Id (and records it). */
 async function start(upstream: string): Promise<RunningStack> {
+  const dir = await mkdtemp(join(tmpdir(), 'warden-gateway-request-id-'));
+  cleanup.push(() => rm(dir, { recursive: true, force: true }));
   const config = resolveConfig(
-    { storage: { kind: 'memory' }, authorizationServer: { demo: true }, resources: [{ name: 'up', path: '/up', upstream, scopes: { default: ['mcp:tools'] }, upstreamAuth: { kind: 'headers' } }] },
+    {
+      storage: { kind: 'memory' },
+      authorizationServer: { demo: true },
+      resources: [{ name: 'up', path: '/up', upstream, scopes: { default: ['mcp:tools'] }, upstreamAuth: { kind: 'headers' } }],
+      audit: { sink: 'file', path: join(dir, 'audit.log'), instance: 'rid' },
+    },
     { env: {} },
   );
   const stack = await startStack(config, { port: 0, logger: createLogger({ write: () => {} }) });
