@@ -22,6 +22,15 @@ export function upstreamAudienceProblem(resource: ResourceConfig, issuer: string
   if (auth.audience === resource.canonicalUri) {
     return `${JSON.stringify(auth.audience)} is this resource's own URI: the upstream would accept every token clients get for it, past the gateway — ${fix}`;
   }
-  if (auth.audience === canonicalResourceUri(issuer)) return `${JSON.stringify(auth.audience)} is this stack's issuer — ${fix}`;
+  if (auth.audience === canonicalIssuer(issuer)) return `${JSON.stringify(auth.audience)} is this stack's issuer — ${fix}`;
   return undefined;
+}
+
+/** The issuer in canonical form; as written when it has none (never throws: a check must answer, not fail). */
+function canonicalIssuer(issuer: string): string {
+  try {
+    return canonicalResourceUri(issuer);
+  } catch {
+    return issuer;
+  }
 }
