@@ -3,6 +3,7 @@
  * The result is the typed, deep-frozen {@link WardenConfig} the rest of Warden reads.
  */
 import { canonicalResourceUri } from '../oauth/canonical-uri.js';
+import { defaultUpstreamAudience } from './upstream-audience.js';
 
 import type { DpopMode, PublicJwk, ScopePolicy } from '../oauth/vocabulary.js';
 import type { PolicyOptions, TrustOptions } from '../resource-server/types.js';
@@ -399,7 +400,7 @@ export function resolveResource(resource: ResourceInput, publicUrl: string, defa
       ? {
           upstreamAuth: {
             kind: upstreamAuth.kind,
-            audience: canonicalResourceUri(upstreamAuth.audience ?? (resource.upstream.startsWith('builtin:') ? where.canonicalUri : resource.upstream)),
+            audience: canonicalResourceUri(upstreamAuth.audience ?? (resource.upstream.startsWith('builtin:') ? where.canonicalUri : defaultUpstreamAudience(resource.upstream))),
             tokenLifetimeSeconds: upstreamAuth.tokenLifetimeSeconds ?? DEFAULTS.gateway.upstreamTokenSeconds,
           },
         }

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
 import { applyDefaults, type WardenConfig } from './defaults.js';
+import { upstreamAudienceProblem } from './upstream-audience.js';
 import { ConfigError } from './errors.js';
 import { describeValue, formatIssue, formatKeyPath } from './format-issues.js';
 import { configSchema } from './schema.js';
@@ -129,7 +130,13 @@ export function resolveConfig(raw: unknown, options: LoadConfigOptions & { sourc
     });
     throw new ConfigError(source, [...new Set(messages)]);
   }
-  return applyDefaults(result.data);
+  const config = applyDefaults(result.data);
+  const refused = config.resources.flatMap((r, i) => {
+    const problem = upstreamAudienceProblem(r, config.issuer);
+    return problem === undefined ? [] : [`resources[${i}].upstreamAuth.audience: ${problem}`];
+  });
+  if (refused.length > 0) throw new ConfigError(source, refused);
+  return config;
 }
 
 /** `json` for `.json` files and text that starts with `{`; YAML otherwise (YAML 1.2 core). */

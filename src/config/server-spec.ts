@@ -7,6 +7,7 @@
  */
 import type { ZodIssue } from 'zod';
 import { deepFreeze, resolveResource, type ResourceConfig, type WardenConfig } from './defaults.js';
+import { upstreamAudienceProblem } from './upstream-audience.js';
 import { formatIssue, formatKeyPath } from './format-issues.js';
 import { resourceSchema } from './schema.js';
 
@@ -74,6 +75,8 @@ export function checkServer(spec: unknown, others: readonly ResourceConfig[], co
   if (server.upstreamAuth?.kind === 'token' && (!config.authorizationServer.enabled || (server.trust !== undefined && server.trust.issuer !== config.issuer))) {
     fail('upstreamAuth.kind', "token needs this stack's authorization server and a server that accepts its tokens: remove trust, or choose headers or none");
   }
+  const audience = upstreamAudienceProblem(server, config.issuer);
+  if (audience !== undefined) fail('upstreamAuth.audience', audience);
   const clients = new Map(config.authorizationServer.clients.map((client) => [client.clientId, client]));
   server.introspectionClients.forEach((clientId, i) => {
     const client = clients.get(clientId);

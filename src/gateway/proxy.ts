@@ -164,8 +164,11 @@ function send(
   });
   headers['content-length'] = String(plan.body?.length ?? 0);
   // W3C Trace Context: when Warden traces the request, its span is the upstream's parent.
-  const trace = requestContextOf(req).trace;
+  const context = requestContextOf(req);
+  const trace = context.trace;
   if (trace !== undefined) headers['traceparent'] = trace.traceparent;
+  // The id the request is recorded under, not one the client chose (an echoing upstream answers it back).
+  if (context.requestId !== undefined) headers['x-request-id'] = context.requestId;
   if (req.upstreamAuthorization !== undefined) headers['authorization'] = req.upstreamAuthorization;
 
   const secure = upstream.protocol === 'https:';
@@ -356,7 +359,7 @@ export function answerFailure(res: ServerResponse, error: unknown, plan?: Forwar
     return;
   }
   // Drop anything a failed upstream writeHead left behind (e.g. its Set-Cookie).
-  for (const name of res.getHeaderNames()) res.removeHeader(name);
+  for (const name of res.getHeaderNames()) if (name !== 'x-request-id') res.removeHeader(name);
   const wire = toWireError(error, 'fail-closed');
   noteReason(res, wire.code);
   const answer = errorAnswer(wire, { jsonRpc: { id: answerId(plan) } });

@@ -204,6 +204,8 @@ export class ServerRegistry {
   }
 
   #apply(config: WardenConfig, snapshot: RegistrySnapshot): void {
+    // Refreshes overlap (poller, admin API, console): a snapshot older than the applied one answered late.
+    if (snapshot.revision < this.#applied.revision) return;
     const check = this.#check(config, snapshot.servers.map((r) => r.spec));
     if (!check.ok) {
       this.#o.logger.error('registry change refused: the running servers stay', { revision: snapshot.revision, server: check.name, problems: check.problems });
