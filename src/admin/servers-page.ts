@@ -71,7 +71,7 @@ h2{font-size:1.125rem;margin:24px 0 8px}
 @media (prefers-color-scheme:dark){textarea{color:#e6edf3;background:#0d1117;border-color:#8b949e}}
 </style>`;
 
-const EXAMPLE = '{ "path": "/files", "upstream": "https://files.internal/mcp", "scopes": { "default": ["mcp:tools"] }, "policy": { "rules": [{ "name": "ops-only", "tools": ["delete"], "allow": "\\"ops\\" in groups" }] } }';
+const EXAMPLE = '{ "path": "/tickets", "upstream": "https://tickets.internal/mcp", "scopes": { "default": ["mcp:tools"] }, "policy": { "rules": [{ "name": "admins-delete", "tools": ["delete"], "allow": "\\"admins\\" in groups" }] } }';
 
 function refusal(refused: RefusedForm): string {
   const items = refused.problems.map((p) => `<li><code>${e(p.path)}</code>: ${e(p.message)}</li>`).join('');
