@@ -101,7 +101,7 @@ export function renderServersPage(base: string, csrf: string, servers: readonly 
   const readOnly =
     configured.length === 0
       ? ''
-      : `<p class="muted">Read-only here, because the configuration file declares them and a reload of the file would undo any change made at run time: ${configured.map((n) => `<strong>${e(n)}</strong>`).join(', ')}. Change them in the file.</p>`;
+      : `<p class="muted">Read-only here: ${configured.map((n) => `<strong>${e(n)}</strong>`).join(', ')}. The configuration file declares them and stays their source (the registry refuses run-time changes to them); change them in the file, a reload applies it.</p>`;
   const textarea = (id: string, text: string) => `<textarea id="${id}" name="entry" spellcheck="false" required>\n${e(text)}</textarea>`;
   const sections = servers
     .filter((s) => s.source === 'registry')
