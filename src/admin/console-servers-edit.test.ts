@@ -116,7 +116,7 @@ describe('console: editing the fleet registry (issue 12)', () => {
     expect(records.filter((r) => r.type === 'registry.changed')).toHaveLength(1);
   });
 
-  it('refusals: not JSON, another name in the entry, adding over a running server, a server declared in config (409), removing an unknown one — each shown, nothing changed', async () => {
+  it('refusals: not JSON, another name in the entry, too large, adding over a running server, a server declared in config (409), removing an unknown one — each shown, nothing changed', async () => {
     const { stack, records, session } = await start();
     const cookie = session('demo');
     const bodyOf = async (res: Response, status: number) => {
@@ -129,6 +129,10 @@ describe('console: editing the fleet registry (issue 12)', () => {
     expect(await bodyOf(await post(stack, '/admin/servers/add', cookie, { csrf: CSRF, name: 'demo', entry: JSON.stringify({ path: '/other', upstream: 'builtin:demo' }) }), 409)).toContain('server &#34;demo&#34; is declared in the configuration file: change it there');
     expect(await bodyOf(await post(stack, '/admin/servers/remove', cookie, { csrf: CSRF, name: 'demo' }), 409)).toContain('is declared in the configuration file');
     expect(await bodyOf(await post(stack, '/admin/servers/remove', cookie, { csrf: CSRF, name: 'nope' }), 404)).toContain('no server named &#34;nope&#34;');
+    // The admin API's size limit for an entry (64 KiB); a form beyond the console's limit is 413.
+    const big = JSON.stringify({ ...FILES, pad: 'x'.repeat(70 * 1024) });
+    expect(await bodyOf(await post(stack, '/admin/servers/add', cookie, { csrf: CSRF, name: 'files', entry: big }), 400)).toContain('<li><code>(top level)</code>: at most 65536 bytes</li>');
+    expect((await post(stack, '/admin/servers/add', cookie, { csrf: CSRF, name: 'files', entry: '%'.repeat(80 * 1024) })).status).toBe(413);
     expect((await post(stack, '/admin/servers/add', cookie, { csrf: CSRF, name: 'files', entry: JSON.stringify(FILES) })).status).toBe(303);
     expect(await bodyOf(await post(stack, '/admin/servers/add', cookie, { csrf: CSRF, name: 'files', entry: JSON.stringify({ ...FILES, path: '/files2' }) }), 409)).toContain('runs already: edit it instead');
     expect(stack.registry.record('files')?.spec).toEqual({ ...FILES, name: 'files' });
