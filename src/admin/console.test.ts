@@ -98,7 +98,9 @@ describe('operator console actions', () => {
     expect(rows.map((cells) => cells.slice(0, 2))).toEqual([['demo', 'config'], ['files', 'registry']]);
     expect(rows[1]).toContain('ops-only');
     expect(rows[1]).toContain('per client 2/s, burst 5');
-    expect(html).not.toContain('in groups');
+    // The table names the rules; the expressions are in the server's edit form (its entry).
+    expect(rows.flat().join(' ')).not.toContain('in groups');
+    expect(html).toContain('&#34;allow&#34;: &#34;\\&#34;ops\\&#34; in groups&#34;');
     expect(await stack.registry.propose({ remove: 'files' })).toMatchObject({ ok: true });
     const after = await (await fetch(`${stack.url}/admin/servers`, { redirect: 'manual', headers: { cookie } })).text();
     expect(after).not.toContain('/files');

@@ -20,6 +20,7 @@ import { readStream } from '../oauth/read-stream.js';
 import { renderConsentsPage, revokeConsentAction } from './consents-page.js';
 import { actionForm, auditRows, consolePage, table } from './pages.js';
 import type { RecentRecords } from './recent-records.js';
+import { renderServersPage, serverAction, SERVER_FORM_BYTES, type ConsoleFleet, type ConsoleServer, type RefusedForm } from './servers-page.js';
 import { openCookie, readCookie, sealCookie } from './signed-cookie.js';
 
 /** Options of {@link createAdminConsole}. */
@@ -38,9 +39,11 @@ export interface AdminConsoleOptions {
   emit(event: SecurityEventInput): void;
   /**
    * The protected MCP servers running now — declared in the configuration and added at run time
-   * (admin API, `warden servers`) — with their scope policies, policy rules and rate limits (view only).
+   * (admin API, `warden servers`, this console) — with their scope policies, policy rules and rate limits.
    */
   servers(): Promise<readonly ConsoleServer[]>;
+  /** The fleet registry's changes (add, edit, remove run-time servers); without it the servers page is view only. */
+  fleet?: ConsoleFleet;
   /** Overview figures (from the metrics). */
   overview(): ConsoleOverview;
 }
@@ -54,22 +57,7 @@ export interface ConsoleOverview {
   note?: string;
 }
 
-/** One row of the console's servers page. */
-export interface ConsoleServer {
-  name: string;
-  /** `config`: declared in the configuration file; `registry`: added at run time. */
-  source: 'config' | 'registry';
-  uri: string;
-  upstream: string;
-  dpop: string;
-  defaultScopes: readonly string[];
-  toolScopes: Readonly<Record<string, readonly string[]>>;
-  scopeDescriptions?: Readonly<Record<string, string>>;
-  /** Names of the CEL policy rules (their expressions stay in the configuration). */
-  policyRules?: readonly string[];
-  /** Token buckets, e.g. `per client 10/s, burst 20`. */
-  rateLimit?: string;
-}
+export type { ConsoleFleet, ConsoleServer } from './servers-page.js';
 
 /** The console's request handler: answers (and resolves true) for paths under `/admin`. */
 export interface AdminConsole {
@@ -165,7 +153,7 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
     res.end();
   };
 
-  const render = async (section: string, session: Session, query: URLSearchParams): Promise<string | undefined> => {
+  const render = async (section: string, session: Session, query: URLSearchParams, refused?: RefusedForm): Promise<string | undefined> => {
     const notice = query.get('done') ?? undefined;
     const page = (body: string) => consolePage(brand, base, section, session.sub, body, notice);
     switch (section) {
@@ -202,22 +190,8 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
         const rows = keys.map((k) => [e(k.kid), e(k.state), e(k.alg), e(new Date(k.createdAt * 1000).toISOString()), e(k.retireAfter === undefined ? '' : new Date(k.retireAfter * 1000).toISOString())]);
         return page(table('Signing keys', ['Key ID', 'State', 'Algorithm', 'Created', 'Published until'], rows) + actionForm(`${base}/keys/rotate`, session.csrf, {}, 'Rotate keys', 'Rotate signing keys'));
       }
-      case 'servers': {
-        const rows = (await options.servers()).map((s) => [
-          e(s.name),
-          e(s.source),
-          `<code>${e(s.uri)}</code>`,
-          e(s.upstream),
-          e(s.dpop),
-          e(s.defaultScopes.join(' ')),
-          e(Object.entries(s.toolScopes).map(([tool, scopes]) => `${tool}: ${scopes.join(' ')}`).join('; ')),
-          Object.entries(s.scopeDescriptions ?? {}).map(([scope, text]) => `<code>${e(scope)}</code> ${e(text)}`).join('<br>'),
-          e((s.policyRules ?? []).join(', ')),
-          e(s.rateLimit ?? ''),
-        ]);
-        const note = 'The servers running now: <em>config</em> ones are declared in the configuration file (edit it; a reload applies it), <em>registry</em> ones were added at run time through the admin API or <code>warden servers</code>.';
-        return page(`<p class="muted">${note}</p>${table('Protected MCP servers', ['Name', 'Source', 'Resource', 'Upstream', 'DPoP', 'Default scopes', 'Tool scopes', 'Scope descriptions', 'Policy rules', 'Rate limit'], rows)}`);
-      }
+      case 'servers':
+        return page(renderServersPage(base, session.csrf, await options.servers(), options.fleet !== undefined, refused));
       case 'audit': {
         const filter = { user: query.get('user') ?? '', client: query.get('client') ?? '', tool: query.get('tool') ?? '', decision: query.get('decision') ?? '', type: query.get('type') ?? '', since: query.get('since') ?? '' };
         const pageNo = Math.max(0, Math.min(1000, Number.parseInt(query.get('page') ?? '0', 10) || 0));
@@ -235,8 +209,14 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
     }
   };
 
-  const act = async (action: string, session: Session, form: URLSearchParams): Promise<string | undefined> => {
+  /** An action answers where to go next (303), or a page to show as it is (a refused server change). */
+  const act = async (action: string, session: Session, form: URLSearchParams): Promise<string | { status: number; html: string } | undefined> => {
     const admin = session.sub;
+    if (action.startsWith('servers/') && options.fleet !== undefined) {
+      const answer = await serverAction(action, options.fleet, form, { admin, clientId: options.clientId }, options.emit);
+      if (answer === undefined || 'next' in answer) return answer?.next;
+      return { status: answer.status, html: (await render('servers', session, new URLSearchParams(), answer.refused))! };
+    }
     switch (action) {
       case 'keys/rotate':
         // The authorization server records the rotation, naming the operator.
@@ -316,7 +296,7 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
       }
       let form: URLSearchParams;
       try {
-        form = new URLSearchParams((await readStream(req, 8192)).toString('utf8'));
+        form = new URLSearchParams((await readStream(req, sub.startsWith('servers/') ? SERVER_FORM_BYTES : 8192)).toString('utf8'));
       } catch {
         fail(res, 413, 'Request refused', 'The form is too large.');
         return true;
@@ -327,6 +307,7 @@ export function createAdminConsole(options: AdminConsoleOptions): AdminConsole {
       }
       const next = await act(sub, session, form);
       if (next === undefined) fail(res, 404, 'Not found', 'There is no such console action.');
+      else if (typeof next !== 'string') sendHtml(res, next.status, next.html, { 'Cache-Control': 'no-store' });
       else {
         res.writeHead(303, { Location: `${base}/${next}`, 'Cache-Control': 'no-store' });
         res.end();

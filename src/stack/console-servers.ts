@@ -36,5 +36,6 @@ export function consoleServer(server: ResourceConfig, source: ConsoleServer['sou
 export async function consoleServers(registry: ServerRegistry): Promise<ConsoleServer[]> {
   await registry.refresh();
   const { servers, declaredInConfig } = registry.current();
-  return servers.map((s) => consoleServer(s, declaredInConfig.has(s.name) ? 'config' : 'registry'));
+  // A run-time server's entry as stored: what the console's edit form holds.
+  return servers.map((s) => (declaredInConfig.has(s.name) ? consoleServer(s, 'config') : { ...consoleServer(s, 'registry'), entry: registry.record(s.name)?.spec }));
 }

@@ -23,6 +23,7 @@ import { RecentRecords } from '../admin/recent-records.js';
 import { createConsoleOverview } from './console-overview.js';
 import { CONSOLE_CLIENT_ID, CONSOLE_SCOPE, consoleEnabled, consoleResource } from './own-resources.js';
 import { consoleServers } from './console-servers.js';
+import { consoleFleet } from './console-fleet.js';
 import { createReadinessCheck } from './readiness.js';
 import { createReplayStore, createSessionStore } from './replay-store.js';
 import { createRateLimitStore } from './rate-limit-store.js';
@@ -250,6 +251,7 @@ export async function startStack(initial: WardenConfig, options: StartStackOptio
             emit: (event) => trail?.emit(securityEvent(event, currentRequestContext())),
             overview: overview.overview,
             servers: () => consoleServers(registry),
+            fleet: consoleFleet(registry),
           })
         : undefined;
     const handleAs = asServer && adminConsole ? async (req: IncomingMessage, res: ServerResponse) => (await asServer.handle(req, res)) || adminConsole.handle(req, res) : asServer?.handle;

@@ -21,11 +21,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResourceConfig } from '../../config/defaults.js';
 import type { ServerProblem } from '../../config/server-spec.js';
 import type { AuditEvent } from '../../authorization-server/options.js';
-import { parseStrictJson } from '../../mcp/strict-json.js';
 import { InsufficientScopeError, StoreUnavailableError } from '../../oauth/errors.js';
 import { BodyLimitError, readStream } from '../../oauth/read-stream.js';
 import { noteReason } from '../../oauth/response-reason.js';
 import { createResourceServer, type ResourceServer, type ResourceServerOptions } from '../../resource-server/index.js';
+import { MAX_ENTRY_BYTES, parseServerEntry, refusalOf, type RefusedChange } from './server-entry.js';
 import type { ServerRegistry } from './server-registry.js';
 import type { Route } from '../router.js';
 
@@ -34,7 +34,7 @@ export const ADMIN_SCOPE = 'warden:admin';
 /** Path of the admin API under `publicUrl`. */
 export const ADMIN_API_PATH = '/admin/api';
 /** Largest server entry accepted. */
-const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = MAX_ENTRY_BYTES;
 
 /** Options of {@link createAdminApi}. */
 export interface AdminApiOptions {
@@ -191,17 +191,9 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     if (contentType === undefined || !/^application\/json\s*(;\s*charset=utf-8\s*)?$/i.test(contentType.trim())) {
       return problem(res, { status: 415, title: 'Unsupported Media Type', detail: 'send the server entry as application/json', headers: { Accept: 'application/json' } });
     }
-    const parsed = parseStrictJson(body);
-    if (!parsed.ok) return problem(res, { status: 400, title: 'Bad Request', detail: `the body is not valid JSON: ${parsed.reason}`, errors: [{ path: '(top level)', message: parsed.reason }] });
-    const spec = parsed.value;
-    if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
-      return problem(res, { status: 400, title: 'Bad Request', detail: 'the server entry must be a JSON object', errors: [{ path: '(top level)', message: 'expected a mapping of keys' }] });
-    }
-    const entry = spec as Record<string, unknown>;
-    if ('name' in entry && entry['name'] !== name) {
-      return problem(res, { status: 400, title: 'Bad Request', detail: 'the entry names another server than the URL', errors: [{ path: 'name', message: `must be ${JSON.stringify(name)} (the name in the URL), or left out` }] });
-    }
-    const result = await registry.propose({ put: { name, spec: { ...entry, name } } });
+    const parsed = parseServerEntry(name, body);
+    if (!parsed.ok) return problem(res, { status: 400, title: 'Bad Request', detail: parsed.detail, errors: parsed.errors });
+    const result = await registry.propose({ put: { name, spec: parsed.spec } });
     if (!result.ok) return refusal(res, result);
     changed(`server ${JSON.stringify(name)} ${result.created ? 'added' : 'replaced'} (revision ${result.revision})`);
     const rs = result.server;
@@ -218,18 +210,6 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
   };
 }
 
-function refusal(res: ServerResponse, result: Exclude<Awaited<ReturnType<ServerRegistry['propose']>>, { ok: true }>): void {
-  switch (result.reason) {
-    case 'invalid':
-      return problem(res, {
-        status: 400,
-        title: 'Bad Request',
-        detail: `server ${JSON.stringify(result.name)} is refused; the running registry is unchanged: ${result.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-        errors: result.problems,
-      });
-    case 'declared_in_config':
-      return problem(res, { status: 409, title: 'Conflict', detail: `server ${JSON.stringify(result.name)} is declared in the configuration file: change it there` });
-    case 'conflict':
-      return problem(res, { status: 409, title: 'Conflict', detail: 'the registry kept changing under this request; try again', headers: { 'Retry-After': '1' } });
-  }
+function refusal(res: ServerResponse, result: RefusedChange): void {
+  problem(res, refusalOf(result));
 }
