@@ -6,7 +6,7 @@
  */
 import type { ConsoleFleet, ServerChange } from '../admin/servers-page.js';
 import { StoreUnavailableError } from '../oauth/errors.js';
-import { parseServerEntry, refusalOf, type ChangeRefusal } from './fleet/server-entry.js';
+import { parseServerEntry, refusalOf, restoreSecret, type ChangeRefusal } from './fleet/server-entry.js';
 import type { ServerRegistry } from './fleet/server-registry.js';
 
 const refused = (r: ChangeRefusal): ServerChange => ({ ok: false, status: r.status, detail: r.detail, problems: r.errors ?? [] });
@@ -38,7 +38,7 @@ export function consoleFleet(registry: ServerRegistry): ConsoleFleet {
           return { ok: false, status: 409, detail: `server ${JSON.stringify(name)} runs already`, problems: [{ path: 'name', message: `a server named ${JSON.stringify(name)} runs already: edit it instead` }] };
         }
         if (mode === 'edit' && !running) return { ok: false, status: 404, detail: `no server named ${JSON.stringify(name)} (removed meanwhile?)`, problems: [] };
-        const parsed = parseServerEntry(name, Buffer.from(text, 'utf8'));
+        const parsed = restoreSecret(parseServerEntry(name, Buffer.from(text, 'utf8')), registry.record(name)?.spec);
         if (!parsed.ok) return { ok: false, status: 400, detail: parsed.detail, problems: parsed.errors };
         const result = await registry.propose({ put: { name, spec: parsed.spec } });
         if (!result.ok) return refused(refusalOf(result));

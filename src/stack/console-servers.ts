@@ -6,6 +6,7 @@
 import type { ConsoleServer } from '../admin/console.js';
 import type { ResourceConfig } from '../config/defaults.js';
 import type { TokenBucket } from '../stores/index.js';
+import { redactEntry } from './fleet/server-entry.js';
 import type { ServerRegistry } from './fleet/server-registry.js';
 import { scopePolicyOf } from './own-resources.js';
 
@@ -37,5 +38,10 @@ export async function consoleServers(registry: ServerRegistry): Promise<ConsoleS
   await registry.refresh();
   const { servers, declaredInConfig } = registry.current();
   // A run-time server's entry as stored: what the console's edit form holds.
-  return servers.map((s) => (declaredInConfig.has(s.name) ? consoleServer(s, 'config') : { ...consoleServer(s, 'registry'), entry: registry.record(s.name)?.spec }));
+  return servers.map((s) => (declaredInConfig.has(s.name) ? consoleServer(s, 'config') : { ...consoleServer(s, 'registry'), entry: shownEntry(registry.record(s.name)?.spec) }));
+}
+
+/** A stored entry as the console may show it: its secret as the placeholder. */
+function shownEntry(spec: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  return spec === undefined ? undefined : redactEntry(spec);
 }

@@ -12,6 +12,7 @@ import { resolveConfig } from '../../config/load.js';
 import { createLogger } from '../../observability/logger.js';
 import { startMcpUpstream, type McpUpstream } from '../../../test/helpers/mcp-upstream.js';
 import { startStack, type RunningStack } from '../stack.js';
+import { STORED_SECRET } from './server-entry.js';
 
 const ADMIN_SECRET = 'admin-secret-0123456789-0123456789-abcd';
 const OTHER_SECRET = 'other-secret-0123456789-0123456789-abcd';
@@ -170,6 +171,30 @@ describe('admin API: servers change without a restart', () => {
     expect((await token(stack, 'svc', SVC_SECRET, `${stack.url}/files`)).body['error']).toBe('invalid_target');
     expect((await admin(stack, bearer, 'GET', '/servers/files')).status).toBe(404);
     expect((await admin(stack, bearer, 'DELETE', '/servers/files')).status).toBe(404);
+  });
+
+  it('an entry is shown without its introspection client secret (a placeholder); sent back unchanged the placeholder keeps the stored secret, and never becomes one', async () => {
+    const stack = await start();
+    const up = await upstream();
+    const bearer = await adminToken(stack);
+    const secret = 'introspection-secret-0123456789-abcdef';
+    const trust = { issuer: 'https://idp.example', introspection: { endpoint: 'https://idp.example/introspect', clientId: 'gw', clientSecret: secret } };
+    expect((await admin(stack, bearer, 'PUT', '/servers/vendor', { path: '/vendor', upstream: up.url, trust })).status).toBe(201);
+
+    const text = await (await admin(stack, bearer, 'GET', '/servers/vendor')).text();
+    expect(text).not.toContain(secret);
+    const shown = JSON.parse(text) as { entry: { trust: { introspection: { clientSecret: string } } } };
+    expect(shown.entry.trust.introspection.clientSecret).toBe(STORED_SECRET);
+
+    // Read, change, write back: the stored secret stays.
+    expect((await admin(stack, bearer, 'PUT', '/servers/vendor', { ...shown.entry, dpop: 'required' })).status).toBe(200);
+    expect(stack.registry.record('vendor')?.spec).toMatchObject({ dpop: 'required', trust: { introspection: { clientSecret: secret } } });
+
+    // The placeholder for a server with no stored secret is refused with its key path, not stored.
+    const refused = await admin(stack, bearer, 'PUT', '/servers/other', { path: '/other', upstream: up.url, trust: { ...trust, introspection: { ...trust.introspection, clientSecret: STORED_SECRET } } });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { errors: Array<{ path: string }> }).errors.map((e) => e.path)).toEqual(['trust.introspection.clientSecret']);
+    expect(stack.registry.record('other')).toBeUndefined();
   });
 
   it('RFC 6585 §4: a server added with a rateLimit on a stack whose configuration limits no rate routes and is limited (the stack always opens its rate-limit store); the API describes its identity mode, rule names and buckets', async () => {

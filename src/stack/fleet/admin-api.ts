@@ -25,7 +25,7 @@ import { InsufficientScopeError, StoreUnavailableError } from '../../oauth/error
 import { BodyLimitError, readStream } from '../../oauth/read-stream.js';
 import { noteReason } from '../../oauth/response-reason.js';
 import { createResourceServer, type ResourceServer, type ResourceServerOptions } from '../../resource-server/index.js';
-import { MAX_ENTRY_BYTES, parseServerEntry, refusalOf, type RefusedChange } from './server-entry.js';
+import { MAX_ENTRY_BYTES, parseServerEntry, redactEntry, refusalOf, restoreSecret, type RefusedChange } from './server-entry.js';
 import type { ServerRegistry } from './server-registry.js';
 import type { Route } from '../router.js';
 
@@ -170,7 +170,7 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
       const server = servers.find((s) => s.name === name);
       if (server === undefined) return problem(res, { status: 404, title: 'Not Found', detail: `no server named ${JSON.stringify(name)}` });
       const record = registry.record(name);
-      return send(res, 200, { ...describeServer(server, declaredInConfig.has(name) ? 'config' : 'registry'), ...(record ? { entry: record.spec } : {}) });
+      return send(res, 200, { ...describeServer(server, declaredInConfig.has(name) ? 'config' : 'registry'), ...(record ? { entry: redactEntry(record.spec) } : {}) });
     }
     if (method === 'PUT') return put(res, registry, name, req.headers['content-type'], body, changed);
     if (method === 'DELETE') {
@@ -191,7 +191,8 @@ export function createAdminApi(options: AdminApiOptions): AdminApi {
     if (contentType === undefined || !/^application\/json\s*(;\s*charset=utf-8\s*)?$/i.test(contentType.trim())) {
       return problem(res, { status: 415, title: 'Unsupported Media Type', detail: 'send the server entry as application/json', headers: { Accept: 'application/json' } });
     }
-    const parsed = parseServerEntry(name, body);
+    await registry.refresh();
+    const parsed = restoreSecret(parseServerEntry(name, body), registry.record(name)?.spec);
     if (!parsed.ok) return problem(res, { status: 400, title: 'Bad Request', detail: parsed.detail, errors: parsed.errors });
     const result = await registry.propose({ put: { name, spec: parsed.spec } });
     if (!result.ok) return refusal(res, result);

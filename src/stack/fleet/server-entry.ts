@@ -62,3 +62,44 @@ export function refusalOf(result: RefusedChange): ChangeRefusal {
       return { status: 409, title: 'Conflict', detail: 'the registry kept changing under this request; try again', headers: { 'Retry-After': '1' } };
   }
 }
+
+/**
+ * What a stored secret reads as wherever an entry is shown (`GET /admin/api/servers/{name}`, the
+ * console's edit form, `warden servers show --url`): an operator reads an entry back without
+ * learning its introspection client secret, and sends the placeholder back unchanged to keep it.
+ */
+export const STORED_SECRET = '(stored secret: send this text back unchanged to keep it)';
+
+/** The one secret a server entry holds: `trust.introspection.clientSecret`. */
+function introspectionOf(spec: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const trust = spec?.['trust'];
+  if (trust === null || typeof trust !== 'object' || Array.isArray(trust)) return undefined;
+  const introspection = (trust as Record<string, unknown>)['introspection'];
+  return introspection !== null && typeof introspection === 'object' && !Array.isArray(introspection) ? (introspection as Record<string, unknown>) : undefined;
+}
+
+/** `spec` as it may be shown: its secret replaced by {@link STORED_SECRET}. */
+export function redactEntry(spec: Record<string, unknown>): Record<string, unknown> {
+  const introspection = introspectionOf(spec);
+  if (introspection === undefined || !('clientSecret' in introspection)) return spec;
+  const trust = spec['trust'] as Record<string, unknown>;
+  return { ...spec, trust: { ...trust, introspection: { ...introspection, clientSecret: STORED_SECRET } } };
+}
+
+/**
+ * An entry read back for a write: where it holds {@link STORED_SECRET}, the secret `stored` (the
+ * entry as stored now) holds; refused when there is none to keep, so the placeholder never
+ * becomes a secret.
+ */
+export function restoreSecret(parsed: ServerEntryParse, stored: Record<string, unknown> | undefined): ServerEntryParse {
+  if (!parsed.ok) return parsed;
+  const introspection = introspectionOf(parsed.spec);
+  if (introspection?.['clientSecret'] !== STORED_SECRET) return parsed;
+  const kept = introspectionOf(stored)?.['clientSecret'];
+  if (typeof kept !== 'string') {
+    const message = 'holds the placeholder of a stored secret, but this server has none stored: send the secret itself';
+    return { ok: false, detail: `trust.introspection.clientSecret ${message}`, errors: [{ path: 'trust.introspection.clientSecret', message }] };
+  }
+  const trust = parsed.spec['trust'] as Record<string, unknown>;
+  return { ok: true, spec: { ...parsed.spec, trust: { ...trust, introspection: { ...introspection, clientSecret: kept } } } };
+}
