@@ -531,7 +531,7 @@ describe('startStack: Prometheus metrics', () => {
     const admin = await callTool(`${stack.url}/mcp`, token, 'admin_reset');
     expect(admin.status).toBe(403);
     await admin.arrayBuffer();
-    expect((await fetch(`${stack.url}/users/12345-secret-id`)).status).toBe(404);
+    expect((await fetch(`${stack.url}/users/userid-secret-path`)).status).toBe(404);
 
     const { res, text } = await scrape(stack);
     expect(res.status).toBe(200);
@@ -556,7 +556,7 @@ describe('startStack: Prometheus metrics', () => {
     }
     // The 200 is no failure; only resource refusals count.
     expect(text.match(/^warden_auth_failures_total/gm)).toHaveLength(2);
-    for (const secret of [token, token.split('.')[2]!, stack.info.clients[0]!.client_secret!, stack.info.users[0]!.password, 'demo-service', 'demo-cli', '/mcp', '12345', 'admin_reset', 'echo', stack.url]) {
+    for (const secret of [token, token.split('.')[2]!, stack.info.clients[0]!.client_secret!, stack.info.users[0]!.password, 'demo-service', 'demo-cli', '/mcp', 'userid-secret-path', 'admin_reset', 'echo', stack.url]) {
       expect(text).not.toContain(secret);
     }
 
