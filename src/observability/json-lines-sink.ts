@@ -100,12 +100,12 @@ function fileOutput(path: string, maxBytes: number, keep: number): Output {
   };
   return {
     write(lines) {
-      const all = `${lines.join('\n')}\n`;
-      const allBytes = Buffer.byteLength(all);
-      if (size + allBytes <= maxBytes) {
+      // Encoded once: its length decides on rotation, and the same bytes are written.
+      const all = Buffer.from(`${lines.join('\n')}\n`);
+      if (size + all.length <= maxBytes) {
         // The common case: the whole batch fits, one write.
         writeSync(fd, all);
-        size += allBytes;
+        size += all.length;
         return;
       }
       // Whole lines only: a rotation never splits a record between two files.
