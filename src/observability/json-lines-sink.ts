@@ -29,7 +29,13 @@ const FLUSH_AT_CHARS = 64 * 1024;
 const pending = new Set<() => void>();
 let exitHookInstalled = false;
 function flushPendingAtExit(): void {
-  for (const flush of [...pending]) flush();
+  for (const flush of [...pending]) {
+    try {
+      flush();
+    } catch {
+      // Exiting anyway: a sink that cannot write must not turn a clean exit into a crash.
+    }
+  }
 }
 
 /** Creates the sink; a file is opened (created, or appended to) at once, so a bad path fails at start. */
