@@ -106,14 +106,6 @@ function fileOutput(path: string, maxBytes: number, keep: number): Output {
   };
   return {
     write(lines) {
-      // Encoded once: its length decides on rotation, and the same bytes are written.
-      const all = Buffer.from(`${lines.join('\n')}\n`);
-      if (size + all.length <= maxBytes) {
-        // The common case: the whole batch fits, one write.
-        writeSync(fd, all);
-        size += all.length;
-        return;
-      }
       // Whole lines only: a rotation never splits a record between two files.
       let chunk = '';
       let chunkBytes = 0;
