@@ -9,6 +9,11 @@
 //
 // Options (env): GAUNTLET_A (a dist/ directory, default ./dist), GAUNTLET_B (optional second
 // build), BENCH_AB_ROUNDS (9), BENCH_AB_N (requests per build per round, 3000).
+// GAUNTLET_AUDIT=1 adds, for each build, the same gauntlet with the audit trail on (`A+audit`: a
+// chained warden.audit/1 record per decision, JSON lines to a file, as `audit: { sink: file }`
+// builds it); every server then yields to the event loop every 4 requests (a server's turn of
+// the loop handles a few requests) and flushes its trail at the end of each turn of 50, inside
+// the timed window, so every record's write is paid for (issue 12).
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createProofSigner, ecThumbprint, generateEs256, jtiPrefix, mintAccessToken } from './lib/jwt.mjs';
@@ -29,11 +34,28 @@ const ath = (await import('./lib/jwt.mjs')).accessTokenHash(token);
 const signProof = createProofSigner(clientKey.privateKey, clientKey.publicJwk);
 const body = Buffer.from(toolsCallBody());
 
+const AUDIT = process.env.GAUNTLET_AUDIT === '1';
 const servers = [];
 for (const [name, dir] of builds) {
   const { createResourceServer } = await import(pathToFileURL(`${resolve(dir)}/resource-server/index.js`).href);
-  const rs = createResourceServer({ resource: RESOURCE, trust: { issuer: ISSUER, jwks: { keys: [issuerKey.publicJwk] } }, dpop: 'required', scopes: SCOPES });
-  servers.push({ name, dir, rs, cpuUs: [] });
+  const options = { resource: RESOURCE, trust: { issuer: ISSUER, jwks: { keys: [issuerKey.publicJwk] } }, dpop: 'required', scopes: SCOPES };
+  servers.push({ name, dir, rs: createResourceServer(options), cpuUs: [] });
+  if (AUDIT) {
+    const trail = await auditTrail(dir);
+    servers.push({ name: `${name}+audit`, dir, trail, rs: createResourceServer({ ...options, onDecision: (d) => trail.emit(trail.decisionEvent(d, 'bench')) }), cpuUs: [] });
+  }
+}
+
+/** The trail `audit: { sink: file }` opens, on build `dir`. */
+async function auditTrail(dir) {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const load = (path) => import(pathToFileURL(`${resolve(dir)}/observability/${path}`).href);
+  const [{ createAuditTrail }, { createJsonLinesSink }, { decisionEvent }] = await Promise.all([load('audit-trail.js'), load('json-lines-sink.js'), load('audit-events.js')]);
+  const path = join(mkdtempSync(join(tmpdir(), 'warden-gauntlet-audit-')), 'audit.log');
+  const trail = createAuditTrail({ instance: 'bench', sinks: [createJsonLinesSink({ kind: 'file', path, maxBytes: 10 * 1024 * 1024, keep: 2 })] });
+  return Object.assign(trail, { decisionEvent });
 }
 
 /** The request as the node adapter builds it (`req.headersDistinct`, the body's bytes). */
@@ -53,10 +75,13 @@ const request = (proof) => ({
 
 async function run(server, proofs) {
   const start = process.cpuUsage();
+  let n = 0;
   for (const proof of proofs) {
     const result = await server.rs.verify(request(proof));
     if (!result.ok) throw new Error(`${server.name}: ${result.status} ${result.headers['WWW-Authenticate'] ?? result.body}`);
+    if (AUDIT && ++n % 4 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
+  await server.trail?.flush();
   const used = process.cpuUsage(start);
   return (used.user + used.system) / proofs.length;
 }
@@ -89,9 +114,17 @@ for (let round = -1; round < ROUNDS; round++) {
 
 const lines = ['| build | CPU µs/request (median) | per round |', '|---|---:|---|'];
 for (const s of servers) lines.push(`| ${s.name} (${s.dir}) | ${median(s.cpuUs).toFixed(1)} | ${s.cpuUs.map((x) => x.toFixed(1)).join(' / ')} |`);
+const paired = (a, b) => median(a.cpuUs.map((x, i) => b.cpuUs[i] / x));
 if (servers.length === 2) {
   const [a, b] = servers;
-  const ratio = median(a.cpuUs.map((x, i) => b.cpuUs[i] / x));
-  lines.push('', `B ÷ A CPU per request, median of per-round ratios: ${ratio.toFixed(3)} (above 1: A is cheaper)`);
+  lines.push('', `B ÷ A CPU per request, median of per-round ratios: ${paired(a, b).toFixed(3)} (above 1: A is cheaper)`);
+}
+if (AUDIT) {
+  lines.push('');
+  for (let k = 0; k < servers.length; k += 2) {
+    const [off, on] = [servers[k], servers[k + 1]];
+    lines.push(`${on.name}: audit off ÷ on by CPU ${paired(on, off).toFixed(3)}, ${(median(on.cpuUs.map((x, i) => x - off.cpuUs[i]))).toFixed(1)} µs more per request (median of per-round differences)`);
+  }
+  if (servers.length === 4) lines.push(`B+audit ÷ A+audit CPU per request: ${paired(servers[1], servers[3]).toFixed(3)} (above 1: A is cheaper)`);
 }
 process.stdout.write(`${lines.join('\n')}\n`);

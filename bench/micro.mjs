@@ -11,6 +11,9 @@ import { parseStrictJson, asciiJson } from '../dist/mcp/strict-json.js';
 import { inspectMessages } from '../dist/mcp/json-rpc-messages.js';
 import { assertBase64url, decodeCompactJws, decodeJwsObject, splitCompactJws } from '../dist/jose/compact-jws.js';
 import { ProofKeyCache } from '../dist/dpop/proof-key-cache.js';
+import { createAuditTrail } from '../dist/observability/audit-trail.js';
+import { decisionEvent } from '../dist/observability/audit-events.js';
+import { createJsonLinesSink } from '../dist/observability/json-lines-sink.js';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_MICRO_ROUNDS ?? 3));
 const MS = Math.max(50, Number(process.env.BENCH_MICRO_MS ?? 700));
@@ -54,6 +57,32 @@ const secretDigest = createHash('sha256').update(clientSecret).digest();
 const scryptSalt = randomBytes(16);
 const SCRYPT = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
+// One audit record (issue 12): an allowed DPoP tools/call decision as the gauntlet hands it over,
+// turned into a chained warden.audit/1 line. "before" is the trail as it was: the whole record
+// stringified, a Hash object per line, a Date per record.
+const started = performance.now();
+const auditDecision = {
+  outcome: 'allow', reason: 'ok', status: 200, resource: 'http://127.0.0.1:8080/mcp', methods: ['tools/call'], tools: ['search_files'],
+  clientId: 'bench-client', subject: 'alice', jkt: ecThumbprint(jwk), jti: 'at-0123456789abcdef', scheme: 'DPoP',
+  steps: [['shape', started + 0.01], ['token', started + 0.02], ['audience', started + 0.03], ['proof', started + 0.08], ['binding', started + 0.09], ['scope', started + 0.1], ['replay', started + 0.11]],
+  startedAt: started, context: { requestId: 'req-1', sourceAddress: '127.0.0.1' },
+};
+const nullTrail = createAuditTrail({ instance: 'bench', sinks: [{ write() {} }] });
+const { mkdtempSync } = await import('node:fs');
+const { join } = await import('node:path');
+const auditFile = join(mkdtempSync(join(os.tmpdir(), 'warden-micro-audit-')), 'audit.log');
+const fileTrail = createAuditTrail({ instance: 'bench', sinks: [createJsonLinesSink({ kind: 'file', path: auditFile, maxBytes: 10 * 1024 * 1024, keep: 1 })] });
+let beforeSeq = 0;
+let beforePrev = '0'.repeat(64);
+const auditRecordBefore = () => {
+  const record = { schema: 'warden.audit/1', instance: 'bench', run: '0123456789abcdef', seq: beforeSeq, time: new Date(Date.now()).toISOString(), ...decisionEvent(auditDecision, 'bench'), prev: beforePrev };
+  record.schema = 'warden.audit/1';
+  record.seq = beforeSeq++;
+  const line = JSON.stringify(record);
+  beforePrev = createHash('sha256').update(line).digest('hex');
+  return line;
+};
+
 /** [name, op, async?, batch?] — each op returns something so the work cannot be optimised away. */
 const OPS = [
   ['ES256 sign (node:crypto, cached KeyObject)', () => sign('sha256', signingInput, { key: key.privateKey, dsaEncoding: 'ieee-p1363' })],
@@ -77,6 +106,9 @@ const OPS = [
   ['strict I-JSON parse of the same bytes (Warden)', () => parseStrictJson(toolCall)],
   ['strict parse + inspectMessages (the gauntlet\'s body check)', () => inspectMessages(parseStrictJson(toolCall).value)],
   ['strict parse + inspect + ASCII rebuild (the gateway)', () => asciiJson(inspectMessages(parseStrictJson(toolCall).value).messages[0])],
+  ['audit record, before: stringify whole record + createHash + Date (no sink)', auditRecordBefore],
+  ['audit record: decisionEvent + trail.emit (chained line, one-shot SHA-256; no sink)', () => nullTrail.emit(decisionEvent(auditDecision, 'bench'))],
+  ['audit record into the JSON-lines file sink (batched writes, rotation)', () => fileTrail.emit(decisionEvent(auditDecision, 'bench'))],
   ['sha256 of 100 bytes (reference)', () => createHash('sha256').update(signingInput.subarray(0, 100)).digest()],
 ];
 

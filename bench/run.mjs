@@ -38,7 +38,10 @@ const VARIANTS = [
   { name: 'warden-redis', checks: 'full', note: 'Warden node adapter, Redis replay store', redis: true },
   // A second build measured in the same rounds: how to judge a change of Warden itself.
   ...(process.env.BENCH_WARDEN_DIST_B
-    ? [{ name: 'warden-memory-b', script: 'warden-memory', env: { BENCH_WARDEN_DIST: process.env.BENCH_WARDEN_DIST_B }, checks: 'full', note: `Warden build B (${process.env.BENCH_WARDEN_DIST_B}), memory replay store` }]
+    ? [
+      { name: 'warden-memory-b', script: 'warden-memory', env: { BENCH_WARDEN_DIST: process.env.BENCH_WARDEN_DIST_B }, checks: 'full', note: `Warden build B (${process.env.BENCH_WARDEN_DIST_B}), memory replay store` },
+      { name: 'warden-memory-audit-b', script: 'warden-memory', config: { audit: true }, env: { BENCH_WARDEN_DIST: process.env.BENCH_WARDEN_DIST_B }, checks: 'full', note: `warden-memory-audit on build B (${process.env.BENCH_WARDEN_DIST_B})` },
+    ]
     : []),
 ];
 

@@ -75,6 +75,17 @@ export function markdownReport(variants, meta) {
         const a = byName['warden-memory'];
         notes.push(`warden-memory (build A) ÷ this build (B): ${fmtRatio(pairedRatio(a, v))} by rate, ${fmtRatio(pairedCpuRatio(a, v))} by CPU`);
       }
+      // Issue 12: audit on ≥ 0.9× audit off, paired per round; the -b row against build B's own off row.
+      const auditOff = { 'warden-memory-audit': 'warden-memory', 'warden-memory-audit-b': 'warden-memory-b' }[v.name];
+      if (auditOff && byName[auditOff] && !byName[auditOff].skipped) {
+        const r = pairedRatio(v, byName[auditOff]);
+        const c = pairedCpuRatio(v, byName[auditOff]);
+        notes.push(`${r >= 0.9 ? '' : '**'}${fmtRatio(r)} ${auditOff} by rate${r >= 0.9 ? '' : '**'}, ${c >= 0.9 ? '' : '**'}${fmtRatio(c)} by CPU${c >= 0.9 ? '' : '**'} (target ≥ 0.9×)`);
+      }
+      if (v.name === 'warden-memory-audit-b' && byName['warden-memory-audit'] && !byName['warden-memory-audit'].skipped) {
+        const a = byName['warden-memory-audit'];
+        notes.push(`warden-memory-audit (build A) ÷ this build (B): ${fmtRatio(pairedRatio(a, v))} by rate, ${fmtRatio(pairedCpuRatio(a, v))} by CPU`);
+      }
       if (v.name === 'warden-memory-nocache' && byName.minimal && !byName.minimal.skipped) {
         const r = pairedRatio(v, byName.minimal);
         notes.push(r >= 0.9 ? 'within 10% of minimal' : '**below 0.90× minimal**');

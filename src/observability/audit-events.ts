@@ -55,16 +55,11 @@ export interface SecurityEventInput {
 
 /** The body of one authorization decision of the resource named `server`. */
 export function decisionEvent(decision: AuthorizationDecision, server?: string): AuditEventBody {
-  const body: AuditEventBody = {
-    type: 'authz.decision',
-    outcome: decision.outcome,
-    reason: text(decision.reason),
-    status: decision.status,
-    ...(server === undefined ? {} : { server: text(server) }),
-    resource: decision.resource,
-    methods: list(decision.methods),
-    tools: list(decision.tools),
-  };
+  // Two literals rather than a conditional spread (a throw-away object per decision); same key order.
+  const body: AuditEventBody =
+    server === undefined
+      ? { type: 'authz.decision', outcome: decision.outcome, reason: text(decision.reason), status: decision.status, resource: decision.resource, methods: list(decision.methods), tools: list(decision.tools) }
+      : { type: 'authz.decision', outcome: decision.outcome, reason: text(decision.reason), status: decision.status, server: text(server), resource: decision.resource, methods: list(decision.methods), tools: list(decision.tools) };
   if (decision.clientId !== undefined) body.clientId = text(decision.clientId);
   if (decision.subject !== undefined) body.subject = text(decision.subject);
   if (decision.jkt !== undefined) body.jkt = text(decision.jkt);
