@@ -11,12 +11,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { startStack, type RunningStack } from '../../src/stack/stack.js';
+import { StackStartError } from '../../src/stack/errors.js';
 import { hasRedisClusterBinaries, RedisCluster } from '../helpers/redis-cluster.js';
 import { isCi } from '../helpers/services.js';
 import { createDpopKey } from '../helpers/test-issuer.js';
 
 const available = hasRedisClusterBinaries();
 if (!available && isCi()) throw new Error('redis-server / redis-cli missing; CI is set, so this fails rather than skips');
+
+/**
+ * Connecting to a fresh cluster must finish within the stores' 5 s connect timeout; on a 2-core
+ * machine running the rest of the suite (another test fails cluster masters over meanwhile) that
+ * once did not. What this file tests is the stacks sharing claims once connected (connect failures
+ * are tested in src/stores/redis/cluster.test.ts), so a start that timed out is tried again, twice.
+ */
+async function startWithRetries(start: () => Promise<RunningStack>): Promise<RunningStack> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt === 3 || !(error instanceof StackStartError)) throw error;
+    }
+  }
+}
 
 describe.skipIf(!available)(`two stacks on one Redis Cluster${available ? '' : ' (skipped: redis-server / redis-cli missing)'}`, () => {
   let cluster: RedisCluster | undefined;
@@ -40,9 +57,9 @@ describe.skipIf(!available)(`two stacks on one Redis Cluster${available ? '' : '
         },
         { env: {} },
       );
-      stacks.push(await startStack(config, { port: 0, logger: createLogger({ write: () => undefined }) }));
+      stacks.push(await startWithRetries(() => startStack(config, { port: 0, logger: createLogger({ write: () => undefined }) })));
     }
-  }, 60_000);
+  }, 90_000);
   afterAll(async () => {
     await Promise.allSettled(stacks.map((s) => s.close()));
     await cluster?.stop();
