@@ -4,8 +4,10 @@
  * exchange, cached per caller token and scope) next to `kind: headers` (X-Warden-* headers), in
  * one `warden serve` child process, the same upstream (a bare node:http server answering a fixed
  * JSON-RPC result, so only the gateway's work differs), Bearer tokens reused across requests,
- * variants interleaved over rounds. Reported as the median of per-round ratios (issue 10 target:
- * token ≥ 0.8× headers).
+ * variants interleaved over rounds, and the same upstream called directly (no gateway, no token):
+ * what the gateway's gauntlet and forwarding cost. Reported as medians of per-round ratios (issue
+ * 10 target: token ≥ 0.8× headers). The upstream runs in this process, beside the load generator,
+ * in every variant.
  *
  *   node bench/gateway-upstream-auth.mjs   (dist/ must be built; BENCH_ROUNDS, BENCH_SECONDS, BENCH_CONCURRENCY)
  */
@@ -55,8 +57,9 @@ try {
   JSON.parse(readFileSync(join(dir, 'state', 'stack.json'), 'utf8'));
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const send = (path, headers, body) => new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); });
+  const upstreamPort = upstream.address().port;
+  const send = (path, headers, body, to = port) => new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: to, path, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); });
     req.on('error', reject);
     req.end(body);
   });
@@ -66,12 +69,13 @@ try {
   };
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'echo', arguments: { text: 'hi' } } });
   const variants = {
+    direct: { path: '/mcp', port: upstreamPort, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' } },
     headers: { path: '/headers', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${await token(`${base}/headers`)}` } },
     token: { path: '/token-mode', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${await token(`${base}/token-mode`)}` } },
   };
   // Correctness gate: both answer 200, and token mode sends the upstream a Bearer token.
   for (const [name, v] of Object.entries(variants)) {
-    const status = await send(v.path, v.headers, body);
+    const status = await send(v.path, v.headers, body, v.port);
     if (status !== 200) throw new Error(`${name}: expected 200, got ${status}`);
   }
   if (sawAuthorization !== 1) throw new Error(`token mode should have sent exactly one Authorization upstream, saw ${sawAuthorization}`);
@@ -80,25 +84,27 @@ try {
     let done = 0;
     const until = performance.now() + seconds * 1000;
     await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < until) { if ((await send(v.path, v.headers, body)) === 200) done++; }
+      while (performance.now() < until) { if ((await send(v.path, v.headers, body, v.port)) === 200) done++; }
     }));
     return done / seconds;
   };
   for (const v of Object.values(variants)) await run(v, 1);
-  const rates = { headers: [], token: [] };
+  const rates = { direct: [], headers: [], token: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    for (const name of round % 2 === 0 ? ['headers', 'token'] : ['token', 'headers']) {
+    for (const name of round % 2 === 0 ? ['direct', 'headers', 'token'] : ['token', 'headers', 'direct']) {
       rates[name].push(await run(variants[name], SECONDS));
       process.stderr.write(`round ${round + 1} ${name}: ${Math.round(rates[name].at(-1))} req/s\n`);
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const ratios = rates.token.map((t, i) => t / rates.headers[i]);
+  const vsDirect = (name) => median(rates[name].map((r, i) => r / rates.direct[i])).toFixed(2);
   const lines = [
-    '| variant | req/s (median) | vs headers |',
-    '| --- | ---: | ---: |',
-    `| gateway, \`upstreamAuth: headers\` | ${Math.round(median(rates.headers))} | 1.00× |`,
-    `| gateway, \`upstreamAuth: token\` (cached exchange) | ${Math.round(median(rates.token))} | ${median(ratios).toFixed(2)}× |`,
+    '| variant | req/s (median) | vs headers | vs direct |',
+    '| --- | ---: | ---: | ---: |',
+    `| the upstream called directly (no gateway) | ${Math.round(median(rates.direct))} | — | 1.00× |`,
+    `| gateway, \`upstreamAuth: headers\` | ${Math.round(median(rates.headers))} | 1.00× | ${vsDirect('headers')}× |`,
+    `| gateway, \`upstreamAuth: token\` (cached exchange) | ${Math.round(median(rates.token))} | ${median(ratios).toFixed(2)}× | ${vsDirect('token')}× |`,
   ];
   process.stdout.write(`${lines.join('\n')}\n(${ROUNDS} rounds × ${SECONDS} s, concurrency ${CONCURRENCY}; per-round ratios ${ratios.map((r) => r.toFixed(2)).join(', ')})\n`);
 } finally {
