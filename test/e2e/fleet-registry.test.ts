@@ -7,7 +7,6 @@
  *
  * Runs when WARDEN_TEST_POSTGRES_URL is set (skipped with a note otherwise; fails under CI).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,34 +16,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.js';
 import { startMcpUpstream, type McpUpstream } from '../helpers/mcp-upstream.js';
 import { requireService, testService } from '../helpers/services.js';
-import { spawnWarden, WARDEN_CLI, type SpawnedWarden } from '../helpers/spawn-warden.js';
+import { spawnWarden, type SpawnedWarden } from '../helpers/spawn-warden.js';
+import { runWardenCli, waitFor } from '../helpers/run-cli.js';
 
 const postgres = await testService('postgres');
 const ADMIN_SECRET = `admin-${randomBytes(24).toString('hex')}`;
 const SVC_SECRET = `svc-${randomBytes(24).toString('hex')}`;
 const mcpHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
-/** Runs the CLI; resolves its exit code and output. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WARDEN_')));
-    const child = spawn(process.execPath, [WARDEN_CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Polls `probe` until it returns true; a generous bound so a slow machine never fails it. */
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const cli = runWardenCli;
 
 describe.skipIf(postgres.skip)(`fleet registry across two warden serve instances on PostgreSQL${postgres.note}`, () => {
   const schema = `warden_test_${randomBytes(6).toString('hex')}`;

@@ -19,7 +19,6 @@
  * Runs when WARDEN_TEST_POSTGRES_URL, WARDEN_TEST_REDIS_URL and python3 are there; skipped with a
  * note otherwise, failing instead under CI.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,7 +30,8 @@ import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextproto
 import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
 import { freePort } from '../helpers/free-port.js';
 import { requireService, testService } from '../helpers/services.js';
-import { spawnWarden, WARDEN_CLI, type SpawnedWarden } from '../helpers/spawn-warden.js';
+import { spawnWarden, type SpawnedWarden } from '../helpers/spawn-warden.js';
+import { runWardenCli, waitFor } from '../helpers/run-cli.js';
 import { startPythonUpstream } from '../upstreams/python/start-python-upstream.js';
 import { findToolchain, requireToolchain } from '../upstreams/toolchain.js';
 import type { DiffUpstream } from '../upstreams/upstream.js';
@@ -48,27 +48,7 @@ const SECRETS = { 'fleet-admin': secret('admin'), agent: secret('agent'), ops: s
 type ClientId = keyof typeof SECRETS;
 const mcpHeaders = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
-/** `warden servers …` as an operator runs it; the admin secret travels in the environment, not argv. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WARDEN_')));
-    const child = spawn(process.execPath, [WARDEN_CLI, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** Polls `probe` until true; a generous bound so a loaded machine never fails it (no timed assertion). */
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const cli = runWardenCli;
 
 const payloadOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 const bearerOf = (authorization: string) => authorization.replace(/^Bearer /, '');
